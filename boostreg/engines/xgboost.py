@@ -1,0 +1,85 @@
+"""XGBoost behind boostreg's names: hist trees on a QuantileDMatrix built once per fold.
+
+Quirks the theory check honours: XGBoost keeps labels, margins and gradients in float32 and adds each
+tree's leaf values to a float32 prediction cache; leaves store ``eta * w`` (JSON ``split_conditions``);
+base_score is estimated from the labels (since 2.0) and read back from ``save_config()``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import xgboost as xgb
+
+from .. import measure
+from .base import Fold, TreeEngine
+
+OBJECTIVE = {"regression": "reg:squarederror", "binary": "binary:logistic"}
+
+
+class XGBoostEngine(TreeEngine):
+    name = "xgboost"
+    param_names = {
+        "learning_rate": "eta", "reg_alpha": "alpha", "reg_lambda": "lambda", "max_depth": "max_depth",
+        "max_leaves": "max_leaves", "min_child_weight": "min_child_weight", "max_delta_step": "max_delta_step",
+        "subsample": "subsample", "colsample_bytree": "colsample_bytree", "max_bin": "max_bin", "gamma": "gamma",
+        "n_estimators": "n_estimators",
+    }
+    native_params = frozenset({"grow_policy", "colsample_bylevel", "colsample_bynode", "max_cat_to_onehot",
+                               "device", "tree_method"})
+    library_defaults = {"reg_alpha": 0.0, "reg_lambda": 1.0, "learning_rate": 0.3, "max_depth": 6}
+    default_params = {"n_estimators": 100, "learning_rate": 0.1, "max_depth": 6}
+
+    def prepare(self, fold: Fold, params, *, threads):
+        max_bin = int(params.get("max_bin", 256))
+        dtrain = xgb.QuantileDMatrix(fold.X_train, label=fold.y_train, enable_categorical=True,
+                                     max_bin=max_bin, nthread=threads)
+        dtest = xgb.DMatrix(fold.X_test, label=fold.y_test, enable_categorical=True, nthread=threads)
+        return dtrain, dtest, fold.task
+
+    def fit(self, prepared, params, *, seed, threads):
+        dtrain, _, task = prepared
+        native = self.native({k: v for k, v in params.items() if k != "n_estimators"})
+        native.update(objective=OBJECTIVE[task], tree_method=native.get("tree_method", "hist"),
+                      nthread=threads, seed=seed, verbosity=0)
+        return xgb.train(native, dtrain, num_boost_round=int(params["n_estimators"]))
+
+    def ensemble(self, model, prepared, fold, params=None):
+        dtrain, dtest, task = prepared
+        trees = json.loads(model.save_raw("json"))["learner"]["gradient_booster"]["model"]["trees"]
+        values, is_leaf, depth, split_features = [], [], [], []
+        for tree in trees:
+            left = np.asarray(tree["left_children"], dtype=np.int64)
+            right = np.asarray(tree["right_children"], dtype=np.int64)
+            leaf = left == -1
+            values.append(np.asarray(tree["split_conditions"], dtype=np.float32))
+            is_leaf.append(leaf)
+            depth.append(_depth(left, right))
+            split_features.append(np.asarray(tree["split_indices"], dtype=np.int64)[~leaf])
+        base = _base_margin(model, task)
+        return measure.Ensemble(
+            leaf_values=values, is_leaf=is_leaf, depth=np.asarray(depth, dtype=np.int64),
+            split_features=split_features, feature_names=tuple(fold.X_train.columns), base_margin=base,
+            train_leaf=model.predict(dtrain, pred_leaf=True).astype(np.int64).reshape(dtrain.num_row(), -1),
+            test_leaf=model.predict(dtest, pred_leaf=True).astype(np.int64).reshape(dtest.num_row(), -1),
+            margin_dtype=np.float32, label_dtype=np.float32, grad_arith_dtype=np.float32, grad_dtype=np.float32,
+        )
+
+
+def _depth(left: np.ndarray, right: np.ndarray) -> int:
+    """Depth of a tree given as child arrays (XGBoost numbers a child after its parent)."""
+    d = np.zeros(len(left), dtype=np.int64)
+    for node in range(len(left)):
+        if left[node] != -1:
+            d[left[node]] = d[right[node]] = d[node] + 1
+    return int(d.max())
+
+
+def _base_margin(model: xgb.Booster, task: str) -> float:
+    """The intercept as a margin, in float32: base_score (a mean, or a probability for logistic)."""
+    raw = json.loads(model.save_config())["learner"]["learner_model_param"]["base_score"]
+    score = np.float32(float(raw.strip("[]").split(",")[0]))
+    if task == "binary":
+        return float(np.float32(np.log(score / (np.float32(1) - score))))
+    return float(score)

@@ -1,0 +1,289 @@
+"""Pure measurements of a fitted tree ensemble: leaves, tree size, shrinkage, sparsity, theory check, curves.
+
+Every function here takes arrays (an :class:`Ensemble` and labels) and returns numbers or arrays; none
+touches an engine. The engines (``boostreg.engines``) turn a trained model into an :class:`Ensemble`.
+
+The science (see ``DESIGN.md``): both XGBoost and LightGBM set a leaf's value from the gradient sum G
+and hessian sum H of the training rows that land in it, at the tree's starting margin::
+
+    w = -ThresholdL1(G, reg_alpha) / (H + reg_lambda),  ThresholdL1(G, a) = sign(G) * max(|G| - a, 0)
+
+then clip to ``|w| <= max_delta_step`` (when > 0) and multiply by the learning rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit
+
+#: The primary metric per task: lower is better.
+PRIMARY_METRIC = {"regression": "rmse", "binary": "logloss"}
+
+_LOGLOSS_EPS = 1e-15
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """A trained boosted ensemble as plain arrays, engine-neutral.
+
+    ``leaf_values[t][k]`` is the value stored for node/leaf id ``k`` of tree ``t`` *as the engine adds it to
+    the margin*, minus any initial score an engine folds into a tree (LightGBM's boost_from_average), so it
+    is exactly ``learning_rate * w``. ``is_leaf[t]`` marks which ids are leaves (XGBoost numbers all
+    nodes; LightGBM only leaves). ``train_leaf``/``test_leaf`` are ``(n_rows, n_trees)`` leaf ids from the
+    engine's ``pred_leaf``. The dtypes say how the engine does its arithmetic: the float type it
+    accumulates training margins in (XGBoost float32, LightGBM float64), keeps labels in (both float32),
+    computes gradients in (XGBoost float32, LightGBM float64) and stores them in (both float32).
+    """
+
+    leaf_values: list[np.ndarray]
+    is_leaf: list[np.ndarray]
+    depth: np.ndarray
+    split_features: list[np.ndarray]
+    feature_names: tuple[str, ...]
+    base_margin: float
+    train_leaf: np.ndarray
+    test_leaf: np.ndarray
+    margin_dtype: type = np.float64
+    label_dtype: type = np.float64
+    grad_arith_dtype: type = np.float64
+    grad_dtype: type = np.float32
+    #: per tree, an L2 term an engine adds to reg_lambda for some leaves (LightGBM's cat_l2), else None
+    leaf_extra_lambda: list[np.ndarray] | None = None
+
+    @property
+    def n_trees(self) -> int:
+        return len(self.leaf_values)
+
+    def leaves(self) -> np.ndarray:
+        """All leaf values of all trees, concatenated."""
+        if not self.leaf_values:
+            return np.zeros(0)
+        return np.concatenate([v[m] for v, m in zip(self.leaf_values, self.is_leaf)])
+
+    def n_leaves(self) -> np.ndarray:
+        return np.array([int(m.sum()) for m in self.is_leaf], dtype=np.int64)
+
+
+def threshold_l1(G: np.ndarray, alpha: float) -> np.ndarray:
+    """Soft-threshold: sign(G) * max(|G| - alpha, 0)."""
+    return np.sign(G) * np.maximum(np.abs(G) - alpha, 0.0)
+
+
+def leaf_weight(G, H, *, reg_alpha: float, reg_lambda, max_delta_step: float = 0.0,
+                learning_rate: float = 1.0) -> np.ndarray:
+    """Closed-form leaf value: -ThresholdL1(G, alpha) / (H + lambda), clipped, times the learning rate."""
+    G = np.asarray(G, dtype=np.float64)
+    H = np.asarray(H, dtype=np.float64)
+    denom = H + reg_lambda
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(denom > 0, -threshold_l1(G, reg_alpha) / np.where(denom > 0, denom, 1.0), 0.0)
+    if max_delta_step > 0:
+        w = np.clip(w, -max_delta_step, max_delta_step)
+    return w * learning_rate
+
+
+def gradients(margin: np.ndarray, y: np.ndarray, task: str, *, arith=np.float64,
+              store=np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """First and second derivative of the loss at ``margin``: squared error (g = f - y, h = 1) or logistic.
+
+    ``arith`` is the precision the engine computes them in (XGBoost float32, LightGBM float64) and ``store``
+    the precision it keeps them in (both float32), so recomputed sums match the engine's to rounding. The
+    logistic form is XGBoost's: p = 1 / (exp(min(-f, 88.7)) + 1), h = max(p (1 - p), 1e-16).
+    """
+    one = arith(1)
+    m = np.asarray(margin).astype(arith)
+    yy = np.asarray(y).astype(arith)
+    if task == "regression":
+        g = m - yy
+        h = np.ones_like(g)
+    elif task == "binary":
+        # exp in float64 rounded to ``arith``: glibc's expf is correctly rounded, numpy's float32 exp is not
+        e = np.exp(np.minimum(-m, arith(88.7)).astype(np.float64)).astype(arith)
+        p = one / (e + one)
+        g = p - yy
+        h = np.maximum(p * (one - p), arith(1e-16))
+    else:
+        raise ValueError(f"unknown task {task!r}")
+    return g.astype(store).astype(np.float64), h.astype(store).astype(np.float64)
+
+
+def margins_before_each_tree(ens: Ensemble, which: str = "train") -> np.ndarray:
+    """Margin of every row before each tree, shape (n_rows, n_trees + 1); the last column is the final margin.
+
+    Accumulated in the engine's own margin precision, tree after tree, as the engine's prediction cache does.
+    """
+    leaf = ens.train_leaf if which == "train" else ens.test_leaf
+    n = leaf.shape[0]
+    dt = ens.margin_dtype
+    out = np.empty((n, ens.n_trees + 1), dtype=dt)
+    m = np.full(n, ens.base_margin, dtype=dt)
+    out[:, 0] = m
+    for t, values in enumerate(ens.leaf_values):
+        m = (m + values.astype(dt)[leaf[:, t]]).astype(dt)
+        out[:, t + 1] = m
+    return out
+
+
+@dataclass(frozen=True)
+class TheoryCheck:
+    """Every leaf recomputed from G and H beside the stored value, and the largest errors.
+
+    ``max_rel_err`` divides each leaf's error by ``max(|w_stored|, |w_theory|, lr * sum|g_i| / (H + lambda))``:
+    the last term is the size the leaf would have if its rows' gradients did not cancel. Engines keep
+    per-row gradients in float32, so a leaf whose G is a small difference of large terms carries their
+    rounding (about 6e-8 * sum|g_i|); against |w| alone that shows as a large "relative" error although
+    the formula holds. ``max_plain_rel_err`` is ``|w_theory - w_stored| / max(|w_theory|, |w_stored|)``.
+    """
+
+    max_rel_err: float
+    max_plain_rel_err: float
+    max_abs_err: float
+    n_leaves_checked: int
+    predicted: np.ndarray
+    stored: np.ndarray
+
+
+def theory_check(ens: Ensemble, y_train: np.ndarray, task: str, *, reg_alpha: float, reg_lambda: float,
+                 learning_rate: float, max_delta_step: float = 0.0,
+                 train_margins: np.ndarray | None = None) -> TheoryCheck:
+    """Recompute each leaf's value from the gradients and hessians of its training rows; compare with the stored one."""
+    if train_margins is None:
+        train_margins = margins_before_each_tree(ens, "train")
+    y = y_train.astype(ens.label_dtype)
+    predicted, stored, scale = [], [], []
+    for t, values in enumerate(ens.leaf_values):
+        g, h = gradients(train_margins[:, t], y, task, arith=ens.grad_arith_dtype, store=ens.grad_dtype)
+        k = len(values)
+        lt = ens.train_leaf[:, t]
+        mask = ens.is_leaf[t]
+        G = np.bincount(lt, weights=g, minlength=k)[mask]
+        H = np.bincount(lt, weights=h, minlength=k)[mask]
+        A = np.bincount(lt, weights=np.abs(g), minlength=k)[mask]
+        lam = reg_lambda if ens.leaf_extra_lambda is None else reg_lambda + ens.leaf_extra_lambda[t][mask]
+        predicted.append(leaf_weight(G, H, reg_alpha=reg_alpha, reg_lambda=lam,
+                                     max_delta_step=max_delta_step, learning_rate=learning_rate))
+        stored.append(values[mask].astype(np.float64))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale.append(np.where(H + lam > 0, learning_rate * A / (H + lam), 0.0))
+    if not predicted:
+        return TheoryCheck(0.0, 0.0, 0.0, 0, np.zeros(0), np.zeros(0))
+    pred, sto, sc = np.concatenate(predicted), np.concatenate(stored), np.concatenate(scale)
+    diff = np.abs(pred - sto)
+    return TheoryCheck(relative_error(pred, sto, sc), relative_error(pred, sto), float(diff.max(initial=0.0)),
+                       len(pred), pred, sto)
+
+
+def relative_error(predicted: np.ndarray, stored: np.ndarray, scale: np.ndarray | None = None) -> float:
+    """Largest ``|a - b| / max(|a|, |b|, scale)`` over pairs; pairs whose denominator is 0 count as 0."""
+    if len(predicted) == 0:
+        return 0.0
+    denom = np.maximum(np.abs(predicted), np.abs(stored))
+    if scale is not None:
+        denom = np.maximum(denom, scale)
+    diff = np.abs(predicted - stored)
+    rel = np.divide(diff, denom, out=np.zeros_like(diff), where=denom > 0)
+    return float(rel.max())
+
+
+def tree_size(ens: Ensemble, noise_features: tuple[str, ...] | None = None) -> dict[str, float]:
+    """Leaves per tree (mean, max), depth (mean, max), distinct features used in splits, noise features used."""
+    n_leaves = ens.n_leaves()
+    used = set()
+    for f in ens.split_features:
+        used.update(int(i) for i in f)
+    names = {ens.feature_names[i] for i in used}
+    out = {
+        "n_trees": ens.n_trees,
+        "n_leaves_mean": float(n_leaves.mean()) if len(n_leaves) else 0.0,
+        "n_leaves_max": int(n_leaves.max()) if len(n_leaves) else 0,
+        "depth_mean": float(ens.depth.mean()) if len(ens.depth) else 0.0,
+        "depth_max": int(ens.depth.max()) if len(ens.depth) else 0,
+        "n_features_used": len(names),
+        "n_noise_features_used": np.nan,
+    }
+    if noise_features is not None:
+        out["n_noise_features_used"] = len(names & set(noise_features))
+    return out
+
+
+def leaf_stats(leaves: np.ndarray) -> dict[str, float]:
+    """Mean |leaf value| and the fraction of leaves exactly 0 (the L1 sparsity signal)."""
+    if len(leaves) == 0:
+        return {"leaf_abs_mean": np.nan, "zero_leaf_frac": np.nan, "n_leaves_total": 0}
+    return {
+        "leaf_abs_mean": float(np.abs(leaves).mean()),
+        "zero_leaf_frac": float(np.mean(leaves == 0.0)),
+        "n_leaves_total": int(len(leaves)),
+    }
+
+
+def shrinkage(leaf_abs_mean: float, leaf_abs_mean_unpenalized: float) -> float:
+    """1 - mean|leaf| / mean|leaf| of the reg_alpha = reg_lambda = 0 fit: 0 = no shrinkage, 1 = all leaves zero."""
+    if not np.isfinite(leaf_abs_mean_unpenalized) or leaf_abs_mean_unpenalized == 0:
+        return np.nan
+    return float(1.0 - leaf_abs_mean / leaf_abs_mean_unpenalized)
+
+
+def predict_from_margin(margin: np.ndarray, task: str) -> np.ndarray:
+    """Margin to prediction: identity for regression, probability for binary."""
+    return expit(margin) if task == "binary" else margin
+
+
+def primary_error(y: np.ndarray, margins: np.ndarray, task: str, metric: str = "auto") -> np.ndarray:
+    """The primary metric (lower is better) of each column of ``margins`` (n_rows, k) -> (k,).
+
+    ``metric``: rmse or mae (regression), logloss or error = 1 - accuracy (binary); "auto" = rmse / logloss.
+    """
+    m = np.asarray(margins, dtype=np.float64)
+    if m.ndim == 1:
+        m = m[:, None]
+    yy = np.asarray(y, dtype=np.float64)[:, None]
+    if metric == "auto":
+        metric = PRIMARY_METRIC[task]
+    if metric == "rmse":
+        return np.sqrt(np.mean((m - yy) ** 2, axis=0))
+    if metric == "mae":
+        return np.mean(np.abs(m - yy), axis=0)
+    if metric == "logloss":
+        p = np.clip(expit(m), _LOGLOSS_EPS, 1 - _LOGLOSS_EPS)
+        return -np.mean(yy * np.log(p) + (1 - yy) * np.log1p(-p), axis=0)
+    if metric == "error":
+        return np.mean((m > 0) != (yy > 0.5), axis=0)
+    raise ValueError(f"unknown metric {metric!r}")
+
+
+def roc_auc(y: np.ndarray, score: np.ndarray) -> float:
+    """Area under the ROC curve by the Mann-Whitney rank formula (ties get average ranks, as in sklearn)."""
+    from scipy.stats import rankdata
+
+    pos = y > 0.5
+    n_pos = int(pos.sum())
+    n_neg = len(y) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return np.nan
+    ranks = rankdata(score)
+    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def metrics(y: np.ndarray, margin: np.ndarray, task: str, prefix: str, metric: str = "auto") -> dict[str, float]:
+    """Primary error (``{prefix}_error``) plus the usual others: RMSE, MAE, R² (regression); log loss, AUC, accuracy (binary).
+
+    Plain numpy rather than sklearn.metrics: these run for every fit, where sklearn's input validation
+    costs more than the arithmetic (tests check equality with sklearn).
+    """
+    y = np.asarray(y, dtype=np.float64)
+    margin = np.asarray(margin, dtype=np.float64)
+    out = {f"{prefix}_error": float(primary_error(y, margin, task, metric)[0])}
+    if task == "regression":
+        resid = margin - y
+        ss_tot = float(np.sum((y - y.mean()) ** 2))
+        out[f"{prefix}_rmse"] = float(np.sqrt(np.mean(resid ** 2)))
+        out[f"{prefix}_mae"] = float(np.mean(np.abs(resid)))
+        out[f"{prefix}_r2"] = float(1 - np.sum(resid ** 2) / ss_tot) if ss_tot > 0 else np.nan
+    else:
+        out[f"{prefix}_logloss"] = float(primary_error(y, margin, task, "logloss")[0])
+        out[f"{prefix}_auc"] = roc_auc(y, margin)
+        out[f"{prefix}_accuracy"] = float(np.mean((margin > 0) == (y > 0.5)))
+    return out

@@ -1,0 +1,345 @@
+"""Run a study: load and validate everything, plan, then execute fit groups, skipping stored fit_ids.
+
+Executors: ``jobs=1`` runs in this process; ``jobs>1`` uses a process pool (spawned workers, each fit
+single- or few-threaded); Dask (``scheduler=``) sends groups to a cluster and writes the records here.
+Each worker process loads a dataset once and keeps it for the groups that follow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import multiprocessing as mp
+import numpy as np
+import pandas as pd
+import tomli_w
+
+from . import measure
+from .data import Dataset, load_builtin, load_file
+from .engines import ENGINES, Fold
+from .errors import BoostregError
+from .plan import FitGroup, fold_digest, fold_indices, make_plan
+from .store import ParquetStore
+from .study import BOOSTER_PARAMS, DatasetSpec, Study
+
+
+@dataclass
+class StudyResult:
+    """What a run leaves: the output folder and its tables."""
+
+    out: Path
+    n_planned: int
+    n_run: int
+    n_skipped: int
+    wall_time_s: float
+
+    @property
+    def store(self) -> ParquetStore:
+        return ParquetStore(self.out)
+
+    @property
+    def fits(self) -> pd.DataFrame:
+        return self.store.fits()
+
+    @property
+    def curves(self) -> pd.DataFrame:
+        return self.store.curves()
+
+
+# ---------------------------------------------------------------------------------------------- datasets
+
+def load_dataset(spec: DatasetSpec) -> Dataset:
+    """A study's dataset entry -> Dataset (built-in by name, or a user file)."""
+    if spec.name:
+        return load_builtin(spec.name, max_rows=spec.max_rows, params=spec.params or None)
+    return load_file(spec.file, spec.target, task=spec.task, max_rows=spec.max_rows)
+
+
+@lru_cache(maxsize=4)
+def _cached_dataset(spec_json: str) -> Dataset:
+    return load_dataset(DatasetSpec(**json.loads(spec_json)))
+
+
+def _spec_key(spec: DatasetSpec) -> str:
+    return json.dumps(spec.to_dict(), sort_keys=True)
+
+
+# ---------------------------------------------------------------------------------------------- one group
+
+def _identity(group: FitGroup, spec, engine_version: str) -> dict:
+    params = spec.params
+    record = {
+        "study": spec.study, "dataset": group.dataset, "task": group.task, "engine": group.engine,
+        "engine_version": engine_version, "fold": group.fold, "seed": group.seed, "n_splits": group.n_splits,
+        "fit_id": spec.fit_id, "group_id": group.group_id, "in_grid": spec.in_grid,
+        "primary_metric": group.primary_metric, "params_json": json.dumps(params, sort_keys=True),
+    }
+    for key in BOOSTER_PARAMS:
+        if key in params:
+            record[key] = float(params[key])
+    return record
+
+
+def run_group(group: FitGroup, *, threads: int, skip: frozenset[str] = frozenset(),
+              reference_magnitude: float | None = None, on_fit: Callable[[dict, pd.DataFrame | None], None]) -> None:
+    """Fit and measure every not-yet-stored fit of one group; hand each record to ``on_fit`` as it finishes.
+
+    A fit that raises is recorded with status "failed" and the message; the group goes on.
+    """
+    engine = ENGINES[group.engine]
+    version = _engine_version(group.engine)
+    ds = _cached_dataset(_spec_key(group.dataset_spec))
+    if ds.fingerprint != group.fingerprint:
+        raise BoostregError(f"dataset '{group.dataset}' changed while the study ran (fingerprint "
+                            f"{ds.fingerprint} != {group.fingerprint}); run the study again.")
+    train, test = fold_indices(ds.y, ds.task, group.n_splits, group.seed)[group.fold]
+    fold = Fold(ds.X.iloc[train], ds.y[train], ds.X.iloc[test], ds.y[test], ds.task,
+                primary_metric=group.primary_metric, noise_features=ds.noise)
+    base = {"fold_digest": fold_digest(test), "n_train": len(train), "n_test": len(test), "n_features": ds.X.shape[1]}
+    prepared, prepare_error = None, None
+    try:
+        prepared = engine.prepare(fold, group.fixed, threads=threads)
+    except Exception as err:  # an engine error is data: every fit of the group records it
+        prepare_error = err
+    magnitude = reference_magnitude
+    for spec in group.fits:
+        if spec.fit_id in skip:
+            continue
+        record = {**_identity(group, spec, version), **base}
+        curves = None
+        try:
+            if prepare_error is not None:
+                raise prepare_error
+            t0 = time.perf_counter()
+            model = engine.fit(prepared, spec.params, seed=group.seed, threads=threads)
+            t1 = time.perf_counter()
+            measured, curves = engine.measure(model, prepared, spec.params, fold)
+            t2 = time.perf_counter()
+            del model
+            record.update(measured)
+            record.update(status="ok", fit_time_s=t1 - t0, measure_time_s=t2 - t1)
+            record["generalization_gap"] = record["test_error"] - record["train_error"]
+            if spec.params["reg_alpha"] == 0 and spec.params["reg_lambda"] == 0:
+                magnitude = record[engine.magnitude_column]
+            record["shrinkage_vs_unpenalized"] = (
+                measure.shrinkage(record[engine.magnitude_column], magnitude) if magnitude is not None else np.nan)
+        except Exception as err:
+            record.update(status="failed", error=f"{type(err).__name__}: {err}".splitlines()[0][:500])
+            curves = None
+        on_fit(record, curves)
+
+
+def _engine_version(name: str) -> str:
+    import importlib
+
+    return getattr(importlib.import_module(name), "__version__", "?")
+
+
+# ---------------------------------------------------------------------------------------------- executors
+
+_worker_queue = None
+
+
+def _init_worker(queue) -> None:
+    global _worker_queue
+    _worker_queue = queue
+
+
+def _pool_task(group: FitGroup, out: str, threads: int, skip: frozenset[str], reference: float | None) -> int:
+    store = ParquetStore(out)
+    count = 0
+
+    def on_fit(record, curves):
+        nonlocal count
+        store.write(record, curves)
+        count += 1
+        if _worker_queue is not None:
+            _worker_queue.put(1)
+
+    run_group(group, threads=threads, skip=skip, reference_magnitude=reference, on_fit=on_fit)
+    return count
+
+
+def _choose_layout(jobs: int | None, n_groups: int) -> tuple[int, int]:
+    """Processes x threads per fit: by default one single-threaded process per core (fastest measured on 2 cores)."""
+    cores = os.cpu_count() or 1
+    if jobs is None:
+        jobs = cores
+    if jobs < 1:
+        raise BoostregError(f"--jobs {jobs} is not allowed; use a whole number >= 1 (this machine has {cores} cores).")
+    jobs = max(1, min(jobs, n_groups))
+    return jobs, max(1, cores // jobs)
+
+
+class _Progress:
+    """A rich progress bar with ETA over fits (silent when disabled)."""
+
+    def __init__(self, total: int, enabled: bool, description: str):
+        self.enabled = enabled and total > 0
+        if self.enabled:
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                       TimeRemainingColumn)
+            self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TextColumn("fits"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+            self.task = self.bar.add_task(description, total=total)
+
+    def __enter__(self):
+        if self.enabled:
+            self.bar.__enter__()
+        return self
+
+    def advance(self, n: int = 1):
+        if self.enabled:
+            self.bar.advance(self.task, n)
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.bar.__exit__(*exc)
+
+
+def _execute_local(todo, out: Path, jobs: int, threads: int, progress: _Progress) -> None:
+    store = ParquetStore(out)
+    if jobs == 1:
+        def on_fit(record, curves):
+            store.write(record, curves)
+            progress.advance()
+
+        for group, skip, ref in todo:
+            run_group(group, threads=threads, skip=skip, reference_magnitude=ref, on_fit=on_fit)
+        return
+    ctx = mp.get_context("spawn")  # no fork after OpenMP: LightGBM and XGBoost are not fork-safe
+    manager = ctx.Manager()
+    queue = manager.Queue()
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(queue,)) as pool:
+        pending = {pool.submit(_pool_task, g, str(out), threads, skip, ref) for g, skip, ref in todo}
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                while not queue.empty():
+                    progress.advance(queue.get())
+                for fut in done:
+                    fut.result()
+            while not queue.empty():
+                progress.advance(queue.get())
+        except BaseException:
+            for fut in pending:
+                fut.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    manager.shutdown()
+
+
+# ---------------------------------------------------------------------------------------------- entry point
+
+def _check_out(out: Path, study: Study, force: bool) -> None:
+    """Refuse an output folder that is not writable or holds another study's results (unless ``force``)."""
+    marker = out / "study.toml"
+    if marker.exists() and not force:
+        import tomllib
+
+        try:
+            previous = tomllib.loads(marker.read_text(encoding="utf-8")).get("study", {}).get("name")
+        except (OSError, ValueError):
+            previous = None
+        if previous != study.name:
+            raise BoostregError(f"output folder '{out}' holds results of study '{previous}', not '{study.name}'; "
+                                "choose another --out, or pass --force to add to it.")
+    probe = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
+    if not os.access(probe, os.W_OK):
+        raise BoostregError(f"output folder '{out}' is not writable; choose another --out.")
+    if out.exists() and not out.is_dir():
+        raise BoostregError(f"output path '{out}' is a file, not a folder; choose another --out.")
+
+
+def _write_atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def run_study(study: Study, out: str | Path, *, jobs: int | None = None, progress: bool = True,
+              force: bool = False, scheduler: str | None = None) -> StudyResult:
+    """Run every fit of ``study`` not yet stored under ``out``; return where the records are.
+
+    All input is loaded and validated before anything is written, so a bad study leaves no trace.
+    """
+    t_start = time.perf_counter()
+    out = Path(out)
+    datasets = {spec.label: load_dataset(spec) for spec in study.datasets}
+    if len(datasets) != len(study.datasets):
+        raise BoostregError("two datasets of the study have the same name; give each file a different name.")
+    groups = make_plan(study, datasets)
+    _check_out(out, study, force)
+    store = ParquetStore(out)
+    store.create()
+    stored = store.fit_ids()
+    n_planned = sum(len(g.fits) for g in groups)
+    stored_refs = None
+    todo = []
+    for g in groups:
+        remaining = [f for f in g.fits if f.fit_id not in stored]
+        if not remaining:
+            continue
+        ref = None
+        if g.fits[0].fit_id in stored:  # the unpenalized fit landed in an earlier run: reuse its magnitude
+            if stored_refs is None:
+                stored_refs = store.fits().set_index("fit_id")
+            col = ENGINES[g.engine].magnitude_column
+            ref = float(stored_refs.at[g.fits[0].fit_id, col]) if g.fits[0].fit_id in stored_refs.index else None
+        todo.append((g, frozenset(f.fit_id for f in g.fits if f.fit_id in stored), ref))
+    n_todo = sum(len(g.fits) - len(skip) for g, skip, _ in todo)
+    _write_atomic_text(out / "study.toml", tomli_w.dumps(study.to_toml_dict()))
+    jobs, threads = _choose_layout(jobs, max(1, len(todo)))
+    with _Progress(n_todo, progress, study.name) as bar:
+        if scheduler is not None:
+            from .distributed import execute_dask
+
+            execute_dask(todo, out, scheduler, threads, bar)
+        else:
+            _execute_local(todo, out, jobs, threads, bar)
+    wall = time.perf_counter() - t_start
+    _append_run_info(out, study, n_planned, n_todo, wall, jobs, threads)
+    return StudyResult(out=out, n_planned=n_planned, n_run=n_todo, n_skipped=n_planned - n_todo, wall_time_s=wall)
+
+
+def _append_run_info(out: Path, study: Study, n_planned: int, n_run: int, wall: float, jobs: int, threads: int):
+    """Keep a log of runs (versions, machine, wall time) for the report."""
+    import lightgbm
+    import sklearn
+    import xgboost
+
+    path = out / "runs.json"
+    runs = json.loads(path.read_text()) if path.exists() else []
+    runs.append({
+        "study": study.name, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "wall_time_s": round(wall, 3),
+        "fits_planned": n_planned, "fits_run": n_run, "jobs": jobs, "threads_per_fit": threads,
+        "versions": {"xgboost": xgboost.__version__, "lightgbm": lightgbm.__version__,
+                     "scikit-learn": sklearn.__version__, "pandas": pd.__version__, "numpy": np.__version__,
+                     "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "processor": platform.machine()},
+    })
+    _write_atomic_text(path, json.dumps(runs, indent=1))
+
+
+def summarize(fits: pd.DataFrame) -> pd.DataFrame:
+    """One row per dataset x engine: fits, failures, best penalties by mean test error, theory check, sparsity."""
+    rows = []
+    for (dataset, engine), df in fits.groupby(["dataset", "engine"], sort=True):
+        ok = df[df.status == "ok"]
+        row = {"dataset": dataset, "engine": engine, "fits": len(df), "failed": int((df.status != "ok").sum())}
+        if len(ok):
+            means = ok.groupby(["reg_alpha", "reg_lambda"])["test_error"].mean()
+            best = means.idxmin()
+            row.update(metric=ok.primary_metric.iloc[0], best_reg_alpha=best[0], best_reg_lambda=best[1],
+                       best_test_error=means.min(), unpenalized_test_error=means.get((0.0, 0.0), np.nan),
+                       max_zero_leaf_frac=ok.zero_leaf_frac.max(), theory_max_rel_err=ok.theory_max_rel_err.max())
+        rows.append(row)
+    return pd.DataFrame(rows)

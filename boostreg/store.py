@@ -1,0 +1,112 @@
+"""Append-only Parquet store of fit records and learning curves, one file per fit, written atomically.
+
+Contract: ``OUT/fits/<fit_id>.parquet`` holds one fit record and ``OUT/curves/<fit_id>.parquet`` its
+per-round errors. Each file is written to a hidden temporary name and renamed into place, curves first:
+a fit file is the commit mark, so a killed run leaves no torn record, and a fit counts as stored exactly
+when its fit file exists. ``pandas.read_parquet(OUT / "fits")`` reads the whole table (hidden files are
+skipped). Nothing is ever rewritten except a curves file left by a fit whose record never landed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+#: Every fit-table column and its type, so that parts written by ok and failed fits share one schema.
+FIT_SCHEMA = pa.schema([
+    ("study", pa.string()), ("dataset", pa.string()), ("task", pa.string()), ("engine", pa.string()),
+    ("engine_version", pa.string()), ("fold", pa.int64()), ("seed", pa.int64()), ("n_splits", pa.int64()),
+    ("fold_digest", pa.string()), ("fit_id", pa.string()), ("group_id", pa.string()), ("in_grid", pa.bool_()),
+    ("status", pa.string()), ("error", pa.string()),
+    ("reg_alpha", pa.float64()), ("reg_lambda", pa.float64()),
+    ("n_estimators", pa.float64()), ("learning_rate", pa.float64()), ("max_depth", pa.float64()),
+    ("num_leaves", pa.float64()), ("max_leaves", pa.float64()), ("min_child_weight", pa.float64()),
+    ("min_child_samples", pa.float64()), ("max_delta_step", pa.float64()), ("subsample", pa.float64()),
+    ("colsample_bytree", pa.float64()), ("max_bin", pa.float64()), ("gamma", pa.float64()),
+    ("params_json", pa.string()), ("n_train", pa.int64()), ("n_test", pa.int64()), ("n_features", pa.int64()),
+    ("primary_metric", pa.string()), ("train_error", pa.float64()), ("test_error", pa.float64()),
+    ("generalization_gap", pa.float64()),
+    ("train_rmse", pa.float64()), ("test_rmse", pa.float64()), ("train_mae", pa.float64()), ("test_mae", pa.float64()),
+    ("train_r2", pa.float64()), ("test_r2", pa.float64()),
+    ("train_logloss", pa.float64()), ("test_logloss", pa.float64()), ("train_auc", pa.float64()),
+    ("test_auc", pa.float64()), ("train_accuracy", pa.float64()), ("test_accuracy", pa.float64()),
+    ("n_trees", pa.int64()), ("n_leaves_mean", pa.float64()), ("n_leaves_max", pa.int64()),
+    ("n_leaves_total", pa.int64()), ("depth_mean", pa.float64()), ("depth_max", pa.int64()),
+    ("n_features_used", pa.int64()), ("n_noise_features_used", pa.float64()),
+    ("leaf_abs_mean", pa.float64()), ("zero_leaf_frac", pa.float64()), ("shrinkage_vs_unpenalized", pa.float64()),
+    ("theory_max_rel_err", pa.float64()), ("theory_max_plain_rel_err", pa.float64()),
+    ("theory_max_abs_err", pa.float64()), ("theory_check", pa.string()),
+    ("fit_time_s", pa.float64()), ("measure_time_s", pa.float64()),
+])
+
+CURVE_SCHEMA = pa.schema([("fit_id", pa.string()), ("round", pa.int64()),
+                          ("train_error", pa.float64()), ("test_error", pa.float64())])
+
+
+def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    unknown = set(frame.columns) - set(schema.names)
+    if unknown:
+        raise KeyError(f"columns missing from the store schema: {sorted(unknown)}")
+    arrays = []
+    for f in schema:
+        if f.name in frame:
+            col = frame[f.name]
+            if pa.types.is_integer(f.type):
+                col = pd.to_numeric(col).astype("Int64")
+            arrays.append(pa.array(col, type=f.type, from_pandas=True))
+        else:
+            arrays.append(pa.nulls(len(frame), type=f.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _write_atomic(table: pa.Table, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pq.write_table(table, tmp)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class ParquetStore:
+    """The fits and curves of one output folder."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.fits_dir = self.root / "fits"
+        self.curves_dir = self.root / "curves"
+
+    def create(self) -> None:
+        self.fits_dir.mkdir(parents=True, exist_ok=True)
+        self.curves_dir.mkdir(parents=True, exist_ok=True)
+
+    def fit_ids(self) -> set[str]:
+        """The fit_ids already stored (a fit is stored when its fit file exists)."""
+        if not self.fits_dir.exists():
+            return set()
+        return {p.name[:-8] for p in os.scandir(self.fits_dir) if p.name.endswith(".parquet") and not p.name.startswith(".")}
+
+    def write(self, record: dict, curves: pd.DataFrame | None) -> None:
+        """Store one fit: its curves, then its record (the commit mark)."""
+        fit_id = record["fit_id"]
+        if curves is not None and len(curves):
+            curves = curves.assign(fit_id=fit_id)
+            _write_atomic(_table(curves, CURVE_SCHEMA), self.curves_dir / f"{fit_id}.parquet")
+        _write_atomic(_table(pd.DataFrame([record]), FIT_SCHEMA), self.fits_dir / f"{fit_id}.parquet")
+
+    def fits(self) -> pd.DataFrame:
+        """All fit records (empty frame with the schema's columns when none)."""
+        if not self.fit_ids():
+            return FIT_SCHEMA.empty_table().to_pandas()
+        return pq.read_table(self.fits_dir, schema=FIT_SCHEMA).to_pandas()
+
+    def curves(self) -> pd.DataFrame:
+        """Per-round errors of the stored fits (curves of fits whose record never landed are left out)."""
+        if not self.curves_dir.exists() or not any(self.curves_dir.glob("*.parquet")):
+            return CURVE_SCHEMA.empty_table().to_pandas()
+        frame = pq.read_table(self.curves_dir, schema=CURVE_SCHEMA).to_pandas()
+        return frame[frame["fit_id"].isin(self.fit_ids())].reset_index(drop=True)
+

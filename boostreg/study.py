@@ -1,0 +1,261 @@
+"""Study specification: TOML <-> dataclasses, validation at the entry point, grid helpers.
+
+A study names datasets, engines, a grid (reg_alpha x reg_lambda, optionally crossed with other booster
+parameters), fixed booster parameters, folds and seeds. Users write ``reg_alpha`` / ``reg_lambda`` and the
+other common names for every engine; each engine maps them to its own names.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import BoostregError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+STUDIES_DIR = REPO_ROOT / "studies"
+DEFAULT_STUDY = STUDIES_DIR / "quickstart.toml"
+
+#: Primary metric per task (lower is better) and the alternatives a study may choose.
+PRIMARY_METRICS = {"regression": ("rmse", "mae"), "binary": ("logloss", "error")}
+
+#: Booster parameters shared by the engines (common names); each engine maps those it knows.
+BOOSTER_PARAMS = {
+    "n_estimators": int, "learning_rate": float, "max_depth": int, "num_leaves": int, "max_leaves": int,
+    "min_child_weight": float, "min_child_samples": int, "max_delta_step": float, "subsample": float,
+    "colsample_bytree": float, "max_bin": int, "gamma": float, "reg_alpha": float, "reg_lambda": float,
+}
+DEFAULT_GRID = {"reg_alpha": [0.0, 0.1, 1.0, 10.0], "reg_lambda": [0.0, 0.1, 1.0, 10.0]}
+
+
+def log_grid(low: float, high: float, num: int, *, zero: bool = True) -> list[float]:
+    """``num`` log-spaced values from ``low`` to ``high`` (rounded to 4 significant digits), with 0 first if ``zero``."""
+    if not (low > 0 and high >= low and num >= 1):
+        raise BoostregError(f"log grid needs 0 < low <= high and num >= 1; got low={low}, high={high}, num={num}. "
+                            "Fix the 'log' entry of the grid.")
+    values = [float(f"{v:.4g}") for v in np.geomspace(low, high, num)]
+    return ([0.0] if zero else []) + values
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One dataset of a study: a built-in ``name`` or a ``file`` with its ``target``."""
+
+    name: str | None = None
+    file: str | None = None
+    target: str | None = None
+    task: str | None = None
+    max_rows: int | None = None
+    params: dict = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.name if self.name else Path(self.file).stem
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v not in (None, {})}
+
+
+@dataclass(frozen=True)
+class Study:
+    """A reg_alpha x reg_lambda sweep: datasets x engines x grid x folds x seeds."""
+
+    name: str
+    datasets: list[DatasetSpec]
+    engines: list[str] = field(default_factory=lambda: ["xgboost", "lightgbm"])
+    grid: dict[str, list] = field(default_factory=lambda: dict(DEFAULT_GRID))
+    params: dict[str, Any] = field(default_factory=dict)
+    engine_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    folds: int = 3
+    seeds: list[int] = field(default_factory=lambda: [0])
+    primary_metric: dict[str, str] = field(default_factory=lambda: {t: m[0] for t, m in PRIMARY_METRICS.items()})
+    description: str = ""
+    source: str = "<python>"
+
+    def __post_init__(self):
+        validate(self)
+
+    def fixed_params(self, engine: str) -> dict[str, Any]:
+        """Fixed parameters for ``engine``: the engine's boostreg defaults, then the study's, then its engine section."""
+        from .engines import ENGINES
+
+        return {**ENGINES[engine].default_params, **self.params, **self.engine_params.get(engine, {})}
+
+    def to_toml_dict(self) -> dict:
+        d: dict[str, Any] = {
+            "study": {"name": self.name, "description": self.description, "engines": list(self.engines),
+                      "folds": self.folds, "seeds": list(self.seeds), "primary_metric": dict(self.primary_metric)},
+            "datasets": [ds.to_dict() for ds in self.datasets],
+            "grid": {k: list(v) for k, v in self.grid.items()},
+            "params": {**self.params, **{e: dict(p) for e, p in self.engine_params.items()}},
+        }
+        return d
+
+
+# ---------------------------------------------------------------------------------------------- validation
+
+_STUDY_KEYS = {"name", "description", "engines", "folds", "seeds", "primary_metric"}
+_DATASET_KEYS = {"name", "file", "target", "task", "max_rows", "params"}
+_TOP_KEYS = {"study", "datasets", "grid", "params"}
+
+
+def _closest(word: str, choices) -> str:
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f"; did you mean '{match[0]}'?" if match else ""
+
+
+def _check_keys(found, allowed, where: str):
+    for key in found:
+        if key not in allowed:
+            raise BoostregError(f"unknown key '{key}' in {where}{_closest(key, allowed)} "
+                                f"Allowed keys: {', '.join(sorted(allowed))}.")
+
+
+def _check_penalty_values(name: str, values, where: str) -> list[float]:
+    if not isinstance(values, list) or len(values) == 0:
+        raise BoostregError(f"the grid for '{name}' in {where} is empty; give at least one value, e.g. {name} = [0, 1].")
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise BoostregError(f"{name} value {v!r} in {where} is not a number; use numbers >= 0, e.g. [0, 0.1, 1].")
+        if not math.isfinite(v) or v < 0:
+            raise BoostregError(f"{name} value {v!r} in {where} must be a finite number >= 0; remove it from the grid.")
+        out.append(float(v))
+    if len(set(out)) != len(out):
+        raise BoostregError(f"the grid for '{name}' in {where} repeats a value; list each value once.")
+    return out
+
+
+def validate(study: Study) -> None:
+    """Check a study at the entry point; raise BoostregError naming the problem and the fix."""
+    from .engines import ENGINES  # late import: engines import this module's constants
+
+    where = study.source
+    if not study.name or not isinstance(study.name, str):
+        raise BoostregError(f"the study in {where} has no name; add name = \"my-study\" under [study].")
+    if not study.datasets:
+        raise BoostregError(f"the study in {where} lists no datasets; add a [[datasets]] entry with name = \"diabetes\".")
+    if not study.engines:
+        raise BoostregError(f"the study in {where} lists no engines; set engines = [\"xgboost\", \"lightgbm\"].")
+    for e in study.engines:
+        if e not in ENGINES:
+            raise BoostregError(f"unknown engine '{e}' in {where}{_closest(e, ENGINES)} "
+                                f"Known engines: {', '.join(ENGINES)}.")
+    if isinstance(study.folds, bool) or not isinstance(study.folds, int) or study.folds < 2:
+        raise BoostregError(f"folds = {study.folds!r} in {where}; use a whole number >= 2, e.g. folds = 5.")
+    if not study.seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in study.seeds):
+        raise BoostregError(f"seeds = {study.seeds!r} in {where}; use a list of whole numbers >= 0, e.g. seeds = [0, 1].")
+    for key in ("reg_alpha", "reg_lambda"):
+        if key not in study.grid:
+            raise BoostregError(f"the grid in {where} has no '{key}'; add {key} = [0, 0.1, 1, 10] under [grid].")
+    for key, values in study.grid.items():
+        if key not in BOOSTER_PARAMS:
+            raise BoostregError(f"unknown grid parameter '{key}' in {where}{_closest(key, BOOSTER_PARAMS)} "
+                                f"Known: {', '.join(sorted(BOOSTER_PARAMS))}.")
+        if key in ("reg_alpha", "reg_lambda"):
+            study.grid[key] = _check_penalty_values(key, values, where)
+        elif not isinstance(values, list) or not values:
+            raise BoostregError(f"the grid for '{key}' in {where} must be a non-empty list, e.g. {key} = [0.05, 0.3].")
+    for key, value in study.params.items():
+        if key not in BOOSTER_PARAMS:
+            raise BoostregError(f"unknown parameter '{key}' under [params] in {where}{_closest(key, BOOSTER_PARAMS)} "
+                                f"Known: {', '.join(sorted(BOOSTER_PARAMS))}; engine-only ones go under [params.ENGINE].")
+        if key in ("reg_alpha", "reg_lambda"):
+            raise BoostregError(f"'{key}' is set under [params] in {where}; put it in [grid] instead, e.g. {key} = [0, 1].")
+        _check_number(key, value, where)
+    for engine, params in study.engine_params.items():
+        if engine not in ENGINES:
+            raise BoostregError(f"unknown engine section [params.{engine}] in {where}{_closest(engine, ENGINES)}")
+        ENGINES[engine].check_native_params(params, where)
+    for task, metric in study.primary_metric.items():
+        if task not in PRIMARY_METRICS:
+            raise BoostregError(f"primary_metric names unknown task '{task}' in {where}; use 'regression' or 'binary'.")
+        if metric not in PRIMARY_METRICS[task]:
+            raise BoostregError(f"primary_metric '{metric}' for {task} in {where} is not supported; "
+                                f"choose one of {', '.join(PRIMARY_METRICS[task])}.")
+
+
+def _check_number(key, value, where):
+    kind = BOOSTER_PARAMS[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise BoostregError(f"{key} = {value!r} in {where} is not a finite number; give a {kind.__name__}.")
+    if value < 0:
+        raise BoostregError(f"{key} = {value!r} in {where} is negative; give a value >= 0.")
+
+
+# ---------------------------------------------------------------------------------------------- TOML
+
+def _grid_values(key: str, value, where: str):
+    """A grid entry is a list, or {log = [low, high], num = N, zero = true} for a log grid."""
+    if isinstance(value, dict):
+        _check_keys(value, {"log", "num", "zero"}, f"grid.{key} of {where}")
+        bounds = value.get("log")
+        if not (isinstance(bounds, list) and len(bounds) == 2):
+            raise BoostregError(f"grid.{key} in {where} needs log = [low, high], e.g. {{ log = [0.001, 1000], num = 7 }}.")
+        return log_grid(float(bounds[0]), float(bounds[1]), int(value.get("num", 5)), zero=bool(value.get("zero", True)))
+    if not isinstance(value, list):
+        value = [value]
+    return value
+
+
+def study_from_dict(doc: dict, *, source: str = "<dict>", base_dir: Path | None = None) -> Study:
+    """Build a Study from the parsed TOML document; relative dataset files resolve from ``base_dir``."""
+    _check_keys(doc, _TOP_KEYS, source)
+    head = doc.get("study", {})
+    _check_keys(head, _STUDY_KEYS, f"[study] of {source}")
+    datasets = []
+    for i, ds in enumerate(doc.get("datasets", [])):
+        _check_keys(ds, _DATASET_KEYS, f"[[datasets]] #{i + 1} of {source}")
+        if bool(ds.get("name")) == bool(ds.get("file")):
+            raise BoostregError(f"[[datasets]] #{i + 1} of {source} needs exactly one of name = \"diabetes\" "
+                                "(built-in) or file = \"data.csv\" with target = \"column\".")
+        if ds.get("file"):
+            if not ds.get("target"):
+                raise BoostregError(f"[[datasets]] #{i + 1} of {source} gives file but no target; add target = \"column\".")
+            path = Path(ds["file"])
+            if not path.is_absolute() and base_dir is not None:
+                ds = {**ds, "file": str((base_dir / path).resolve())}
+        datasets.append(DatasetSpec(**ds))
+    grid = {k: _grid_values(k, v, source) for k, v in doc.get("grid", DEFAULT_GRID).items()}
+    params = dict(doc.get("params", {}))
+    engine_params = {k: params.pop(k) for k in list(params) if isinstance(params[k], dict)}
+    pm = head.get("primary_metric", {})
+    if isinstance(pm, str):
+        raise BoostregError(f"primary_metric in {source} must be a table, e.g. primary_metric = "
+                            "{ regression = \"rmse\", binary = \"logloss\" }.")
+    primary = {t: m[0] for t, m in PRIMARY_METRICS.items()} | dict(pm)
+    return Study(
+        name=head.get("name", ""), description=head.get("description", ""), datasets=datasets,
+        engines=list(head.get("engines", ["xgboost", "lightgbm"])), grid=grid, params=params,
+        engine_params=engine_params, folds=head.get("folds", 3), seeds=list(head.get("seeds", [0])),
+        primary_metric=primary, source=source,
+    )
+
+
+def load_study(path: str | Path) -> Study:
+    """Read a study TOML file; malformed TOML is reported with its line and column."""
+    path = Path(path)
+    if not path.exists():
+        raise BoostregError(f"study file '{path}' does not exist; check the path, or run 'boostreg run' for the default study.")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise BoostregError(f"cannot read study file '{path}' ({err.__class__.__name__}); check it is a UTF-8 text file you can read.")
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise BoostregError(f"malformed TOML in '{path}': {err}; fix the file at that line and column.")
+    return study_from_dict(doc, source=str(path), base_dir=path.resolve().parent)
+
+
+def single_file_study(path: str, target: str, task: str | None = None) -> Study:
+    """The default grid on one user file: what ``boostreg run --data FILE --target COL`` runs."""
+    spec = DatasetSpec(file=str(Path(path).resolve()), target=target, task=task)
+    return Study(name=f"file-{Path(path).stem}", datasets=[spec], source=f"--data {path}",
+                 description=f"default reg_alpha x reg_lambda grid on {Path(path).name}")

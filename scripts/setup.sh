@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Set up boostreg in ./.venv (idempotent: a second run only checks). Used by README's two commands and .ci/run.
+#   bash scripts/setup.sh          the package and its command `boostreg`
+#   bash scripts/setup.sh --test   plus the test tools (pytest, Dask, Playwright) and Debian's chromium
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "setup: boostreg needs Python >= 3.11; found $("$PY" --version 2>&1). Set PYTHON=/path/to/python3.11+." >&2
+  exit 2
+fi
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+
+if [ "${1:-}" = "--test" ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+else
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e .
+fi
+echo "setup: ready ($(.venv/bin/python --version), boostreg in .venv)" >&2
