@@ -109,21 +109,30 @@ def gradients(margin: np.ndarray, y: np.ndarray, task: str, *, arith=np.float64,
     return g.astype(store).astype(np.float64), h.astype(store).astype(np.float64)
 
 
+def _flat(ens: Ensemble, which: str) -> tuple[np.ndarray, np.ndarray]:
+    """Leaf ids made global across trees (tree t's ids offset by the sizes of trees before it), and the offsets."""
+    leaf = ens.train_leaf if which == "train" else ens.test_leaf
+    sizes = np.array([len(v) for v in ens.leaf_values], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if len(sizes) else np.zeros(0, dtype=np.int64)
+    return leaf + offsets[None, :], offsets
+
+
 def margins_before_each_tree(ens: Ensemble, which: str = "train") -> np.ndarray:
     """Margin of every row before each tree, shape (n_rows, n_trees + 1); the last column is the final margin.
 
-    Accumulated in the engine's own margin precision, tree after tree, as the engine's prediction cache does.
+    Accumulated tree after tree in the engine's own margin precision, as the engine's prediction cache does
+    (a cumulative sum is sequential, so float32 rounding matches XGBoost's).
     """
     leaf = ens.train_leaf if which == "train" else ens.test_leaf
     n = leaf.shape[0]
     dt = ens.margin_dtype
     out = np.empty((n, ens.n_trees + 1), dtype=dt)
-    m = np.full(n, ens.base_margin, dtype=dt)
-    out[:, 0] = m
-    for t, values in enumerate(ens.leaf_values):
-        m = (m + values.astype(dt)[leaf[:, t]]).astype(dt)
-        out[:, t + 1] = m
-    return out
+    out[:, 0] = dt(ens.base_margin)
+    if ens.n_trees:
+        flat, _ = _flat(ens, which)
+        values = np.concatenate(ens.leaf_values).astype(dt)
+        out[:, 1:] = values[flat]
+    return np.cumsum(out, axis=1, dtype=dt)
 
 
 @dataclass(frozen=True)
@@ -148,31 +157,35 @@ class TheoryCheck:
 def theory_check(ens: Ensemble, y_train: np.ndarray, task: str, *, reg_alpha: float, reg_lambda: float,
                  learning_rate: float, max_delta_step: float = 0.0,
                  train_margins: np.ndarray | None = None) -> TheoryCheck:
-    """Recompute each leaf's value from the gradients and hessians of its training rows; compare with the stored one."""
+    """Recompute each leaf's value from the gradients and hessians of its training rows; compare with the stored one.
+
+    All trees at once: the gradients at every tree's starting margin, then one sum per (tree, leaf).
+    """
+    if ens.n_trees == 0:
+        return TheoryCheck(0.0, 0.0, 0.0, 0, np.zeros(0), np.zeros(0))
     if train_margins is None:
         train_margins = margins_before_each_tree(ens, "train")
-    y = y_train.astype(ens.label_dtype)
-    predicted, stored, scale = [], [], []
-    for t, values in enumerate(ens.leaf_values):
-        g, h = gradients(train_margins[:, t], y, task, arith=ens.grad_arith_dtype, store=ens.grad_dtype)
-        k = len(values)
-        lt = ens.train_leaf[:, t]
-        mask = ens.is_leaf[t]
-        G = np.bincount(lt, weights=g, minlength=k)[mask]
-        H = np.bincount(lt, weights=h, minlength=k)[mask]
-        A = np.bincount(lt, weights=np.abs(g), minlength=k)[mask]
-        lam = reg_lambda if ens.leaf_extra_lambda is None else reg_lambda + ens.leaf_extra_lambda[t][mask]
-        predicted.append(leaf_weight(G, H, reg_alpha=reg_alpha, reg_lambda=lam,
-                                     max_delta_step=max_delta_step, learning_rate=learning_rate))
-        stored.append(values[mask].astype(np.float64))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale.append(np.where(H + lam > 0, learning_rate * A / (H + lam), 0.0))
-    if not predicted:
-        return TheoryCheck(0.0, 0.0, 0.0, 0, np.zeros(0), np.zeros(0))
-    pred, sto, sc = np.concatenate(predicted), np.concatenate(stored), np.concatenate(scale)
-    diff = np.abs(pred - sto)
-    return TheoryCheck(relative_error(pred, sto, sc), relative_error(pred, sto), float(diff.max(initial=0.0)),
-                       len(pred), pred, sto)
+    y = np.asarray(y_train).astype(ens.label_dtype)
+    g, h = gradients(train_margins[:, :-1], y[:, None], task, arith=ens.grad_arith_dtype, store=ens.grad_dtype)
+    flat, _ = _flat(ens, "train")
+    k = sum(len(v) for v in ens.leaf_values)
+    ids = flat.ravel()
+    G = np.bincount(ids, weights=g.ravel(), minlength=k)
+    H = np.bincount(ids, weights=h.ravel(), minlength=k)
+    A = np.bincount(ids, weights=np.abs(g).ravel(), minlength=k)
+    mask = np.concatenate(ens.is_leaf)
+    lam = np.full(k, float(reg_lambda))
+    if ens.leaf_extra_lambda is not None:
+        lam = lam + np.concatenate(ens.leaf_extra_lambda)
+    G, H, A, lam = G[mask], H[mask], A[mask], lam[mask]
+    pred = leaf_weight(G, H, reg_alpha=reg_alpha, reg_lambda=lam, max_delta_step=max_delta_step,
+                       learning_rate=learning_rate)
+    stored = np.concatenate(ens.leaf_values).astype(np.float64)[mask]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(H + lam > 0, learning_rate * A / (H + lam), 0.0)
+    diff = np.abs(pred - stored)
+    return TheoryCheck(relative_error(pred, stored, scale), relative_error(pred, stored),
+                       float(diff.max(initial=0.0)), len(pred), pred, stored)
 
 
 def relative_error(predicted: np.ndarray, stored: np.ndarray, scale: np.ndarray | None = None) -> float:

@@ -275,7 +275,7 @@ def run_study(study: Study, out: str | Path, *, jobs: int | None = None, progres
     out = Path(out)
     datasets = {spec.label: load_dataset(spec) for spec in study.datasets}
     if len(datasets) != len(study.datasets):
-        raise BoostregError("two datasets of the study have the same name; give each file a different name.")
+        raise BoostregError("two datasets of the study have the same name; give each its own alias = \"...\".")
     groups = make_plan(study, datasets)
     _check_out(out, study, force)
     store = ParquetStore(out)

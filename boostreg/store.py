@@ -34,9 +34,10 @@ FIT_SCHEMA = pa.schema([
     ("train_r2", pa.float64()), ("test_r2", pa.float64()),
     ("train_logloss", pa.float64()), ("test_logloss", pa.float64()), ("train_auc", pa.float64()),
     ("test_auc", pa.float64()), ("train_accuracy", pa.float64()), ("test_accuracy", pa.float64()),
-    ("n_trees", pa.int64()), ("n_leaves_mean", pa.float64()), ("n_leaves_max", pa.int64()),
-    ("n_leaves_total", pa.int64()), ("depth_mean", pa.float64()), ("depth_max", pa.int64()),
-    ("n_features_used", pa.int64()), ("n_noise_features_used", pa.float64()),
+    # measured counts are float64 so that a failed fit's nulls do not change the column's dtype
+    ("n_trees", pa.float64()), ("n_leaves_mean", pa.float64()), ("n_leaves_max", pa.float64()),
+    ("n_leaves_total", pa.float64()), ("depth_mean", pa.float64()), ("depth_max", pa.float64()),
+    ("n_features_used", pa.float64()), ("n_noise_features_used", pa.float64()),
     ("leaf_abs_mean", pa.float64()), ("zero_leaf_frac", pa.float64()), ("shrinkage_vs_unpenalized", pa.float64()),
     ("theory_max_rel_err", pa.float64()), ("theory_max_plain_rel_err", pa.float64()),
     ("theory_max_abs_err", pa.float64()), ("theory_check", pa.string()),

@@ -45,7 +45,10 @@ def log_grid(low: float, high: float, num: int, *, zero: bool = True) -> list[fl
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """One dataset of a study: a built-in ``name`` or a ``file`` with its ``target``."""
+    """One dataset of a study: a built-in ``name`` or a ``file`` with its ``target``.
+
+    ``alias`` names it in the records when one card is used twice (e.g. at two sizes via ``params``).
+    """
 
     name: str | None = None
     file: str | None = None
@@ -53,10 +56,11 @@ class DatasetSpec:
     task: str | None = None
     max_rows: int | None = None
     params: dict = field(default_factory=dict)
+    alias: str | None = None
 
     @property
     def label(self) -> str:
-        return self.name if self.name else Path(self.file).stem
+        return self.alias or self.name or Path(self.file).stem
 
     def to_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v not in (None, {})}
@@ -101,7 +105,7 @@ class Study:
 # ---------------------------------------------------------------------------------------------- validation
 
 _STUDY_KEYS = {"name", "description", "engines", "folds", "seeds", "primary_metric"}
-_DATASET_KEYS = {"name", "file", "target", "task", "max_rows", "params"}
+_DATASET_KEYS = {"name", "file", "target", "task", "max_rows", "params", "alias"}
 _TOP_KEYS = {"study", "datasets", "grid", "params"}
 
 
@@ -151,24 +155,32 @@ def validate(study: Study) -> None:
         raise BoostregError(f"folds = {study.folds!r} in {where}; use a whole number >= 2, e.g. folds = 5.")
     if not study.seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in study.seeds):
         raise BoostregError(f"seeds = {study.seeds!r} in {where}; use a list of whole numbers >= 0, e.g. seeds = [0, 1].")
-    for key in ("reg_alpha", "reg_lambda"):
-        if key not in study.grid:
-            raise BoostregError(f"the grid in {where} has no '{key}'; add {key} = [0, 0.1, 1, 10] under [grid].")
     for key, values in study.grid.items():
         if key not in BOOSTER_PARAMS:
             raise BoostregError(f"unknown grid parameter '{key}' in {where}{_closest(key, BOOSTER_PARAMS)} "
                                 f"Known: {', '.join(sorted(BOOSTER_PARAMS))}.")
+    for key in ("reg_alpha", "reg_lambda"):
+        if key not in study.grid:
+            raise BoostregError(f"the grid in {where} has no '{key}'; add {key} = [0, 0.1, 1, 10] under [grid].")
+    for key, values in study.grid.items():
         if key in ("reg_alpha", "reg_lambda"):
             study.grid[key] = _check_penalty_values(key, values, where)
-        elif not isinstance(values, list) or not values:
+            continue
+        if not isinstance(values, list) or not values:
             raise BoostregError(f"the grid for '{key}' in {where} must be a non-empty list, e.g. {key} = [0.05, 0.3].")
-    for key, value in study.params.items():
-        if key not in BOOSTER_PARAMS:
-            raise BoostregError(f"unknown parameter '{key}' under [params] in {where}{_closest(key, BOOSTER_PARAMS)} "
-                                f"Known: {', '.join(sorted(BOOSTER_PARAMS))}; engine-only ones go under [params.ENGINE].")
-        if key in ("reg_alpha", "reg_lambda"):
-            raise BoostregError(f"'{key}' is set under [params] in {where}; put it in [grid] instead, e.g. {key} = [0, 1].")
-        _check_number(key, value, where)
+        for value in values:
+            _check_number(key, value, f"grid.{key} of {where}")
+        if len(set(values)) != len(values):
+            raise BoostregError(f"the grid for '{key}' in {where} repeats a value; list each value once.")
+    for section, params in [("[params]", study.params)] + [(f"[params.{e}]", p) for e, p in study.engine_params.items()]:
+        for key, value in params.items():
+            if key in ("reg_alpha", "reg_lambda"):
+                raise BoostregError(f"'{key}' is set under {section} in {where}; put it in [grid] instead, e.g. {key} = [0, 1].")
+            if section == "[params]" and key not in BOOSTER_PARAMS:
+                raise BoostregError(f"unknown parameter '{key}' under [params] in {where}{_closest(key, BOOSTER_PARAMS)} "
+                                    f"Known: {', '.join(sorted(BOOSTER_PARAMS))}; engine-only ones go under [params.ENGINE].")
+            if key in BOOSTER_PARAMS:
+                _check_number(key, value, f"{section} of {where}")
     for engine, params in study.engine_params.items():
         if engine not in ENGINES:
             raise BoostregError(f"unknown engine section [params.{engine}] in {where}{_closest(engine, ENGINES)}")
@@ -195,10 +207,14 @@ def _grid_values(key: str, value, where: str):
     """A grid entry is a list, or {log = [low, high], num = N, zero = true} for a log grid."""
     if isinstance(value, dict):
         _check_keys(value, {"log", "num", "zero"}, f"grid.{key} of {where}")
-        bounds = value.get("log")
-        if not (isinstance(bounds, list) and len(bounds) == 2):
-            raise BoostregError(f"grid.{key} in {where} needs log = [low, high], e.g. {{ log = [0.001, 1000], num = 7 }}.")
-        return log_grid(float(bounds[0]), float(bounds[1]), int(value.get("num", 5)), zero=bool(value.get("zero", True)))
+        bounds, num = value.get("log"), value.get("num", 5)
+        if not (isinstance(bounds, list) and len(bounds) == 2
+                and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)):
+            raise BoostregError(f"grid.{key} in {where} needs log = [low, high] with two numbers, "
+                                "e.g. { log = [0.001, 1000], num = 7 }.")
+        if isinstance(num, bool) or not isinstance(num, int):
+            raise BoostregError(f"grid.{key} in {where}: num = {num!r} must be a whole number, e.g. num = 7.")
+        return log_grid(float(bounds[0]), float(bounds[1]), num, zero=bool(value.get("zero", True)))
     if not isinstance(value, list):
         value = [value]
     return value
@@ -207,10 +223,20 @@ def _grid_values(key: str, value, where: str):
 def study_from_dict(doc: dict, *, source: str = "<dict>", base_dir: Path | None = None) -> Study:
     """Build a Study from the parsed TOML document; relative dataset files resolve from ``base_dir``."""
     _check_keys(doc, _TOP_KEYS, source)
+    for key, kind, example in (("study", dict, "[study]"), ("grid", dict, "[grid]"), ("params", dict, "[params]"),
+                               ("datasets", list, "[[datasets]]")):
+        if key in doc and not isinstance(doc[key], kind):
+            raise BoostregError(f"'{key}' in {source} must be written as a {example} section; see studies/quickstart.toml.")
     head = doc.get("study", {})
     _check_keys(head, _STUDY_KEYS, f"[study] of {source}")
+    if "seeds" in head and not isinstance(head["seeds"], list):
+        raise BoostregError(f"seeds = {head['seeds']!r} in {source} must be a list, e.g. seeds = [0, 1].")
+    if "engines" in head and not isinstance(head["engines"], list):
+        raise BoostregError(f"engines = {head['engines']!r} in {source} must be a list, e.g. engines = [\"xgboost\"].")
     datasets = []
     for i, ds in enumerate(doc.get("datasets", [])):
+        if not isinstance(ds, dict):
+            raise BoostregError(f"[[datasets]] #{i + 1} of {source} must be a table, e.g. [[datasets]] name = \"diabetes\".")
         _check_keys(ds, _DATASET_KEYS, f"[[datasets]] #{i + 1} of {source}")
         if bool(ds.get("name")) == bool(ds.get("file")):
             raise BoostregError(f"[[datasets]] #{i + 1} of {source} needs exactly one of name = \"diabetes\" "

@@ -9,8 +9,10 @@ A leaf made by a many-vs-many categorical split (feature with more bins than max
 
 from __future__ import annotations
 
-import numpy as np
+import re
+
 import lightgbm as lgb
+import numpy as np
 
 from .. import measure
 from .base import Fold, TreeEngine
@@ -69,7 +71,7 @@ class LightGBMEngine(TreeEngine):
         many_vs_many = np.array([dtrain.feature_num_bin(i) > onehot_max for i in range(fold.X_train.shape[1])])
         cat_l2 = float(params.get("cat_l2", _CAT_L2_DEFAULT))
         values, is_leaf, depth, split_features, extra = [], [], [], [], []
-        for t, tree in enumerate(trees):
+        for t, tree in enumerate(trees):  # a loop over trees, not rows
             v = tree["leaf_value"].copy()
             if t == 0:
                 v -= init
@@ -77,8 +79,7 @@ class LightGBMEngine(TreeEngine):
             is_leaf.append(np.ones(len(v), dtype=bool))
             depth.append(tree["depth"])
             split_features.append(tree["split_feature"])
-            parent_cat = tree["parent_categorical"] & many_vs_many[tree["parent_feature"]] if len(v) > 1 else np.zeros(1, bool)
-            extra.append(np.where(parent_cat, cat_l2, 0.0))
+            extra.append(np.where(tree["parent_categorical"] & many_vs_many[tree["parent_feature"]], cat_l2, 0.0))
         n_trees = len(trees)
         return measure.Ensemble(
             leaf_values=values, is_leaf=is_leaf, depth=np.asarray(depth, dtype=np.int64),
@@ -102,49 +103,44 @@ def _init_score(y: np.ndarray, task: str) -> float:
     return mean if abs(mean) > _K_EPSILON else 0.0
 
 
+_FIELD = {key: re.compile(rf"^{key}=(.*)$", re.M)
+          for key in ("num_leaves", "leaf_value", "left_child", "right_child", "split_feature", "decision_type")}
+
+
 def _parse_trees(model_str: str) -> list[dict]:
     """Leaf values, split features, depth, and each leaf's parent split (feature, categorical?) per tree.
 
-    Read from LightGBM's text model, which prints leaf values at full precision.
+    Read from LightGBM's text model, which prints leaf values at full precision. A one-leaf tree has no
+    split lines, so the split fields are matched to trees through ``num_leaves``.
     """
+    body = model_str.split("end of trees")[0]
+    num_leaves = [int(v) for v in _FIELD["num_leaves"].findall(body)]
+    leaf_values = _FIELD["leaf_value"].findall(body)
+    split_fields = {key: iter(_FIELD[key].findall(body))
+                    for key in ("left_child", "right_child", "split_feature", "decision_type")}
     trees = []
-    for block in model_str.split("\nTree=")[1:]:
-        fields = {}
-        for line in block.split("\n"):
-            if line.startswith("end of trees"):
-                break
-            key, sep, value = line.partition("=")
-            if sep:
-                fields[key] = value
-        leaf_value = np.array(fields["leaf_value"].split(), dtype=np.float64)
-        if len(leaf_value) > 1:
-            left = np.array(fields["left_child"].split(), dtype=np.int64)
-            right = np.array(fields["right_child"].split(), dtype=np.int64)
-            split_feature = np.array(fields["split_feature"].split(), dtype=np.int64)
-            categorical = (np.array(fields["decision_type"].split(), dtype=np.int64) & 1).astype(bool)
-            depth = _depth(left, right)
-            parent = np.zeros(len(leaf_value), dtype=np.int64)
-            for node in range(len(left)):
-                for child in (left[node], right[node]):
-                    if child < 0:
-                        parent[~child] = node
-            parent_feature, parent_categorical = split_feature[parent], categorical[parent]
+    for n, leaf_line in zip(num_leaves, leaf_values):
+        leaf_value = np.array(leaf_line.split(), dtype=np.float64)
+        if n > 1:
+            left, right, feature, decision = (np.array(next(split_fields[key]).split(), dtype=np.int64)
+                                              for key in ("left_child", "right_child", "split_feature", "decision_type"))
+            categorical = (decision & 1).astype(bool)
+            parent = np.zeros(n, dtype=np.int64)
+            parent[~left[left < 0]] = np.nonzero(left < 0)[0]
+            parent[~right[right < 0]] = np.nonzero(right < 0)[0]
+            trees.append({"leaf_value": leaf_value, "split_feature": feature, "depth": _depth(left, right),
+                          "parent_feature": feature[parent], "parent_categorical": categorical[parent]})
         else:
-            split_feature, depth = np.zeros(0, dtype=np.int64), 0
-            parent_feature, parent_categorical = np.zeros(1, dtype=np.int64), np.zeros(1, dtype=bool)
-        trees.append({"leaf_value": leaf_value, "split_feature": split_feature, "depth": depth,
-                      "parent_feature": parent_feature, "parent_categorical": parent_categorical})
+            trees.append({"leaf_value": leaf_value, "split_feature": np.zeros(0, dtype=np.int64), "depth": 0,
+                          "parent_feature": np.zeros(1, dtype=np.int64), "parent_categorical": np.zeros(1, dtype=bool)})
     return trees
 
 
 def _depth(left: np.ndarray, right: np.ndarray) -> int:
-    """Deepest leaf; internal nodes are >= 0, leaves are ~leaf_index (< 0)."""
-    best, stack = 0, [(0, 0)]
-    while stack:
-        node, d = stack.pop()
+    """Deepest leaf; internal nodes are >= 0 and numbered after their parent, leaves are ~leaf_index (< 0)."""
+    depth = np.zeros(len(left), dtype=np.int64)
+    for node in range(len(left)):
         for child in (left[node], right[node]):
-            if child < 0:
-                best = max(best, d + 1)
-            else:
-                stack.append((child, d + 1))
-    return best
+            if child > 0:
+                depth[child] = depth[node] + 1
+    return int(depth.max()) + 1

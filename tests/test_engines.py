@@ -1,0 +1,127 @@
+"""Real fits of both engines: the closed-form leaf check, L1 zeros, curves from the one model, categoricals."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from boostreg import measure
+from boostreg.engines import ENGINES, Fold
+
+ENGINE_NAMES = ["xgboost", "lightgbm"]
+
+
+def _fold(task, n=600, categorical=False, seed=0):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(n, 5)), columns=[f"x{i}" for i in range(5)])
+    X.loc[rng.random(n) < 0.05, "x1"] = np.nan  # missing values take the default direction
+    signal = 2 * X["x0"].to_numpy() - np.abs(X["x2"].to_numpy())
+    if categorical:
+        colour = rng.choice(list("abcdefgh"), size=n)
+        X["colour"] = pd.Categorical(colour, categories=list("abcdefgh"))
+        signal = signal + np.where(np.isin(colour, ["a", "c", "f"]), 1.5, -1.0)
+    if task == "regression":
+        y = 10 + signal + rng.normal(size=n)
+    else:
+        y = (rng.random(n) < 1 / (1 + np.exp(-signal))).astype(float)
+    cut = int(n * 0.7)
+    return Fold(X.iloc[:cut], y[:cut], X.iloc[cut:], y[cut:], task, noise_features=("x3", "x4"))
+
+
+def _params(**kw):
+    return {"n_estimators": 30, "learning_rate": 0.3, "max_depth": 4, "num_leaves": 15,
+            "reg_alpha": 0.0, "reg_lambda": 0.0, **kw}
+
+
+def _fit(engine, fold, **kw):
+    e = ENGINES[engine]
+    params = _params(**kw)
+    prepared = e.prepare(fold, params, threads=1)
+    model = e.fit(prepared, params, seed=0, threads=1)
+    record, curves = e.measure(model, prepared, params, fold)
+    return e, prepared, model, record, curves
+
+
+@pytest.mark.parametrize("engine", ENGINE_NAMES)
+@pytest.mark.parametrize("task", ["regression", "binary"])
+@pytest.mark.parametrize("penalty", [(0, 0), (0, 5), (2, 0), (1, 1), (0.5, 2, 0.3)])
+def test_every_leaf_equals_its_closed_form(engine, task, penalty):
+    alpha, lam = penalty[:2]
+    extra = {"max_delta_step": penalty[2]} if len(penalty) == 3 else {}
+    *_, record, _ = _fit(engine, _fold(task), reg_alpha=alpha, reg_lambda=lam, **extra)
+    assert record["theory_check"] == "ok"
+    assert record["theory_max_rel_err"] <= 1e-4
+    assert record["theory_max_abs_err"] <= 1e-5
+
+
+@pytest.mark.parametrize("engine", ENGINE_NAMES)
+def test_theory_check_with_native_categoricals(engine):
+    *_, record, _ = _fit(engine, _fold("regression", categorical=True), reg_alpha=1.0, reg_lambda=1.0)
+    assert record["theory_max_rel_err"] <= 1e-4
+    assert record["n_features_used"] >= 3
+
+
+def test_lightgbm_cat_l2_is_part_of_the_closed_form():
+    fold = _fold("regression", n=3000, categorical=True)  # enough rows per category (min_data_per_group = 100)
+    e, prepared, model, record, _ = _fit("lightgbm", fold, reg_lambda=1.0)
+    ens = e.ensemble(model, prepared, fold, _params(reg_lambda=1.0))
+    assert any(x.max() == 10.0 for x in ens.leaf_extra_lambda), "a many-vs-many categorical split is expected"
+    without = measure.theory_check(
+        measure.Ensemble(**{**ens.__dict__, "leaf_extra_lambda": None}), fold.y_train, "regression",
+        reg_alpha=0.0, reg_lambda=1.0, learning_rate=0.3)
+    assert without.max_rel_err > 1e-3  # leaving out cat_l2 breaks the check: it is not vacuous
+    assert record["theory_max_rel_err"] <= 1e-4
+
+
+@pytest.mark.parametrize("engine", ENGINE_NAMES)
+def test_large_alpha_zeroes_leaves_exactly_when_abs_G_is_below_alpha(engine):
+    fold = _fold("regression")
+    e, prepared, model, record, _ = _fit(engine, fold, reg_alpha=30.0)
+    ens = e.ensemble(model, prepared, fold, _params(reg_alpha=30.0))
+    check = measure.theory_check(ens, fold.y_train, "regression", reg_alpha=30.0, reg_lambda=0.0, learning_rate=0.3)
+    zero_stored = check.stored == 0.0
+    assert zero_stored.any() and (check.predicted[zero_stored] == 0.0).all()
+    assert record["zero_leaf_frac"] == pytest.approx(zero_stored.mean())
+    *_, unpenalized, _ = _fit(engine, fold)
+    assert unpenalized["zero_leaf_frac"] == 0.0
+    assert record["leaf_abs_mean"] < unpenalized["leaf_abs_mean"]
+
+
+@pytest.mark.parametrize("engine", ENGINE_NAMES)
+@pytest.mark.parametrize("task", ["regression", "binary"])
+def test_curves_come_from_the_one_model_and_end_at_its_predictions(engine, task):
+    fold = _fold(task)
+    e, prepared, model, record, curves = _fit(engine, fold, reg_lambda=1.0)
+    assert list(curves["round"]) == list(range(1, 31))
+    assert curves["test_error"].iloc[-1] == pytest.approx(record["test_error"], rel=1e-6)
+    assert curves["train_error"].iloc[-1] == pytest.approx(record["train_error"], rel=1e-6)
+    # the engine's own prediction agrees with the margin rebuilt from leaves
+    if engine == "xgboost":
+        margin = model.predict(prepared[1], output_margin=True)
+    else:
+        margin = model.predict(fold.X_test, raw_score=True)
+    own = measure.metrics(fold.y_test, margin, task, "test")["test_error"]
+    assert own == pytest.approx(record["test_error"], rel=1e-5)
+    # boosting lowers the training error
+    assert curves["train_error"].iloc[-1] < curves["train_error"].iloc[0]
+
+
+@pytest.mark.parametrize("engine", ENGINE_NAMES)
+def test_subsampling_is_reported_as_not_applicable(engine):
+    *_, record, _ = _fit(engine, _fold("regression"), subsample=0.7)
+    assert record["theory_check"].startswith("not applicable: row subsampling")
+    assert np.isnan(record["theory_max_rel_err"])
+
+
+def test_lightgbm_path_smooth_is_reported_as_not_applicable():
+    *_, record, _ = _fit("lightgbm", _fold("regression"), path_smooth=1.0)
+    assert record["theory_check"].startswith("not applicable: path_smooth")
+
+
+@pytest.mark.parametrize("engine", ENGINE_NAMES)
+def test_tree_size_columns(engine):
+    *_, record, _ = _fit(engine, _fold("regression"), reg_lambda=1.0)
+    assert record["n_trees"] == 30
+    assert 1 <= record["depth_mean"] <= record["depth_max"] <= 4 + (engine == "lightgbm") * 10
+    assert record["n_leaves_max"] <= 16
+    assert 0 <= record["n_noise_features_used"] <= 2
+    assert record["n_features_used"] <= 5

@@ -1,0 +1,139 @@
+"""End-to-end small studies: records, sparsity and shrinkage signals, resume, executors agree."""
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from boostreg import DatasetSpec, Study, run_study
+from boostreg.store import FIT_SCHEMA
+
+REQUIRED = ["study", "dataset", "engine", "fold", "seed", "reg_alpha", "reg_lambda", "fit_id", "status",
+            "primary_metric", "train_error", "test_error", "n_trees", "n_leaves_mean", "n_leaves_max", "depth_mean",
+            "n_features_used", "leaf_abs_mean", "zero_leaf_frac", "shrinkage_vs_unpenalized", "theory_max_rel_err",
+            "fit_time_s", "measure_time_s", "n_noise_features_used", "test_r2", "test_auc", "test_accuracy"]
+
+
+def small_study(name="small", grid=None, seeds=(0,)):
+    return Study(
+        name=name,
+        datasets=[DatasetSpec(name="sparse_linear", params={"n_samples": 400}),
+                  DatasetSpec(name="breast_cancer")],
+        grid=grid or {"reg_alpha": [0, 1, 10, 100], "reg_lambda": [0, 1]},
+        params={"n_estimators": 20, "learning_rate": 0.3}, engine_params={"xgboost": {"max_depth": 3},
+                                                                         "lightgbm": {"num_leaves": 8}},
+        folds=2, seeds=list(seeds))
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "out"
+    return run_study(small_study(), out, jobs=1, progress=False)
+
+
+def test_one_record_per_fit_with_the_promised_columns(result):
+    fits = pd.read_parquet(result.out / "fits")
+    assert len(fits) == result.n_planned == 2 * 2 * 2 * 8
+    assert set(REQUIRED) <= set(fits.columns)
+    assert (fits.status == "ok").all()
+    assert fits.fit_id.is_unique
+    assert set(fits.primary_metric) == {"rmse", "logloss"}
+
+
+def test_theory_check_holds_on_every_fit(result):
+    assert result.fits.theory_max_rel_err.max() <= 1e-4
+
+
+def test_zero_leaves_rise_with_alpha_and_vanish_without_it(result):
+    fits = result.fits
+    sparse = fits[fits.dataset == "sparse_linear"]
+    assert (sparse[sparse.reg_alpha == 0].zero_leaf_frac == 0).all()
+    for (engine, lam), df in sparse.groupby(["engine", "reg_lambda"]):
+        by_alpha = df.groupby("reg_alpha").zero_leaf_frac.mean()
+        assert by_alpha.is_monotonic_increasing, (engine, lam, by_alpha)
+        assert by_alpha.iloc[-1] > 0.3
+
+
+def test_shrinkage_is_measured_against_the_unpenalized_fit_of_the_same_fold(result):
+    fits = result.fits
+    ref = fits[(fits.reg_alpha == 0) & (fits.reg_lambda == 0)].set_index("group_id").leaf_abs_mean
+    expected = 1 - fits.leaf_abs_mean / fits.group_id.map(ref)
+    np.testing.assert_allclose(fits.shrinkage_vs_unpenalized, expected, rtol=1e-12)
+    assert (fits[(fits.reg_alpha == 0) & (fits.reg_lambda == 0)].shrinkage_vs_unpenalized == 0).all()
+    assert (fits[fits.reg_lambda == 1].shrinkage_vs_unpenalized > 0).all()
+
+
+def test_noise_features_only_for_synthetic_data(result):
+    fits = result.fits
+    assert fits[fits.dataset == "sparse_linear"].n_noise_features_used.notna().all()
+    assert fits[fits.dataset == "breast_cancer"].n_noise_features_used.isna().all()
+
+
+def test_curves_hold_every_round_of_every_fit(result):
+    curves = pd.read_parquet(result.out / "curves")
+    fits = result.fits
+    assert len(curves) == fits.n_trees.sum()
+    last = curves.sort_values("round").groupby("fit_id").last()
+    np.testing.assert_allclose(last.test_error, fits.set_index("fit_id").loc[last.index].test_error)
+
+
+def test_rerun_skips_everything_stored(result):
+    again = run_study(small_study(), result.out, jobs=1, progress=False)
+    assert again.n_run == 0 and again.n_skipped == result.n_planned
+
+
+def test_resume_after_losing_fits_restores_the_same_records(result, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(result.out, out)
+    files = sorted((out / "fits").glob("*.parquet"))
+    for f in files[::3]:  # lose a third of the fits, references included
+        f.unlink()
+    again = run_study(small_study(), out, jobs=1, progress=False)
+    assert again.n_run == len(files[::3])
+    cols = ["fit_id", "test_error", "leaf_abs_mean", "zero_leaf_frac", "shrinkage_vs_unpenalized"]
+    a = result.fits[cols].sort_values("fit_id").reset_index(drop=True)
+    b = again.fits[cols].sort_values("fit_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_process_pool_gives_the_same_records(result, tmp_path):
+    parallel = run_study(small_study(), tmp_path / "par", jobs=2, progress=False)
+    cols = ["fit_id", "train_error", "test_error", "leaf_abs_mean", "n_leaves_mean", "theory_max_rel_err"]
+    a = result.fits[cols].sort_values("fit_id").reset_index(drop=True)
+    b = parallel.fits[cols].sort_values("fit_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_grid_without_zero_still_fits_the_unpenalized_reference(tmp_path):
+    study = Study(name="nozero", datasets=[DatasetSpec(name="diabetes")],
+                  grid={"reg_alpha": [1.0], "reg_lambda": [1.0, 10.0]}, params={"n_estimators": 10},
+                  engines=["lightgbm"], folds=2)
+    fits = run_study(study, tmp_path / "o", jobs=1, progress=False).fits
+    assert len(fits) == 2 * 3
+    ref = fits[(fits.reg_alpha == 0) & (fits.reg_lambda == 0)]
+    assert len(ref) == 2 and not ref.in_grid.any()
+    assert fits[fits.in_grid].shrinkage_vs_unpenalized.notna().all()
+
+
+def test_a_failing_fit_is_recorded_and_the_sweep_goes_on(tmp_path):
+    # max_bin = 1 is rejected by LightGBM at Dataset construction: every fit of that engine fails, xgboost's run
+    study = Study(name="failing", datasets=[DatasetSpec(name="diabetes")], grid={"reg_alpha": [0, 1], "reg_lambda": [0]},
+                  params={"n_estimators": 5}, engine_params={"lightgbm": {"max_bin": 1}}, folds=2)
+    fits = run_study(study, tmp_path / "o", jobs=1, progress=False).fits
+    failed = fits[fits.engine == "lightgbm"]
+    assert (failed.status == "failed").all() and failed.error.str.len().gt(0).all()
+    assert (fits[fits.engine == "xgboost"].status == "ok").all()
+    assert list(pd.read_parquet(tmp_path / "o" / "fits").columns) == FIT_SCHEMA.names
+
+
+def test_dask_local_cluster_gives_the_same_records(result, tmp_path):
+    pytest.importorskip("distributed")
+    from boostreg.distributed import local_cluster
+
+    with local_cluster(2) as address:
+        dask_run = run_study(small_study(), tmp_path / "dask", progress=False, scheduler=address)
+    cols = ["fit_id", "train_error", "test_error", "leaf_abs_mean", "zero_leaf_frac", "theory_max_rel_err"]
+    a = result.fits[cols].sort_values("fit_id").reset_index(drop=True)
+    b = dask_run.fits[cols].sort_values("fit_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
