@@ -65,11 +65,13 @@ def cli():
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Send fits to an existing Dask cluster.")
 @click.option("--dask-local", type=int, metavar="N", help="Start a local Dask cluster with N workers and use it.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local, quiet):
-    """Run a study (default: the quickstart study) and store one record per fit.
+@click.option("--no-report", is_flag=True, help="Do not write OUT/report.html at the end.")
+def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local, quiet, no_report):
+    """Run a study (default: the quickstart study), store one record per fit, write the HTML report.
 
     Fits already stored in the output folder are skipped, so running the same command again resumes an
-    interrupted study. Results: OUT/fits and OUT/curves (Parquet, read with pandas.read_parquet).
+    interrupted study. Results: OUT/fits and OUT/curves (Parquet, read with pandas.read_parquet), and
+    OUT/report.html (its path is the last line printed).
     """
     from .run import run_study
     from .study import DEFAULT_STUDY, load_study, single_file_study
@@ -95,6 +97,10 @@ def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local,
     else:
         result = run_study(study, out, jobs=jobs, progress=not quiet, force=force, scheduler=scheduler)
     _print_summary(result)
+    if not no_report:
+        from .report import build_report
+
+        click.echo(f"report: {build_report(result.out)}")
 
 
 def _print_summary(result) -> None:
@@ -115,6 +121,22 @@ def _print_summary(result) -> None:
     console.print(f"{result.n_run} fits run, {result.n_skipped} already stored, "
                   f"{result.wall_time_s:.1f} s wall time.")
     click.echo(f"results: {result.out}")
+
+
+@cli.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the HTML (default: OUT/report.html).")
+def report(out, output):
+    """Write the self-contained HTML report of the run in OUT and print its path.
+
+    Figures are embedded; the file makes no network request and can be mailed or printed as it is.
+    """
+    from .report import build_report
+
+    if not out.is_dir():
+        raise BoostregError(f"'{out}' is not a folder of results; give the --out folder of a 'boostreg run'.")
+    click.echo(f"report: {build_report(out, output)}")
 
 
 @cli.command()

@@ -1,7 +1,8 @@
 """Study specification: TOML <-> dataclasses, validation at the entry point, grid helpers.
 
 A study names datasets, engines, a grid (reg_alpha x reg_lambda, optionally crossed with other booster
-parameters), fixed booster parameters, folds and seeds. Users write ``reg_alpha`` / ``reg_lambda`` and the
+parameters), fixed booster parameters, folds and seeds. Baseline engines (scikit-learn linear models and SVMs)
+sweep one ``penalty`` from [baseline_grid] instead of the booster grid. Users write ``reg_alpha`` / ``reg_lambda`` and the
 other common names for every engine; each engine maps them to its own names.
 """
 
@@ -79,6 +80,8 @@ class Study:
     folds: int = 3
     seeds: list[int] = field(default_factory=lambda: [0])
     primary_metric: dict[str, str] = field(default_factory=lambda: {t: m[0] for t, m in PRIMARY_METRICS.items()})
+    #: baseline penalties: {"penalty": [...]} for every baseline, {ENGINE: [...]} for one (engine defaults otherwise)
+    baseline_grid: dict[str, list] = field(default_factory=dict)
     description: str = ""
     source: str = "<python>"
 
@@ -89,7 +92,20 @@ class Study:
         """Fixed parameters for ``engine``: the engine's boostreg defaults, then the study's, then its engine section."""
         from .engines import ENGINES
 
+        if ENGINES[engine].kind == "baseline":  # booster parameters do not apply to a baseline
+            return {**ENGINES[engine].default_params, **self.engine_params.get(engine, {})}
         return {**ENGINES[engine].default_params, **self.params, **self.engine_params.get(engine, {})}
+
+    def baseline_penalties(self, engine: str) -> list[float]:
+        """A baseline engine's penalty grid, least penalized first: [baseline_grid.ENGINE], else [baseline_grid]
+        penalty, else the engine's default."""
+        from .engines import ENGINES
+
+        eng = ENGINES[engine]
+        values = self.baseline_grid.get(engine, self.baseline_grid.get("penalty"))
+        if values is None:
+            values = _grid_values("penalty", {**eng.default_grid, "zero": False}, "the engine default")
+        return eng.least_penalized_first([float(v) for v in values])
 
     def to_toml_dict(self) -> dict:
         d: dict[str, Any] = {
@@ -99,6 +115,9 @@ class Study:
             "grid": {k: list(v) for k, v in self.grid.items()},
             "params": {**self.params, **{e: dict(p) for e, p in self.engine_params.items()}},
         }
+        if self.baseline_grid:
+            d["baseline_grid"] = {k: (list(v) if k == "penalty" else {"penalty": list(v)})
+                                  for k, v in self.baseline_grid.items()}
         return d
 
 
@@ -106,7 +125,7 @@ class Study:
 
 _STUDY_KEYS = {"name", "description", "engines", "folds", "seeds", "primary_metric"}
 _DATASET_KEYS = {"name", "file", "target", "task", "max_rows", "params", "alias"}
-_TOP_KEYS = {"study", "datasets", "grid", "params"}
+_TOP_KEYS = {"study", "datasets", "grid", "params", "baseline_grid"}
 
 
 def _closest(word: str, choices) -> str:
@@ -185,6 +204,16 @@ def validate(study: Study) -> None:
         if engine not in ENGINES:
             raise BoostregError(f"unknown engine section [params.{engine}] in {where}{_closest(engine, ENGINES)}")
         ENGINES[engine].check_native_params(params, where)
+    for key, values in study.baseline_grid.items():
+        if key != "penalty" and (key not in ENGINES or ENGINES[key].kind != "baseline"):
+            baselines = [e for e, eng in ENGINES.items() if eng.kind == "baseline"]
+            raise BoostregError(f"unknown key '{key}' in [baseline_grid] of {where}{_closest(key, baselines)} "
+                                f"Use penalty = [...] or a [baseline_grid.ENGINE] table for one of: {', '.join(baselines)}.")
+        values = _check_penalty_values(f"baseline_grid.{key}", values, where)
+        if min(values) <= 0:
+            raise BoostregError(f"baseline_grid.{key} in {where} holds {min(values)!r}; baseline penalties (alpha or C) "
+                                "must be > 0, e.g. penalty = { log = [0.001, 10], num = 5 }.")
+        study.baseline_grid[key] = values
     for task, metric in study.primary_metric.items():
         if task not in PRIMARY_METRICS:
             raise BoostregError(f"primary_metric names unknown task '{task}' in {where}; use 'regression' or 'binary'.")
@@ -199,11 +228,13 @@ def _check_number(key, value, where):
         raise BoostregError(f"{key} = {value!r} in {where} is not a finite number; give a {kind.__name__}.")
     if value < 0:
         raise BoostregError(f"{key} = {value!r} in {where} is negative; give a value >= 0.")
+    if kind is int and not float(value).is_integer():
+        raise BoostregError(f"{key} = {value!r} in {where} must be a whole number, e.g. {key} = {max(1, round(value))}.")
 
 
 # ---------------------------------------------------------------------------------------------- TOML
 
-def _grid_values(key: str, value, where: str):
+def _grid_values(key: str, value, where: str, zero_default: bool = True):
     """A grid entry is a list, or {log = [low, high], num = N, zero = true} for a log grid."""
     if isinstance(value, dict):
         _check_keys(value, {"log", "num", "zero"}, f"grid.{key} of {where}")
@@ -214,7 +245,7 @@ def _grid_values(key: str, value, where: str):
                                 "e.g. { log = [0.001, 1000], num = 7 }.")
         if isinstance(num, bool) or not isinstance(num, int):
             raise BoostregError(f"grid.{key} in {where}: num = {num!r} must be a whole number, e.g. num = 7.")
-        return log_grid(float(bounds[0]), float(bounds[1]), num, zero=bool(value.get("zero", True)))
+        return log_grid(float(bounds[0]), float(bounds[1]), num, zero=bool(value.get("zero", zero_default)))
     if not isinstance(value, list):
         value = [value]
     return value
@@ -249,6 +280,19 @@ def study_from_dict(doc: dict, *, source: str = "<dict>", base_dir: Path | None 
                 ds = {**ds, "file": str((base_dir / path).resolve())}
         datasets.append(DatasetSpec(**ds))
     grid = {k: _grid_values(k, v, source) for k, v in doc.get("grid", DEFAULT_GRID).items()}
+    baseline_grid = {}
+    raw = doc.get("baseline_grid", {})
+    if not isinstance(raw, dict):
+        raise BoostregError(f"'baseline_grid' in {source} must be a [baseline_grid] section; see studies/quickstart.toml.")
+    for key, value in raw.items():
+        if key != "penalty":  # [baseline_grid.ENGINE] penalty = ...
+            if not isinstance(value, dict):
+                raise BoostregError(f"baseline_grid.{key} in {source} must be a table: [baseline_grid.{key}] penalty = [...].")
+            _check_keys(value, {"penalty"}, f"[baseline_grid.{key}] of {source}")
+            if "penalty" not in value:
+                raise BoostregError(f"[baseline_grid.{key}] in {source} has no penalty; add penalty = [0.01, 0.1, 1].")
+            value = value["penalty"]
+        baseline_grid[key] = _grid_values(f"baseline_grid.{key}", value, source, zero_default=False)
     params = dict(doc.get("params", {}))
     engine_params = {k: params.pop(k) for k in list(params) if isinstance(params[k], dict)}
     pm = head.get("primary_metric", {})
@@ -260,7 +304,7 @@ def study_from_dict(doc: dict, *, source: str = "<dict>", base_dir: Path | None 
         name=head.get("name", ""), description=head.get("description", ""), datasets=datasets,
         engines=list(head.get("engines", ["xgboost", "lightgbm"])), grid=grid, params=params,
         engine_params=engine_params, folds=head.get("folds", 3), seeds=list(head.get("seeds", [0])),
-        primary_metric=primary, source=source,
+        primary_metric=primary, baseline_grid=baseline_grid, source=source,
     )
 
 

@@ -15,6 +15,15 @@ fi
 
 if [ "${1:-}" = "--test" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+  # the report's browser test drives Debian's Chromium through Playwright (no browser download)
+  if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "setup: installing Debian's chromium for the browser test" >&2
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+      echo "setup: no chromium; the browser test will be skipped (it fails when CI=true). Install: sudo apt-get install chromium" >&2
+    fi
+  fi
 else
   .venv/bin/python -m pip install -q --disable-pip-version-check -e .
 fi

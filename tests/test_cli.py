@@ -1,0 +1,193 @@
+"""Tests of the real command line, run as a subprocess: help, datasets, one full run and its rerun, user errors.
+
+Each call starts a fresh interpreter (about 2.5 s of imports), so the quick calls run concurrently in one
+module fixture and the tests below only look at their results.
+"""
+
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pytest
+
+TINY = """\
+[study]
+name = "tiny"
+engines = ["xgboost"]
+folds = 2
+
+[[datasets]]
+name = "{dataset}"
+
+[grid]
+reg_alpha = [{alpha}]
+reg_lambda = [0]
+
+[params]
+n_estimators = 5
+"""
+
+
+def _cli(args, cwd):
+    return subprocess.run([sys.executable, "-m", "boostreg.cli", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+def _last_line(stdout):
+    """The last line printed, not counting a trailing 'report: PATH' line (when the run also writes its report)."""
+    lines = [line for line in stdout.strip().splitlines() if line.strip()]
+    if lines and lines[-1].startswith("report: "):
+        lines.pop()
+    return lines[-1]
+
+
+def _prices(n=300, seed=0):
+    """A small regression table with two numeric columns and a text column of 4 colours."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"carat": rng.uniform(0.2, 2.5, n).round(3), "depth": rng.normal(61, 1.5, n).round(2),
+                          "colour": rng.choice(["D", "E", "F", "G"], n)})
+    frame["price"] = (4000 * frame.carat + 300 * frame.colour.map({"D": 3, "E": 2, "F": 1, "G": 0})
+                      + rng.normal(0, 200, n)).round(2)
+    return frame
+
+
+# name -> (arguments, words the error line must contain); every one uses its own output folder "out_<name>"
+ERRORS = {
+    "unknown_dataset": (["run", "unknown.toml"], ["unknown dataset 'no_such_data'", "boostreg datasets"]),
+    "missing_data_file": (["run", "--data", "nope.csv", "--target", "price"], ["nope.csv", "not found"]),
+    "no_target_column": (["run", "--data", "features.csv", "--target", "price"],
+                         ["'price' not found", "Available columns", "'carat'", "'depth'", "'colour'"]),
+    "empty_csv": (["run", "--data", "empty.csv", "--target", "price"], ["empty.csv", "empty"]),
+    "malformed_toml": (["run", "malformed.toml"], ["malformed TOML", "line 3"]),
+    "negative_alpha": (["run", "negative.toml"], ["reg_alpha", "-1", ">= 0"]),
+    "data_without_target": (["run", "--data", "prices.csv"], ["--target"]),
+    "study_and_data": (["run", "tiny.toml", "--data", "prices.csv", "--target", "price"], ["not both"]),
+    "other_study": (["run", "tiny.toml"], ["'other'", "'tiny'", "--force"]),
+    "jobs_zero": (["run", "tiny.toml", "--jobs", "0"], ["--jobs 0", ">= 1"]),
+}
+HELP = {"group": ["--help"], "run": ["run", "--help"], "datasets": ["datasets", "--help"], "list": ["datasets"]}
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """Run every help call and every bad input concurrently; name -> (completed process, output folder)."""
+    work = tmp_path_factory.mktemp("quick")
+    _prices().to_csv(work / "prices.csv", index=False)
+    _prices().drop(columns="price").to_csv(work / "features.csv", index=False)
+    (work / "empty.csv").write_text("")
+    (work / "tiny.toml").write_text(TINY.format(dataset="diabetes", alpha="0, 1"))
+    (work / "unknown.toml").write_text(TINY.format(dataset="no_such_data", alpha="0, 1"))
+    (work / "negative.toml").write_text(TINY.format(dataset="diabetes", alpha="0, -1"))
+    (work / "malformed.toml").write_text('[study]\nname = "tiny"\nfolds = \n\n[[datasets]]\nname = "diabetes"\n')
+    (work / "out_other_study").mkdir()
+    (work / "out_other_study" / "study.toml").write_text('[study]\nname = "other"\n')
+    calls = {name: [*args, "--out", f"out_{name}", "-q"] for name, (args, _) in ERRORS.items()}
+    calls.update(HELP)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {name: pool.submit(_cli, args, work) for name, args in calls.items()}
+        return {name: (f.result(), work / f"out_{name}") for name, f in futures.items()}, work
+
+
+# ---------------------------------------------------------------------------------------------- help, datasets
+
+def test_group_help(quick):
+    proc = quick[0]["group"][0]
+    assert proc.returncode == 0, proc.stderr
+    for word in ("reg_alpha", "run", "datasets", "--help", "--version"):
+        assert word in proc.stdout
+
+
+def test_run_help(quick):
+    proc = quick[0]["run"][0]
+    assert proc.returncode == 0, proc.stderr
+    for option in ("--out", "--data", "--target", "--task", "--jobs", "--force", "--scheduler", "--dask-local",
+                   "--quiet", "STUDY_FILE", "regression", "binary"):
+        assert option in proc.stdout, option
+
+
+def test_datasets_help(quick):
+    proc = quick[0]["datasets"][0]
+    assert proc.returncode == 0, proc.stderr
+    assert "built-in datasets" in proc.stdout and "--help" in proc.stdout
+
+
+def test_datasets_lists_the_builtins(quick):
+    proc = quick[0]["list"][0]
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    for name, rows in (("diabetes", "442"), ("diamonds", "53940"), ("breast_cancer", "569"), ("sparse_linear", "1000")):
+        line = next((l for l in lines if f" {name} " in l), None)
+        assert line is not None, f"{name} missing from:\n{proc.stdout}"
+        assert rows in line
+    assert "Traceback" not in proc.stderr
+
+
+# ---------------------------------------------------------------------------------------------- user errors
+
+@pytest.mark.parametrize("name", ERRORS)
+def test_bad_input_is_one_line_and_exit_2(quick, name):
+    proc, _ = quick[0][name]
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr + proc.stdout
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("boostreg: error: ")
+    for word in ERRORS[name][1]:
+        assert word in lines[0], f"{word!r} not in {lines[0]!r}"
+
+
+@pytest.mark.parametrize("name", [n for n in ERRORS if n not in ("other_study", "jobs_zero")])
+def test_bad_input_creates_nothing(quick, name):
+    _, out = quick[0][name]
+    assert not out.exists(), sorted(p.name for p in out.rglob("*"))
+
+
+def test_other_study_folder_is_left_untouched(quick):
+    _, out = quick[0]["other_study"]
+    assert sorted(p.name for p in out.rglob("*")) == ["study.toml"]
+    assert (out / "study.toml").read_text() == '[study]\nname = "other"\n'
+
+
+def test_jobs_zero_creates_nothing(quick):
+    _, out = quick[0]["jobs_zero"]
+    assert not out.exists(), sorted(str(p.relative_to(out)) for p in out.rglob("*"))
+
+
+# ---------------------------------------------------------------------------------------------- a full run
+
+def test_run_on_a_csv_then_rerun_skips_everything(quick):
+    work = quick[1]
+    args = ["run", "--data", "prices.csv", "--target", "price", "--out", "OUT", "-q"]
+    first = _cli(args, work)
+    assert first.returncode == 0, first.stderr
+    assert "Traceback" not in first.stderr
+    assert _last_line(first.stdout) == "results: OUT"
+    assert "96 fits run, 0 already stored" in first.stdout
+
+    fits = pd.read_parquet(work / "OUT" / "fits")
+    assert len(fits) == 96 and fits.fit_id.is_unique
+    assert (fits.status == "ok").all(), fits.error.dropna().unique()
+    assert (fits.task == "regression").all() and (fits.primary_metric == "rmse").all()
+    assert (fits.study == "file-prices").all() and (fits.dataset == "prices").all()
+    assert fits.engine.value_counts().to_dict() == {"xgboost": 48, "lightgbm": 48}
+    grid = [0.0, 0.1, 1.0, 10.0]
+    assert sorted(set(zip(fits.reg_alpha, fits.reg_lambda))) == [(a, l) for a in grid for l in grid]
+    assert fits.groupby(["engine", "fold"]).size().tolist() == [16] * 6
+    assert (fits.n_features == 3).all()  # carat, depth and the text column colour
+    assert (fits.n_train + fits.n_test == 300).all() and sorted(fits.n_test.unique()) == [100]
+    assert fits.in_grid.all() and fits.test_error.notna().all() and (fits.test_error > 0).all()
+    # both engines saw the same three test folds
+    digests = fits.groupby("fold").fold_digest.nunique()
+    assert digests.tolist() == [1, 1, 1] and fits.fold_digest.nunique() == 3
+    assert len(pd.read_parquet(work / "OUT" / "curves")) > 0
+    stored = {p.name: p.stat().st_mtime_ns for p in (work / "OUT" / "fits").iterdir()}
+    assert len(stored) == 96
+
+    again = _cli(args, work)
+    assert again.returncode == 0, again.stderr
+    assert "0 fits run, 96 already stored" in again.stdout
+    assert _last_line(again.stdout) == "results: OUT"
+    assert {p.name: p.stat().st_mtime_ns for p in (work / "OUT" / "fits").iterdir()} == stored
+    assert len(pd.read_parquet(work / "OUT" / "fits")) == 96

@@ -1,0 +1,143 @@
+"""The HTML report: sections and figures from a real small run, computed verdicts, and a real browser."""
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from boostreg import DatasetSpec, Study, run_study
+from boostreg.analysis import claims_ledger, validation_path
+from boostreg.report import SECTIONS, build_report
+
+HOSTILE = '"><img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>\u202eevil'
+OUTPUT_DIR = Path(__file__).resolve().parents[1] / "test-output"
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "out"
+    engines = ["xgboost", "lightgbm"]
+    from boostreg.engines import ENGINES
+
+    engines += [e for e in ("lasso", "ridge") if e in ENGINES]
+    study = Study(
+        name="report-test",
+        datasets=[DatasetSpec(name="sparse_linear", params={"n_samples": 300}),
+                  DatasetSpec(name="diabetes", alias=HOSTILE)],
+        engines=engines, grid={"reg_alpha": [0, 1, 30], "reg_lambda": [0, 30]},
+        params={"n_estimators": 15, "learning_rate": 0.3}, engine_params={"xgboost": {"max_depth": 3}},
+        folds=2, seeds=[0])
+    run_study(study, out, jobs=1, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def report_path(run_dir):
+    return build_report(run_dir)
+
+
+def test_report_has_every_section_and_embedded_figures(report_path):
+    html = report_path.read_text(encoding="utf-8")
+    for sid in SECTIONS:
+        assert f'data-section="{sid}"' in html
+    assert html.count("data:image/png;base64,") >= 8
+    assert "http://" not in html and "https://" not in html
+    assert "<script" not in html.lower().replace("&lt;script", "")
+
+
+def test_markup_in_names_is_escaped(report_path):
+    html = report_path.read_text(encoding="utf-8")
+    assert "<script>window.__pwned" not in html
+    assert 'onerror="window.__pwned=1"' not in html
+    assert "&lt;script&gt;window.__pwned=2&lt;/script&gt;" in html
+
+
+def test_report_numbers_come_from_the_records(run_dir):
+    from boostreg.store import ParquetStore
+
+    fits = ParquetStore(run_dir).fits()
+    path = validation_path(fits, "test_error")
+    row = path[(path.dataset == "sparse_linear") & (path.engine == "lightgbm") & (path.axis == "reg_alpha")
+               & (path.penalty == 30)].iloc[0]
+    direct = fits[(fits.dataset == "sparse_linear") & (fits.engine == "lightgbm") & (fits.reg_alpha == 30)
+                  & (fits.reg_lambda == 0)].test_error
+    assert row["mean"] == pytest.approx(direct.mean()) and row.n_fits == len(direct) == 2
+
+
+def _verdicts(fits):
+    return {c.claim: c.verdict for c in claims_ledger(fits)}
+
+
+def test_claim_verdicts_flip_when_the_records_change(run_dir):
+    from boostreg.store import ParquetStore
+
+    fits = ParquetStore(run_dir).fits()
+    before = _verdicts(fits)
+    zeros = "L1 gives exact zeros and L2 never does"
+    loss = "regularization raises training loss (moves the optimum)"
+    assert before[zeros] == "holds"
+    # records where L2-only fits have exact-zero leaves and no L1 fit has any
+    broken = fits.copy()
+    broken.loc[broken.reg_alpha > 0, "zero_leaf_frac"] = 0.0
+    broken.loc[broken.reg_alpha == 0, "zero_leaf_frac"] = 0.2
+    assert _verdicts(broken)[zeros] == "does not hold here"
+    # the most penalized fits train clearly worse than the unpenalized ones (varying a little per fold) ...
+    top = (fits.reg_alpha == fits.reg_alpha.max()) & (fits.reg_lambda == fits.reg_lambda.max())
+    base = (fits.reg_alpha == 0) & (fits.reg_lambda == 0)
+    rng = np.random.default_rng(0)
+    clear = fits.copy()
+    clear.loc[base, "train_error"] = 1.0 + rng.normal(0, 0.01, base.sum())
+    clear.loc[top, "train_error"] = 2.0 + rng.normal(0, 0.01, top.sum())
+    assert _verdicts(clear)[loss] == "holds"
+    # ... and then clearly better: the verdict flips
+    flipped = clear.copy()
+    flipped.loc[top, "train_error"] = 0.5 + rng.normal(0, 0.01, top.sum())
+    assert _verdicts(flipped)[loss] == "does not hold here"
+
+
+def test_report_of_an_empty_folder_is_a_one_line_error(tmp_path):
+    from boostreg.errors import BoostregError
+
+    with pytest.raises(BoostregError, match="holds no fit records"):
+        build_report(tmp_path)
+
+
+def _chromium() -> str | None:
+    for name in (os.environ.get("BOOSTREG_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+def test_report_in_a_real_browser(report_path):
+    exe = _chromium()
+    if exe is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("no Chromium found: CI must run the browser test (bash scripts/setup.sh --test installs it)")
+        pytest.skip("no Chromium on this machine (Debian: apt-get install chromium)")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    console_errors, requests = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: console_errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(report_path.as_uri())
+        page.wait_for_load_state("load")
+        sections = page.eval_on_selector_all("section[data-section]", "els => els.map(e => e.dataset.section)")
+        sizes = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight])")
+        pwned = page.evaluate("() => window.__pwned === undefined ? null : window.__pwned")
+        page.screenshot(path=str(OUTPUT_DIR / "report.png"), full_page=True)
+        browser.close()
+    assert console_errors == []
+    assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
+    assert sections == list(SECTIONS)
+    assert len(sizes) >= 8 and all(done and w > 0 and h > 0 for done, w, h in sizes)
+    assert pwned is None
+    assert (OUTPUT_DIR / "report.png").stat().st_size > 10_000

@@ -1,0 +1,219 @@
+"""Tests for boostreg.store.ParquetStore: round trips through the store and plain pandas, atomicity, idempotence."""
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from boostreg.store import CURVE_SCHEMA, FIT_SCHEMA, ParquetStore
+
+
+def _ok(fit_id="a" * 16, **kw):
+    record = {
+        "study": "s", "dataset": "diabetes", "task": "regression", "engine": "xgboost", "engine_version": "3.0.0",
+        "fold": 1, "seed": 0, "n_splits": 3, "fold_digest": "0123456789ab", "fit_id": fit_id, "group_id": "g" * 16,
+        "in_grid": True, "status": "ok", "reg_alpha": 0.1, "reg_lambda": 1.0, "n_estimators": 10.0,
+        "learning_rate": 0.1, "max_depth": 6.0, "params_json": '{"reg_alpha": 0.1}', "n_train": 294, "n_test": 148,
+        "n_features": 10, "primary_metric": "rmse", "train_error": 40.5, "test_error": 55.25,
+        "generalization_gap": 14.75, "train_rmse": 40.5, "test_rmse": 55.25, "n_trees": 10, "n_leaves_mean": 12.5,
+        "n_leaves_max": 20, "zero_leaf_frac": 0.125, "fit_time_s": 0.01,
+    }
+    return {**record, **kw}
+
+
+def _failed(fit_id="b" * 16):
+    record = _ok(fit_id, status="failed", error="XGBoostError: bad parameter")
+    for key in ("train_error", "test_error", "generalization_gap", "train_rmse", "test_rmse", "n_trees",
+                "n_leaves_mean", "n_leaves_max", "zero_leaf_frac", "fit_time_s"):
+        del record[key]
+    return record
+
+
+def _curves(n, scale=1.0):
+    return pd.DataFrame({"round": np.arange(1, n + 1), "train_error": scale / np.arange(1, n + 1),
+                         "test_error": scale * (1 + 1 / np.arange(1, n + 1))})
+
+
+def _all_files(root):
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def test_empty_store(tmp_path):
+    store = ParquetStore(tmp_path / "out")
+    assert store.fit_ids() == set()
+    fits, curves = store.fits(), store.curves()
+    assert len(fits) == 0 and list(fits.columns) == FIT_SCHEMA.names
+    assert len(curves) == 0 and list(curves.columns) == CURVE_SCHEMA.names
+    store.create()
+    assert (tmp_path / "out" / "fits").is_dir() and (tmp_path / "out" / "curves").is_dir()
+    assert len(store.fits()) == 0 and len(store.curves()) == 0
+
+
+def test_write_and_read_back_with_the_store_and_with_pandas(tmp_path):
+    store = ParquetStore(tmp_path)
+    store.create()
+    ids = [f"{i:016x}" for i in range(3)]
+    for i, fit_id in enumerate(ids):
+        store.write(_ok(fit_id, fold=i, test_error=50.0 + i), _curves(4 + i, scale=float(i + 1)))
+    assert store.fit_ids() == set(ids)
+    assert sorted(os.listdir(tmp_path / "fits")) == [f"{i}.parquet" for i in ids]
+    assert sorted(os.listdir(tmp_path / "curves")) == [f"{i}.parquet" for i in ids]
+
+    fits = store.fits().sort_values("fit_id").reset_index(drop=True)
+    plain = pd.read_parquet(tmp_path / "fits").sort_values("fit_id").reset_index(drop=True)
+    assert list(fits.columns) == FIT_SCHEMA.names
+    pd.testing.assert_frame_equal(fits, plain)
+    assert fits.fit_id.tolist() == ids
+    assert fits.fold.tolist() == [0, 1, 2]
+    assert fits.test_error.tolist() == [50.0, 51.0, 52.0]
+    assert fits.n_train.tolist() == [294] * 3 and fits.n_trees.tolist() == [10] * 3
+    assert fits.in_grid.tolist() == [True] * 3
+    assert fits.fold.dtype == np.int64 and fits.test_error.dtype == np.float64 and fits.in_grid.dtype == bool
+    # columns the record did not give are missing values, not absent
+    assert fits.test_auc.isna().all() and fits.error.isna().all() and fits.num_leaves.isna().all()
+
+    curves = store.curves().sort_values(["fit_id", "round"]).reset_index(drop=True)
+    assert list(curves.columns) == CURVE_SCHEMA.names
+    assert len(curves) == 4 + 5 + 6
+    assert curves.groupby("fit_id").size().to_dict() == {ids[0]: 4, ids[1]: 5, ids[2]: 6}
+    third = curves[curves.fit_id == ids[2]]
+    np.testing.assert_allclose(third.train_error, 3.0 / np.arange(1, 7))
+    np.testing.assert_allclose(third.test_error, 3.0 * (1 + 1 / np.arange(1, 7)))
+    assert third["round"].tolist() == [1, 2, 3, 4, 5, 6]
+    plain_curves = pd.read_parquet(tmp_path / "curves").sort_values(["fit_id", "round"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(curves, plain_curves)
+
+
+def test_failed_and_ok_records_read_back_together(tmp_path):
+    store = ParquetStore(tmp_path)
+    store.create()
+    store.write(_failed("f" * 16), None)
+    store.write(_ok("0" * 16), _curves(3))
+    for frame in (store.fits(), pd.read_parquet(tmp_path / "fits")):
+        frame = frame.set_index("fit_id").sort_index()
+        assert len(frame) == 2
+        ok, failed = frame.loc["0" * 16], frame.loc["f" * 16]
+        assert ok.status == "ok" and failed.status == "failed"
+        assert failed.error == "XGBoostError: bad parameter" and pd.isna(ok.error)
+        assert ok.test_error == 55.25 and np.isnan(failed.test_error)
+        assert ok.n_trees == 10 and pd.isna(failed.n_trees)
+        assert failed.reg_alpha == 0.1 and failed.fold == 1 and failed.n_test == 148
+        assert frame.test_error.dtype == np.float64 and frame.fold.dtype == np.int64
+    # the same dtypes whichever way the table is read, and whichever record's file comes first
+    dtypes = store.fits().dtypes
+    pd.testing.assert_series_equal(dtypes, pd.read_parquet(tmp_path / "fits").dtypes)
+    assert dtypes["status"] == dtypes["error"] == dtypes["study"]
+    assert (dtypes[["test_error", "train_rmse", "reg_alpha", "zero_leaf_frac"]] == np.float64).all()
+    assert (dtypes[["fold", "seed", "n_splits", "n_train", "n_test", "n_features"]] == np.int64).all()
+    assert (dtypes[["n_trees", "n_leaves_max", "n_leaves_total", "depth_max", "n_features_used"]] == np.float64).all()
+    # a failed fit stores no curves
+    assert set(store.curves().fit_id) == {"0" * 16}
+
+
+def test_dtypes_do_not_depend_on_failures(tmp_path):
+    all_ok, mixed = ParquetStore(tmp_path / "ok"), ParquetStore(tmp_path / "mixed")
+    for store in (all_ok, mixed):
+        store.create()
+        store.write(_ok("0" * 16), None)
+    all_ok.write(_ok("1" * 16), None)
+    mixed.write(_failed("1" * 16), None)
+    for read in (lambda s: s.fits(), lambda s: pd.read_parquet(s.fits_dir)):
+        ok_types, mixed_types = read(all_ok).dtypes, read(mixed).dtypes
+        differing = sorted(ok_types.index[ok_types != mixed_types])
+        assert differing == [], f"dtypes differ in {differing}: {ok_types[differing].tolist()} vs " \
+                                f"{mixed_types[differing].tolist()}"
+
+
+def test_a_store_of_failed_records_only_reads_back(tmp_path):
+    store = ParquetStore(tmp_path)
+    store.create()
+    store.write(_failed("c" * 16), pd.DataFrame(columns=["round", "train_error", "test_error"]))  # empty curves
+    fits = pd.read_parquet(tmp_path / "fits")
+    assert fits.status.tolist() == ["failed"] and np.isnan(fits.test_error.iloc[0])
+    assert os.listdir(tmp_path / "curves") == []
+    assert len(store.curves()) == 0
+
+
+def test_curves_without_their_fit_file_are_left_out(tmp_path):
+    store = ParquetStore(tmp_path)
+    store.create()
+    store.write(_ok("1" * 16), _curves(5))
+    store.write(_ok("2" * 16), _curves(7))
+    # a crash between the curves write and the fit write leaves only the curves file
+    os.remove(tmp_path / "fits" / f"{'2' * 16}.parquet")
+    assert (tmp_path / "curves" / f"{'2' * 16}.parquet").exists()
+    assert store.fit_ids() == {"1" * 16}
+    assert store.fits().fit_id.tolist() == ["1" * 16]
+    curves = store.curves()
+    assert set(curves.fit_id) == {"1" * 16} and len(curves) == 5
+    assert curves.index.tolist() == list(range(5))
+    # the rerun of that fit overwrites the orphan and makes it count
+    store.write(_ok("2" * 16), _curves(2))
+    assert store.curves().groupby("fit_id").size().to_dict() == {"1" * 16: 5, "2" * 16: 2}
+
+
+def test_only_orphan_curves(tmp_path):
+    store = ParquetStore(tmp_path)
+    store.create()
+    store.write(_ok("3" * 16), _curves(4))
+    os.remove(tmp_path / "fits" / f"{'3' * 16}.parquet")
+    assert store.fit_ids() == set() and len(store.fits()) == 0
+    curves = store.curves()
+    assert len(curves) == 0 and list(curves.columns) == CURVE_SCHEMA.names
+
+
+def test_no_temporary_files_remain(tmp_path):
+    store = ParquetStore(tmp_path)
+    store.create()
+    for i in range(5):
+        store.write(_ok(f"{i:016d}"), _curves(3) if i % 2 else None)
+    store.write(_failed("9" * 16), None)
+    files = _all_files(tmp_path)
+    assert not any(os.path.basename(f).startswith(".") or f.endswith(".tmp") for f in files), files
+    assert len(files) == 6 + 2
+    assert all(f.endswith(".parquet") for f in files)
+
+
+def test_hidden_temporary_files_are_ignored_by_readers(tmp_path):
+    store = ParquetStore(tmp_path)
+    store.create()
+    store.write(_ok("4" * 16), _curves(2))
+    # what a killed writer leaves: a hidden temporary file (here a torn one)
+    (tmp_path / "fits" / f".{'5' * 16}.parquet.123.tmp").write_bytes(b"PAR1 torn")
+    assert store.fit_ids() == {"4" * 16}
+    assert store.fits().fit_id.tolist() == ["4" * 16]
+    assert pd.read_parquet(tmp_path / "fits").fit_id.tolist() == ["4" * 16]
+
+
+def test_writing_the_same_fit_twice_leaves_one_row(tmp_path):
+    store = ParquetStore(tmp_path)
+    store.create()
+    store.write(_ok("6" * 16, test_error=10.0), _curves(4))
+    store.write(_ok("6" * 16, test_error=20.0), _curves(3))
+    fits = pd.read_parquet(tmp_path / "fits")
+    assert len(fits) == 1 and fits.test_error.iloc[0] == 20.0
+    assert len(store.fits()) == 1
+    assert len(store.curves()) == 3
+    assert len(_all_files(tmp_path)) == 2
+
+
+def test_an_unknown_column_raises_and_stores_nothing(tmp_path):
+    store = ParquetStore(tmp_path)
+    store.create()
+    with pytest.raises(KeyError, match="colour"):
+        store.write(_ok("7" * 16, colour="red"), None)
+    with pytest.raises(KeyError, match="lr"):
+        store.write(_ok("8" * 16), _curves(2).assign(lr=0.1))
+    assert store.fit_ids() == set()
+    assert _all_files(tmp_path) == []
+
+
+def test_integer_columns_reject_fractions(tmp_path):
+    store = ParquetStore(tmp_path)
+    store.create()
+    with pytest.raises((TypeError, ValueError)):
+        store.write(_ok("9" * 16, fold=1.5), None)
+    store.write(_ok("9" * 16, fold=2.0, n_train=np.int32(7)), None)
+    fits = store.fits()
+    assert fits.fold.tolist() == [2] and fits.n_train.tolist() == [7]
