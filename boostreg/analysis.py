@@ -310,7 +310,8 @@ def _shrink_shape_claim(leaves: pd.DataFrame | None) -> Claim:
     lv = lv.assign(size=wn, removed=removed)
     rho = {}
     for kind, sel in (("L2", (lv.reg_alpha == 0) & (lv.reg_lambda > 0)), ("L1", (lv.reg_alpha > 0) & (lv.reg_lambda == 0))):
-        per_fit = [stats.spearmanr(g["size"], g["removed"]).statistic for _, g in lv[sel].groupby("fit_id") if len(g) > 5]
+        per_fit = [stats.spearmanr(g["size"], g["removed"]).statistic for _, g in lv[sel].groupby("fit_id")
+                   if len(g) > 5 and g["size"].nunique() > 1 and g["removed"].nunique() > 1]  # rho needs variation
         rho[kind] = np.array([r for r in per_fit if np.isfinite(r)])
     if len(rho["L2"]) == 0 or len(rho["L1"]) == 0:
         return Claim(name, "not measured", np.nan, np.nan, np.nan, "", "needs L1-only and L2-only fits in the leaves table",

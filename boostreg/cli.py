@@ -73,7 +73,6 @@ def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local,
     interrupted study. Results: OUT/fits and OUT/curves (Parquet, read with pandas.read_parquet), and
     OUT/report.html (its path is the last line printed).
     """
-    from .run import run_study
     from .study import DEFAULT_STUDY, load_study, single_file_study
 
     if data is not None and study_file is not None:
@@ -89,6 +88,25 @@ def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local,
     if scheduler and dask_local:
         raise BoostregError("give either --scheduler or --dask-local, not both.")
     out = out or Path("runs") / study.name
+    try:
+        result = _run(study, out, jobs, quiet, force, scheduler, dask_local)
+    except KeyboardInterrupt:
+        from .store import ParquetStore
+
+        stored = len(ParquetStore(out).fit_ids()) if out.exists() else 0
+        click.echo(f"boostreg: stopped: {stored} fits are stored in {out}; run the same command again to resume.",
+                   err=True)
+        sys.exit(130)
+    _print_summary(result)
+    if not no_report:
+        from .report import build_report
+
+        click.echo(f"report: {build_report(result.out)}")
+
+
+def _run(study, out, jobs, quiet, force, scheduler, dask_local):
+    from .run import run_study
+
     if dask_local:
         from .distributed import local_cluster
 
@@ -96,11 +114,7 @@ def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local,
             result = run_study(study, out, jobs=jobs, progress=not quiet, force=force, scheduler=address)
     else:
         result = run_study(study, out, jobs=jobs, progress=not quiet, force=force, scheduler=scheduler)
-    _print_summary(result)
-    if not no_report:
-        from .report import build_report
-
-        click.echo(f"report: {build_report(result.out)}")
+    return result
 
 
 def _print_summary(result) -> None:

@@ -223,7 +223,8 @@ def load_file(path: str | Path, target: str, *, task: str | None = None, name: s
         raise BoostregError(f"file {str(path)!r} is empty; give a file with a header row and data rows.") from None
     except Exception as err:  # noqa: BLE001 - any reader failure is the user's file, reported in one line
         kind = "Parquet" if suffix in (".parquet", ".pq") else suffix[1:].upper()
-        raise BoostregError(f"could not read {str(path)!r} as {kind}: {_one_line(err)}; "
+        reason = _one_line(Exception(str(err).replace(str(path), path.name)))  # the path is said once, in front
+        raise BoostregError(f"could not read {str(path)!r} as {kind}: {reason}; "
                             f"check that it is a valid {kind} file you can read.") from None
     frame.columns = [str(c) for c in frame.columns]
     if len(frame) == 0:

@@ -152,6 +152,17 @@ class TheoryCheck:
     n_leaves_checked: int
     predicted: np.ndarray
     stored: np.ndarray
+    tree: np.ndarray | None = None
+    leaf: np.ndarray | None = None
+    G: np.ndarray | None = None
+    H: np.ndarray | None = None
+
+    def leaf_table(self):
+        """One row per leaf: tree, leaf id, stored value, closed-form value, G and H of its training rows."""
+        import pandas as pd
+
+        return pd.DataFrame({"tree": self.tree, "leaf": self.leaf, "value": self.stored, "theory": self.predicted,
+                             "G": self.G, "H": self.H})
 
 
 def theory_check(ens: Ensemble, y_train: np.ndarray, task: str, *, reg_alpha: float, reg_lambda: float,
@@ -184,8 +195,10 @@ def theory_check(ens: Ensemble, y_train: np.ndarray, task: str, *, reg_alpha: fl
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(H + lam > 0, learning_rate * A / (H + lam), 0.0)
     diff = np.abs(pred - stored)
+    tree = np.concatenate([np.full(len(v), t) for t, v in enumerate(ens.leaf_values)])[mask]
+    leaf = np.concatenate([np.arange(len(v)) for v in ens.leaf_values])[mask]
     return TheoryCheck(relative_error(pred, stored, scale), relative_error(pred, stored),
-                       float(diff.max(initial=0.0)), len(pred), pred, stored)
+                       float(diff.max(initial=0.0)), len(pred), pred, stored, tree, leaf, G, H)
 
 
 def relative_error(predicted: np.ndarray, stored: np.ndarray, scale: np.ndarray | None = None) -> float:

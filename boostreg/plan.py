@@ -3,6 +3,10 @@
 A group shares one binned training fold; its fits are the reg_alpha x reg_lambda grid points, the
 unpenalized fit (reg_alpha = reg_lambda = 0) first, because every other fit's shrinkage is measured
 against it. ``fit_id`` is a deterministic hash of what defines a fit, so a rerun skips stored fits.
+
+A baseline engine (scikit-learn, ``kind = "baseline"``) makes one group per dataset x fold x seed holding its
+``penalty`` grid, least penalized first (that fit is the group's reference). Engine x dataset pairs whose
+task the engine does not fit (``Engine.tasks``) are skipped. All engines share the same folds.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class FitGroup:
     noise_features: tuple[str, ...] | None
     fixed: dict
     fits: list[FitSpec] = field(default_factory=list)
+    keep_leaves: bool = False  # store every leaf of these fits (fold 0 of the first seed) for the report
 
 
 def _digest(obj) -> str:
@@ -65,6 +70,9 @@ def fold_indices(y: np.ndarray, task: str, n_splits: int, seed: int) -> list[tup
     """Shuffled K-fold splits for one repetition (``seed``); stratified for classification."""
     if task == "binary":
         counts = np.bincount(y.astype(np.int64), minlength=2)
+        if counts.min() < 2:
+            raise BoostregError(f"the rarer class has only {int(counts.min())} row(s); stratified K-fold needs at least "
+                                "2 rows of each class: add rows of that class or choose another target.")
         if counts.min() < n_splits:
             raise BoostregError(f"folds = {n_splits} but the rarer class has only {int(counts.min())} rows; "
                                 f"use folds <= {max(int(counts.min()), 2)} or a dataset with more rows of that class.")
@@ -97,6 +105,8 @@ def other_points(grid: dict[str, list]) -> list[dict]:
 
 def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
     """Every fit of the study, grouped so that each group bins its training fold once."""
+    from .engines import ENGINES
+
     groups = []
     zero_in_grid = 0.0 in study.grid["reg_alpha"] and 0.0 in study.grid["reg_lambda"]
     for spec in study.datasets:
@@ -105,6 +115,11 @@ def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
         for seed in study.seeds:
             fold_indices(ds.y, ds.task, study.folds, seed)  # fail early when the folds cannot be made
         for engine in study.engines:
+            if ds.task not in ENGINES[engine].tasks:
+                continue
+            if ENGINES[engine].kind == "baseline":
+                groups.extend(_baseline_groups(study, spec, ds, engine, metric))
+                continue
             for other in other_points(study.grid):
                 fixed = {**study.fixed_params(engine), **other}
                 for seed in study.seeds:
@@ -122,5 +137,26 @@ def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
                         groups.append(FitGroup(
                             group_id=group_id, dataset_spec=spec, dataset=spec.label, fingerprint=ds.fingerprint,
                             task=ds.task, engine=engine, fold=fold, seed=seed, n_splits=study.folds,
-                            primary_metric=metric, noise_features=ds.noise, fixed=fixed, fits=fits))
+                            primary_metric=metric, noise_features=ds.noise, fixed=fixed, fits=fits,
+                            keep_leaves=fold == 0 and seed == study.seeds[0]))
+    return groups
+
+
+def _baseline_groups(study: Study, spec: DatasetSpec, ds: Dataset, engine: str, metric: str) -> list[FitGroup]:
+    """One group per fold x seed; its fits are the engine's penalty grid, least penalized first."""
+    fixed = study.fixed_params(engine)
+    penalties = study.baseline_penalties(engine)
+    groups = []
+    for seed in study.seeds:
+        for fold in range(study.folds):
+            key = {"dataset": spec.label, "fingerprint": ds.fingerprint, "engine": engine, "fixed": fixed,
+                   "fold": fold, "seed": seed, "n_splits": study.folds, "metric": metric}
+            group_id = _digest(key)
+            fits = [FitSpec(fit_id=_digest({**key, "params": {**fixed, "penalty": p}}), group_id=group_id,
+                            study=study.name, dataset=spec.label, engine=engine, fold=fold, seed=seed,
+                            n_splits=study.folds, params={**fixed, "penalty": p}) for p in penalties]
+            groups.append(FitGroup(
+                group_id=group_id, dataset_spec=spec, dataset=spec.label, fingerprint=ds.fingerprint, task=ds.task,
+                engine=engine, fold=fold, seed=seed, n_splits=study.folds, primary_metric=metric,
+                noise_features=ds.noise, fixed=fixed, fits=fits))
     return groups

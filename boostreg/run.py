@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
+import tempfile
 import time
+import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,7 +25,7 @@ import numpy as np
 import pandas as pd
 import tomli_w
 
-from . import measure
+from . import measure, penalty_axis
 from .data import Dataset, load_builtin, load_file
 from .engines import ENGINES, Fold
 from .errors import BoostregError
@@ -65,7 +68,9 @@ def load_dataset(spec: DatasetSpec) -> Dataset:
 
 @lru_cache(maxsize=4)
 def _cached_dataset(spec_json: str) -> Dataset:
-    return load_dataset(DatasetSpec(**json.loads(spec_json)))
+    with warnings.catch_warnings():  # the main process already warned about this dataset
+        warnings.simplefilter("ignore")
+        return load_dataset(DatasetSpec(**json.loads(spec_json)))
 
 
 def _spec_key(spec: DatasetSpec) -> str:
@@ -85,14 +90,39 @@ def _identity(group: FitGroup, spec, engine_version: str) -> dict:
     for key in BOOSTER_PARAMS:
         if key in params:
             record[key] = float(params[key])
+    if "penalty" in params:  # a baseline's alpha or C
+        record["penalty"] = float(params["penalty"])
     return record
 
 
+#: booster record columns the penalty axis takes from the group's unpenalized fit
+BOOSTER_AXIS_COLUMNS = ("first_tree_grad_abs_max", "first_tree_hess_mean")
+
+
+def reference_columns(engine) -> tuple[str, ...]:
+    """The columns of a group's reference (first) fit that the group's other fits are measured against."""
+    return (engine.magnitude_column,) + (BOOSTER_AXIS_COLUMNS if engine.kind == "booster" else ())
+
+
+def _booster_axis(params: dict, reference: dict | None) -> dict:
+    """penalty_kind and the normalized penalties of a booster fit (see boostreg.penalty_axis)."""
+    ref = reference or {}
+    a = penalty_axis.booster_l1(params["reg_alpha"], ref.get("first_tree_grad_abs_max", np.nan))
+    l = penalty_axis.booster_l2(params["reg_lambda"], ref.get("first_tree_hess_mean", np.nan))
+    kind = penalty_axis.booster_kind(params["reg_alpha"], params["reg_lambda"])
+    return {"penalty_kind": kind, "alpha_normalized": a, "lambda_normalized": l,
+            "penalty_normalized": penalty_axis.combine(kind, a, l)}
+
+
 def run_group(group: FitGroup, *, threads: int, skip: frozenset[str] = frozenset(),
-              reference_magnitude: float | None = None, on_fit: Callable[[dict, pd.DataFrame | None], None]) -> None:
+              reference_magnitude: float | dict | None = None,
+              on_fit: Callable[[dict, pd.DataFrame | None], None]) -> None:
     """Fit and measure every not-yet-stored fit of one group; hand each record to ``on_fit`` as it finishes.
 
-    A fit that raises is recorded with status "failed" and the message; the group goes on.
+    The group's first fit (the unpenalized booster, or the least penalized baseline) is its reference.
+    ``reference_magnitude`` carries that fit's :func:`reference_columns` (a dict; a float is the magnitude
+    alone) when it was stored by an earlier run. A fit that raises is recorded with status "failed" and the
+    message; the group goes on.
     """
     engine = ENGINES[group.engine]
     version = _engine_version(group.engine)
@@ -102,14 +132,16 @@ def run_group(group: FitGroup, *, threads: int, skip: frozenset[str] = frozenset
                             f"{ds.fingerprint} != {group.fingerprint}); run the study again.")
     train, test = fold_indices(ds.y, ds.task, group.n_splits, group.seed)[group.fold]
     fold = Fold(ds.X.iloc[train], ds.y[train], ds.X.iloc[test], ds.y[test], ds.task,
-                primary_metric=group.primary_metric, noise_features=ds.noise)
+                primary_metric=group.primary_metric, noise_features=ds.noise, keep_leaves=group.keep_leaves)
     base = {"fold_digest": fold_digest(test), "n_train": len(train), "n_test": len(test), "n_features": ds.X.shape[1]}
     prepared, prepare_error = None, None
     try:
         prepared = engine.prepare(fold, group.fixed, threads=threads)
     except Exception as err:  # an engine error is data: every fit of the group records it
         prepare_error = err
-    magnitude = reference_magnitude
+    reference = reference_magnitude
+    if reference is not None and not isinstance(reference, dict):
+        reference = {engine.magnitude_column: float(reference)}
     for spec in group.fits:
         if spec.fit_id in skip:
             continue
@@ -127,10 +159,13 @@ def run_group(group: FitGroup, *, threads: int, skip: frozenset[str] = frozenset
             record.update(measured)
             record.update(status="ok", fit_time_s=t1 - t0, measure_time_s=t2 - t1)
             record["generalization_gap"] = record["test_error"] - record["train_error"]
-            if spec.params["reg_alpha"] == 0 and spec.params["reg_lambda"] == 0:
-                magnitude = record[engine.magnitude_column]
+            if spec.fit_id == group.fits[0].fit_id:
+                reference = {c: record.get(c, np.nan) for c in reference_columns(engine)}
+            magnitude = reference.get(engine.magnitude_column) if reference is not None else None
             record["shrinkage_vs_unpenalized"] = (
                 measure.shrinkage(record[engine.magnitude_column], magnitude) if magnitude is not None else np.nan)
+            if engine.kind == "booster":
+                record.update(_booster_axis(spec.params, reference))
         except Exception as err:
             record.update(status="failed", error=f"{type(err).__name__}: {err}".splitlines()[0][:500])
             curves = None
@@ -140,7 +175,8 @@ def run_group(group: FitGroup, *, threads: int, skip: frozenset[str] = frozenset
 def _engine_version(name: str) -> str:
     import importlib
 
-    return getattr(importlib.import_module(name), "__version__", "?")
+    library = getattr(ENGINES[name], "library", None) or name  # the baselines are scikit-learn's
+    return getattr(importlib.import_module(library), "__version__", "?")
 
 
 # ---------------------------------------------------------------------------------------------- executors
@@ -151,6 +187,7 @@ _worker_queue = None
 def _init_worker(queue) -> None:
     global _worker_queue
     _worker_queue = queue
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
 
 
 def _pool_task(group: FitGroup, out: str, threads: int, skip: frozenset[str], reference: float | None) -> int:
@@ -232,6 +269,8 @@ def _execute_local(todo, out: Path, jobs: int, threads: int, progress: _Progress
         except BaseException:
             for fut in pending:
                 fut.cancel()
+            for process in list(pool._processes.values()):  # stop now; a fit cut short is simply not stored
+                process.terminate()
             pool.shutdown(wait=False, cancel_futures=True)
             raise
     manager.shutdown()
@@ -252,11 +291,15 @@ def _check_out(out: Path, study: Study, force: bool) -> None:
         if previous != study.name:
             raise BoostregError(f"output folder '{out}' holds results of study '{previous}', not '{study.name}'; "
                                 "choose another --out, or pass --force to add to it.")
-    probe = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
-    if not os.access(probe, os.W_OK):
-        raise BoostregError(f"output folder '{out}' is not writable; choose another --out.")
     if out.exists() and not out.is_dir():
         raise BoostregError(f"output path '{out}' is a file, not a folder; choose another --out.")
+    probe = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
+    try:  # really try: as root, os.access says yes even where the file system says no
+        fd, name = tempfile.mkstemp(dir=probe, prefix=".boostreg-probe-")
+        os.close(fd)
+        os.unlink(name)
+    except OSError as err:
+        raise BoostregError(f"output folder '{out}' cannot be written ({err.strerror}); choose another --out.") from None
 
 
 def _write_atomic_text(path: Path, text: str) -> None:
@@ -273,6 +316,7 @@ def run_study(study: Study, out: str | Path, *, jobs: int | None = None, progres
     """
     t_start = time.perf_counter()
     out = Path(out)
+    _choose_layout(jobs, 1)  # reject a bad --jobs before anything is written
     datasets = {spec.label: load_dataset(spec) for spec in study.datasets}
     if len(datasets) != len(study.datasets):
         raise BoostregError("two datasets of the study have the same name; give each its own alias = \"...\".")
@@ -292,11 +336,12 @@ def run_study(study: Study, out: str | Path, *, jobs: int | None = None, progres
         if g.fits[0].fit_id in stored:  # the unpenalized fit landed in an earlier run: reuse its magnitude
             if stored_refs is None:
                 stored_refs = store.fits().set_index("fit_id")
-            col = ENGINES[g.engine].magnitude_column
-            ref = float(stored_refs.at[g.fits[0].fit_id, col]) if g.fits[0].fit_id in stored_refs.index else None
+            if g.fits[0].fit_id in stored_refs.index:
+                ref = {c: float(stored_refs.at[g.fits[0].fit_id, c]) for c in reference_columns(ENGINES[g.engine])}
         todo.append((g, frozenset(f.fit_id for f in g.fits if f.fit_id in stored), ref))
     n_todo = sum(len(g.fits) - len(skip) for g, skip, _ in todo)
     _write_atomic_text(out / "study.toml", tomli_w.dumps(study.to_toml_dict()))
+    _write_dynamics(out)
     jobs, threads = _choose_layout(jobs, max(1, len(todo)))
     with _Progress(n_todo, progress, study.name) as bar:
         if scheduler is not None:
@@ -308,6 +353,18 @@ def run_study(study: Study, out: str | Path, *, jobs: int | None = None, progres
     wall = time.perf_counter() - t_start
     _append_run_info(out, study, n_planned, n_todo, wall, jobs, threads)
     return StudyResult(out=out, n_planned=n_planned, n_run=n_todo, n_skipped=n_planned - n_todo, wall_time_s=wall)
+
+
+def _write_dynamics(out: Path) -> None:
+    """OUT/dynamics.parquet: the L2 / L1-subgradient / L1-proximal update experiment, once per output folder."""
+    path = out / "dynamics.parquet"
+    if path.exists():
+        return
+    from .dynamics import update_dynamics
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    update_dynamics().to_parquet(tmp, index=False)
+    os.replace(tmp, path)
 
 
 def _append_run_info(out: Path, study: Study, n_planned: int, n_run: int, wall: float, jobs: int, threads: int):
@@ -330,12 +387,23 @@ def _append_run_info(out: Path, study: Study, n_planned: int, n_run: int, wall: 
 
 
 def summarize(fits: pd.DataFrame) -> pd.DataFrame:
-    """One row per dataset x engine: fits, failures, best penalties by mean test error, theory check, sparsity."""
+    """One row per dataset x engine: fits, failures, best penalties by mean test error, theory check, sparsity.
+
+    Baselines report their best ``penalty`` (alpha or C), the least penalized fit as "unpenalized" and the
+    largest zero-coefficient fraction as max_zero_leaf_frac's counterpart (max_zero_coef_frac).
+    """
     rows = []
     for (dataset, engine), df in fits.groupby(["dataset", "engine"], sort=True):
         ok = df[df.status == "ok"]
         row = {"dataset": dataset, "engine": engine, "fits": len(df), "failed": int((df.status != "ok").sum())}
-        if len(ok):
+        baseline = engine in ENGINES and ENGINES[engine].kind == "baseline"
+        if len(ok) and baseline:
+            means = ok.groupby("penalty")["test_error"].mean()
+            least = ENGINES[engine].least_penalized_first(list(means.index))[0]
+            row.update(metric=ok.primary_metric.iloc[0], best_penalty=means.idxmin() if means.notna().any() else np.nan,
+                       best_test_error=means.min(), unpenalized_test_error=means.get(least, np.nan),
+                       max_zero_coef_frac=ok.zero_coef_frac.max())
+        elif len(ok):
             means = ok.groupby(["reg_alpha", "reg_lambda"])["test_error"].mean()
             best = means.idxmin()
             row.update(metric=ok.primary_metric.iloc[0], best_reg_alpha=best[0], best_reg_lambda=best[1],

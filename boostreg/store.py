@@ -42,7 +42,21 @@ FIT_SCHEMA = pa.schema([
     ("theory_max_rel_err", pa.float64()), ("theory_max_plain_rel_err", pa.float64()),
     ("theory_max_abs_err", pa.float64()), ("theory_check", pa.string()),
     ("fit_time_s", pa.float64()), ("measure_time_s", pa.float64()),
+    # baselines (scikit-learn linear models and SVMs): the estimator's alpha or C, coefficient sizes, support vectors
+    ("penalty_kind", pa.string()), ("penalty", pa.float64()),
+    ("coef_abs_mean", pa.float64()), ("coef_l1_norm", pa.float64()), ("coef_l2_norm", pa.float64()),
+    ("zero_coef_frac", pa.float64()), ("n_support", pa.float64()), ("support_frac", pa.float64()),
+    # one dimensionless penalty axis for every engine (boostreg.penalty_axis)
+    ("alpha_normalized", pa.float64()), ("lambda_normalized", pa.float64()), ("penalty_normalized", pa.float64()),
+    ("first_tree_grad_abs_max", pa.float64()), ("first_tree_hess_mean", pa.float64()),
+    # the prior view of the weights: leaf values or coefficients (boostreg.prior)
+    ("prior_laplace_scale", pa.float64()), ("prior_gauss_scale", pa.float64()),
+    ("prior_loglik_laplace", pa.float64()), ("prior_loglik_gauss", pa.float64()),
+    ("prior_implied_l1", pa.float64()), ("prior_implied_l2", pa.float64()),
 ])
+
+LEAF_SCHEMA = pa.schema([("fit_id", pa.string()), ("tree", pa.int64()), ("leaf", pa.int64()),
+                         ("value", pa.float64()), ("theory", pa.float64()), ("G", pa.float64()), ("H", pa.float64())])
 
 CURVE_SCHEMA = pa.schema([("fit_id", pa.string()), ("round", pa.int64()),
                           ("train_error", pa.float64()), ("test_error", pa.float64())])
@@ -81,8 +95,11 @@ class ParquetStore:
         self.curves_dir = self.root / "curves"
 
     def create(self) -> None:
-        self.fits_dir.mkdir(parents=True, exist_ok=True)
-        self.curves_dir.mkdir(parents=True, exist_ok=True)
+        """Make the folders, and remove temporary files that a killed run left half-written."""
+        for folder in (self.fits_dir, self.curves_dir, self.root / "leaves"):
+            folder.mkdir(parents=True, exist_ok=True)
+            for stale in folder.glob(".*.tmp"):
+                stale.unlink(missing_ok=True)
 
     def fit_ids(self) -> set[str]:
         """The fit_ids already stored (a fit is stored when its fit file exists)."""
@@ -91,11 +108,16 @@ class ParquetStore:
         return {p.name[:-8] for p in os.scandir(self.fits_dir) if p.name.endswith(".parquet") and not p.name.startswith(".")}
 
     def write(self, record: dict, curves: pd.DataFrame | None) -> None:
-        """Store one fit: its curves, then its record (the commit mark)."""
+        """Store one fit: its curves and leaves (a record's ``"_leaves"`` frame), then its record (the commit mark)."""
+        record = dict(record)
+        leaves = record.pop("_leaves", None)
         fit_id = record["fit_id"]
         if curves is not None and len(curves):
             curves = curves.assign(fit_id=fit_id)
             _write_atomic(_table(curves, CURVE_SCHEMA), self.curves_dir / f"{fit_id}.parquet")
+        if leaves is not None and len(leaves):
+            (self.root / "leaves").mkdir(exist_ok=True)
+            _write_atomic(_table(leaves.assign(fit_id=fit_id), LEAF_SCHEMA), self.root / "leaves" / f"{fit_id}.parquet")
         _write_atomic(_table(pd.DataFrame([record]), FIT_SCHEMA), self.fits_dir / f"{fit_id}.parquet")
 
     def fits(self) -> pd.DataFrame:
@@ -103,6 +125,14 @@ class ParquetStore:
         if not self.fit_ids():
             return FIT_SCHEMA.empty_table().to_pandas()
         return pq.read_table(self.fits_dir, schema=FIT_SCHEMA).to_pandas()
+
+    def leaves(self) -> pd.DataFrame:
+        """Per-leaf values of the fits that stored them (empty frame when none)."""
+        leaves_dir = self.root / "leaves"
+        if not leaves_dir.exists() or not any(leaves_dir.glob("*.parquet")):
+            return LEAF_SCHEMA.empty_table().to_pandas()
+        frame = pq.read_table(leaves_dir, schema=LEAF_SCHEMA).to_pandas()
+        return frame[frame["fit_id"].isin(self.fit_ids())].reset_index(drop=True)
 
     def curves(self) -> pd.DataFrame:
         """Per-round errors of the stored fits (curves of fits whose record never landed are left out)."""

@@ -195,6 +195,9 @@ def validate(study: Study) -> None:
         for key, value in params.items():
             if key in ("reg_alpha", "reg_lambda"):
                 raise BoostregError(f"'{key}' is set under {section} in {where}; put it in [grid] instead, e.g. {key} = [0, 1].")
+            if key == "penalty":
+                raise BoostregError(f"'penalty' is set under {section} in {where}; put it in [baseline_grid] instead, "
+                                    "e.g. penalty = [0.01, 0.1, 1].")
             if section == "[params]" and key not in BOOSTER_PARAMS:
                 raise BoostregError(f"unknown parameter '{key}' under [params] in {where}{_closest(key, BOOSTER_PARAMS)} "
                                     f"Known: {', '.join(sorted(BOOSTER_PARAMS))}; engine-only ones go under [params.ENGINE].")

@@ -99,7 +99,10 @@ def test_the_default_quickstart_study_loads():
     assert {"diabetes", "breast_cancer"} <= {d.name for d in study.datasets}
     assert {d.name for d in study.datasets} <= {c.name for c in builtin_cards()}
     assert 0.0 in study.grid["reg_alpha"] and 0.0 in study.grid["reg_lambda"]
-    assert set(study.engines) == {"xgboost", "lightgbm"}
+    from boostreg.engines import ENGINES
+
+    assert {"xgboost", "lightgbm"} <= set(study.engines)
+    assert all(ENGINES[e].kind == "baseline" for e in set(study.engines) - {"xgboost", "lightgbm"})  # baselines
 
 
 def test_single_file_study_uses_the_default_grid(tmp_path):

@@ -8,7 +8,13 @@ runner calls, per (dataset, fold, seed, fixed parameters) group::
         model = engine.fit(prepared, params, seed=..., threads=...)
         record, curves = engine.measure(model, prepared, params, fold)
 
-``record`` is a dict of fit-table columns, ``curves`` a frame with one row per boosting round.
+``record`` is a dict of fit-table columns, ``curves`` a frame with one row per boosting round (None for
+the scikit-learn baselines, which have no rounds).
+
+Two kinds of engine: boosters (:class:`TreeEngine`, swept over the study's reg_alpha x reg_lambda [grid])
+and baselines (``kind = "baseline"``: scikit-learn linear models and SVMs in ``linear.py`` / ``svm.py``, swept
+over one ``penalty`` from [baseline_grid]). ``tasks`` says which tasks an engine can fit; the planner skips
+the datasets of other tasks.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from .. import measure
+from .. import measure, prior
 from ..errors import BoostregError
 
 
@@ -36,6 +42,7 @@ class Fold:
     task: str
     primary_metric: str = "auto"
     noise_features: tuple[str, ...] | None = None
+    keep_leaves: bool = False  # measure() also returns every leaf (the report's leaf figures use fold 0)
 
 
 class Engine(ABC):
@@ -52,6 +59,10 @@ class Engine(ABC):
     magnitude_column: ClassVar[str] = "leaf_abs_mean"
     #: native parameters a study may set under [params.ENGINE] (beyond the mapped common ones).
     native_params: ClassVar[frozenset[str]] = frozenset()
+    #: the tasks this engine fits; the planner skips datasets of other tasks.
+    tasks: ClassVar[tuple[str, ...]] = ("regression", "binary")
+    #: "booster" (reg_alpha x reg_lambda grid) or "baseline" (one ``penalty`` swept over [baseline_grid]).
+    kind: ClassVar[str] = "booster"
 
     @classmethod
     def check_native_params(cls, params: dict, where: str) -> None:
@@ -93,7 +104,13 @@ class Engine(ABC):
 
 
 class TreeEngine(Engine):
-    """A gradient-boosting engine: measures come from the engine-neutral :class:`~boostreg.measure.Ensemble`."""
+    """A gradient-boosting engine: measures come from the engine-neutral :class:`~boostreg.measure.Ensemble`.
+
+    Every booster record also carries :func:`ensemble_extras` (the prior view of the leaves and the first
+    tree's gradient scales for the penalty axis). With ``fold.keep_leaves`` the record also holds, under
+    ``"_leaves"``, one row per leaf (tree, leaf, stored value, closed form, G, H); the runner stores that table
+    apart (``OUT/leaves``) for the report's leaf figures.
+    """
 
     @abstractmethod
     def ensemble(self, model: Any, prepared: Any, fold: Fold, params: dict[str, Any]) -> measure.Ensemble:
@@ -105,13 +122,17 @@ class TreeEngine(Engine):
         test_m = measure.margins_before_each_tree(ens, "test")
         record: dict[str, Any] = {}
         record.update(measure.tree_size(ens, fold.noise_features))
-        record.update(measure.leaf_stats(ens.leaves()))
+        leaves = ens.leaves()
+        record.update(measure.leaf_stats(leaves))
+        record.update(ensemble_extras(ens, fold, leaves))
         reason = self.theory_not_applicable(params)
         if reason is None:
             check = measure.theory_check(
                 ens, fold.y_train, fold.task, reg_alpha=params["reg_alpha"], reg_lambda=params["reg_lambda"],
                 learning_rate=params["learning_rate"], max_delta_step=params.get("max_delta_step", 0.0),
                 train_margins=train_m)
+            if fold.keep_leaves:
+                record["_leaves"] = check.leaf_table()
             record["theory_max_rel_err"] = check.max_rel_err
             record["theory_max_plain_rel_err"] = check.max_plain_rel_err
             record["theory_max_abs_err"] = check.max_abs_err
@@ -127,3 +148,28 @@ class TreeEngine(Engine):
             "test_error": measure.primary_error(fold.y_test, test_m[:, 1:], fold.task, fold.primary_metric),
         })
         return record, curves
+
+
+def ensemble_extras(ens: measure.Ensemble, fold: Fold, leaves: np.ndarray | None = None) -> dict:
+    """The prior columns of all leaf values (boostreg.prior) and :func:`first_tree_scales`."""
+    leaves = ens.leaves() if leaves is None else leaves
+    return {**prior.prior_columns(leaves), **first_tree_scales(ens, fold.y_train, fold.task)}
+
+
+def first_tree_scales(ens: measure.Ensemble, y_train: np.ndarray, task: str) -> dict:
+    """max |G| and mean H over the first tree's leaves (rows' gradient and hessian sums at the base margin).
+
+    The penalty axis (``boostreg.penalty_axis``) normalizes reg_alpha by the first value and reg_lambda by the
+    second, both taken from the group's unpenalized fit. Leaves no training row reaches are left out.
+    """
+    if ens.n_trees == 0:
+        return {"first_tree_grad_abs_max": np.nan, "first_tree_hess_mean": np.nan}
+    y = np.asarray(y_train).astype(ens.label_dtype)
+    margin = np.full(len(y), ens.base_margin, dtype=ens.margin_dtype)  # every row's margin before tree 0
+    g, h = measure.gradients(margin, y, task, arith=ens.grad_arith_dtype, store=ens.grad_dtype)
+    ids = ens.train_leaf[:, 0]
+    k = len(ens.leaf_values[0])
+    G = np.bincount(ids, weights=g, minlength=k)
+    H = np.bincount(ids, weights=h, minlength=k)
+    reached = np.bincount(ids, minlength=k) > 0
+    return {"first_tree_grad_abs_max": float(np.abs(G[reached]).max()), "first_tree_hess_mean": float(H[reached].mean())}

@@ -228,7 +228,9 @@ def _leaves_section(fits: pd.DataFrame, leaves: pd.DataFrame) -> SectionVM:
         sec.commentary.append("This run stored no leaf values (OUT/leaves is empty).")
         return sec
     lv = _leaves_frame(fits, leaves)
-    dataset = lv.groupby("dataset").size().idxmax()
+    # show the dataset where the largest reg_alpha zeroes the most leaves: where the L1 signal is visible
+    top = lv[lv.reg_alpha == lv.groupby("dataset").reg_alpha.transform("max")]
+    dataset = top.groupby("dataset").value.apply(lambda v: float(np.mean(v == 0))).idxmax()
     lv = lv[lv.dataset == dataset]
     top_a, top_l = lv.reg_alpha.max(), lv.reg_lambda.max()
     picks = {"unpenalized": (0.0, 0.0), f"reg_alpha={top_a:g}": (top_a, 0.0), f"reg_lambda={top_l:g}": (0.0, top_l)}

@@ -1,0 +1,389 @@
+"""scikit-learn linear baselines on the boosters' folds: Lasso, Ridge, ElasticNet, LinearSVR, logistic, LinearSVC.
+
+Each engine sweeps one ``penalty`` (the estimator's own parameter: ``alpha`` for Lasso / Ridge / ElasticNet,
+``C`` for logistic regression and the SVMs) over the study's [baseline_grid], least penalized first (smallest
+alpha, largest C): that fit is the group's reference for ``shrinkage_vs_unpenalized`` (of ``coef_abs_mean``).
+
+Preprocessing, fitted on the training fold only, once per fold (``prepare``): numeric columns are mean-imputed
+and standardized, pandas category columns one-hot encoded (unknown test levels ignored, missing values a
+level of their own). Regression targets are standardized too (training mean and sd): penalties and
+coefficients are on the standardized scale, while predictions and errors are back in the target's units.
+The binary task uses decision_function as the margin: for logistic regression that is the log-odds, so log
+loss is the boosters'; LinearSVC has no probabilities, so its log loss (and a logloss primary
+train_error / test_error) is NaN, and accuracy and AUC come from the margin.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from .. import measure, penalty_axis, prior
+from .base import Engine, Fold
+
+_MISSING = "__missing__"
+
+
+@dataclass
+class Prepared:
+    """A fold after preprocessing: dense float matrices, the (standardized) target, and column -> feature map."""
+
+    X_train: np.ndarray
+    X_test: np.ndarray
+    y_train: np.ndarray          # standardized for regression, 0/1 for binary
+    y_mean: float
+    y_scale: float
+    feature_of_column: np.ndarray  # original feature index of each encoded column
+    feature_names: tuple[str, ...]
+    task: str
+    threads: int = 1               # BLAS / OpenMP threads for this fold's fits (threadpoolctl)
+    cache: dict = field(default_factory=dict)  # per-fold axis quantities, computed on first use
+
+    def cached(self, key, compute):
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
+
+
+def preprocess(fold: Fold) -> Prepared:
+    """Fit the ColumnTransformer on the training fold; transform both folds."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    names = tuple(fold.X_train.columns)
+    cat = [c for c in names if isinstance(fold.X_train[c].dtype, pd.CategoricalDtype)]
+    num = [c for c in names if c not in cat]
+
+    def as_object(X: pd.DataFrame) -> pd.DataFrame:
+        if not cat:
+            return X
+        X = X.copy()
+        for c in cat:
+            X[c] = X[c].astype(object).where(X[c].notna(), _MISSING)
+        return X
+
+    transformers = []
+    if num:
+        transformers.append(("num", Pipeline([("impute", SimpleImputer(strategy="mean", keep_empty_features=True)),
+                                              ("scale", StandardScaler())]), num))
+    if cat:
+        transformers.append(("cat", Pipeline([("impute", SimpleImputer(strategy="constant", fill_value=_MISSING)),
+                                              ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False))]),
+                             cat))
+    ct = ColumnTransformer(transformers, sparse_threshold=0.0)
+    Xtr = np.asarray(ct.fit_transform(as_object(fold.X_train)), dtype=np.float64)
+    Xte = np.asarray(ct.transform(as_object(fold.X_test)), dtype=np.float64)
+    index = {c: i for i, c in enumerate(names)}
+    owner = [index[c] for c in num]
+    if cat:
+        enc = ct.named_transformers_["cat"].named_steps["onehot"]
+        for c, levels in zip(cat, enc.categories_):
+            owner.extend([index[c]] * len(levels))
+    y = np.asarray(fold.y_train, dtype=np.float64)
+    if fold.task == "regression":
+        mean, scale = float(y.mean()), float(y.std())
+        scale = scale if scale > 0 else 1.0
+        y = (y - mean) / scale
+    else:
+        mean, scale = 0.0, 1.0
+    return Prepared(Xtr, Xte, y, mean, scale, np.asarray(owner, dtype=np.int64), names, fold.task)
+
+
+def coef_columns(coef: np.ndarray | None, prepared: Prepared, noise_features) -> dict[str, float]:
+    """Coefficient sizes, exact zeros, and the original features (and known-noise ones) with a nonzero coefficient.
+
+    A one-hot encoded feature counts as used when any of its dummies is nonzero. ``coef`` None (RBF SVMs: dual
+    coefficients are not feature weights) gives NaN sizes, and every feature counts as used (the kernel sees them all).
+    """
+    if coef is None:
+        used = set(prepared.feature_names)
+        out = {k: np.nan for k in ("coef_abs_mean", "coef_l1_norm", "coef_l2_norm", "zero_coef_frac")}
+    else:
+        coef = np.asarray(coef, dtype=np.float64).ravel()
+        used = {prepared.feature_names[i] for i in np.unique(prepared.feature_of_column[coef != 0])}
+        out = {"coef_abs_mean": float(np.abs(coef).mean()) if len(coef) else np.nan,
+               "coef_l1_norm": float(np.abs(coef).sum()), "coef_l2_norm": float(np.sqrt((coef ** 2).sum())),
+               "zero_coef_frac": float(np.mean(coef == 0.0)) if len(coef) else np.nan}
+    out["n_features_used"] = len(used)
+    out["n_noise_features_used"] = len(used & set(noise_features)) if noise_features is not None else np.nan
+    return out
+
+
+class SklearnEngine(Engine):
+    """A scikit-learn baseline: one ``penalty`` per fit, on the cached preprocessed fold."""
+
+    kind = "baseline"
+    library = "sklearn"  # engine_version is scikit-learn's
+    param_names: ClassVar[dict] = {"penalty": "alpha"}
+    magnitude_column = "coef_abs_mean"
+    library_defaults: ClassVar[dict] = {}
+    native_params = frozenset({"max_iter", "tol"})
+    #: the estimator's name for ``penalty`` ("alpha" or "C")
+    penalty_param: ClassVar[str] = "alpha"
+    #: l1 / l2 / elasticnet / c
+    penalty_kind: ClassVar[str] = "l2"
+    #: the grid when the study gives none: {"log": [low, high], "num": n}
+    default_grid: ClassVar[dict] = {"log": [1e-3, 1e2], "num": 6}
+    #: whether the model gives probabilities (its decision_function is a log-odds)
+    has_proba: ClassVar[bool] = False
+
+    def least_penalized_first(self, values: list[float]) -> list[float]:
+        """The grid ordered from the least penalized fit (the group's reference): alpha ascending, C descending."""
+        return sorted(values, reverse=self.penalty_param == "C")
+
+    def prepare(self, fold: Fold, params, *, threads):
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(threads):
+            prepared = preprocess(fold)
+        prepared.threads = threads
+        return prepared
+
+    def estimator(self, penalty: float, params: dict, seed: int):
+        raise NotImplementedError
+
+    def fit(self, prepared: Prepared, params, *, seed, threads):
+        from sklearn.exceptions import ConvergenceWarning
+        from threadpoolctl import threadpool_limits
+
+        model = self.estimator(float(params["penalty"]), params, seed)
+        with warnings.catch_warnings(), threadpool_limits(threads):
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(prepared.X_train, prepared.y_train)
+        return model
+
+    def coefficients(self, model) -> np.ndarray | None:
+        return np.asarray(model.coef_).ravel()
+
+    def axis(self, prepared: Prepared, penalty: float, params: dict) -> tuple[float, float]:
+        """(alpha_normalized, lambda_normalized) of this fit; see boostreg.penalty_axis."""
+        raise NotImplementedError
+
+    def extra_columns(self, model, prepared: Prepared) -> dict:
+        return {}
+
+    def eigenvalues(self, prepared: Prepared) -> np.ndarray:
+        return prepared.cached("eig", lambda: penalty_axis.design_eigenvalues(prepared.X_train))
+
+    def measure(self, model, prepared: Prepared, params, fold: Fold):
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(prepared.threads):
+            return self._measure(model, prepared, params, fold)
+
+    def _measure(self, model, prepared: Prepared, params, fold: Fold):
+        record: dict[str, Any] = {"penalty_kind": self.penalty_kind, "penalty": float(params["penalty"])}
+        if fold.task == "regression":
+            train_m = model.predict(prepared.X_train) * prepared.y_scale + prepared.y_mean
+            test_m = model.predict(prepared.X_test) * prepared.y_scale + prepared.y_mean
+        else:
+            train_m = model.decision_function(prepared.X_train)
+            test_m = model.decision_function(prepared.X_test)
+        for prefix, y, m in (("train", fold.y_train, train_m), ("test", fold.y_test, test_m)):
+            record.update(measure.metrics(y, m, fold.task, prefix, fold.primary_metric))
+            if fold.task == "binary" and not self.has_proba:  # a margin is not a log-odds: no log loss
+                record[f"{prefix}_logloss"] = np.nan
+                if fold.primary_metric in ("logloss", "auto"):
+                    record[f"{prefix}_error"] = np.nan
+        coef = self.coefficients(model)
+        record.update(coef_columns(coef, prepared, fold.noise_features))
+        record.update(prior.prior_columns(coef))
+        a, l = self.axis(prepared, float(params["penalty"]), params)
+        record.update(alpha_normalized=a, lambda_normalized=l,
+                      penalty_normalized=penalty_axis.combine(self.penalty_kind, a, l))
+        record.update(self.extra_columns(model, prepared))
+        return record, None
+
+
+# ---------------------------------------------------------------------------------------------- regression
+
+class _AlphaRegression(SklearnEngine):
+    tasks = ("regression",)
+    penalty_param = "alpha"
+
+    def alpha_max(self, prepared):
+        return prepared.cached("alpha_max", lambda: penalty_axis.lasso_alpha_max(prepared.X_train, prepared.y_train))
+
+
+class LassoEngine(_AlphaRegression):
+    name = "lasso"
+    penalty_kind = "l1"
+    default_grid = {"log": [1e-3, 1.0], "num": 7}  # alpha_max <= 1 on standardized X and y
+
+    def estimator(self, penalty, params, seed):
+        from sklearn.linear_model import Lasso
+
+        return Lasso(alpha=penalty, max_iter=int(params.get("max_iter", 5000)), tol=float(params.get("tol", 1e-4)))
+
+    def axis(self, prepared, penalty, params):
+        return penalty_axis.l1_linear(penalty, self.alpha_max(prepared)), 0.0
+
+
+class RidgeEngine(_AlphaRegression):
+    name = "ridge"
+    penalty_kind = "l2"
+    default_grid = {"log": [0.1, 1e5], "num": 7}
+
+    def estimator(self, penalty, params, seed):
+        from sklearn.linear_model import Ridge
+
+        return Ridge(alpha=penalty)
+
+    def axis(self, prepared, penalty, params):
+        return 0.0, penalty_axis.l2_shrink(self.eigenvalues(prepared), penalty)
+
+
+class ElasticNetEngine(_AlphaRegression):
+    name = "elasticnet"
+    penalty_kind = "elasticnet"
+    default_grid = {"log": [1e-3, 2.0], "num": 7}
+    default_params = {"l1_ratio": 0.5}
+    native_params = frozenset({"max_iter", "tol", "l1_ratio"})
+
+    def estimator(self, penalty, params, seed):
+        from sklearn.linear_model import ElasticNet
+
+        return ElasticNet(alpha=penalty, l1_ratio=float(params["l1_ratio"]),
+                          max_iter=int(params.get("max_iter", 5000)), tol=float(params.get("tol", 1e-4)))
+
+    def axis(self, prepared, penalty, params):
+        rho = float(params["l1_ratio"])
+        n = len(prepared.y_train)
+        return (penalty_axis.l1_linear(penalty, self.alpha_max(prepared), rho),
+                penalty_axis.l2_shrink(self.eigenvalues(prepared), n * penalty * (1 - rho)))
+
+
+class _LinearSVR(SklearnEngine):
+    tasks = ("regression",)
+    penalty_param = "C"
+    param_names = {"penalty": "C"}
+    penalty_kind = "l2"
+    loss: ClassVar[str] = "epsilon_insensitive"
+    curvature: ClassVar[float] = 1.0
+    native_params = frozenset({"max_iter", "tol", "epsilon"})
+
+    def estimator(self, penalty, params, seed):
+        from sklearn.svm import LinearSVR
+
+        return LinearSVR(C=penalty, loss=self.loss, epsilon=float(params.get("epsilon", 0.0)),
+                         dual=self.loss == "epsilon_insensitive", max_iter=int(params.get("max_iter", 2000)),
+                         tol=float(params.get("tol", 1e-4)), random_state=seed)
+
+    def axis(self, prepared, penalty, params):
+        lam = penalty_axis.ridge_equivalent_of_c(penalty, self.curvature)
+        return 0.0, penalty_axis.l2_shrink(self.eigenvalues(prepared), lam)
+
+
+class LinearSVRL1LossEngine(_LinearSVR):
+    """LinearSVR with the epsilon-insensitive (L1) loss; L2 penalty 0.5||w||^2, C on the loss."""
+
+    name = "linear_svr_l1loss"
+    loss = "epsilon_insensitive"
+    curvature = 1.0  # no curvature: unit by convention (penalty_axis)
+
+
+class LinearSVRL2LossEngine(_LinearSVR):
+    """LinearSVR with the squared epsilon-insensitive (L2) loss."""
+
+    name = "linear_svr_l2loss"
+    loss = "squared_epsilon_insensitive"
+    curvature = 2.0
+
+
+# ---------------------------------------------------------------------------------------------- binary
+
+class _CBinary(SklearnEngine):
+    tasks = ("binary",)
+    penalty_param = "C"
+    param_names = {"penalty": "C"}
+    default_grid = {"log": [1e-3, 1e2], "num": 6}
+    l1_ratio: ClassVar[float] = 0.0
+    min_c_loss: ClassVar[str] = "log"
+
+    def curvature(self, prepared) -> float:
+        return penalty_axis.logistic_curvature(prepared.y_train)
+
+    def axis(self, prepared, penalty, params):
+        rho = float(params.get("l1_ratio", self.l1_ratio))
+        a = l = 0.0
+        if rho > 0:
+            from sklearn.svm import l1_min_c
+
+            min_c = prepared.cached(("min_c", self.min_c_loss),
+                                    lambda: float(l1_min_c(prepared.X_train, prepared.y_train, loss=self.min_c_loss)))
+            a = penalty_axis.l1_from_min_c(penalty, min_c, rho)
+        if rho < 1:
+            lam = penalty_axis.ridge_equivalent_of_c(penalty, self.curvature(prepared), rho)
+            l = penalty_axis.l2_shrink(self.eigenvalues(prepared), lam)
+        return a, l
+
+
+class _Logistic(_CBinary):
+    has_proba = True
+    solver: ClassVar[str] = "liblinear"
+
+    def estimator(self, penalty, params, seed):
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(C=penalty, l1_ratio=float(params.get("l1_ratio", self.l1_ratio)), solver=self.solver,
+                                  max_iter=int(params.get("max_iter", 1000)), tol=float(params.get("tol", 1e-4)),
+                                  random_state=seed)
+
+
+class LogisticL1Engine(_Logistic):
+    name = "logistic_l1"
+    penalty_kind = "l1"
+    l1_ratio = 1.0
+    solver = "liblinear"
+
+
+class LogisticL2Engine(_Logistic):
+    name = "logistic_l2"
+    penalty_kind = "l2"
+    l1_ratio = 0.0
+    solver = "lbfgs"
+
+
+class LogisticElasticNetEngine(_Logistic):
+    name = "logistic_elasticnet"
+    penalty_kind = "elasticnet"
+    l1_ratio = 0.5
+    solver = "saga"
+    default_params = {"l1_ratio": 0.5}
+    native_params = frozenset({"max_iter", "tol", "l1_ratio"})
+
+
+class _LinearSVC(_CBinary):
+    min_c_loss = "squared_hinge"
+
+    def curvature(self, prepared) -> float:
+        return 2.0  # the squared hinge
+
+    def estimator(self, penalty, params, seed):
+        from sklearn.svm import LinearSVC
+
+        return LinearSVC(C=penalty, penalty="l1" if self.l1_ratio == 1 else "l2", loss="squared_hinge", dual=False,
+                         max_iter=int(params.get("max_iter", 2000)), tol=float(params.get("tol", 1e-4)),
+                         random_state=seed)
+
+
+class LinearSVCL1Engine(_LinearSVC):
+    name = "linear_svc_l1"
+    penalty_kind = "l1"
+    l1_ratio = 1.0
+
+
+class LinearSVCL2Engine(_LinearSVC):
+    name = "linear_svc_l2"
+    penalty_kind = "l2"
+    l1_ratio = 0.0
+
+
+LINEAR_ENGINES = (LassoEngine, RidgeEngine, ElasticNetEngine, LinearSVRL1LossEngine, LinearSVRL2LossEngine,
+                  LogisticL1Engine, LogisticL2Engine, LogisticElasticNetEngine, LinearSVCL1Engine, LinearSVCL2Engine)

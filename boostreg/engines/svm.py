@@ -1,0 +1,77 @@
+"""RBF-kernel SVMs (SVR, SVC) on the boosters' folds, swept over C (``penalty``), largest C first.
+
+Same preprocessing as the linear baselines (``linear.preprocess``); gamma = "scale". Dual coefficients are not
+feature weights, so the coefficient and prior columns are NaN and every feature counts as used (the kernel
+sees them all). ``n_support`` / ``support_frac`` count the support vectors. SVC has no probabilities here
+(``probability=True`` would run an internal 5-fold Platt calibration per fit): its log loss is NaN; accuracy
+and AUC come from decision_function. penalty_normalized is the L2 shrink 1 - mean e/(e + 1/C) over the
+eigenvalues e of the training kernel matrix (see ``boostreg.penalty_axis``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import penalty_axis
+from .linear import SklearnEngine
+
+#: the kernel matrix's eigenvalues are estimated on at most this many training rows (scaled by n / m)
+KERNEL_EIG_ROWS = 1000
+
+
+def kernel_eigenvalues(X: np.ndarray, max_rows: int = KERNEL_EIG_ROWS) -> np.ndarray:
+    """Eigenvalues of the RBF kernel matrix (gamma = "scale") of X, from a seeded subsample of max_rows rows."""
+    from sklearn.metrics.pairwise import rbf_kernel
+
+    n, p = X.shape
+    var = X.var()
+    gamma = 1.0 / (p * var) if var > 0 else 1.0
+    rows = np.sort(np.random.default_rng(0).choice(n, size=max_rows, replace=False)) if n > max_rows else np.arange(n)
+    eig = np.clip(np.linalg.eigvalsh(rbf_kernel(X[rows], gamma=gamma)), 0.0, None)
+    return eig * (n / len(rows))
+
+
+class _RBF(SklearnEngine):
+    penalty_param = "C"
+    param_names = {"penalty": "C"}
+    penalty_kind = "c"
+    default_grid = {"log": [1e-2, 1e2], "num": 5}
+    native_params = frozenset({"max_iter", "tol", "epsilon", "cache_size"})
+
+    def coefficients(self, model):
+        return None
+
+    def axis(self, prepared, penalty, params):
+        eig = prepared.cached("kernel_eig", lambda: kernel_eigenvalues(prepared.X_train))
+        return 0.0, penalty_axis.l2_shrink(eig, penalty_axis.ridge_equivalent_of_c(penalty, 1.0))
+
+    def extra_columns(self, model, prepared):
+        n_support = int(len(model.support_))
+        return {"n_support": n_support, "support_frac": n_support / len(prepared.y_train)}
+
+
+class SVREngine(_RBF):
+    name = "svr_rbf"
+    tasks = ("regression",)
+
+    def estimator(self, penalty, params, seed):
+        from sklearn.svm import SVR
+
+        return SVR(kernel="rbf", C=penalty, gamma="scale", epsilon=float(params.get("epsilon", 0.1)),
+                   tol=float(params.get("tol", 1e-3)), max_iter=int(params.get("max_iter", -1)),
+                   cache_size=float(params.get("cache_size", 500)))
+
+
+class SVCEngine(_RBF):
+    name = "svc_rbf"
+    tasks = ("binary",)
+
+    def estimator(self, penalty, params, seed):
+        from sklearn.svm import SVC
+
+        return SVC(kernel="rbf", C=penalty, gamma="scale", tol=float(params.get("tol", 1e-3)),
+                   max_iter=int(params.get("max_iter", -1)), cache_size=float(params.get("cache_size", 500)),
+                   random_state=seed)
+
+
+SVM_ENGINES = (SVREngine, SVCEngine)

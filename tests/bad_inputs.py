@@ -1,0 +1,171 @@
+"""Every bad input a user can give, the command that gives it, and what boostreg answers.
+
+``docs/bad-inputs.md`` is written from these cases by running them::
+
+    .venv/bin/python tests/bad_inputs.py docs/bad-inputs.md
+
+and ``tests/test_bad_inputs.py`` replays every row of that file and checks the answer is still the same.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+TINY = """[study]
+name = "tiny"
+engines = ["lightgbm"]
+folds = 2
+[[datasets]]
+{dataset}
+[grid]
+reg_alpha = {alpha}
+reg_lambda = [0]
+[params]
+n_estimators = 3
+"""
+
+
+def _study(d: Path, dataset='name = "diabetes"', alpha="[0, 1]", extra="") -> str:
+    (d / "study.toml").write_text(TINY.format(dataset=dataset, alpha=alpha) + extra, encoding="utf-8")
+    return "study.toml"
+
+
+def _write(d: Path, name: str, text: str) -> str:
+    (d / name).write_text(text, encoding="utf-8")
+    return name
+
+
+def _csv(d: Path, name="data.csv", **columns) -> str:
+    rng = np.random.default_rng(0)
+    n = 60
+    frame = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n), "y": rng.normal(size=n)})
+    for k, v in columns.items():
+        frame[k] = v(n) if callable(v) else v
+    frame.to_csv(d / name, index=False)
+    return name
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad input: how to make it (files in a fresh folder), the command, the expected exit code."""
+
+    name: str
+    what: str
+    make: Callable[[Path], list[str]]
+    exit_code: int = 2
+
+
+CASES = [
+    Case("unknown-dataset", "unknown built-in dataset in a study",
+         lambda d: ["run", _study(d, 'name = "diamond"')]),
+    Case("missing-file", "--data file that does not exist", lambda d: ["run", "--data", "nope.csv", "--target", "y"]),
+    Case("unreadable-file", "file that is not what its name says (corrupt Parquet)",
+         lambda d: ((d / "bad.parquet").write_bytes(b"not parquet at all"), ["run", "--data", "bad.parquet", "--target", "y"])[1]),
+    Case("unsupported-suffix", "file of a type boostreg does not read",
+         lambda d: ((d / "data.xlsx").write_text("x"), ["run", "--data", "data.xlsx", "--target", "y"])[1]),
+    Case("empty-file", "empty CSV", lambda d: ((d / "empty.csv").write_text(""), ["run", "--data", "empty.csv", "--target", "y"])[1]),
+    Case("header-only", "CSV with a header and no rows",
+         lambda d: ((d / "h.csv").write_text("x1,y\n"), ["run", "--data", "h.csv", "--target", "y"])[1]),
+    Case("no-target-column", "CSV without the target column", lambda d: ["run", "--data", _csv(d), "--target", "price"]),
+    Case("target-missing-values", "target with missing values",
+         lambda d: ["run", "--data", _csv(d, y=lambda n: np.where(np.arange(n) % 7 == 0, np.nan, 1.0 * np.arange(n))),
+                    "--target", "y"]),
+    Case("single-class", "binary target with a single class",
+         lambda d: ["run", "--data", _csv(d, label="yes"), "--target", "label", "--task", "binary"]),
+    Case("text-regression-target", "text in a regression target",
+         lambda d: ["run", "--data", _csv(d, label=lambda n: np.array(["a", "b", "c"])[np.arange(n) % 3]),
+                    "--target", "label", "--task", "regression"]),
+    Case("constant-column", "a constant column and an all-missing column (warned and dropped; the run goes on)",
+         lambda d: ["run", _study(d, f'file = "{_csv(d, const=1.0, empty=np.nan)}"\ntarget = "y"'), "--out", "out",
+                    "-q", "--no-report"], exit_code=0),
+    Case("malformed-toml", "malformed study TOML",
+         lambda d: ["run", _write(d, "s.toml", '[study]\nname = "x"\nfolds = = 3\n')]),
+    Case("unknown-study-key", "unknown key in a study (a typo)",
+         lambda d: ["run", _write(d, "s.toml", TINY.format(dataset='name = "diabetes"', alpha="[0]").replace("folds", "fold"))]),
+    Case("negative-alpha", "negative reg_alpha", lambda d: ["run", _study(d, alpha="[0, -1]")]),
+    Case("text-alpha", "non-numeric reg_alpha", lambda d: ["run", _study(d, alpha='[0, "a lot"]')]),
+    Case("inf-alpha", "infinite reg_alpha", lambda d: ["run", _study(d, alpha="[0, inf]")]),
+    Case("nan-alpha", "NaN reg_alpha", lambda d: ["run", _study(d, alpha="[0, nan]")]),
+    Case("empty-grid", "empty grid", lambda d: ["run", _study(d, alpha="[]")]),
+    Case("too-many-folds", "more folds than rows of a class",
+         lambda d: ["run", _study(d, f'file = "{_csv(d, label=lambda n: (np.arange(n) < 1).astype(int))}"\n'
+                                     'target = "label"\ntask = "binary"')]),
+    Case("out-is-a-file", "output path that is a file",
+         lambda d: ((d / "taken").write_text("x"), ["run", _study(d), "--out", "taken"])[1]),
+    Case("out-not-writable", "output folder that cannot be written", lambda d: ["run", _study(d), "--out", "/proc/boostreg-out"]),
+    Case("other-study-out", "output folder holding another study's results",
+         lambda d: ((d / "out").mkdir(), (d / "out" / "study.toml").write_text('[study]\nname = "other"\n'),
+                    ["run", _study(d), "--out", "out"])[2]),
+    Case("jobs-zero", "--jobs 0", lambda d: ["run", _study(d), "--jobs", "0", "--out", "out"]),
+    Case("data-without-target", "--data without --target", lambda d: ["run", "--data", _csv(d)]),
+    Case("study-and-data", "a study file and --data together",
+         lambda d: ["run", _study(d), "--data", _csv(d), "--target", "y"]),
+    Case("report-no-results", "report of a folder without results",
+         lambda d: ((d / "empty").mkdir(), ["report", "empty"])[1]),
+]
+
+
+def run_case(case: Case, folder: Path) -> dict:
+    """Run one case in ``folder``; return exit code, stderr lines, whether a traceback showed, files written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    argv = case.make(folder)
+    before = {p for p in folder.rglob("*")}
+    env = {**os.environ, "COLUMNS": "200"}
+    proc = subprocess.run([sys.executable, "-m", "boostreg.cli", *argv], cwd=folder, capture_output=True,
+                          text=True, env=env, timeout=300)
+    after = {p for p in folder.rglob("*")}
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    message = "\n".join(line.replace(str(folder), "DIR") for line in lines)
+    return {"code": proc.returncode, "message": message, "traceback": "Traceback" in proc.stderr + proc.stdout,
+            "written": sorted(str(p.relative_to(folder)) for p in after - before), "argv": argv}
+
+
+def run_all(root: Path) -> dict[str, dict]:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = pool.map(lambda c: (c.name, run_case(c, root / c.name)), CASES)
+    return dict(results)
+
+
+def markdown(results: dict[str, dict]) -> str:
+    rows = ["# Bad input and what boostreg answers", "",
+            "Generated by `.venv/bin/python tests/bad_inputs.py docs/bad-inputs.md`; `tests/test_bad_inputs.py` replays "
+            "every row and fails if an answer changes. Every error is one line on stderr, exit code 2, no traceback, "
+            "and nothing is written. DIR is the folder the command ran in.", "",
+            "| case | bad input | command | exit | what boostreg prints |", "|---|---|---|---|---|"]
+    for case in CASES:
+        r = results[case.name]
+        cmd = "boostreg " + " ".join(r["argv"])
+        msg = r["message"].replace("|", "\\|").replace("\n", "<br>")
+        rows.append(f"| {case.name} | {case.what} | `{cmd}` | {r['code']} | {msg} |")
+    return "\n".join(rows) + "\n"
+
+
+def parse_markdown(text: str) -> dict[str, tuple[int, str]]:
+    """case name -> (exit code, message) from the docs table."""
+    out = {}
+    for line in text.splitlines():
+        if not line.startswith("| ") or line.startswith("| case") or line.startswith("|---"):
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        out[cells[0]] = (int(cells[3]), cells[4].replace("<br>", "\n").replace("\\|", "|"))
+    return out
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/bad-inputs.md")
+    with tempfile.TemporaryDirectory() as tmp:
+        results = run_all(Path(tmp))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(markdown(results), encoding="utf-8")
+    print(f"wrote {target}")

@@ -1,0 +1,215 @@
+"""scikit-learn baselines on the boosters' folds: real fits, the same records, sparsity signals, one penalty axis."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from boostreg import DatasetSpec, Study, run_study
+from boostreg.data import load_builtin
+from boostreg.engines import ENGINES, Fold
+from boostreg.engines.linear import coef_columns, preprocess
+from boostreg.plan import make_plan
+from boostreg.study import study_from_dict
+
+BASELINES = ["lasso", "ridge", "elasticnet", "logistic_l1", "linear_svc_l1", "svr_rbf", "svc_rbf"]
+
+
+def baseline_study(name="baselines"):
+    return Study(
+        name=name, engines=["xgboost", *BASELINES],
+        datasets=[DatasetSpec(name="sparse_linear", params={"n_samples": 400}),
+                  DatasetSpec(name="breast_cancer", max_rows=300)],
+        grid={"reg_alpha": [0, 10], "reg_lambda": [0, 1]}, params={"n_estimators": 10, "learning_rate": 0.3},
+        engine_params={"xgboost": {"max_depth": 3}},
+        baseline_grid={"lasso": [0.001, 0.01, 0.05, 0.2, 1.0], "ridge": [0.1, 10, 1000],
+                       "svr_rbf": [0.1, 10], "svc_rbf": [0.1, 10]},
+        folds=2)
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    return run_study(baseline_study(), tmp_path_factory.mktemp("bl") / "out", jobs=1, progress=False)
+
+
+@pytest.fixture(scope="module")
+def fits(result):
+    return result.fits
+
+
+def test_every_fit_ok_and_engines_only_on_their_tasks(fits):
+    assert (fits.status == "ok").all(), fits[fits.status != "ok"].error.tolist()
+    tasks = fits.groupby("engine").task.agg(set)
+    assert tasks["lasso"] == tasks["ridge"] == tasks["svr_rbf"] == {"regression"}
+    assert tasks["logistic_l1"] == tasks["linear_svc_l1"] == tasks["svc_rbf"] == {"binary"}
+    assert tasks["xgboost"] == {"regression", "binary"}
+    # lasso: 5 penalties x 2 folds; logistic_l1 default grid: 6 x 2
+    assert (fits.engine == "lasso").sum() == 10 and (fits.engine == "logistic_l1").sum() == 12
+
+
+def test_lasso_sparsity_rises_with_alpha_ridge_has_none(fits):
+    lasso = fits[(fits.engine == "lasso") & (fits.dataset == "sparse_linear")]
+    zeros = lasso.groupby("penalty").zero_coef_frac.mean()
+    assert zeros.is_monotonic_increasing and zeros.iloc[0] < 0.5 and zeros.iloc[-1] == 1.0
+    noise = lasso.groupby("penalty").n_noise_features_used.mean()
+    assert noise.is_monotonic_decreasing and noise.iloc[0] > 20 and noise.iloc[-1] == 0
+    ridge = fits[fits.engine == "ridge"]
+    assert (ridge.zero_coef_frac == 0).all() and (ridge.n_features_used == 50).all()
+    assert (ridge.n_noise_features_used == 45).all()
+
+
+def test_all_engines_share_the_folds(fits):
+    digests = fits.groupby(["dataset", "fold", "seed"]).fold_digest.nunique()
+    assert (digests == 1).all()
+    engines = fits.groupby(["dataset", "fold", "seed"]).engine.nunique()
+    assert (engines >= 4).all()  # xgboost and the three baselines of each task
+
+
+def test_baseline_records_carry_the_same_columns(fits):
+    base = fits[fits.engine.isin(BASELINES)]
+    assert base.reg_alpha.isna().all() and base.reg_lambda.isna().all()
+    assert base.penalty.notna().all() and fits[fits.engine == "xgboost"].penalty.isna().all()
+    assert base.engine_version.notna().all() and base.fold_digest.notna().all()
+    kinds = base.groupby("engine").penalty_kind.first()
+    assert kinds.to_dict() == {"lasso": "l1", "ridge": "l2", "elasticnet": "elasticnet", "logistic_l1": "l1",
+                               "linear_svc_l1": "l1", "svr_rbf": "c", "svc_rbf": "c"}
+    reg = base[base.task == "regression"]
+    np.testing.assert_allclose(reg.test_error, reg.test_rmse)
+    logit = base[base.engine == "logistic_l1"]
+    np.testing.assert_allclose(logit.test_error, logit.test_logloss)
+    # no probabilities: no log loss, but accuracy and AUC from the margin
+    svc = base[base.engine.isin(["linear_svc_l1", "svc_rbf"])]
+    assert svc.test_error.isna().all() and svc.test_logloss.isna().all()
+    assert svc.test_accuracy.between(0.5, 1).all() and svc.test_auc.notna().all()
+    assert fits[fits.engine == "svc_rbf"].test_accuracy.max() > 0.9
+
+
+def test_shrinkage_is_against_the_least_penalized_fit_of_the_group(fits):
+    base = fits[fits.engine.isin(["lasso", "ridge", "elasticnet", "logistic_l1", "linear_svc_l1"])]
+    for engine, df in base.groupby("engine"):
+        least = df.penalty.min() if ENGINES[engine].penalty_param == "alpha" else df.penalty.max()
+        ref = df[df.penalty == least].set_index("group_id").coef_abs_mean
+        np.testing.assert_allclose(df.shrinkage_vs_unpenalized, 1 - df.coef_abs_mean / df.group_id.map(ref))
+        assert (df[df.penalty == least].shrinkage_vs_unpenalized == 0).all()
+
+
+def test_svms_count_support_vectors_and_have_no_coefficients(fits):
+    svm = fits[fits.engine.isin(["svr_rbf", "svc_rbf"])]
+    assert svm.coef_abs_mean.isna().all() and svm.prior_laplace_scale.isna().all()
+    assert (svm.n_support > 0).all() and svm.support_frac.between(0, 1, inclusive="right").all()
+    np.testing.assert_allclose(svm.support_frac, svm.n_support / svm.n_train)
+    assert fits[~fits.engine.isin(["svr_rbf", "svc_rbf"])].n_support.isna().all()
+
+
+def test_penalty_axis_for_every_fit(fits):
+    lasso = fits[fits.engine == "lasso"].sort_values("penalty")
+    assert lasso.penalty_normalized.notna().all()
+    # >= 1 means every coefficient is zero
+    assert (lasso[lasso.penalty_normalized >= 1].zero_coef_frac == 1).all()
+    assert (lasso[lasso.penalty_normalized < 0.9].zero_coef_frac < 1).all()
+    ridge = fits[fits.engine == "ridge"]
+    assert ridge.lambda_normalized.between(0, 1).all() and (ridge.alpha_normalized == 0).all()
+    assert ridge.groupby("penalty").lambda_normalized.mean().is_monotonic_increasing
+    xgb = fits[fits.engine == "xgboost"]
+    assert xgb.penalty_normalized.notna().all() and xgb.first_tree_grad_abs_max.gt(0).all()
+    ref = xgb[(xgb.reg_alpha == 0) & (xgb.reg_lambda == 0)].set_index("group_id")
+    np.testing.assert_allclose(xgb.alpha_normalized, xgb.reg_alpha / xgb.group_id.map(ref.first_tree_grad_abs_max))
+    hbar = xgb.group_id.map(ref.first_tree_hess_mean)
+    np.testing.assert_allclose(xgb.lambda_normalized, xgb.reg_lambda / (xgb.reg_lambda + hbar))
+    assert set(xgb.penalty_kind) == {"none", "l1", "l2", "elasticnet"}
+
+
+def test_prior_columns_for_boosters_and_linear_models(fits):
+    xgb = fits[fits.engine == "xgboost"]
+    assert xgb.prior_laplace_scale.gt(0).all() and xgb.prior_gauss_scale.gt(0).all()
+    np.testing.assert_allclose(xgb.prior_laplace_scale, xgb.leaf_abs_mean, rtol=1e-6)
+    np.testing.assert_allclose(xgb.prior_implied_l1, 1 / xgb.prior_laplace_scale)
+    ridge = fits[fits.engine == "ridge"]
+    np.testing.assert_allclose(ridge.prior_laplace_scale, ridge.coef_abs_mean)
+    np.testing.assert_allclose(ridge.prior_implied_l2, 1 / (2 * ridge.prior_gauss_scale ** 2))
+
+
+def test_no_curves_for_baselines_and_dynamics_written(result, fits):
+    curves = result.curves
+    assert set(curves.fit_id) <= set(fits[fits.engine == "xgboost"].fit_id)
+    dyn = pd.read_parquet(result.out / "dynamics.parquet")
+    assert set(dyn.rule) == {"l2", "l1_subgradient", "l1_proximal"}
+
+
+def test_rerun_skips_every_stored_fit(result):
+    again = run_study(baseline_study(), result.out, jobs=1, progress=False)
+    assert again.n_run == 0 and again.n_skipped == result.n_planned
+
+
+def test_resume_after_losing_baseline_fits_restores_the_same_records(result, tmp_path):
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(result.out, out)
+    fits = result.fits
+    lost = fits[fits.engine.isin(["lasso", "logistic_l1"])].fit_id.iloc[::2]  # references among them
+    for fit_id in lost:
+        (out / "fits" / f"{fit_id}.parquet").unlink()
+    again = run_study(baseline_study(), out, jobs=1, progress=False)
+    assert again.n_run == len(lost)
+    cols = ["fit_id", "test_error", "coef_abs_mean", "shrinkage_vs_unpenalized", "penalty_normalized"]
+    a = fits[cols].sort_values("fit_id").reset_index(drop=True)
+    b = again.fits[cols].sort_values("fit_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_one_hot_feature_counts_once_when_any_dummy_is_used():
+    X = pd.DataFrame({"a": [1.0, 2.0, np.nan, 4.0, 5.0, 6.0],
+                      "c": pd.Categorical(["x", "y", "z", "x", None, "y"]), "b": [0.0, 1, 0, 1, 0, 1]})
+    fold = Fold(X.iloc[:4], np.arange(4.0), X.iloc[4:], np.arange(2.0), "regression", noise_features=("b", "c"))
+    prep = preprocess(fold)
+    assert prep.X_train.shape == (4, 2 + 3) and not np.isnan(prep.X_train).any()  # a, b, c=x/y/z
+    assert list(prep.feature_of_column) == [0, 2, 1, 1, 1]
+    coef = np.array([0.0, 0.0, 0.0, 0.3, 0.0])  # one dummy of c
+    cols = coef_columns(coef, prep, fold.noise_features)
+    assert cols["n_features_used"] == 1 and cols["n_noise_features_used"] == 1
+    assert cols["zero_coef_frac"] == 0.8 and cols["coef_l1_norm"] == pytest.approx(0.3)
+    assert prep.X_test.shape == (2, 5)  # missing level at test: ignored, not an error
+
+
+def test_categorical_data_fits_end_to_end():
+    ds = load_builtin("credit_data", max_rows=400)
+    engine = ENGINES["logistic_l1"]
+    fold = Fold(ds.X.iloc[:300], ds.y[:300], ds.X.iloc[300:], ds.y[300:], "binary", primary_metric="logloss")
+    prep = engine.prepare(fold, {}, threads=1)
+    record, curves = engine.measure(engine.fit(prep, {"penalty": 1.0}, seed=0, threads=1), prep, {"penalty": 1.0}, fold)
+    assert curves is None and 0 < record["n_features_used"] <= ds.X.shape[1]
+    assert np.isfinite(record["test_error"]) and 0 < record["penalty_normalized"] < 1
+
+
+def test_baseline_grid_from_toml_and_deterministic_fit_ids():
+    doc = {"study": {"name": "t", "engines": ["lasso", "logistic_l2", "svc_rbf"], "folds": 2},
+           "datasets": [{"name": "diabetes"}, {"name": "breast_cancer"}],
+           "baseline_grid": {"penalty": {"log": [0.01, 1], "num": 3}, "svc_rbf": {"penalty": [0.5, 5]}}}
+    study = study_from_dict(doc)
+    assert study.baseline_penalties("lasso") == [0.01, 0.1, 1.0]           # alpha: ascending
+    assert study.baseline_penalties("logistic_l2") == [1.0, 0.1, 0.01]     # C: descending
+    assert study.baseline_penalties("svc_rbf") == [5.0, 0.5]
+    data = {"diabetes": load_builtin("diabetes"), "breast_cancer": load_builtin("breast_cancer")}
+    groups = make_plan(study, data)
+    assert {(g.engine, g.task) for g in groups} == {("lasso", "regression"), ("logistic_l2", "binary"),
+                                                    ("svc_rbf", "binary")}
+    ids = [f.fit_id for g in groups for f in g.fits]
+    assert len(set(ids)) == len(ids) == 2 * 3 + 2 * 3 + 2 * 2
+    assert ids == [f.fit_id for g in make_plan(study_from_dict(doc), data) for f in g.fits]
+    assert study_from_dict(study.to_toml_dict()) == study  # [baseline_grid] survives the round trip
+    default = study_from_dict({**doc, "baseline_grid": {}})
+    assert default.baseline_penalties("lasso") == ENGINES["lasso"].least_penalized_first(
+        default.baseline_penalties("lasso"))
+
+
+@pytest.mark.parametrize("grid, message", [
+    ({"penalty": [0, 1]}, "must be > 0"),
+    ({"xgboost": {"penalty": [1]}}, "unknown key 'xgboost'"),
+    ({"lasso": {"alpha": [1]}}, "unknown key 'alpha'"),
+])
+def test_bad_baseline_grids_are_refused(grid, message):
+    from boostreg.errors import BoostregError
+
+    with pytest.raises(BoostregError, match=message):
+        study_from_dict({"study": {"name": "t", "engines": ["lasso"]}, "datasets": [{"name": "diabetes"}],
+                         "baseline_grid": grid})

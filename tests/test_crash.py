@@ -1,0 +1,109 @@
+"""Kill a real sweep (SIGKILL, whole process group) at random moments, resume, and get an uninterrupted run's store."""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from boostreg import load_study, run_study
+from boostreg.store import ParquetStore
+
+STUDY = """[study]
+name = "crash"
+engines = ["xgboost", "lightgbm"]
+folds = 2
+seeds = [0]
+[[datasets]]
+name = "sparse_linear"
+params = { n_samples = 600 }
+[[datasets]]
+name = "breast_cancer"
+[grid]
+reg_alpha = [0, 1, 10]
+reg_lambda = [0, 1, 10]
+[params]
+n_estimators = 60
+learning_rate = 0.2
+"""
+COMPARE = ["train_error", "test_error", "leaf_abs_mean", "zero_leaf_frac", "shrinkage_vs_unpenalized",
+           "n_leaves_mean", "theory_max_rel_err"]
+
+
+def _start(study_path, out, jobs=2):
+    return subprocess.Popen([sys.executable, "-m", "boostreg.cli", "run", str(study_path), "--out", str(out), "-q",
+                             "--no-report", "--jobs", str(jobs)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True, text=True)
+
+
+def _assert_same_store(reference: ParquetStore, resumed: ParquetStore):
+    a, b = reference.fits(), resumed.fits()
+    assert b.fit_id.is_unique
+    assert set(a.fit_id) == set(b.fit_id)
+    assert (b.status == "ok").all()
+    a, b = a.set_index("fit_id").sort_index(), b.set_index("fit_id").sort_index()
+    pd.testing.assert_frame_equal(a[COMPARE], b[COMPARE], check_exact=False, rtol=1e-12)
+    curves = resumed.curves()
+    assert not curves.duplicated(["fit_id", "round"]).any()
+    counts = curves.groupby("fit_id").size()
+    np.testing.assert_array_equal(counts.reindex(b.index).to_numpy(), b.n_trees.to_numpy())
+    leftovers = [p for d in (resumed.fits_dir, resumed.curves_dir) for p in d.iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_store(tmp_path):
+    study_path = tmp_path / "crash.toml"
+    study_path.write_text(STUDY)
+    reference = run_study(load_study(study_path), tmp_path / "reference", jobs=1, progress=False)
+    total = reference.n_planned
+    seed = int(os.environ.get("BOOSTREG_CRASH_SEED", time.time()))
+    rng = random.Random(seed)
+    out = tmp_path / "killed"
+    stored_after_kill = []
+    deadline = time.monotonic() + 180
+    for _ in range(4):
+        before = len(ParquetStore(out).fit_ids()) if out.exists() else 0
+        proc = _start(study_path, out)
+        while proc.poll() is None and time.monotonic() < deadline:  # wait for this run's first stored fit ...
+            time.sleep(0.05)
+            if out.exists() and len(ParquetStore(out).fit_ids()) > before:
+                break
+        time.sleep(rng.uniform(0.0, 1.5))  # ... then kill at a random moment of the sweep
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        stored_after_kill.append(len(ParquetStore(out).fit_ids()) if out.exists() else 0)
+        if stored_after_kill[-1] == total or time.monotonic() > deadline:
+            break
+    assert 0 < stored_after_kill[0] < total, f"the first kill was not mid-sweep: {stored_after_kill} (seed {seed})"
+    final = _start(study_path, out)
+    _, err = final.communicate(timeout=300)
+    assert final.returncode == 0, err
+    _assert_same_store(ParquetStore(tmp_path / "reference"), ParquetStore(out))
+    print(f"seed {seed}: fits stored after each kill {stored_after_kill} of {total}")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_stops_cleanly_keeps_what_finished_and_says_how_to_resume(tmp_path):
+    study_path = tmp_path / "crash.toml"
+    study_path.write_text(STUDY)
+    out = tmp_path / "interrupted"
+    proc = _start(study_path, out)
+    for _ in range(200):  # wait until some fits are stored, then press Ctrl-C (SIGINT to the process group)
+        time.sleep(0.1)
+        if out.exists() and len(ParquetStore(out).fit_ids()) >= 3:
+            break
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "run the same command again to resume" in lines[0], err
+    stored = ParquetStore(out).fits()
+    assert 3 <= len(stored) and (stored.status == "ok").all()
+    printed = int(lines[0].split("stopped: ")[1].split()[0])
+    assert printed <= len(stored) <= printed + 2  # a worker may finish one write while it is being stopped
