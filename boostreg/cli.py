@@ -118,22 +118,39 @@ def _run(study, out, jobs, quiet, force, scheduler, dask_local):
 
 
 def _print_summary(result) -> None:
+    """A compact table from run.summarize: best penalty per dataset and engine, sparsity, theory check."""
+    import numpy as np
     from rich.console import Console
     from rich.table import Table
 
     from .run import summarize
 
+    def num(v):
+        return "–" if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{v:.3g}"
+
     fits = result.fits
-    table = Table(title=f"{fits.study.iloc[0] if len(fits) else ''}: best penalties by mean test error")
     summary = summarize(fits)
-    for col in summary.columns:
-        table.add_column(col, justify="left" if summary[col].dtype == object else "right")
-    for _, row in summary.iterrows():
-        table.add_row(*[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row])
-    console = Console()
+    table = Table(title=f"{fits.study.iloc[0] if len(fits) else ''}: best penalty by mean test error",
+                  title_justify="left")
+    for col, justify in (("dataset", "left"), ("engine", "left"), ("fits", "right"), ("best penalty", "left"),
+                         ("test error", "right"), ("unpenalized", "right"), ("max zeros", "right"),
+                         ("theory err", "right")):
+        table.add_column(col, justify=justify, no_wrap=col in ("dataset", "engine"))
+    for _, r in summary.iterrows():
+        if np.isfinite(r.get("best_reg_alpha", np.nan)):
+            best = f"α={r.best_reg_alpha:g} λ={r.best_reg_lambda:g}"
+        else:
+            best = f"{r.get('best_penalty', np.nan):g}" if np.isfinite(r.get("best_penalty", np.nan)) else "–"
+        zeros = r.get("max_zero_leaf_frac", np.nan)
+        zeros = zeros if np.isfinite(zeros) else r.get("max_zero_coef_frac", np.nan)
+        fits_cell = f"{r.fits}" + (f" ({r.failed} failed)" if r.failed else "")
+        table.add_row(r.dataset, r.engine, fits_cell, best, num(r.get("best_test_error")),
+                      num(r.get("unpenalized_test_error")), num(zeros), num(r.get("theory_max_rel_err")))
+    console = Console(width=None if sys.stdout.isatty() else 130)  # a pipe or log gets a readable width
     console.print(table)
     console.print(f"{result.n_run} fits run, {result.n_skipped} already stored, "
-                  f"{result.wall_time_s:.1f} s wall time.")
+                  f"{result.wall_time_s:.1f} s wall time. Errors: {', '.join(sorted(set(fits.primary_metric.dropna())))}"
+                  " (lower is better); 'unpenalized' is reg_alpha = reg_lambda = 0 or a baseline's least penalty.")
     click.echo(f"results: {result.out}")
 
 
@@ -151,6 +168,25 @@ def report(out, output):
     if not out.is_dir():
         raise BoostregError(f"'{out}' is not a folder of results; give the --out folder of a 'boostreg run'.")
     click.echo(f"report: {build_report(out, output)}")
+
+
+@cli.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the HTML (default: OUT/guide.html); the Markdown goes beside it (.md).")
+def guide(out, output):
+    """Write the tuning guide (HTML and Markdown) of the run in OUT and print both paths.
+
+    Tunability of reg_alpha and reg_lambda (Probst et al. 2019), recommended defaults and search ranges,
+    when L1 helps, and interactions, all computed from the stored fit records.
+    """
+    from .guide import write_guide
+
+    if not out.is_dir():
+        raise BoostregError(f"'{out}' is not a folder of results; give the --out folder of a 'boostreg run'.")
+    html, md = write_guide(out, output)
+    click.echo(f"guide: {html}")
+    click.echo(f"guide: {md}")
 
 
 @cli.command()

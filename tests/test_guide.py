@@ -1,0 +1,141 @@
+"""The tuning guide: numbers against an independent pandas computation, a rule flip, and a real tiny run."""
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from boostreg import DatasetSpec, Study, run_study
+from boostreg.cli import cli
+from boostreg.guide import MATERIAL_GAIN, build_guide
+
+GRID = [0.0, 1.0, 10.0]
+DATASETS = {"b_small": ("binary", 100), "b_big": ("binary", 1000), "r_mid": ("regression", 5000)}
+DEFAULTS = {"xgboost": (0.0, 1.0), "lightgbm": (0.0, 0.0)}
+FOLD_OFFSET = [-0.01, 0.0, 0.01]  # averages to 0 over the 3 folds
+
+
+def synthetic_records(seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for (dataset, (task, n)), engine in itertools.product(DATASETS.items(), DEFAULTS):
+        base = 0.8 if task == "binary" else 0.6
+        gains = {p: rng.uniform(0, 0.003) for p in itertools.product(GRID, GRID)}
+        for (a, l), fold in itertools.product(itertools.product(GRID, GRID), range(3)):
+            m = base + gains[(a, l)] + FOLD_OFFSET[fold]
+            rows.append({
+                "study": "synthetic", "dataset": dataset, "task": task, "engine": engine, "fold": fold, "seed": 0,
+                "status": "ok", "in_grid": True, "reg_alpha": a, "reg_lambda": l, "learning_rate": 0.1,
+                "max_depth": 6.0, "num_leaves": 31.0, "n_train": n,
+                "test_auc": m if task == "binary" else np.nan, "test_r2": m if task == "regression" else np.nan,
+                "n_noise_features_used": (10 - a / 2) if dataset == "b_small" else np.nan,
+                "zero_leaf_frac": a / 100})
+    return pd.DataFrame(rows)
+
+
+def independent(fits: pd.DataFrame):
+    """Tunability, optima, ranges and defaults by plain pandas."""
+    f = fits.assign(metric=fits.test_auc.fillna(fits.test_r2))
+    surf = f.groupby(["engine", "dataset", "reg_alpha", "reg_lambda"]).metric.mean()
+    tun, optima = {}, {}
+    for (engine, dataset), s in surf.groupby(level=[0, 1]):
+        s = s.droplevel([0, 1])
+        a0, l0 = DEFAULTS[engine]
+        d = s[(a0, l0)]
+        tun[(engine, dataset)] = (s.xs(l0, level="reg_lambda").max() - d, s.xs(a0, level="reg_alpha").max() - d,
+                                  s.max() - d)
+        optima[(engine, dataset)] = s.idxmax()
+    ranges, defaults = {}, {}
+    for engine in DEFAULTS:
+        opts = [v for (e, _), v in optima.items() if e == engine]
+        for i, pen in enumerate(("reg_alpha", "reg_lambda")):
+            vals = np.array([o[i] for o in opts])
+            ranges[(engine, pen)] = (np.quantile(vals, 0.05), np.quantile(vals, 0.95))
+        s = surf.loc[engine]
+        loss = s.groupby(level="dataset").transform("max") - s
+        defaults[engine] = loss.groupby(level=["reg_alpha", "reg_lambda"]).mean().idxmin()
+    return tun, optima, ranges, defaults
+
+
+def test_numbers_match_independent_computation():
+    fits = synthetic_records()
+    g = build_guide(fits)
+    tun, optima, ranges, defaults = independent(fits)
+    assert len(g.tunability) == 6
+    for r in g.tunability.itertuples():
+        exp = tun[(r.engine, r.dataset)]
+        assert (r.d_alpha, r.d_lambda, r.d_both) == pytest.approx(exp, abs=1e-12)
+        assert (r.best_alpha, r.best_lambda) == optima[(r.engine, r.dataset)]
+    for r in g.ranges.itertuples():
+        assert (r.q05, r.q95) == pytest.approx(ranges[(r.engine, r.penalty)])
+    for r in g.defaults.itertuples():
+        assert (r.reg_alpha, r.reg_lambda) == defaults[r.engine]
+    # mean across datasets (pooled) is the plain mean of the per-dataset gains
+    s = g.summary.set_index(["engine", "task", "tuned"])
+    for engine in DEFAULTS:
+        assert s.loc[(engine, "all", "both"), "mean"] == pytest.approx(np.mean([v[2] for (e, _), v in tun.items()
+                                                                                if e == engine]))
+        lo, hi = s.loc[(engine, "all", "both"), ["ci_low", "ci_high"]]
+        assert lo <= s.loc[(engine, "all", "both"), "mean"] <= hi
+    # noise: b_small only; best alpha (lambda at default) vs alpha = 0
+    f = fits.assign(metric=fits.test_auc.fillna(fits.test_r2))
+    for r in g.noise.itertuples():
+        a0, l0 = DEFAULTS[r.engine]
+        sub = f[(f.engine == r.engine) & (f.dataset == r.dataset) & (f.reg_lambda == l0)].groupby("reg_alpha").mean(
+            numeric_only=True)
+        best = sub.metric.idxmax()
+        assert r.best_alpha == best
+        assert r.d_noise == pytest.approx(sub.n_noise_features_used[best] - sub.n_noise_features_used[0.0])
+        assert r.d_metric == pytest.approx(sub.metric[best] - sub.metric[0.0])
+    assert set(g.noise.dataset) == {"b_small"}
+    for r in g.compression.itertuples():
+        assert r.zero_leaf_frac == pytest.approx(0.1)  # a / 100 at a = 10
+    assert g.interactions.empty  # one level of each setting
+
+
+def test_record_change_flips_recipe_sentence():
+    fits = synthetic_records()
+    before = build_guide(fits).recipe["xgboost"][0].text
+    assert before.startswith("Leave reg_lambda")
+    bumped = fits.copy()
+    mask = (bumped.reg_alpha == 0) & (bumped.reg_lambda == 10)
+    bumped.loc[mask, "test_auc"] += 10 * MATERIAL_GAIN
+    bumped.loc[mask, "test_r2"] += 10 * MATERIAL_GAIN
+    after = build_guide(bumped).recipe["xgboost"][0].text
+    assert after.startswith("Tune reg_lambda")
+
+
+def test_interaction_levels():
+    a = synthetic_records(1)
+    b = synthetic_records(2).assign(learning_rate=0.3)
+    b.loc[(b.reg_alpha == 0) & (b.reg_lambda == 10), ["test_auc", "test_r2"]] += 0.05
+    g = build_guide(pd.concat([a, b], ignore_index=True))
+    lr = g.interactions[(g.interactions.engine == "xgboost") & (g.interactions.parameter == "learning_rate")]
+    assert sorted(lr.level) == [0.1, 0.3]
+    assert lr.set_index("level").d_lambda[0.3] > lr.set_index("level").d_lambda[0.1] + 0.04
+    assert any("learning_rate=0.3" in s.text for s in g.recipe["xgboost"])
+
+
+def test_guide_cli_on_tiny_run(tmp_path):
+    out = tmp_path / "run"
+    study = Study(name="guide-test", datasets=[DatasetSpec(name="diabetes", alias="<script>x</script>"),
+                                               DatasetSpec(name="breast_cancer")],
+                  engines=["xgboost", "lightgbm"], grid={"reg_alpha": [0, 1], "reg_lambda": [0, 1]},
+                  params={"n_estimators": 5}, folds=2, seeds=[0])
+    run_study(study, out, jobs=1, progress=False)
+    res = CliRunner().invoke(cli, ["guide", str(out)])
+    assert res.exit_code == 0, res.output
+    html, md = out / "guide.html", out / "guide.md"
+    assert html.exists() and md.exists()
+    text = html.read_text()
+    assert "<script>" not in text
+    assert "&lt;script&gt;x&lt;/script&gt;" in text
+    assert 'href="#tunability"' in text and 'id="tunability"' in text
+    assert "Probst et al. 2019, Table 3" in text
+    assert "## Recipe" in md.read_text()
+    # -o chooses the HTML path; the Markdown goes beside it
+    res = CliRunner().invoke(cli, ["guide", str(out), "-o", str(tmp_path / "g.html")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "g.html").exists() and (tmp_path / "g.md").exists()
