@@ -15,6 +15,7 @@ import tempfile
 import time
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -242,6 +243,10 @@ class _Progress:
             self.bar.__exit__(*exc)
 
 
+_SPAWN_HINT = ("worker processes could not start. In a script that calls run_study, put the call under "
+               "'if __name__ == \"__main__\":' (worker processes re-import the script), or pass jobs=1.")
+
+
 def _execute_local(todo, out: Path, jobs: int, threads: int, progress: _Progress) -> None:
     store = ParquetStore(out)
     if jobs == 1:
@@ -253,7 +258,10 @@ def _execute_local(todo, out: Path, jobs: int, threads: int, progress: _Progress
             run_group(group, threads=threads, skip=skip, reference_magnitude=ref, on_fit=on_fit)
         return
     ctx = mp.get_context("spawn")  # no fork after OpenMP: LightGBM and XGBoost are not fork-safe
-    manager = ctx.Manager()
+    try:
+        manager = ctx.Manager()
+    except (EOFError, RuntimeError):
+        raise BoostregError(_SPAWN_HINT) from None
     queue = manager.Queue()
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(queue,)) as pool:
         pending = {pool.submit(_pool_task, g, str(out), threads, skip, ref) for g, skip, ref in todo}
@@ -263,7 +271,10 @@ def _execute_local(todo, out: Path, jobs: int, threads: int, progress: _Progress
                 while not queue.empty():
                     progress.advance(queue.get())
                 for fut in done:
-                    fut.result()
+                    try:
+                        fut.result()
+                    except BrokenProcessPool:
+                        raise BoostregError(_SPAWN_HINT) from None
             while not queue.empty():
                 progress.advance(queue.get())
         except BaseException:
