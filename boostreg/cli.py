@@ -46,6 +46,8 @@ def cli():
     boostreg run                              the default quickstart study
     boostreg run STUDY.toml --out runs/x      a study file
     boostreg run --data my.csv --target y     your own CSV/Parquet on the default grid
+    boostreg report runs/x                    the HTML report of a run (run writes it too)
+    boostreg guide runs/x                     the reg_alpha / reg_lambda tuning guide of a run
     boostreg datasets                         the built-in datasets
     """
     warnings.showwarning = _warn_one_line
