@@ -1,0 +1,148 @@
+"""boostreg's sweep (a) against GridSearchCV (b) and a bare train-and-predict loop (c), on the same folds.
+
+    .venv/bin/python benchmarks/sweep_vs_gridsearch.py                 # 50k x 20, 5 x 5 grid, 5 folds, 200 trees
+    .venv/bin/python benchmarks/sweep_vs_gridsearch.py --rows 10000 --trees 50 --folds 3   # a quick look
+
+Per task (regression, binary) and engine (xgboost, lightgbm), each mode runs in its own process so that its
+wall time and peak RSS (the process and its workers) are its own; the ratios a/b and a/c come from one run.
+(a) records every measurement (records, curves, leaves, theory check); (b) GridSearchCV(n_jobs=-1,
+refit=False) with the scikit-learn wrappers, one thread per fit, scoring only; (c) one process per core,
+each binning its folds once and only training and predicting (the lower bound).
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+GRID = [0.0, 0.01, 0.1, 1.0, 10.0]
+
+
+def make_data(task: str, rows: int) -> tuple[pd.DataFrame, np.ndarray]:
+    from sklearn.datasets import make_classification, make_friedman1
+
+    if task == "regression":
+        X, y = make_friedman1(n_samples=rows, n_features=20, noise=1.0, random_state=0)
+    else:
+        X, y = make_classification(n_samples=rows, n_features=20, n_informative=5, random_state=0)
+    return pd.DataFrame(X, columns=[f"x{i}" for i in range(20)]), y.astype(float)
+
+
+def _folds(y, task, k):
+    from boostreg.plan import fold_indices
+
+    return fold_indices(y, task, k, 0)
+
+
+def mode_a(task, engine, rows, trees, k):
+    from boostreg import DatasetSpec, Study, run_study
+
+    X, y = make_data(task, rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "data.parquet"
+        X.assign(target=y).to_parquet(path)
+        study = Study(name="bench", datasets=[DatasetSpec(file=str(path), target="target", task=task)],
+                      engines=[engine], grid={"reg_alpha": GRID, "reg_lambda": GRID},
+                      params={"n_estimators": trees, "learning_rate": 0.1, "max_depth": 6, "num_leaves": 31}, folds=k)
+        t0 = time.perf_counter()
+        result = run_study(study, Path(tmp) / "out", progress=False)
+        return time.perf_counter() - t0, result.n_run
+
+
+def _estimator(task, engine, trees):
+    if engine == "xgboost":
+        from xgboost import XGBClassifier, XGBRegressor
+
+        cls = XGBRegressor if task == "regression" else XGBClassifier
+        return cls(n_estimators=trees, learning_rate=0.1, max_depth=6, tree_method="hist", n_jobs=1)
+    from lightgbm import LGBMClassifier, LGBMRegressor
+
+    cls = LGBMRegressor if task == "regression" else LGBMClassifier
+    return cls(n_estimators=trees, learning_rate=0.1, num_leaves=31, n_jobs=1, verbose=-1)
+
+
+def mode_b(task, engine, rows, trees, k):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = make_data(task, rows)
+    scoring = "neg_root_mean_squared_error" if task == "regression" else "neg_log_loss"
+    search = GridSearchCV(_estimator(task, engine, trees), {"reg_alpha": GRID, "reg_lambda": GRID},
+                          cv=_folds(y, task, k), n_jobs=-1, refit=False, scoring=scoring)
+    t0 = time.perf_counter()
+    search.fit(X, y)
+    return time.perf_counter() - t0, len(search.cv_results_["params"]) * k
+
+
+def _bare_fold(task, engine, rows, trees, k, fold):
+    from boostreg.engines import ENGINES, Fold
+
+    X, y = make_data(task, rows)
+    train, test = _folds(y, task, k)[fold]
+    f = Fold(X.iloc[train], y[train], X.iloc[test], y[test], task)
+    e = ENGINES[engine]
+    base = {"n_estimators": trees, "learning_rate": 0.1, "max_depth": 6, "num_leaves": 31}
+    prepared = e.prepare(f, base, threads=1)
+    for alpha in GRID:
+        for lam in GRID:
+            model = e.fit(prepared, {**base, "reg_alpha": alpha, "reg_lambda": lam}, seed=0, threads=1)
+            model.predict(prepared[1] if engine == "xgboost" else f.X_test)
+    return len(GRID) ** 2
+
+
+def mode_c(task, engine, rows, trees, k):
+    from concurrent.futures import ProcessPoolExecutor
+
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
+        n = sum(pool.map(_bare_fold, *zip(*[(task, engine, rows, trees, k, i) for i in range(k)])))
+    return time.perf_counter() - t0, n
+
+
+def child(args):
+    wall, fits = {"a": mode_a, "b": mode_b, "c": mode_c}[args.mode](args.task, args.engine, args.rows, args.trees,
+                                                                    args.folds)
+    peak_kib = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    print(json.dumps({"wall_s": wall, "fits": fits, "peak_rss_mib": peak_kib / 1024}))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--trees", type=int, default=200)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--mode", choices=["a", "b", "c"], help=argparse.SUPPRESS)
+    parser.add_argument("--task", help=argparse.SUPPRESS)
+    parser.add_argument("--engine", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.mode:
+        return child(args)
+    rows = []
+    for task in ("regression", "binary"):
+        for engine in ("xgboost", "lightgbm"):
+            res = {}
+            for mode in "abc":
+                out = subprocess.run([sys.executable, __file__, "--mode", mode, "--task", task, "--engine", engine,
+                                      "--rows", str(args.rows), "--trees", str(args.trees), "--folds", str(args.folds)],
+                                     capture_output=True, text=True, check=True)
+                res[mode] = json.loads(out.stdout.strip().splitlines()[-1])
+            rows.append({"task": task, "engine": engine, "fits": res["a"]["fits"],
+                         **{f"{m}_wall_s": round(res[m]["wall_s"], 1) for m in "abc"},
+                         **{f"{m}_peak_mib": round(res[m]["peak_rss_mib"]) for m in "abc"},
+                         "a/b": round(res["a"]["wall_s"] / res["b"]["wall_s"], 2),
+                         "a/c": round(res["a"]["wall_s"] / res["c"]["wall_s"], 2)})
+            print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
+    print(f"\n{args.rows} rows x 20 features, 5 x 5 grid, {args.folds} folds, {args.trees} trees, {os.cpu_count()} cores, "
+          f"{time.strftime('%Y-%m-%d')}")
+    print(pd.DataFrame(rows).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
