@@ -111,33 +111,58 @@ def _chromium() -> str | None:
     return None
 
 
-def test_report_in_a_real_browser(report_path):
-    exe = _chromium()
-    if exe is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("no Chromium found: CI must run the browser test (bash scripts/setup.sh --test installs it)")
-        pytest.skip("no Chromium on this machine (Debian: apt-get install chromium)")
+def _open_in_browser(path: Path, screenshot: Path) -> dict:
+    """Load a file in headless Chromium; what a user's browser would see and do."""
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    OUTPUT_DIR.mkdir(exist_ok=True)
     console_errors, requests = [], []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=exe, args=[
+        browser = p.chromium.launch(executable_path=_chromium(), args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--no-first-run", "--disable-sync"])
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: console_errors.append(str(e)))
         page.on("request", lambda r: requests.append(r.url))
-        page.goto(report_path.as_uri())
+        page.goto(path.as_uri())
         page.wait_for_load_state("load")
-        sections = page.eval_on_selector_all("section[data-section]", "els => els.map(e => e.dataset.section)")
-        sizes = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight])")
-        pwned = page.evaluate("() => window.__pwned === undefined ? null : window.__pwned")
-        page.screenshot(path=str(OUTPUT_DIR / "report.png"), full_page=True)
+        seen = {
+            "sections": page.eval_on_selector_all("section[data-section]", "els => els.map(e => e.dataset.section)"),
+            "images": page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight])"),
+            "pwned": page.evaluate("() => window.__pwned === undefined ? null : window.__pwned"),
+            "text": page.inner_text("body"),
+        }
+        page.screenshot(path=str(screenshot), full_page=True)
         browser.close()
-    assert console_errors == []
-    assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
-    assert sections == list(SECTIONS)
-    assert len(sizes) >= 8 and all(done and w > 0 and h > 0 for done, w, h in sizes)
-    assert pwned is None
+    seen.update(console_errors=console_errors, requests=[u for u in requests if not u.startswith(("file:", "data:"))])
+    return seen
+
+
+def _need_browser():
+    if _chromium() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("no Chromium found: CI must run the browser test (bash scripts/setup.sh --test installs it)")
+        pytest.skip("no Chromium on this machine (Debian: apt-get install chromium)")
+
+
+def test_guide_in_a_real_browser_runs_no_script(run_dir):
+    from boostreg.guide import write_guide
+
+    _need_browser()
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    html, _ = write_guide(run_dir)
+    seen = _open_in_browser(html, OUTPUT_DIR / "guide.png")
+    assert seen["console_errors"] == [] and seen["requests"] == []
+    assert seen["pwned"] is None
+    assert "window.__pwned=2" in seen["text"]  # the hostile name is shown as text, not run
+
+
+def test_report_in_a_real_browser(report_path):
+    _need_browser()
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    seen = _open_in_browser(report_path, OUTPUT_DIR / "report.png")
+    assert seen["console_errors"] == []
+    assert seen["requests"] == []
+    assert seen["sections"] == list(SECTIONS)
+    assert len(seen["images"]) >= 8 and all(done and w > 0 and h > 0 for done, w, h in seen["images"])
+    assert seen["pwned"] is None
     assert (OUTPUT_DIR / "report.png").stat().st_size > 10_000
