@@ -21,7 +21,6 @@ from scipy.special import expit
 #: The primary metric per task: lower is better.
 PRIMARY_METRIC = {"regression": "rmse", "binary": "logloss"}
 
-_LOGLOSS_EPS = 1e-15
 
 
 @dataclass(frozen=True)
@@ -273,8 +272,8 @@ def primary_error(y: np.ndarray, margins: np.ndarray, task: str, metric: str = "
     if metric == "mae":
         return np.mean(np.abs(m - yy), axis=0)
     if metric == "logloss":
-        p = np.clip(expit(m), _LOGLOSS_EPS, 1 - _LOGLOSS_EPS)
-        return -np.mean(yy * np.log(p) + (1 - yy) * np.log1p(-p), axis=0)
+        # -[y log p + (1-y) log(1-p)] with p = expit(m) equals log(1 + e^m) - y m: one transcendental, no clipping
+        return np.mean(np.logaddexp(0.0, m) - yy * m, axis=0)
     if metric == "error":
         return np.mean((m > 0) != (yy > 0.5), axis=0)
     raise ValueError(f"unknown metric {metric!r}")
