@@ -19,6 +19,24 @@ sns.set_theme(context="paper", style="whitegrid", font_scale=0.9)
 ENGINE_PALETTE = {"xgboost": "#1f77b4", "lightgbm": "#2ca02c"}
 
 
+def _panels(n: int, ncol: int, width: float, height: float):
+    """A figure with ``n`` panels, ``ncol`` to a row; returns the figure and the n axes (spare cells hidden)."""
+    ncol = max(1, min(ncol, n))
+    nrow = int(np.ceil(n / ncol))
+    fig, grid = plt.subplots(nrow, ncol, figsize=(width * ncol, height * nrow), squeeze=False)
+    axes = [grid[k // ncol][k % ncol] for k in range(nrow * ncol)]
+    for ax in axes[n:]:
+        ax.set_axis_off()
+    return fig, axes[:n]
+
+
+def _legend_below(fig, ax, ncol: int, bottom: float, fontsize: int = 7) -> None:
+    """One legend for the whole figure, under the panels, taken from ``ax``."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=fontsize, frameon=False)
+    fig.tight_layout(rect=(0, bottom, 1, 1))
+
+
 def _fmt(v: float) -> str:
     return "0" if v == 0 else f"{v:g}"
 
@@ -29,15 +47,13 @@ def heatmaps(surf: pd.DataFrame, value: str, label: str, *, cmap: str = "viridis
     Cells are drawn with imshow (seaborn's heatmap redraws the whole figure once per panel).
     """
     panels = surf[["dataset", "engine"]].drop_duplicates().sort_values(["dataset", "engine"]).to_records(index=False)
+    fig, axes = _panels(len(panels), 4, 2.9, 2.3)
     ncol = min(4, len(panels))
     nrow = int(np.ceil(len(panels) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(2.9 * ncol, 2.3 * nrow), squeeze=False)
-    for k in range(len(panels), nrow * ncol):
-        axes[k // ncol][k % ncol].set_axis_off()
     colormap = sns.color_palette(cmap, as_cmap=True)
     for k, (d, e) in enumerate(panels):
         i, j = k // ncol, k % ncol
-        ax = axes[i][j]
+        ax = axes[k]
         sub = surf[(surf.dataset == d) & (surf.engine == e)]
         grid = sub.pivot_table(index="reg_lambda", columns="reg_alpha", values=value).sort_index(ascending=False)
         z = grid.to_numpy(dtype=float)
@@ -47,7 +63,7 @@ def heatmaps(surf: pd.DataFrame, value: str, label: str, *, cmap: str = "viridis
             for (r, c), v in np.ndenumerate(z):
                 red, green, blue, _ = colormap(im.norm(v))
                 dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5  # text colour readable on the cell
-                ax.text(c, r, f"{v:.2g}", ha="center", va="center", fontsize=6,
+                ax.text(c, r, f"{v:.0f}" if abs(v) >= 100 else f"{v:.2g}", ha="center", va="center", fontsize=6,
                         color="white" if dark else "black")
         ax.set_xticks(range(z.shape[1]), [_fmt(v) for v in grid.columns], fontsize=6)
         ax.set_yticks(range(z.shape[0]), [_fmt(v) for v in grid.index], fontsize=6)
@@ -68,11 +84,8 @@ def _symlog(ax, values):
 def validation_curves(path: pd.DataFrame, label: str) -> plt.Figure:
     """Mean and CI band along each penalty axis (the other at 0); one panel per dataset, a line per engine x axis."""
     datasets = sorted(path.dataset.unique())
-    ncol = min(3, len(datasets))
-    nrow = int(np.ceil(len(datasets) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.6 * ncol, 2.7 * nrow), squeeze=False)
-    for k, d in enumerate(datasets):
-        ax = axes[k // ncol][k % ncol]
+    fig, axes = _panels(len(datasets), 3, 3.6, 2.7)
+    for ax, d in zip(axes, datasets):
         sub = path[path.dataset == d]
         for (engine, axis), g in sub.groupby(["engine", "axis"]):
             g = g.sort_values("penalty")
@@ -84,11 +97,7 @@ def validation_curves(path: pd.DataFrame, label: str) -> plt.Figure:
         ax.set_title(d, fontsize=8)
         ax.set_xlabel("penalty (other one at 0)")
         ax.set_ylabel(label)
-    for k in range(len(datasets), nrow * ncol):
-        axes[k // ncol][k % ncol].set_axis_off()
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=7, frameon=False)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    _legend_below(fig, axes[0], ncol=4, bottom=0.06)
     return fig
 
 
@@ -98,13 +107,10 @@ def learning_curves(curves: pd.DataFrame) -> plt.Figure:
     ``curves`` columns: dataset, engine, label, round, train_error, test_error (already averaged over folds).
     """
     panels = curves[["dataset", "engine"]].drop_duplicates().sort_values(["dataset", "engine"]).to_records(index=False)
-    ncol = 4
-    nrow = int(np.ceil(len(panels) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 2.4 * nrow), squeeze=False)
+    fig, axes = _panels(len(panels), 4, 3.2, 2.4)
     labels = sorted(curves.label.unique())
     colors = dict(zip(labels, sns.color_palette("deep", len(labels))))
-    for k, (d, e) in enumerate(panels):
-        ax = axes[k // ncol][k % ncol]
+    for ax, (d, e) in zip(axes, panels):
         sub = curves[(curves.dataset == d) & (curves.engine == e)]
         for lab, g in sub.groupby("label"):
             ax.plot(g["round"], g.test_error, "-", color=colors[lab], label=f"{lab} (test)")
@@ -112,11 +118,7 @@ def learning_curves(curves: pd.DataFrame) -> plt.Figure:
         ax.set_title(f"{d} · {e}", fontsize=8)
         ax.set_xlabel("boosting round")
         ax.set_ylabel("error")
-    for k in range(len(panels), nrow * ncol):
-        axes[k // ncol][k % ncol].set_axis_off()
-    handles, labs = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labs, loc="lower center", ncol=3, fontsize=7, frameon=False)
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    _legend_below(fig, axes[0], ncol=3, bottom=0.07)
     return fig
 
 
@@ -126,11 +128,8 @@ def leaf_distributions(leaves: pd.DataFrame) -> plt.Figure:
     ``leaves`` columns: engine, label, value, laplace_scale, gauss_scale.
     """
     panels = leaves[["engine", "label"]].drop_duplicates().sort_values(["engine", "label"]).to_records(index=False)
-    ncol = 3
-    nrow = int(np.ceil(len(panels) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.4 * ncol, 2.5 * nrow), squeeze=False)
-    for k, (e, lab) in enumerate(panels):
-        ax = axes[k // ncol][k % ncol]
+    fig, axes = _panels(len(panels), 3, 3.4, 2.5)
+    for ax, (e, lab) in zip(axes, panels):
         sub = leaves[(leaves.engine == e) & (leaves.label == lab)]
         v = sub.value.to_numpy()
         lim = np.quantile(np.abs(v), 0.99) if len(v) else 1.0
@@ -146,11 +145,7 @@ def leaf_distributions(leaves: pd.DataFrame) -> plt.Figure:
         ax.set_title(f"{e} · {lab} (exact zeros: {zero:.0%})", fontsize=8)
         ax.set_xlabel("leaf value (learning_rate × w)")
         ax.set_yscale("log")
-    for k in range(len(panels), nrow * ncol):
-        axes[k // ncol][k % ncol].set_axis_off()
-    handles, labs = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labs, loc="lower center", ncol=3, fontsize=7, frameon=False)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    _legend_below(fig, axes[0], ncol=3, bottom=0.06)
     return fig
 
 
@@ -192,9 +187,7 @@ def penalty_paths(paths: pd.DataFrame) -> plt.Figure:
         _symlog(ax, sub.penalty_normalized)
         ax.set_title(m, fontsize=8)
         ax.set_xlabel("normalized penalty")
-    handles, labs = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labs, loc="lower center", ncol=5, fontsize=6, frameon=False)
-    fig.tight_layout(rect=(0, 0.14, 1, 1))
+    _legend_below(fig, axes[0][0], ncol=5, bottom=0.14, fontsize=6)
     return fig
 
 
