@@ -10,7 +10,6 @@ import argparse
 import platform
 import time
 
-import numpy as np
 import pandas as pd
 from sklearn.datasets import make_classification, make_friedman1
 

@@ -152,9 +152,8 @@ def penalty_paths(fits: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def penalty_paths_commentary(fits: pd.DataFrame) -> list[str]:
-    """Sentences on sparsity: which models reach exact zeros, and at what normalized penalty."""
-    paths = penalty_paths(fits)
+def penalty_paths_commentary(paths: pd.DataFrame) -> list[str]:
+    """Sentences on sparsity from :func:`penalty_paths`: which models reach exact zeros, and how many."""
     if paths.empty:
         return []
     z = paths[paths.measure == "exact-zero fraction (leaves / coefficients)"]
@@ -366,7 +365,3 @@ def _prior_shape_claim(df: pd.DataFrame) -> Claim:
                  f"{len(l1)} L1 fits, {len(l2)} L2 fits", int(len(l1) + len(l2)),
                  [f"L1: Laplace - Gauss {m1:+.3f} [{lo1:+.3f}, {hi1:+.3f}]",
                   f"L2: Gauss - Laplace {m2:+.3f} [{lo2:+.3f}, {hi2:+.3f}]"])
-
-
-def claims_frame(claims: list[Claim]) -> pd.DataFrame:
-    return pd.DataFrame([{k: v for k, v in c.__dict__.items() if k != "details"} for c in claims])

@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit
 
 #: The primary metric per task: lower is better.
 PRIMARY_METRIC = {"regression": "rmse", "binary": "logloss"}
@@ -249,11 +248,6 @@ def shrinkage(leaf_abs_mean: float, leaf_abs_mean_unpenalized: float) -> float:
     if not np.isfinite(leaf_abs_mean_unpenalized) or leaf_abs_mean_unpenalized == 0:
         return np.nan
     return float(1.0 - leaf_abs_mean / leaf_abs_mean_unpenalized)
-
-
-def predict_from_margin(margin: np.ndarray, task: str) -> np.ndarray:
-    """Margin to prediction: identity for regression, probability for binary."""
-    return expit(margin) if task == "binary" else margin
 
 
 def primary_error(y: np.ndarray, margins: np.ndarray, task: str, metric: str = "auto") -> np.ndarray:

@@ -8,8 +8,7 @@ import pytest
 import tomli_w
 
 from boostreg.errors import BoostregError
-from boostreg.study import (DEFAULT_STUDY, DatasetSpec, Study, load_study, log_grid, single_file_study,
-                            study_from_dict)
+from boostreg.study import DEFAULT_STUDY, DatasetSpec, Study, load_study, log_grid, single_file_study
 
 HEAD = '[study]\nname = "t"\n\n[[datasets]]\nname = "diabetes"\n'
 GRID = "[grid]\nreg_alpha = [0, 1]\nreg_lambda = [0]\n"

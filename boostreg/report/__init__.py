@@ -219,15 +219,14 @@ def _leaves_frame(fits: pd.DataFrame, leaves: pd.DataFrame) -> pd.DataFrame:
     return leaves.merge(fits[cols], on="fit_id")
 
 
-def _leaves_section(fits: pd.DataFrame, leaves: pd.DataFrame) -> SectionVM:
+def _leaves_section(lv: pd.DataFrame) -> SectionVM:
     from .. import plots
     from ..prior import gauss_fit, laplace_fit
 
     sec = SectionVM("leaves", "Leaf-weight distributions and the Laplace / Gaussian view")
-    if leaves.empty:
+    if lv.empty:
         sec.commentary.append("This run stored no leaf values (OUT/leaves is empty).")
         return sec
-    lv = _leaves_frame(fits, leaves)
     # show the dataset where the largest reg_alpha zeroes the most leaves: where the L1 signal is visible
     top = lv[lv.reg_alpha == lv.groupby("dataset").reg_alpha.transform("max")]
     dataset = top.groupby("dataset").value.apply(lambda v: float(np.mean(v == 0))).idxmax()
@@ -253,7 +252,7 @@ def _leaves_section(fits: pd.DataFrame, leaves: pd.DataFrame) -> SectionVM:
     return sec
 
 
-def _theory_section(fits: pd.DataFrame, leaves: pd.DataFrame) -> SectionVM:
+def _theory_section(fits: pd.DataFrame, lv: pd.DataFrame) -> SectionVM:
     from .. import plots
 
     sec = SectionVM("theory", "Theory vs measured: every leaf against its closed form")
@@ -273,8 +272,7 @@ def _theory_section(fits: pd.DataFrame, leaves: pd.DataFrame) -> SectionVM:
                                                   max_plain_rel_err=("theory_max_plain_rel_err", "max"),
                                                   max_abs_err=("theory_max_abs_err", "max")).reset_index()
     sec.tables.append(_table(table, "Largest errors per dataset and engine"))
-    if not leaves.empty:
-        lv = _leaves_frame(fits, leaves)
+    if not lv.empty:
         sec.figures.append(FigureVM("Stored leaf values against the closed form", _png(plots.theory_scatter(lv)),
                                     "theory scatter", f"{len(lv)} leaves of the fold-0 fits."))
     return sec
@@ -288,7 +286,7 @@ def _baselines_section(fits: pd.DataFrame) -> SectionVM:
     if paths.empty:
         sec.commentary.append("No baseline records in this run (add lasso, ridge, logistic_l1, … to engines).")
         return sec
-    sec.commentary.extend(analysis.penalty_paths_commentary(fits))
+    sec.commentary.extend(analysis.penalty_paths_commentary(paths))
     sec.figures.append(FigureVM("On one normalized penalty axis", _png(plots.penalty_paths(paths)), "penalty paths",
                                 "Means over datasets, folds and seeds. Solid: L1; dashed: L2. "
                                 "The normalized axis is defined in README (penalty_normalized)."))
@@ -312,10 +310,9 @@ def _dynamics_section(out: Path) -> SectionVM:
     return sec
 
 
-def _claims_section(fits: pd.DataFrame, leaves: pd.DataFrame) -> SectionVM:
+def _claims_section(fits: pd.DataFrame, lv: pd.DataFrame) -> SectionVM:
     sec = SectionVM("claims", "Claims ledger")
-    lv = _leaves_frame(fits, leaves) if not leaves.empty else None
-    claims = analysis.claims_ledger(fits, lv)
+    claims = analysis.claims_ledger(fits, lv if not lv.empty else None)
     counts = pd.Series([c.verdict for c in claims]).value_counts()
     sec.commentary.append("Verdicts are computed from this run's records by the rule in each row: "
                           + ", ".join(f"{n} {v}" for v, n in counts.items()) + ".")
@@ -339,11 +336,11 @@ def build_report_vm(out: str | Path) -> ReportVM:
         raise BoostregError(f"'{out}' holds no fit records (no {out}/fits); run 'boostreg run --out {out}' first.")
     fits = store.fits()
     curves = store.curves()
-    leaves = store.leaves()
+    leaves = _leaves_frame(fits, store.leaves())  # every leaf with its fit's dataset, engine and penalties, joined once
     study = fits.study.iloc[0]
     sections = [
         _study_section(out, fits), _surfaces_section(fits), _validation_section(fits),
-        _learning_section(fits, curves), _leaves_section(fits, leaves), _theory_section(fits, leaves),
+        _learning_section(fits, curves), _leaves_section(leaves), _theory_section(fits, leaves),
         _baselines_section(fits), _dynamics_section(out), _claims_section(fits, leaves),
     ]
     from .. import __version__
