@@ -31,7 +31,7 @@ MATERIAL_GAIN = 0.005
 CONFIDENCE = 0.95
 N_BOOT = 2000
 BOOT_SEED = 0
-SETTING_COLS = ("learning_rate", "max_depth", "num_leaves")
+SETTING_COLS = ("learning_rate", "max_depth", "num_leaves", "min_child_weight")
 PUBLISHED_TUNABILITY = "about 0.002–0.004 AUC (Probst et al. 2019, Table 3)"
 PUBLISHED_SPACES = {
     "xgboost": {"reg_alpha": "Probst et al. 2019 xgboost tuning space [0.0024, 6.11]",
@@ -185,7 +185,8 @@ def compression(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def interactions(df: pd.DataFrame) -> pd.DataFrame:
-    """Mean tunability over datasets at each level of learning_rate / max_depth / num_leaves with > 1 level."""
+    """Mean tunability over datasets at each level of learning_rate / max_depth / num_leaves / min_child_weight
+    with > 1 level (over the datasets where that setting was crossed)."""
     rows = []
     for engine, g in df.groupby("engine"):
         for col in SETTING_COLS:

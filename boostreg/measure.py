@@ -42,7 +42,7 @@ class Ensemble:
     feature_names: tuple[str, ...]
     base_margin: float
     train_leaf: np.ndarray
-    test_leaf: np.ndarray
+    test_leaf: np.ndarray | None
     margin_dtype: type = np.float64
     label_dtype: type = np.float64
     grad_arith_dtype: type = np.float64

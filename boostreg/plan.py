@@ -84,6 +84,24 @@ def fold_indices(y: np.ndarray, task: str, n_splits: int, seed: int) -> list[tup
     return [(tr, te) for tr, te in splitter.split(np.zeros(len(y)), y)]
 
 
+def validation_split(train: np.ndarray, y: np.ndarray, task: str, fraction: float,
+                     seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Carve an early-stopping validation split from a fold's training rows: (fit rows, validation rows).
+
+    Deterministic in ``seed`` and stratified for classification, so every engine of a study stops on the same
+    rows; the test fold is never touched.
+    """
+    from sklearn.model_selection import train_test_split
+
+    strat = y[train] if task == "binary" else None
+    try:
+        fit, valid = train_test_split(train, test_size=fraction, random_state=seed, stratify=strat)
+    except ValueError as err:
+        raise BoostregError(f"cannot carve a validation split of {fraction:g} from {len(train)} training rows ({err}); "
+                            "lower validation_fraction or set early_stopping_rounds = 0.") from None
+    return np.sort(fit), np.sort(valid)
+
+
 def fold_digest(test_index: np.ndarray) -> str:
     """A short hash of a fold's test rows: equal digests mean the same rows were held out."""
     return hashlib.sha256(np.asarray(test_index, dtype=np.int64).tobytes()).hexdigest()[:12]
@@ -108,9 +126,10 @@ def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
     from .engines import ENGINES
 
     groups = []
-    zero_in_grid = 0.0 in study.grid["reg_alpha"] and 0.0 in study.grid["reg_lambda"]
     for spec in study.datasets:
         ds = datasets[spec.label]
+        grid = study.grid_for(spec)
+        zero_in_grid = 0.0 in grid["reg_alpha"] and 0.0 in grid["reg_lambda"]
         metric = study.primary_metric[ds.task]
         for seed in study.seeds:
             fold_indices(ds.y, ds.task, study.folds, seed)  # fail early when the folds cannot be made
@@ -120,7 +139,7 @@ def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
             if ENGINES[engine].kind == "baseline":
                 groups.extend(_baseline_groups(study, spec, ds, engine, metric))
                 continue
-            for other in other_points(study.grid):
+            for other in other_points(grid):
                 fixed = {**study.fixed_params(engine), **other}
                 for seed in study.seeds:
                     for fold in range(study.folds):
@@ -128,7 +147,7 @@ def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
                                "fixed": fixed, "fold": fold, "seed": seed, "n_splits": study.folds, "metric": metric}
                         group_id = _digest(key)
                         fits = []
-                        for i, point in enumerate(penalty_points(study.grid)):
+                        for i, point in enumerate(penalty_points(grid)):
                             params = {**fixed, **point}
                             fits.append(FitSpec(
                                 fit_id=_digest({**key, "params": params}), group_id=group_id, study=study.name,

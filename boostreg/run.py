@@ -30,7 +30,7 @@ from . import measure, penalty_axis
 from .data import Dataset, load_builtin, load_file
 from .engines import ENGINES, Fold
 from .errors import BoostregError
-from .plan import FitGroup, fold_digest, fold_indices, make_plan
+from .plan import FitGroup, fold_digest, fold_indices, validation_split, make_plan
 from .store import ParquetStore
 from .study import BOOSTER_PARAMS, DatasetSpec, Study
 
@@ -132,9 +132,17 @@ def run_group(group: FitGroup, *, threads: int, skip: frozenset[str] = frozenset
         raise BoostregError(f"dataset '{group.dataset}' changed while the study ran (fingerprint "
                             f"{ds.fingerprint} != {group.fingerprint}); run the study again.")
     train, test = fold_indices(ds.y, ds.task, group.n_splits, group.seed)[group.fold]
+    valid_X = valid_y = None
+    n_valid = 0
+    if group.fixed.get("early_stopping_rounds", 0) and engine.kind == "booster":
+        train, valid = validation_split(train, ds.y, ds.task, float(group.fixed.get("validation_fraction", 0.2)),
+                                        group.seed)
+        valid_X, valid_y, n_valid = ds.X.iloc[valid], ds.y[valid], len(valid)
     fold = Fold(ds.X.iloc[train], ds.y[train], ds.X.iloc[test], ds.y[test], ds.task,
-                primary_metric=group.primary_metric, noise_features=ds.noise, keep_leaves=group.keep_leaves)
-    base = {"fold_digest": fold_digest(test), "n_train": len(train), "n_test": len(test), "n_features": ds.X.shape[1]}
+                primary_metric=group.primary_metric, noise_features=ds.noise, keep_leaves=group.keep_leaves,
+                X_valid=valid_X, y_valid=valid_y)
+    base = {"fold_digest": fold_digest(test), "n_train": len(train), "n_test": len(test), "n_features": ds.X.shape[1],
+            "n_valid": n_valid}
     prepared, prepare_error = None, None
     try:
         prepared = engine.prepare(fold, group.fixed, threads=threads)

@@ -27,6 +27,8 @@ FIT_SCHEMA = pa.schema([
     ("num_leaves", pa.float64()), ("max_leaves", pa.float64()), ("min_child_weight", pa.float64()),
     ("min_child_samples", pa.float64()), ("max_delta_step", pa.float64()), ("subsample", pa.float64()),
     ("colsample_bytree", pa.float64()), ("max_bin", pa.float64()), ("gamma", pa.float64()),
+    ("early_stopping_rounds", pa.float64()), ("validation_fraction", pa.float64()), ("n_valid", pa.int64()),
+    ("valid_error", pa.float64()),
     ("params_json", pa.string()), ("n_train", pa.int64()), ("n_test", pa.int64()), ("n_features", pa.int64()),
     ("primary_metric", pa.string()), ("train_error", pa.float64()), ("test_error", pa.float64()),
     ("generalization_gap", pa.float64()),

@@ -31,6 +31,9 @@ BOOSTER_PARAMS = {
     "n_estimators": int, "learning_rate": float, "max_depth": int, "num_leaves": int, "max_leaves": int,
     "min_child_weight": float, "min_child_samples": int, "max_delta_step": float, "subsample": float,
     "colsample_bytree": float, "max_bin": int, "gamma": float, "reg_alpha": float, "reg_lambda": float,
+    # early stopping: stop when the primary metric on a validation split carved from the training fold has not
+    # improved for this many rounds (0 = off; n_estimators is then the cap), and that split's share of the fold
+    "early_stopping_rounds": int, "validation_fraction": float,
 }
 DEFAULT_GRID = {"reg_alpha": [0.0, 0.1, 1.0, 10.0], "reg_lambda": [0.0, 0.1, 1.0, 10.0]}
 
@@ -48,7 +51,9 @@ def log_grid(low: float, high: float, num: int, *, zero: bool = True) -> list[fl
 class DatasetSpec:
     """One dataset of a study: a built-in ``name`` or a ``file`` with its ``target``.
 
-    ``alias`` names it in the records when one card is used twice (e.g. at two sizes via ``params``).
+    ``alias`` names it in the records when one card is used twice (e.g. at two sizes via ``max_rows``).
+    ``grid`` replaces entries of the study's [grid] for this dataset only (e.g. fewer penalty points on the
+    largest dataset, or min_child_weight crossed on the small ones).
     """
 
     name: str | None = None
@@ -58,6 +63,7 @@ class DatasetSpec:
     max_rows: int | None = None
     params: dict = field(default_factory=dict)
     alias: str | None = None
+    grid: dict = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -87,6 +93,10 @@ class Study:
 
     def __post_init__(self):
         validate(self)
+
+    def grid_for(self, spec: DatasetSpec) -> dict[str, list]:
+        """The study's grid with this dataset's own [datasets.grid] entries put in."""
+        return {**self.grid, **spec.grid}
 
     def fixed_params(self, engine: str) -> dict[str, Any]:
         """Fixed parameters for ``engine``: the engine's boostreg defaults, then the study's, then its engine section."""
@@ -124,7 +134,7 @@ class Study:
 # ---------------------------------------------------------------------------------------------- validation
 
 _STUDY_KEYS = {"name", "description", "engines", "folds", "seeds", "primary_metric"}
-_DATASET_KEYS = {"name", "file", "target", "task", "max_rows", "params", "alias"}
+_DATASET_KEYS = {"name", "file", "target", "task", "max_rows", "params", "alias", "grid"}
 _TOP_KEYS = {"study", "datasets", "grid", "params", "baseline_grid"}
 
 
@@ -174,23 +184,16 @@ def validate(study: Study) -> None:
         raise BoostregError(f"folds = {study.folds!r} in {where}; use a whole number >= 2, e.g. folds = 5.")
     if not study.seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in study.seeds):
         raise BoostregError(f"seeds = {study.seeds!r} in {where}; use a list of whole numbers >= 0, e.g. seeds = [0, 1].")
-    for key, values in study.grid.items():
-        if key not in BOOSTER_PARAMS:
-            raise BoostregError(f"unknown grid parameter '{key}' in {where}{_closest(key, BOOSTER_PARAMS)} "
-                                f"Known: {', '.join(sorted(BOOSTER_PARAMS))}.")
+    _check_grid(study.grid, where, "[grid]")
     for key in ("reg_alpha", "reg_lambda"):
         if key not in study.grid:
             raise BoostregError(f"the grid in {where} has no '{key}'; add {key} = [0, 0.1, 1, 10] under [grid].")
-    for key, values in study.grid.items():
-        if key in ("reg_alpha", "reg_lambda"):
-            study.grid[key] = _check_penalty_values(key, values, where)
-            continue
-        if not isinstance(values, list) or not values:
-            raise BoostregError(f"the grid for '{key}' in {where} must be a non-empty list, e.g. {key} = [0.05, 0.3].")
-        for value in values:
-            _check_number(key, value, f"grid.{key} of {where}")
-        if len(set(values)) != len(values):
-            raise BoostregError(f"the grid for '{key}' in {where} repeats a value; list each value once.")
+    for spec in study.datasets:
+        _check_grid(spec.grid, where, f"[datasets.grid] of dataset '{spec.label}'")
+    labels = [spec.label for spec in study.datasets]
+    for label in labels:
+        if labels.count(label) > 1:
+            raise BoostregError(f"dataset '{label}' appears twice in {where}; give one of them alias = \"{label}_2\".")
     for section, params in [("[params]", study.params)] + [(f"[params.{e}]", p) for e, p in study.engine_params.items()]:
         for key, value in params.items():
             if key in ("reg_alpha", "reg_lambda"):
@@ -225,12 +228,31 @@ def validate(study: Study) -> None:
                                 f"choose one of {', '.join(PRIMARY_METRICS[task])}.")
 
 
+def _check_grid(grid: dict, where: str, section: str) -> None:
+    """Check grid keys and values in place (penalty values become floats)."""
+    for key, values in grid.items():
+        if key not in BOOSTER_PARAMS:
+            raise BoostregError(f"unknown grid parameter '{key}' in {section} of {where}{_closest(key, BOOSTER_PARAMS)} "
+                                f"Known: {', '.join(sorted(BOOSTER_PARAMS))}.")
+        if key in ("reg_alpha", "reg_lambda"):
+            grid[key] = _check_penalty_values(key, values, where)
+            continue
+        if not isinstance(values, list) or not values:
+            raise BoostregError(f"the grid for '{key}' in {where} must be a non-empty list, e.g. {key} = [0.05, 0.3].")
+        for value in values:
+            _check_number(key, value, f"grid.{key} of {where}")
+        if len(set(values)) != len(values):
+            raise BoostregError(f"the grid for '{key}' in {where} repeats a value; list each value once.")
+
+
 def _check_number(key, value, where):
     kind = BOOSTER_PARAMS[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise BoostregError(f"{key} = {value!r} in {where} is not a finite number; give a {kind.__name__}.")
     if value < 0:
         raise BoostregError(f"{key} = {value!r} in {where} is negative; give a value >= 0.")
+    if key == "validation_fraction" and not 0 < value <= 0.5:
+        raise BoostregError(f"validation_fraction = {value!r} in {where} must be in (0, 0.5], e.g. validation_fraction = 0.2.")
     if kind is int and not float(value).is_integer():
         raise BoostregError(f"{key} = {value!r} in {where} must be a whole number, e.g. {key} = {max(1, round(value))}.")
 
@@ -281,6 +303,11 @@ def study_from_dict(doc: dict, *, source: str = "<dict>", base_dir: Path | None 
             path = Path(ds["file"])
             if not path.is_absolute() and base_dir is not None:
                 ds = {**ds, "file": str((base_dir / path).resolve())}
+        if "grid" in ds:
+            if not isinstance(ds["grid"], dict):
+                raise BoostregError(f"grid of [[datasets]] #{i + 1} in {source} must be a table, e.g. "
+                                    "[datasets.grid] reg_alpha = [0, 1, 1000].")
+            ds = {**ds, "grid": {k: _grid_values(k, v, source) for k, v in ds["grid"].items()}}
         datasets.append(DatasetSpec(**ds))
     grid = {k: _grid_values(k, v, source) for k, v in doc.get("grid", DEFAULT_GRID).items()}
     baseline_grid = {}

@@ -252,3 +252,36 @@ def test_too_many_folds_for_a_small_regression_set():
     y = np.arange(4, dtype=float)
     with pytest.raises(BoostregError, match="only 4 rows"):
         fold_indices(y, "regression", 5, 0)
+
+
+def test_a_dataset_grid_replaces_the_study_grid_for_that_dataset_only():
+    from boostreg.plan import make_plan
+    from boostreg.run import load_dataset
+    from boostreg.study import study_from_dict
+
+    doc = {"study": {"name": "g", "engines": ["xgboost"], "folds": 2},
+           "grid": {"reg_alpha": [0, 1, 10], "reg_lambda": [0, 1], "learning_rate": [0.1, 0.3]},
+           "datasets": [{"name": "diabetes"},
+                        {"name": "diabetes", "alias": "diabetes_coarse", "grid": {"reg_alpha": [0, 10],
+                                                                                  "min_child_weight": [1, 5]}}]}
+    study = study_from_dict(doc)
+    datasets = {s.label: load_dataset(s) for s in study.datasets}
+    fits = [f for g in make_plan(study, datasets) for f in g.fits]
+    per = {label: [f for f in fits if f.dataset == label] for label in datasets}
+    assert len(per["diabetes"]) == 3 * 2 * 2 * 2             # alpha x lambda x learning_rate x folds
+    assert len(per["diabetes_coarse"]) == 2 * 2 * 2 * 2 * 2   # x min_child_weight, with 2 alphas
+    assert {f.params["reg_alpha"] for f in per["diabetes_coarse"]} == {0.0, 10.0}
+    assert {f.params["min_child_weight"] for f in per["diabetes_coarse"]} == {1, 5}
+    assert all("min_child_weight" not in f.params for f in per["diabetes"])
+
+
+def test_a_dataset_listed_twice_needs_an_alias():
+    import pytest
+
+    from boostreg.errors import BoostregError
+    from boostreg.study import study_from_dict
+
+    with pytest.raises(BoostregError, match="dataset 'diabetes' appears twice .* alias"):
+        study_from_dict({"study": {"name": "g"}, "datasets": [{"name": "diabetes"}, {"name": "diabetes"}]})
+    with pytest.raises(BoostregError, match="unknown grid parameter 'reg_alfa' in \\[datasets.grid\\]"):
+        study_from_dict({"study": {"name": "g"}, "datasets": [{"name": "diabetes", "grid": {"reg_alfa": [1]}}]})

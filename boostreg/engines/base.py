@@ -43,6 +43,40 @@ class Fold:
     primary_metric: str = "auto"
     noise_features: tuple[str, ...] | None = None
     keep_leaves: bool = False  # measure() also returns every leaf (the report's leaf figures use fold 0)
+    #: early stopping's validation split, carved from the training fold (None when early stopping is off)
+    X_valid: pd.DataFrame | None = None
+    y_valid: np.ndarray | None = None
+
+
+#: Parameters the runner and the engines' fit() handle themselves; they are never passed to a library as is.
+LOOP_PARAMS = ("n_estimators", "early_stopping_rounds", "validation_fraction")
+
+#: The engines' names for the primary metric their early stopping watches.
+EVAL_METRIC = {"xgboost": {"rmse": "rmse", "mae": "mae", "logloss": "logloss", "error": "error"},
+               "lightgbm": {"rmse": "rmse", "mae": "l1", "logloss": "binary_logloss", "error": "binary_error"}}
+
+
+@dataclass
+class TrainingLog:
+    """What an engine evaluated itself while training (its own per-round metric on cached predictions).
+
+    ``train`` / ``test``: the primary metric after each kept round; ``valid_error``: on the early-stopping
+    split at the kept round (NaN without early stopping). An engine attaches it to its model as
+    ``model.boostreg_log``; without one, :meth:`TreeEngine.measure` computes the curves from ``pred_leaf``.
+    """
+
+    train: np.ndarray
+    test: np.ndarray
+    valid_error: float = float("nan")
+
+
+def primary_metric_name(fold: Fold) -> str:
+    return {"regression": "rmse", "binary": "logloss"}[fold.task] if fold.primary_metric == "auto" else fold.primary_metric
+
+
+def early_stopping_rounds(params: dict[str, Any], fold: Fold) -> int:
+    """Rounds without improvement on the validation split before training stops (0: train n_estimators trees)."""
+    return int(params.get("early_stopping_rounds", 0) or 0) if fold.X_valid is not None else 0
 
 
 class Engine(ABC):
@@ -113,14 +147,27 @@ class TreeEngine(Engine):
     """
 
     @abstractmethod
-    def ensemble(self, model: Any, prepared: Any, fold: Fold, params: dict[str, Any]) -> measure.Ensemble:
-        """The trained model's leaves, tree structure and leaf ids of the train and test rows."""
+    def ensemble(self, model: Any, prepared: Any, fold: Fold, params: dict[str, Any], *,
+                 test_leaf: bool = True) -> measure.Ensemble:
+        """The trained model's leaves, tree structure and leaf ids of the train rows (and of the test rows)."""
+
+    def predict_margin(self, model: Any, prepared: Any, fold: Fold) -> np.ndarray:
+        """The engine's own final margins of the test rows (used when the model carries a TrainingLog)."""
+        raise NotImplementedError
 
     def measure(self, model, prepared, params, fold):
-        ens = self.ensemble(model, prepared, fold, params)
+        log: TrainingLog | None = getattr(model, "boostreg_log", None)
+        ens = self.ensemble(model, prepared, fold, params, test_leaf=log is None)
         train_m = measure.margins_before_each_tree(ens, "train")
-        test_m = measure.margins_before_each_tree(ens, "test")
-        record: dict[str, Any] = {}
+        if log is None:  # curves from the leaves: every row's margin after every round
+            test_m = measure.margins_before_each_tree(ens, "test")
+            test_margin = test_m[:, -1]
+            train_curve = measure.primary_error(fold.y_train, train_m[:, 1:], fold.task, fold.primary_metric)
+            test_curve = measure.primary_error(fold.y_test, test_m[:, 1:], fold.task, fold.primary_metric)
+        else:
+            test_margin = self.predict_margin(model, prepared, fold)
+            train_curve, test_curve = log.train, log.test
+        record: dict[str, Any] = {"valid_error": log.valid_error if log is not None else np.nan}
         record.update(measure.tree_size(ens, fold.noise_features))
         leaves = ens.leaves()
         record.update(measure.leaf_stats(leaves))
@@ -141,12 +188,10 @@ class TreeEngine(Engine):
             record["theory_max_rel_err"] = record["theory_max_plain_rel_err"] = record["theory_max_abs_err"] = np.nan
             record["theory_check"] = f"not applicable: {reason}"
         record.update(measure.metrics(fold.y_train, train_m[:, -1], fold.task, "train", fold.primary_metric))
-        record.update(measure.metrics(fold.y_test, test_m[:, -1], fold.task, "test", fold.primary_metric))
-        curves = pd.DataFrame({
-            "round": np.arange(1, ens.n_trees + 1, dtype=np.int64),
-            "train_error": measure.primary_error(fold.y_train, train_m[:, 1:], fold.task, fold.primary_metric),
-            "test_error": measure.primary_error(fold.y_test, test_m[:, 1:], fold.task, fold.primary_metric),
-        })
+        record.update(measure.metrics(fold.y_test, test_margin, fold.task, "test", fold.primary_metric))
+        curves = pd.DataFrame({"round": np.arange(1, ens.n_trees + 1, dtype=np.int64),
+                               "train_error": np.asarray(train_curve, dtype=np.float64),
+                               "test_error": np.asarray(test_curve, dtype=np.float64)})
         return record, curves
 
 

@@ -15,7 +15,7 @@ import lightgbm as lgb
 import numpy as np
 
 from .. import measure
-from .base import Fold, TreeEngine
+from .base import EVAL_METRIC, LOOP_PARAMS, Fold, TrainingLog, TreeEngine, early_stopping_rounds, primary_metric_name
 
 OBJECTIVE = {"regression": "regression", "binary": "binary"}
 _K_EPSILON = 1e-15
@@ -43,27 +43,58 @@ class LightGBMEngine(TreeEngine):
         return super().theory_not_applicable(params)
 
     def _native(self, params, threads, seed=0):
-        native = self.native({k: v for k, v in params.items() if k != "n_estimators"})
+        native = self.native({k: v for k, v in params.items() if k not in LOOP_PARAMS})
         if native.get("bagging_fraction", 1.0) < 1.0:
             native.setdefault("bagging_freq", 1)
         native.update(verbose=-1, num_threads=threads, seed=seed, feature_pre_filter=False)
         return native
 
     def prepare(self, fold: Fold, params, *, threads):
-        dtrain = lgb.Dataset(fold.X_train, label=fold.y_train, free_raw_data=False,
-                             params={"max_bin": int(params.get("max_bin", 255)), "verbose": -1,
-                                     "feature_pre_filter": False, "num_threads": threads})
+        binning = {"max_bin": int(params.get("max_bin", 255)), "verbose": -1, "feature_pre_filter": False,
+                   "num_threads": threads}
+        dtrain = lgb.Dataset(fold.X_train, label=fold.y_train, free_raw_data=False, params=binning)
         dtrain.construct()
-        return dtrain, fold
+        dtest = lgb.Dataset(fold.X_test, label=fold.y_test, reference=dtrain, free_raw_data=False, params=binning)
+        dtest.construct()
+        dvalid = None
+        if fold.X_valid is not None:
+            dvalid = lgb.Dataset(fold.X_valid, label=fold.y_valid, reference=dtrain, free_raw_data=False,
+                                 params=binning)
+            dvalid.construct()
+        return dtrain, fold, dvalid, dtest
 
     def fit(self, prepared, params, *, seed, threads):
-        dtrain, fold = prepared
+        """Train; LightGBM evaluates the primary metric on train and test after each round from its cached
+        scores (the learning curves), and with early stopping on the validation split, which alone is watched."""
+        dtrain, fold, dvalid, dtest = prepared
         native = self._native(params, threads, seed)
-        native["objective"] = OBJECTIVE[fold.task]
-        return lgb.train(native, dtrain, num_boost_round=int(params["n_estimators"]))
+        native.update(objective=OBJECTIVE[fold.task], metric=EVAL_METRIC[self.name][primary_metric_name(fold)])
+        rounds = early_stopping_rounds(params, fold)
+        sets, names = [dtrain, dtest], ["train", "test"]
+        if rounds:
+            sets, names = sets + [dvalid], names + ["valid"]
+        result: dict = {}
+        callbacks = [lgb.record_evaluation(result)] + ([_stop_on("valid", rounds)] if rounds else [])
+        model = lgb.train(native, dtrain, num_boost_round=int(params["n_estimators"]), valid_sets=sets,
+                          valid_names=names, callbacks=callbacks)
+        metric = native["metric"]
+        kept = model.current_iteration()
+        valid_error = float("nan")
+        if rounds:
+            curve = np.asarray(result["valid"][metric])
+            kept = int(np.argmin(curve)) + 1  # the first best round; the trees after it are dropped
+            valid_error = float(curve[kept - 1])
+            if kept < model.current_iteration():
+                model = lgb.Booster(model_str=model.model_to_string(num_iteration=kept))
+        model.boostreg_log = TrainingLog(np.asarray(result["train"][metric][:kept]),
+                                         np.asarray(result["test"][metric][:kept]), valid_error)
+        return model
 
-    def ensemble(self, model, prepared, fold, params=None):
-        dtrain, fold = prepared
+    def predict_margin(self, model, prepared, fold):
+        return np.asarray(model.predict(fold.X_test, raw_score=True), dtype=np.float64)
+
+    def ensemble(self, model, prepared, fold, params=None, *, test_leaf=True):
+        dtrain, fold = prepared[:2]
         params = params or {}
         trees = _parse_trees(model.model_to_string())
         init = _init_score(fold.y_train, fold.task)
@@ -84,10 +115,26 @@ class LightGBMEngine(TreeEngine):
         return measure.Ensemble(
             leaf_values=values, is_leaf=is_leaf, depth=np.asarray(depth, dtype=np.int64),
             split_features=split_features, feature_names=tuple(fold.X_train.columns), base_margin=init,
-            train_leaf=_pred_leaf(model, fold.X_train, n_trees), test_leaf=_pred_leaf(model, fold.X_test, n_trees),
+            train_leaf=_pred_leaf(model, fold.X_train, n_trees), test_leaf=_pred_leaf(model, fold.X_test, n_trees) if test_leaf else None,
             margin_dtype=np.float64, label_dtype=np.float32, grad_arith_dtype=np.float64, grad_dtype=np.float32,
             leaf_extra_lambda=extra,
         )
+
+
+def _stop_on(name: str, rounds: int):
+    """Early stopping that watches one validation set only (LightGBM's own callback watches every set but the
+    training one, and the test fold is among them here for the curves)."""
+    best = {"score": np.inf, "round": 0}
+
+    def callback(env):
+        score = next(v if not higher else -v for ds, _, v, higher in env.evaluation_result_list if ds == name)
+        if score < best["score"]:
+            best.update(score=score, round=env.iteration)
+        elif env.iteration - best["round"] >= rounds:
+            raise lgb.callback.EarlyStopException(best["round"], env.evaluation_result_list)
+
+    callback.order = 30
+    return callback
 
 
 def _pred_leaf(model, X, n_trees):

@@ -13,7 +13,7 @@ import numpy as np
 import xgboost as xgb
 
 from .. import measure
-from .base import Fold, TreeEngine
+from .base import EVAL_METRIC, LOOP_PARAMS, Fold, TrainingLog, TreeEngine, early_stopping_rounds, primary_metric_name
 
 OBJECTIVE = {"regression": "reg:squarederror", "binary": "binary:logistic"}
 
@@ -36,17 +36,42 @@ class XGBoostEngine(TreeEngine):
         dtrain = xgb.QuantileDMatrix(fold.X_train, label=fold.y_train, enable_categorical=True,
                                      max_bin=max_bin, nthread=threads)
         dtest = xgb.DMatrix(fold.X_test, label=fold.y_test, enable_categorical=True, nthread=threads)
-        return dtrain, dtest, fold.task
+        dvalid = None
+        if fold.X_valid is not None:
+            dvalid = xgb.QuantileDMatrix(fold.X_valid, label=fold.y_valid, enable_categorical=True, ref=dtrain,
+                                         nthread=threads)
+        return dtrain, dtest, fold, dvalid
 
     def fit(self, prepared, params, *, seed, threads):
-        dtrain, _, task = prepared
-        native = self.native({k: v for k, v in params.items() if k != "n_estimators"})
-        native.update(objective=OBJECTIVE[task], tree_method=native.get("tree_method", "hist"),
-                      nthread=threads, seed=seed, verbosity=0)
-        return xgb.train(native, dtrain, num_boost_round=int(params["n_estimators"]))
+        """Train; XGBoost evaluates the primary metric on train and test after each round from its prediction
+        cache (the learning curves), and with early stopping on the validation split, which it watches."""
+        dtrain, dtest, fold, dvalid = prepared
+        native = self.native({k: v for k, v in params.items() if k not in LOOP_PARAMS})
+        native.update(objective=OBJECTIVE[fold.task], tree_method=native.get("tree_method", "hist"),
+                      nthread=threads, seed=seed, verbosity=0, eval_metric=EVAL_METRIC[self.name][primary_metric_name(fold)])
+        rounds = early_stopping_rounds(params, fold)
+        evals = [(dtrain, "train"), (dtest, "test")] + ([(dvalid, "valid")] if rounds else [])
+        result: dict = {}
+        model = xgb.train(native, dtrain, num_boost_round=int(params["n_estimators"]), evals=evals,
+                          evals_result=result, early_stopping_rounds=rounds or None, verbose_eval=False)
+        kept = model.num_boosted_rounds()
+        valid_error = float("nan")
+        if rounds:
+            kept = model.best_iteration + 1  # the trees after the best round are dropped: every measure sees the kept model
+            valid_error = float(model.best_score)
+            if kept < model.num_boosted_rounds():
+                model = model[:kept]
+        metric = native["eval_metric"]
+        model.boostreg_log = TrainingLog(np.asarray(result["train"][metric][:kept]),
+                                         np.asarray(result["test"][metric][:kept]), valid_error)
+        return model
 
-    def ensemble(self, model, prepared, fold, params=None):
-        dtrain, dtest, task = prepared
+    def predict_margin(self, model, prepared, fold):
+        return model.predict(prepared[1], output_margin=True)
+
+    def ensemble(self, model, prepared, fold, params=None, *, test_leaf=True):
+        dtrain, dtest, _, _ = prepared
+        task = fold.task
         trees = json.loads(model.save_raw("json"))["learner"]["gradient_booster"]["model"]["trees"]
         values, is_leaf, depth, split_features = [], [], [], []
         for tree in trees:
@@ -62,7 +87,8 @@ class XGBoostEngine(TreeEngine):
             leaf_values=values, is_leaf=is_leaf, depth=np.asarray(depth, dtype=np.int64),
             split_features=split_features, feature_names=tuple(fold.X_train.columns), base_margin=base,
             train_leaf=model.predict(dtrain, pred_leaf=True).astype(np.int64).reshape(dtrain.num_row(), -1),
-            test_leaf=model.predict(dtest, pred_leaf=True).astype(np.int64).reshape(dtest.num_row(), -1),
+            test_leaf=(model.predict(dtest, pred_leaf=True).astype(np.int64).reshape(dtest.num_row(), -1)
+                       if test_leaf else None),
             margin_dtype=np.float32, label_dtype=np.float32, grad_arith_dtype=np.float32, grad_dtype=np.float32,
         )
 
