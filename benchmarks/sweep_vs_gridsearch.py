@@ -6,8 +6,9 @@
 Per task (regression, binary) and engine (xgboost, lightgbm), each mode runs in its own process so that its
 wall time and peak RSS (the process and its workers) are its own; the ratios a/b and a/c come from one run.
 (a) records every measurement (records, curves, leaves, theory check); (b) GridSearchCV(n_jobs=-1,
-refit=False) with the scikit-learn wrappers, one thread per fit, scoring only; (c) one process per core,
-each binning its folds once and only training and predicting (the lower bound).
+refit=False) with the scikit-learn wrappers, one thread per fit, scoring only; (c) only training and
+predicting, each (fold, reg_alpha row) task binning its fold once, under two layouts -- one single-threaded
+process per core, and one process using every core per fit -- of which the faster is the lower bound.
 """
 
 import argparse
@@ -20,20 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
+from common import bare_predict, bare_train, make_data
 
 GRID = [0.0, 0.01, 0.1, 1.0, 10.0]
-
-
-def make_data(task: str, rows: int) -> tuple[pd.DataFrame, np.ndarray]:
-    from sklearn.datasets import make_classification, make_friedman1
-
-    if task == "regression":
-        X, y = make_friedman1(n_samples=rows, n_features=20, noise=1.0, random_state=0)
-    else:
-        X, y = make_classification(n_samples=rows, n_features=20, n_informative=5, random_state=0)
-    return pd.DataFrame(X, columns=[f"x{i}" for i in range(20)]), y.astype(float)
 
 
 def _folds(y, task, k):
@@ -81,7 +72,7 @@ def mode_b(task, engine, rows, trees, k):
     return time.perf_counter() - t0, len(search.cv_results_["params"]) * k
 
 
-def _bare_fold(task, engine, rows, trees, k, fold):
+def _bare_task(task, engine, rows, trees, k, fold, alpha, threads):
     from boostreg.engines import ENGINES, Fold
 
     X, y = make_data(task, rows)
@@ -89,25 +80,31 @@ def _bare_fold(task, engine, rows, trees, k, fold):
     f = Fold(X.iloc[train], y[train], X.iloc[test], y[test], task)
     e = ENGINES[engine]
     base = {"n_estimators": trees, "learning_rate": 0.1, "max_depth": 6, "num_leaves": 31}
-    prepared = e.prepare(f, base, threads=1)
-    for alpha in GRID:
-        for lam in GRID:
-            model = e.fit(prepared, {**base, "reg_alpha": alpha, "reg_lambda": lam}, seed=0, threads=1)
-            model.predict(prepared[1] if engine == "xgboost" else f.X_test)
-    return len(GRID) ** 2
+    prepared = e.prepare(f, base, threads=threads)
+    for lam in GRID:
+        params = {**base, "reg_alpha": alpha, "reg_lambda": lam}
+        bare_predict(e, bare_train(e, prepared, params, task, threads), prepared, f)
+    return len(GRID)
 
 
-def mode_c(task, engine, rows, trees, k):
+def mode_c(task, engine, rows, trees, k, processes=None, threads=1):
     from concurrent.futures import ProcessPoolExecutor
 
+    processes = processes or os.cpu_count()
+    tasks = [(task, engine, rows, trees, k, fold, alpha, threads) for fold in range(k) for alpha in GRID]
     t0 = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
-        n = sum(pool.map(_bare_fold, *zip(*[(task, engine, rows, trees, k, i) for i in range(k)])))
+    with ProcessPoolExecutor(max_workers=processes) as pool:
+        n = sum(pool.map(_bare_task, *zip(*tasks)))
     return time.perf_counter() - t0, n
 
 
+def mode_c1(task, engine, rows, trees, k):
+    """(c) with one process using every core per fit."""
+    return mode_c(task, engine, rows, trees, k, processes=1, threads=os.cpu_count())
+
+
 def child(args):
-    wall, fits = {"a": mode_a, "b": mode_b, "c": mode_c}[args.mode](args.task, args.engine, args.rows, args.trees,
+    wall, fits = {"a": mode_a, "b": mode_b, "c": mode_c, "c1": mode_c1}[args.mode](args.task, args.engine, args.rows, args.trees,
                                                                     args.folds)
     peak_kib = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     print(json.dumps({"wall_s": wall, "fits": fits, "peak_rss_mib": peak_kib / 1024}))
@@ -118,7 +115,7 @@ def main(argv=None):
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--trees", type=int, default=200)
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--mode", choices=["a", "b", "c"], help=argparse.SUPPRESS)
+    parser.add_argument("--mode", choices=["a", "b", "c", "c1"], help=argparse.SUPPRESS)
     parser.add_argument("--task", help=argparse.SUPPRESS)
     parser.add_argument("--engine", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -128,15 +125,18 @@ def main(argv=None):
     for task in ("regression", "binary"):
         for engine in ("xgboost", "lightgbm"):
             res = {}
-            for mode in "abc":
+            for mode in ("a", "b", "c", "c1"):
                 out = subprocess.run([sys.executable, __file__, "--mode", mode, "--task", task, "--engine", engine,
                                       "--rows", str(args.rows), "--trees", str(args.trees), "--folds", str(args.folds)],
                                      capture_output=True, text=True, check=True)
                 res[mode] = json.loads(out.stdout.strip().splitlines()[-1])
+            cores = os.cpu_count()
+            layout = f"{cores}x1" if res["c"]["wall_s"] <= res["c1"]["wall_s"] else f"1x{cores}"
+            res["c"] = min(res["c"], res["c1"], key=lambda r: r["wall_s"])
             rows.append({"task": task, "engine": engine, "fits": res["a"]["fits"],
                          **{f"{m}_wall_s": round(res[m]["wall_s"], 1) for m in "abc"},
                          **{f"{m}_peak_mib": round(res[m]["peak_rss_mib"]) for m in "abc"},
-                         "a/b": round(res["a"]["wall_s"] / res["b"]["wall_s"], 2),
+                         "c_layout": layout, "a/b": round(res["a"]["wall_s"] / res["b"]["wall_s"], 2),
                          "a/c": round(res["a"]["wall_s"] / res["c"]["wall_s"], 2)})
             print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
     print(f"\n{args.rows} rows x 20 features, 5 x 5 grid, {args.folds} folds, {args.trees} trees, {os.cpu_count()} cores, "
