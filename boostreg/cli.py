@@ -48,6 +48,7 @@ def cli():
     boostreg run --data my.csv --target y     your own CSV/Parquet on the default grid
     boostreg report runs/x                    the HTML report of a run (run writes it too)
     boostreg guide runs/x                     the reg_alpha / reg_lambda tuning guide of a run
+    boostreg export runs/x fits.parquet       a run's fit records as one Parquet file
     boostreg datasets                         the built-in datasets
     """
     warnings.showwarning = _warn_one_line
@@ -173,22 +174,46 @@ def report(out, output):
 
 
 @cli.command()
-@click.argument("out", type=click.Path(path_type=Path))
+@click.argument("results", type=click.Path(path_type=Path))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the HTML (default: OUT/guide.html); the Markdown goes beside it (.md).")
-def guide(out, output):
-    """Write the tuning guide (HTML and Markdown) of the run in OUT and print both paths.
+              help="Where to write the HTML (default: guide.html in RESULTS, or beside it when it is a file); "
+                   "the Markdown goes beside it (.md).")
+def guide(results, output):
+    """Write the tuning guide (HTML and Markdown) of a run and print both paths.
 
-    Tunability of reg_alpha and reg_lambda (Probst et al. 2019), recommended defaults and search ranges,
-    when L1 helps, and interactions, all computed from the stored fit records.
+    RESULTS is a run's --out folder or a Parquet file written by 'boostreg export'. Tunability of reg_alpha
+    and reg_lambda (Probst et al. 2019), recommended defaults and search ranges, when L1 helps, and
+    interactions, all computed from the fit records; the same records give the same files.
     """
     from .guide import write_guide
 
-    if not out.is_dir():
-        raise BoostregError(f"'{out}' is not a folder of results; give the --out folder of a 'boostreg run'.")
-    html, md = write_guide(out, output)
+    if not results.exists():
+        raise BoostregError(f"'{results}' does not exist; give the --out folder of a 'boostreg run' or a file "
+                            "written by 'boostreg export'.")
+    html, md = write_guide(results, output)
     click.echo(f"guide: {html}")
     click.echo(f"guide: {md}")
+
+
+@cli.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def export(out, file):
+    """Write every fit record of the run in OUT to one Parquet FILE (zstd), e.g. to commit or share it.
+
+    'boostreg guide FILE' builds the guide from it; pandas.read_parquet(FILE) reads it.
+    """
+    from .store import ParquetStore
+
+    store = ParquetStore(out)
+    if not out.is_dir() or not store.fit_ids():
+        raise BoostregError(f"'{out}' holds no fit records (no {out}/fits); give the --out folder of a 'boostreg run'.")
+    if file.suffix != ".parquet":
+        raise BoostregError(f"'{file}' does not end in .parquet; name the export e.g. fits.parquet.")
+    if not file.parent.exists():
+        raise BoostregError(f"folder '{file.parent}' does not exist; create it or choose another FILE.")
+    n = store.export_fits(file)
+    click.echo(f"export: {n} fit records -> {file}")
 
 
 @cli.command()

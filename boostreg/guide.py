@@ -13,7 +13,6 @@ from the computed numbers. ``write_guide`` writes the HTML (autoescaped Jinja2) 
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -218,7 +217,76 @@ def n_effect(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return per, pd.DataFrame(corr)
 
 
+def same_task_sizes(per_n: pd.DataFrame) -> pd.DataFrame:
+    """Pairs of one task at two sizes: a dataset named ``NAME_SUFFIX`` (a study ``alias``) beside ``NAME``.
+
+    The within-task view of "the penalty fades with n": the effect of the largest penalty on the smaller and
+    the larger sample of the same data.
+    """
+    rows = []
+    for engine, g in per_n.groupby("engine") if len(per_n) else []:
+        by = g.set_index("dataset")
+        for name in by.index:
+            for other in by.index:
+                if other.startswith(f"{name}_") and other != name:
+                    small, large = sorted([name, other], key=lambda d: by.n_train[d])
+                    rows.append({"engine": engine, "small": small, "n_small": by.n_train[small],
+                                 "effect_small": by.effect_largest[small], "large": large,
+                                 "n_large": by.n_train[large], "effect_large": by.effect_largest[large]})
+    return pd.DataFrame(rows)
+
+
+def default_gap(df: pd.DataFrame) -> pd.DataFrame:
+    """Per engine: metric at reg_lambda = 1 minus at reg_lambda = 0 (reg_alpha = 0), per dataset and averaged.
+
+    XGBoost's default is reg_lambda = 1 and LightGBM's 0; this is what that difference is worth on each engine.
+    """
+    rows = []
+    surf = _surface(df)
+    for engine, g in surf.groupby("engine"):
+        at = g[g.reg_alpha == 0].set_index(["dataset", "reg_lambda"]).metric
+        gaps = [at[(d, 1.0)] - at[(d, 0.0)] for d in g.dataset.unique() if (d, 1.0) in at and (d, 0.0) in at]
+        if gaps:
+            m, lo, hi = bootstrap_mean_ci(gaps)
+            rows.append({"engine": engine, "mean": m, "ci_low": lo, "ci_high": hi, "n_datasets": len(gaps)})
+    return pd.DataFrame(rows)
+
+
+def early_stopping(df: pd.DataFrame) -> pd.DataFrame:
+    """Per engine and reg_lambda: median trees kept by early stopping, and the share of fits the cap ended.
+
+    A fit was ended by the cap (n_estimators) rather than by early stopping when its best round came less than
+    early_stopping_rounds rounds before the cap, so training never saw that many rounds without improvement.
+    """
+    if "early_stopping_rounds" not in df or not (df.early_stopping_rounds.fillna(0) > 0).any():
+        return pd.DataFrame()
+    es = df[df.early_stopping_rounds.fillna(0) > 0]
+    return (es.assign(at_cap=es.n_trees > es.n_estimators - es.early_stopping_rounds)
+            .groupby(["engine", "reg_lambda"], as_index=False)
+            .agg(median_trees=("n_trees", "median"), q90_trees=("n_trees", lambda t: t.quantile(0.9)),
+                 share_at_cap=("at_cap", "mean"), fits=("n_trees", "size")))
+
+
 # ---------------------------------------------------------------------------------------------- rules
+
+def rule_sizes(r) -> str:
+    """The same task at two sizes: does the largest penalty's effect shrink as n grows?"""
+    fades = abs(r.effect_large) < abs(r.effect_small)
+    return (f"{r.engine}: the largest penalty changes the metric by {_f(r.effect_small)} on {r.small} "
+            f"(n_train {r.n_small:.0f}) and by {_f(r.effect_large)} on {r.large} (n_train {r.n_large:.0f}): "
+            + ("its effect fades as the data grow." if fades else "its effect does not fade here."))
+
+
+def rule_default_gap(r) -> str:
+    if r.ci_low > 0:
+        verdict = "reg_lambda = 1 is better than 0 on average"
+    elif r.ci_high < 0:
+        verdict = "reg_lambda = 0 is better than 1 on average"
+    else:
+        verdict = "the interval includes 0: neither default is better on average"
+    return (f"{r.engine}: metric at reg_lambda = 1 minus at 0 (reg_alpha = 0) = {_f(r['mean'])} "
+            f"[{_f(r.ci_low)}, {_f(r.ci_high)}] over {r.n_datasets} datasets; {verdict}.")
+
 
 def rule_tune(pen: str, mean: float, lo: float, hi: float, default: float) -> str:
     """Rule: CI upper < MATERIAL_GAIN -> leave at default; CI lower >= MATERIAL_GAIN -> tune; else -> optional."""
@@ -311,6 +379,7 @@ class Guide:
     n_effect: pd.DataFrame
     n_corr: pd.DataFrame
     title: str = "boostreg tuning guide"
+    provenance: str = ""
 
 
 def _f(v, fmt="{:.4g}") -> str:
@@ -356,6 +425,9 @@ def build_guide(fits: pd.DataFrame) -> Guide:
     comp = compression(df)
     inter = interactions(df)
     per_n, corr = n_effect(df)
+    sizes = same_task_sizes(per_n)
+    gap = default_gap(df)
+    stops = early_stopping(df)
     engines = [e for e in BOOSTERS if e in set(df.engine)]
     rec = {e: recipe(e, summ, rng, dflt, noise, inter) for e in engines}
 
@@ -413,9 +485,41 @@ def build_guide(fits: pd.DataFrame) -> Guide:
     for r in corr.itertuples():
         sec.paragraphs.append(f"{r.engine}: Spearman rho between n_train and the effect of the largest penalty = "
                               f"{_f(r.spearman_rho, '{:.3f}')} over {r.n_datasets} datasets.")
+    for r in sizes.itertuples():
+        sec.paragraphs.append(rule_sizes(r))
     sec.tables.append(_table("Effect of the largest penalty", per_n, ["engine", "dataset", "n_train", "effect_largest"]))
+    if not gap.empty:
+        sec.paragraphs.append("The libraries' defaults differ: XGBoost reg_lambda = 1, LightGBM reg_lambda = 0.")
+        for _, r in gap.iterrows():
+            sec.paragraphs.append(rule_default_gap(r))
+        sec.tables.append(_table("reg_lambda = 1 minus reg_lambda = 0", gap,
+                                 ["engine", "mean", "ci_low", "ci_high", "n_datasets"]))
     sections.append(sec)
-    return Guide(rec, sections, tun, summ, rng, dflt, noise, comp, inter, per_n, corr)
+
+    if not stops.empty:
+        sec = Section("early-stopping", "Early stopping and the penalty", [
+            "Trees kept by early stopping (on a validation split carved from each training fold) at each reg_lambda, "
+            "over all datasets and settings; share_at_cap is the share of fits ended by the n_estimators cap before "
+            "early stopping could end them (best round within early_stopping_rounds of the cap). A larger "
+            "reg_lambda shrinks every leaf, so the same fit needs more rounds: its cost in time."])
+        for engine, g in stops.groupby("engine"):
+            lo, hi = g.iloc[0], g.iloc[-1]
+            sec.paragraphs.append(f"{engine}: median trees {lo.median_trees:.0f} at reg_lambda = {_f(lo.reg_lambda)} "
+                                  f"and {hi.median_trees:.0f} at reg_lambda = {_f(hi.reg_lambda)}; "
+                                  f"the cap ended {100 * hi.share_at_cap:.0f}% of the latter.")
+        sec.tables.append(_table("Trees kept", stops, ["engine", "reg_lambda", "median_trees", "q90_trees",
+                                                       "share_at_cap", "fits"]))
+        sections.append(sec)
+    return Guide(rec, sections, tun, summ, rng, dflt, noise, comp, inter, per_n, corr, provenance=provenance(fits))
+
+
+def provenance(fits: pd.DataFrame) -> str:
+    """Which records the guide was built from (stands in for a date, so the same records give the same guide)."""
+    studies = ", ".join(sorted(map(str, fits.study.dropna().unique()))) if "study" in fits else "?"
+    versions = "; ".join(f"{e} {', '.join(sorted(map(str, g.engine_version.dropna().unique())))}"
+                         for e, g in fits[fits.engine.isin(BOOSTERS)].groupby("engine")) if "engine_version" in fits else ""
+    ok = int((fits.status == "ok").sum())
+    return f"{len(fits)} fit records ({ok} ok) of study {studies}; {versions}"
 
 
 # ---------------------------------------------------------------------------------------------- output
@@ -427,8 +531,7 @@ def render_html(guide: Guide, command: str = "") -> str:
 
     env = Environment(loader=PackageLoader("boostreg.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), keep_trailing_newline=True)
-    return env.get_template("guide.html.j2").render(g=guide, version=__version__,
-                                                    generated=time.strftime("%Y-%m-%d %H:%M"), command=command)
+    return env.get_template("guide.html.j2").render(g=guide, version=__version__, command=command)
 
 
 def _md_cell(text: str) -> str:
@@ -436,7 +539,7 @@ def _md_cell(text: str) -> str:
 
 
 def render_markdown(guide: Guide) -> str:
-    lines = [f"# {guide.title}", "", "## Recipe", ""]
+    lines = [f"# {guide.title}", "", f"Built from {guide.provenance}.", "", "## Recipe", ""]
     for engine, steps in guide.recipe.items():
         lines += [f"### {engine}", ""]
         lines += [f"{i}. {s.text} ([evidence](#{s.anchor}))" for i, s in enumerate(steps, 1)] + [""]
@@ -457,21 +560,37 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_guide(out_dir: str | Path, html_path: str | Path | None = None,
-                md_path: str | Path | None = None) -> tuple[Path, Path]:
-    """Write the guide of the run in ``out_dir``: HTML (default OUT/guide.html) and Markdown (same stem, .md)."""
-    from .store import ParquetStore
+def load_fits(source: str | Path) -> pd.DataFrame:
+    """Fit records from a run's folder or from one exported Parquet file, in fit_id order."""
+    from .store import ParquetStore, read_fits_file
 
-    out_dir = Path(out_dir)
-    store = ParquetStore(out_dir)
-    if not store.fits_dir.exists() or not store.fit_ids():
-        raise BoostregError(f"'{out_dir}' holds no fit records (no {out_dir}/fits); run 'boostreg run --out {out_dir}' first.")
-    html_path = Path(html_path) if html_path else out_dir / "guide.html"
+    source = Path(source)
+    if source.is_file():
+        fits = read_fits_file(source)
+    else:
+        store = ParquetStore(source)
+        if not source.is_dir() or not store.fits_dir.exists() or not store.fit_ids():
+            raise BoostregError(f"'{source}' holds no fit records (no {source}/fits); run 'boostreg run --out {source}' "
+                                "first, or give a file written by 'boostreg export'.")
+        fits = store.fits()
+    if fits.empty:
+        raise BoostregError(f"'{source}' holds no fit records; run a study first.")
+    return fits.sort_values("fit_id", kind="stable").reset_index(drop=True)
+
+
+def write_guide(source: str | Path, html_path: str | Path | None = None,
+                md_path: str | Path | None = None) -> tuple[Path, Path]:
+    """Write the guide of a run (its folder, or an exported fits Parquet file): HTML (default: guide.html in the
+    folder, or beside the file) and Markdown (same stem, .md). The same records give byte-identical files."""
+    source = Path(source)
+    fits = load_fits(source)
+    default_dir = source.parent if source.is_file() else source
+    html_path = Path(html_path) if html_path else default_dir / "guide.html"
     md_path = Path(md_path) if md_path else html_path.with_suffix(".md")
     for p in (html_path, md_path):
         if not p.parent.exists():
             raise BoostregError(f"folder '{p.parent}' for the guide does not exist; create it or choose another -o.")
-    guide = build_guide(store.fits())
-    _write(html_path, render_html(guide, f"boostreg guide {out_dir}"))
+    guide = build_guide(fits)
+    _write(html_path, render_html(guide, f"boostreg guide {source}"))
     _write(md_path, render_markdown(guide))
     return html_path, md_path

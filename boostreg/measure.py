@@ -154,6 +154,8 @@ class TheoryCheck:
     leaf: np.ndarray | None = None
     G: np.ndarray | None = None
     H: np.ndarray | None = None
+    #: every training row's margin after the last tree (computed on the way)
+    final_margin: np.ndarray | None = None
 
     def leaf_table(self):
         """One row per leaf: tree, leaf id, stored value, closed-form value, G and H of its training rows."""
@@ -163,25 +165,62 @@ class TheoryCheck:
                              "G": self.G, "H": self.H})
 
 
+#: trees per block in :func:`margin_blocks`: (rows x BLOCK) temporaries instead of (rows x trees) ones
+BLOCK = 32
+
+
+def margin_blocks(ens: Ensemble, which: str = "train", block: int = BLOCK):
+    """Yield ``(t0, t1, before, after)``: every row's margin before each tree t0..t1-1, shape (n_rows, t1 - t0),
+    and after tree t1-1, shape (n_rows,).
+
+    The running margin is carried from block to block in the engine's margin precision, so the values are
+    bit-identical to :func:`margins_before_each_tree`.
+    """
+    leaf = ens.train_leaf if which == "train" else ens.test_leaf
+    dt = ens.margin_dtype
+    carry = np.full(leaf.shape[0], dt(ens.base_margin), dtype=dt)
+    for t0 in range(0, ens.n_trees, block):
+        t1 = min(t0 + block, ens.n_trees)
+        step = np.empty((leaf.shape[0], t1 - t0 + 1), dtype=dt)
+        step[:, 0] = carry
+        for j, t in enumerate(range(t0, t1)):
+            step[:, j + 1] = ens.leaf_values[t].astype(dt)[leaf[:, t]]
+        m = np.cumsum(step, axis=1, dtype=dt)
+        carry = m[:, -1].copy()
+        yield t0, t1, m[:, :-1], carry
+
+
+def final_margin(ens: Ensemble, which: str = "train") -> np.ndarray:
+    """Every row's margin after the last tree, accumulated as the engine does (see :func:`margin_blocks`)."""
+    after = np.full(len(ens.train_leaf if which == "train" else ens.test_leaf), ens.margin_dtype(ens.base_margin),
+                    dtype=ens.margin_dtype)
+    for *_, after in margin_blocks(ens, which):
+        pass
+    return after
+
+
 def theory_check(ens: Ensemble, y_train: np.ndarray, task: str, *, reg_alpha: float, reg_lambda: float,
-                 learning_rate: float, max_delta_step: float = 0.0,
-                 train_margins: np.ndarray | None = None) -> TheoryCheck:
+                 learning_rate: float, max_delta_step: float = 0.0) -> TheoryCheck:
     """Recompute each leaf's value from the gradients and hessians of its training rows; compare with the stored one.
 
-    All trees at once: the gradients at every tree's starting margin, then one sum per (tree, leaf).
+    Block by block of trees (:data:`BLOCK`): the gradients at each tree's starting margin, then one sum per
+    (tree, leaf) with ``bincount``; memory stays at (rows x BLOCK) whatever the number of trees.
     """
     if ens.n_trees == 0:
         return TheoryCheck(0.0, 0.0, 0.0, 0, np.zeros(0), np.zeros(0))
-    if train_margins is None:
-        train_margins = margins_before_each_tree(ens, "train")
-    y = np.asarray(y_train).astype(ens.label_dtype)
-    g, h = gradients(train_margins[:, :-1], y[:, None], task, arith=ens.grad_arith_dtype, store=ens.grad_dtype)
-    flat, _ = _flat(ens, "train")
-    k = sum(len(v) for v in ens.leaf_values)
-    ids = flat.ravel()
-    G = np.bincount(ids, weights=g.ravel(), minlength=k)
-    H = np.bincount(ids, weights=h.ravel(), minlength=k)
-    A = np.bincount(ids, weights=np.abs(g).ravel(), minlength=k)
+    y = np.asarray(y_train).astype(ens.label_dtype)[:, None]
+    sizes = np.array([len(v) for v in ens.leaf_values], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    k = int(offsets[-1])
+    G, H, A = np.zeros(k), np.zeros(k), np.zeros(k)
+    after = None
+    for t0, t1, m, after in margin_blocks(ens, "train"):
+        g, h = gradients(m, y, task, arith=ens.grad_arith_dtype, store=ens.grad_dtype)
+        ids = (ens.train_leaf[:, t0:t1] + (offsets[t0:t1] - offsets[t0])[None, :]).ravel()
+        n = int(offsets[t1] - offsets[t0])
+        G[offsets[t0]:offsets[t1]] = np.bincount(ids, weights=g.ravel(), minlength=n)
+        H[offsets[t0]:offsets[t1]] = np.bincount(ids, weights=h.ravel(), minlength=n)
+        A[offsets[t0]:offsets[t1]] = np.bincount(ids, weights=np.abs(g).ravel(), minlength=n)
     mask = np.concatenate(ens.is_leaf)
     lam = np.full(k, float(reg_lambda))
     if ens.leaf_extra_lambda is not None:
@@ -193,10 +232,10 @@ def theory_check(ens: Ensemble, y_train: np.ndarray, task: str, *, reg_alpha: fl
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(H + lam > 0, learning_rate * A / (H + lam), 0.0)
     diff = np.abs(pred - stored)
-    tree = np.concatenate([np.full(len(v), t) for t, v in enumerate(ens.leaf_values)])[mask]
-    leaf = np.concatenate([np.arange(len(v)) for v in ens.leaf_values])[mask]
+    tree = np.repeat(np.arange(ens.n_trees), sizes)[mask]
+    leaf = np.concatenate([np.arange(n) for n in sizes])[mask]
     return TheoryCheck(relative_error(pred, stored, scale), relative_error(pred, stored),
-                       float(diff.max(initial=0.0)), len(pred), pred, stored, tree, leaf, G, H)
+                       float(diff.max(initial=0.0)), len(pred), pred, stored, tree, leaf, G, H, after)
 
 
 def relative_error(predicted: np.ndarray, stored: np.ndarray, scale: np.ndarray | None = None) -> float:

@@ -64,6 +64,23 @@ CURVE_SCHEMA = pa.schema([("fit_id", pa.string()), ("round", pa.int64()),
                           ("train_error", pa.float64()), ("test_error", pa.float64())])
 
 
+def read_fits_file(path: str | Path) -> pd.DataFrame:
+    """Fit records from one Parquet file written by :meth:`ParquetStore.export_fits`."""
+    from .errors import BoostregError
+
+    path = Path(path)
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowInvalid) as err:
+        raise BoostregError(f"cannot read '{path}' as Parquet ({type(err).__name__}); give a file written by "
+                            "'boostreg export' or a run's --out folder.") from None
+    missing = [c for c in ("fit_id", "engine", "status", "dataset") if c not in schema.names]
+    if missing:
+        raise BoostregError(f"'{path}' is not a file of fit records (no column {missing[0]}); give a file written by "
+                            "'boostreg export' or a run's --out folder.")
+    return pq.read_table(path).to_pandas()
+
+
 def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     unknown = set(frame.columns) - set(schema.names)
     if unknown:
@@ -80,9 +97,9 @@ def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _write_atomic(table: pa.Table, path: Path) -> None:
+def _write_atomic(table: pa.Table, path: Path, **options) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp)
+    pq.write_table(table, tmp, **options)
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
@@ -127,6 +144,13 @@ class ParquetStore:
         if not self.fit_ids():
             return FIT_SCHEMA.empty_table().to_pandas()
         return pq.read_table(self.fits_dir, schema=FIT_SCHEMA).to_pandas()
+
+    def export_fits(self, path: str | Path) -> int:
+        """Write every fit record to one Parquet file (zstd), atomically; return the number of records."""
+        table = pq.read_table(self.fits_dir, schema=FIT_SCHEMA).sort_by("fit_id")
+        path = Path(path)
+        _write_atomic(table, path, compression="zstd")
+        return table.num_rows
 
     def leaves(self) -> pd.DataFrame:
         """Per-leaf values of the fits that stored them (empty frame when none)."""

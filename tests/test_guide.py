@@ -139,3 +139,63 @@ def test_guide_cli_on_tiny_run(tmp_path):
     res = CliRunner().invoke(cli, ["guide", str(out), "-o", str(tmp_path / "g.html")])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "g.html").exists() and (tmp_path / "g.md").exists()
+    # export -> one Parquet file; the guide built from it is byte-identical to the one built from the folder
+    res = CliRunner().invoke(cli, ["export", str(out), str(tmp_path / "fits.parquet")])
+    assert res.exit_code == 0, res.output
+    assert "32 fit records" in res.output  # 2 datasets x 2 engines x 2 x 2 grid points x 2 folds
+    exported = pd.read_parquet(tmp_path / "fits.parquet")
+    assert list(exported.fit_id) == sorted(exported.fit_id) and exported.fit_id.is_unique
+    res = CliRunner().invoke(cli, ["guide", str(tmp_path / "fits.parquet"), "-o", str(tmp_path / "from_file.html")])
+    assert res.exit_code == 0, res.output
+    from_folder = (tmp_path / "g.html").read_text().replace(str(out), "SRC")
+    from_file = (tmp_path / "from_file.html").read_text().replace(str(tmp_path / "fits.parquet"), "SRC")
+    assert from_folder == from_file
+    assert (tmp_path / "g.md").read_text() == (tmp_path / "from_file.md").read_text()
+    assert "32 fit records (32 ok) of study guide-test" in from_file
+
+
+def test_guide_and_export_refuse_what_is_not_records(tmp_path):
+    bad = tmp_path / "notes.parquet"
+    pd.DataFrame({"a": [1]}).to_parquet(bad)
+    res = CliRunner().invoke(cli, ["guide", str(bad)])
+    assert res.exit_code == 2 and "is not a file of fit records (no column fit_id)" in res.output
+    res = CliRunner().invoke(cli, ["guide", str(tmp_path / "missing")])
+    assert res.exit_code == 2 and "does not exist" in res.output
+    res = CliRunner().invoke(cli, ["export", str(tmp_path), str(tmp_path / "x.parquet")])
+    assert res.exit_code == 2 and "holds no fit records" in res.output
+    assert not (tmp_path / "x.parquet").exists()
+
+
+def test_defaults_gap_sizes_and_early_stopping_match_hand_computation():
+    from boostreg.guide import default_gap, early_stopping, n_effect, guide_rows, same_task_sizes
+
+    fits = synthetic_records()
+    # the same task at two sizes: b_small_x is b_small's records under 10x the rows
+    twin = fits[fits.dataset == "b_small"].copy()
+    twin["dataset"], twin["n_train"] = "b_small_x", 1000
+    fits = pd.concat([fits, twin], ignore_index=True)
+    df = guide_rows(fits)
+
+    f = fits.assign(metric=fits.test_auc.fillna(fits.test_r2))
+    surf = f.groupby(["engine", "dataset", "reg_alpha", "reg_lambda"]).metric.mean()
+    for _, r in default_gap(df).iterrows():
+        by_hand = [surf[(r.engine, d, 0.0, 1.0)] - surf[(r.engine, d, 0.0, 0.0)] for d in fits.dataset.unique()]
+        assert r["mean"] == pytest.approx(np.mean(by_hand), abs=1e-12) and r.n_datasets == 4
+
+    per_n, _ = n_effect(df)
+    sizes = same_task_sizes(per_n)
+    assert len(sizes) == 2 and set(sizes.small) == {"b_small"} and set(sizes.large) == {"b_small_x"}
+    for r in sizes.itertuples():
+        a0, l0 = DEFAULTS[r.engine]
+        effect = surf[(r.engine, "b_small", 10.0, 10.0)] - surf[(r.engine, "b_small", a0, l0)]
+        assert r.effect_small == pytest.approx(effect) and r.effect_large == pytest.approx(effect)
+        assert r.n_small == 100 and r.n_large == 1000
+
+    assert early_stopping(df).empty  # no early stopping in these records
+    es = fits.assign(early_stopping_rounds=10.0, n_estimators=100.0,
+                     n_trees=np.where(fits.reg_lambda == 10.0, np.where(fits.fold == 0, 95, 40), 20))
+    table = early_stopping(guide_rows(es)).set_index(["engine", "reg_lambda"])
+    # at reg_lambda = 10, fold 0 kept 95 trees (best round within 10 of the cap of 100): 1 fit in 3 ended by the cap
+    assert table.loc[("xgboost", 10.0), "share_at_cap"] == pytest.approx(1 / 3)
+    assert table.loc[("xgboost", 10.0), "median_trees"] == 40 and table.loc[("xgboost", 0.0), "median_trees"] == 20
+    assert table.loc[("lightgbm", 1.0), "share_at_cap"] == 0

@@ -142,3 +142,20 @@ def test_metrics_equal_sklearn():
     assert m["train_auc"] == pytest.approx(roc_auc_score(yb, margin))
     assert m["train_logloss"] == m["train_error"] == pytest.approx(log_loss(yb, expit(margin)))
     assert m["train_accuracy"] == pytest.approx(accuracy_score(yb, margin > 0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_margin_blocks_are_bit_identical_to_the_whole_matrix(dtype):
+    rng = np.random.default_rng(5)
+    n_trees, n = 70, 200
+    leaf_values = [rng.normal(size=7).astype(dtype) * 0.1 for _ in range(n_trees)]
+    train_leaf = rng.integers(0, 7, size=(n, n_trees))
+    ens = _toy_ensemble(leaf_values, train_leaf, base=0.3, margin_dtype=dtype)
+    whole = measure.margins_before_each_tree(ens)
+    seen = []
+    for t0, t1, before, after in measure.margin_blocks(ens, block=16):
+        assert before.dtype == dtype and np.array_equal(before, whole[:, t0:t1])
+        assert np.array_equal(after, whole[:, t1])
+        seen.append((t0, t1))
+    assert seen[0] == (0, 16) and seen[-1] == (64, 70)
+    assert np.array_equal(measure.final_margin(ens), whole[:, -1])

@@ -158,13 +158,14 @@ class TreeEngine(Engine):
     def measure(self, model, prepared, params, fold):
         log: TrainingLog | None = getattr(model, "boostreg_log", None)
         ens = self.ensemble(model, prepared, fold, params, test_leaf=log is None)
-        train_m = measure.margins_before_each_tree(ens, "train")
         if log is None:  # curves from the leaves: every row's margin after every round
+            train_m = measure.margins_before_each_tree(ens, "train")
             test_m = measure.margins_before_each_tree(ens, "test")
-            test_margin = test_m[:, -1]
+            train_margin, test_margin = train_m[:, -1], test_m[:, -1]
             train_curve = measure.primary_error(fold.y_train, train_m[:, 1:], fold.task, fold.primary_metric)
             test_curve = measure.primary_error(fold.y_test, test_m[:, 1:], fold.task, fold.primary_metric)
         else:
+            train_margin = None  # from the theory check's pass over the trees, or final_margin below
             test_margin = self.predict_margin(model, prepared, fold)
             train_curve, test_curve = log.train, log.test
         record: dict[str, Any] = {"valid_error": log.valid_error if log is not None else np.nan}
@@ -176,8 +177,9 @@ class TreeEngine(Engine):
         if reason is None:
             check = measure.theory_check(
                 ens, fold.y_train, fold.task, reg_alpha=params["reg_alpha"], reg_lambda=params["reg_lambda"],
-                learning_rate=params["learning_rate"], max_delta_step=params.get("max_delta_step", 0.0),
-                train_margins=train_m)
+                learning_rate=params["learning_rate"], max_delta_step=params.get("max_delta_step", 0.0))
+            if train_margin is None:
+                train_margin = check.final_margin
             if fold.keep_leaves:
                 record["_leaves"] = check.leaf_table()
             record["theory_max_rel_err"] = check.max_rel_err
@@ -187,7 +189,9 @@ class TreeEngine(Engine):
         else:
             record["theory_max_rel_err"] = record["theory_max_plain_rel_err"] = record["theory_max_abs_err"] = np.nan
             record["theory_check"] = f"not applicable: {reason}"
-        record.update(measure.metrics(fold.y_train, train_m[:, -1], fold.task, "train", fold.primary_metric))
+        if train_margin is None:
+            train_margin = measure.final_margin(ens, "train")
+        record.update(measure.metrics(fold.y_train, train_margin, fold.task, "train", fold.primary_metric))
         record.update(measure.metrics(fold.y_test, test_margin, fold.task, "test", fold.primary_metric))
         curves = pd.DataFrame({"round": np.arange(1, ens.n_trees + 1, dtype=np.int64),
                                "train_error": np.asarray(train_curve, dtype=np.float64),
