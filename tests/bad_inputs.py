@@ -111,6 +111,15 @@ CASES = [
          lambda d: ["run", _study(d), "--data", _csv(d), "--target", "y"]),
     Case("report-no-results", "report of a folder without results",
          lambda d: ((d / "empty").mkdir(), ["report", "empty"])[1]),
+    Case("validation-fraction", "early stopping with validation_fraction out of range",
+         lambda d: ["run", _study(d, extra="early_stopping_rounds = 10\nvalidation_fraction = 0.9\n")]),
+    Case("dataset-twice", "one dataset listed twice without an alias",
+         lambda d: ["run", _study(d, 'name = "diabetes"\n[[datasets]]\nname = "diabetes"')]),
+    Case("guide-not-records", "guide of a Parquet file that holds no fit records",
+         lambda d: (pd.DataFrame({"a": [1]}).to_parquet(d / "other.parquet"), ["guide", "other.parquet"])[1]),
+    Case("export-not-parquet", "export to a file name that is not .parquet",
+         lambda d: ((d / "out" / "fits").mkdir(parents=True), (d / "out" / "fits" / "x.parquet").write_bytes(b""),
+                    ["export", "out", "fits.csv"])[2]),
 ]
 
 
