@@ -71,7 +71,8 @@ class TrainingLog:
 
 
 def primary_metric_name(fold: Fold) -> str:
-    return {"regression": "rmse", "binary": "logloss"}[fold.task] if fold.primary_metric == "auto" else fold.primary_metric
+    """The fold's primary metric, with "auto" resolved (RMSE for regression, log loss for binary)."""
+    return measure.PRIMARY_METRIC[fold.task] if fold.primary_metric == "auto" else fold.primary_metric
 
 
 def early_stopping_rounds(params: dict[str, Any], fold: Fold) -> int:
