@@ -151,8 +151,12 @@ def run_group(group: FitGroup, *, threads: int, skip: frozenset[str] = frozenset
     reference = reference_magnitude
     if reference is not None and not isinstance(reference, dict):
         reference = {engine.magnitude_column: float(reference)}
+    ref_id = group.fits[0].fit_id
+    # A part of a split group (see _split_groups) that lacks its reference fits it again, without storing it.
+    refit = reference is None and ref_id in skip and any(f.fit_id not in skip for f in group.fits)
     for spec in group.fits:
-        if spec.fit_id in skip:
+        silent = spec.fit_id in skip
+        if silent and not (refit and spec.fit_id == ref_id):
             continue
         record = {**_identity(group, spec, version), **base}
         curves = None
@@ -178,7 +182,34 @@ def run_group(group: FitGroup, *, threads: int, skip: frozenset[str] = frozenset
         except Exception as err:
             record.update(status="failed", error=f"{type(err).__name__}: {err}".splitlines()[0][:500])
             curves = None
-        on_fit(record, curves)
+        if not silent:
+            on_fit(record, curves)
+
+
+def _split_groups(todo: list, jobs: int) -> list:
+    """Split fit groups into parts when there are too few groups to keep ``jobs`` workers busy.
+
+    With n equal groups of F fits on ``jobs`` workers, p parts per group take about ceil(n p / jobs) rounds
+    of F / p + 1 fits (a part without the group's reference fit fits it again, unstored). The p in 1..4 with
+    the smallest estimate wins: 5 folds on 2 workers -> 2 parts (10 parts in 5 rounds of ~13.5 fits, not 3
+    rounds of 25); many groups -> 1 part (no split). Parts are (group, skip, reference) entries like the
+    groups, so resuming works the same. (A Dask cluster's size is not known up front: groups are not split.)
+    """
+    if jobs < 2 or not todo:
+        return todo
+    n = len(todo)
+    fits = max(len(g.fits) - len(skip) for g, skip, _ in todo)
+    best = min(range(1, 5), key=lambda p: (-(-n * p // jobs)) * (fits / p + (p > 1)))
+    if best == 1:
+        return todo
+    out = []
+    for group, skip, ref in todo:
+        remaining = [f.fit_id for f in group.fits if f.fit_id not in skip]
+        size = -(-len(remaining) // best)
+        for i in range(0, len(remaining), size):
+            keep = set(remaining[i:i + size])
+            out.append((group, frozenset(f.fit_id for f in group.fits if f.fit_id not in keep), ref))
+    return out
 
 
 def _engine_version(name: str) -> str:
@@ -362,6 +393,8 @@ def run_study(study: Study, out: str | Path, *, jobs: int | None = None, progres
     _write_atomic_text(out / "study.toml", tomli_w.dumps(study.to_toml_dict()))
     _write_dynamics(out)
     jobs, threads = _choose_layout(jobs, max(1, len(todo)))
+    if scheduler is None:
+        todo = _split_groups(todo, jobs)
     with _Progress(n_todo, progress, study.name) as bar:
         if scheduler is not None:
             from .distributed import execute_dask

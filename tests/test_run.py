@@ -137,3 +137,30 @@ def test_dask_local_cluster_gives_the_same_records(result, tmp_path):
     a = result.fits[cols].sort_values("fit_id").reset_index(drop=True)
     b = dask_run.fits[cols].sort_values("fit_id").reset_index(drop=True)
     pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
+
+
+def test_few_groups_are_split_across_workers_with_the_same_records(tmp_path):
+    """3 folds on 2 workers: each group runs as 2 parts, the second fitting the reference again unstored."""
+    from boostreg.plan import make_plan
+    from boostreg.run import _split_groups, load_dataset
+
+    study = Study(name="split", datasets=[DatasetSpec(name="diabetes")], engines=["lightgbm"],
+                  grid={"reg_alpha": [0.0, 1.0, 10.0], "reg_lambda": [0.0, 1.0, 10.0]},
+                  params={"n_estimators": 10}, folds=3)
+    groups = make_plan(study, {"diabetes": load_dataset(study.datasets[0])})
+    parts = _split_groups([(g, frozenset(), None) for g in groups], jobs=2)
+    assert len(parts) == 6  # ceil(3 * 2 / 2) rounds of 5 + 1 fits beat ceil(3 / 2) = 2 rounds of 9
+    for g in groups:
+        mine = [skip for group, skip, _ in parts if group.group_id == g.group_id]
+        stored = [{f.fit_id for f in g.fits} - skip for skip in mine]
+        assert set.union(*stored) == {f.fit_id for f in g.fits} and not set.intersection(*stored)
+    many = _split_groups([(g, frozenset(), None) for g in groups] * 4, jobs=2)
+    assert len(many) == 12  # enough groups: no split
+
+    run_study(study, tmp_path / "one", jobs=1, progress=False)
+    run_study(study, tmp_path / "two", jobs=2, progress=False)
+    cols = ["fit_id", "test_error", "shrinkage_vs_unpenalized", "alpha_normalized", "theory_max_rel_err"]
+    one = pd.read_parquet(tmp_path / "one" / "fits")[cols].sort_values("fit_id").reset_index(drop=True)
+    two = pd.read_parquet(tmp_path / "two" / "fits")[cols].sort_values("fit_id").reset_index(drop=True)
+    assert len(one) == 27 and one.shrinkage_vs_unpenalized.notna().all()
+    pd.testing.assert_frame_equal(one, two, rtol=1e-12)
