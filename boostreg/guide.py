@@ -336,9 +336,9 @@ def rule_interaction(inter: pd.DataFrame) -> str | None:
     spread = lr.d_both.max() - lr.d_both.min()
     top = lr.loc[lr.d_both.idxmax()]
     if spread >= MATERIAL_GAIN:
-        return (f"Tune the penalties together with learning_rate: their tunability is {top.d_both:.4f} at "
-                f"learning_rate={top.level:g}, {spread:.4f} more than at the other level.")
-    return (f"The penalties' tunability changes by only {spread:.4f} across learning rates, "
+        return (f"Tune the penalties together with learning_rate: their tunability is {top.d_both:.3g} at "
+                f"learning_rate={top.level:g}, {spread:.3g} more than at the other level.")
+    return (f"The penalties' tunability changes by only {spread:.3g} across learning rates, "
             f"below {MATERIAL_GAIN}: tune them independently of learning_rate.")
 
 
