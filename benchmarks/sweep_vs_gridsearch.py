@@ -115,6 +115,7 @@ def main(argv=None):
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--trees", type=int, default=200)
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--tasks", nargs="+", default=["regression", "binary"], choices=["regression", "binary"])
     parser.add_argument("--mode", choices=["a", "b", "c", "c1"], help=argparse.SUPPRESS)
     parser.add_argument("--task", help=argparse.SUPPRESS)
     parser.add_argument("--engine", help=argparse.SUPPRESS)
@@ -122,7 +123,7 @@ def main(argv=None):
     if args.mode:
         return child(args)
     rows = []
-    for task in ("regression", "binary"):
+    for task in args.tasks:
         for engine in ("xgboost", "lightgbm"):
             res = {}
             for mode in ("a", "b", "c", "c1"):
