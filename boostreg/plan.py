@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from .data import Dataset
 from .errors import BoostregError
@@ -91,8 +91,6 @@ def validation_split(train: np.ndarray, y: np.ndarray, task: str, fraction: floa
     Deterministic in ``seed`` and stratified for classification, so every engine of a study stops on the same
     rows; the test fold is never touched.
     """
-    from sklearn.model_selection import train_test_split
-
     strat = y[train] if task == "binary" else None
     try:
         fit, valid = train_test_split(train, test_size=fraction, random_state=seed, stratify=strat)

@@ -368,8 +368,6 @@ def run_study(study: Study, out: str | Path, *, jobs: int | None = None, progres
     out = Path(out)
     _choose_layout(jobs, 1)  # reject a bad --jobs before anything is written
     datasets = {spec.label: load_dataset(spec) for spec in study.datasets}
-    if len(datasets) != len(study.datasets):
-        raise BoostregError("two datasets of the study have the same name; give each its own alias = \"...\".")
     groups = make_plan(study, datasets)
     _check_out(out, study, force)
     store = ParquetStore(out)

@@ -51,10 +51,6 @@ class Fold:
 #: Parameters the runner and the engines' fit() handle themselves; they are never passed to a library as is.
 LOOP_PARAMS = ("n_estimators", "early_stopping_rounds", "validation_fraction")
 
-#: The engines' names for the primary metric their early stopping watches.
-EVAL_METRIC = {"xgboost": {"rmse": "rmse", "mae": "mae", "logloss": "logloss", "error": "error"},
-               "lightgbm": {"rmse": "rmse", "mae": "l1", "logloss": "binary_logloss", "error": "binary_error"}}
-
 
 @dataclass
 class TrainingLog:

@@ -15,9 +15,11 @@ import lightgbm as lgb
 import numpy as np
 
 from .. import measure
-from .base import EVAL_METRIC, LOOP_PARAMS, Fold, TrainingLog, TreeEngine, early_stopping_rounds, primary_metric_name
+from .base import LOOP_PARAMS, Fold, TrainingLog, TreeEngine, early_stopping_rounds, primary_metric_name
 
 OBJECTIVE = {"regression": "regression", "binary": "binary"}
+#: LightGBM's names for boostreg's primary metrics (per-round curves and early stopping)
+EVAL_METRIC = {"rmse": "rmse", "mae": "l1", "logloss": "binary_logloss", "error": "binary_error"}
 _K_EPSILON = 1e-15
 _CAT_L2_DEFAULT = 10.0
 _MAX_CAT_TO_ONEHOT_DEFAULT = 4
@@ -68,7 +70,7 @@ class LightGBMEngine(TreeEngine):
         scores (the learning curves), and with early stopping on the validation split, which alone is watched."""
         dtrain, fold, dvalid, dtest = prepared
         native = self._native(params, threads, seed)
-        native.update(objective=OBJECTIVE[fold.task], metric=EVAL_METRIC[self.name][primary_metric_name(fold)])
+        native.update(objective=OBJECTIVE[fold.task], metric=EVAL_METRIC[primary_metric_name(fold)])
         rounds = early_stopping_rounds(params, fold)
         sets, names = [dtrain, dtest], ["train", "test"]
         if rounds:

@@ -13,9 +13,11 @@ import numpy as np
 import xgboost as xgb
 
 from .. import measure
-from .base import EVAL_METRIC, LOOP_PARAMS, Fold, TrainingLog, TreeEngine, early_stopping_rounds, primary_metric_name
+from .base import LOOP_PARAMS, Fold, TrainingLog, TreeEngine, early_stopping_rounds, primary_metric_name
 
 OBJECTIVE = {"regression": "reg:squarederror", "binary": "binary:logistic"}
+#: XGBoost's names for boostreg's primary metrics (per-round curves and early stopping)
+EVAL_METRIC = {"rmse": "rmse", "mae": "mae", "logloss": "logloss", "error": "error"}
 
 
 class XGBoostEngine(TreeEngine):
@@ -48,7 +50,7 @@ class XGBoostEngine(TreeEngine):
         dtrain, dtest, fold, dvalid = prepared
         native = self.native({k: v for k, v in params.items() if k not in LOOP_PARAMS})
         native.update(objective=OBJECTIVE[fold.task], tree_method=native.get("tree_method", "hist"),
-                      nthread=threads, seed=seed, verbosity=0, eval_metric=EVAL_METRIC[self.name][primary_metric_name(fold)])
+                      nthread=threads, seed=seed, verbosity=0, eval_metric=EVAL_METRIC[primary_metric_name(fold)])
         rounds = early_stopping_rounds(params, fold)
         evals = [(dtrain, "train"), (dtest, "test")] + ([(dvalid, "valid")] if rounds else [])
         result: dict = {}
