@@ -158,4 +158,28 @@ def test_margin_blocks_are_bit_identical_to_the_whole_matrix(dtype):
         assert np.array_equal(after, whole[:, t1])
         seen.append((t0, t1))
     assert seen[0] == (0, 16) and seen[-1] == (64, 70)
-    assert np.array_equal(measure.final_margin(ens), whole[:, -1])
+
+
+@pytest.mark.parametrize("task,metric", [("regression", "rmse"), ("regression", "mae"), ("binary", "logloss"),
+                                         ("binary", "error")])
+def test_error_curve_walks_the_blocks_to_the_whole_matrix_curve(task, metric):
+    """error_curve (block by block, BLOCK = 32) and the theory check's own curve give, after each of 70 trees,
+    the primary error of the margin that the whole (rows x trees) matrix gives, and the same final margin;
+    float32 log loss stays within 1e-7 of float64."""
+    rng = np.random.default_rng(8)
+    n_trees, n = 70, 300
+    leaf_values = [rng.normal(size=5).astype(np.float32) * 0.1 for _ in range(n_trees)]
+    train_leaf = np.asfortranarray(rng.integers(0, 5, size=(n, n_trees)), dtype=np.int32)
+    ens = _toy_ensemble(leaf_values, train_leaf, base=0.2, margin_dtype=np.float32)
+    y = rng.normal(size=n) if task == "regression" else (rng.random(n) < 0.5).astype(float)
+    whole = measure.margins_before_each_tree(ens)
+    expected = measure.primary_error(y, whole[:, 1:], task, metric, arith=np.float32)  # curves: float32 log loss
+    curve, final = measure.error_curve(ens, y, task, metric)
+    assert curve.shape == (n_trees,)
+    np.testing.assert_allclose(curve, expected, rtol=1e-12)
+    np.testing.assert_allclose(curve, measure.primary_error(y, whole[:, 1:], task, metric), rtol=1e-7)
+    assert np.array_equal(final, whole[:, -1])
+    check = measure.theory_check(ens, y, task, reg_alpha=0.0, reg_lambda=1.0, learning_rate=0.1, curve_metric=metric)
+    np.testing.assert_allclose(check.curve, expected, rtol=1e-12)
+    assert np.array_equal(check.final_margin, whole[:, -1])
+    assert measure.theory_check(ens, y, task, reg_alpha=0.0, reg_lambda=1.0, learning_rate=0.1).curve is None

@@ -56,12 +56,13 @@ LOOP_PARAMS = ("n_estimators", "early_stopping_rounds", "validation_fraction")
 class TrainingLog:
     """What an engine evaluated itself while training (its own per-round metric on cached predictions).
 
-    ``train`` / ``test``: the primary metric after each kept round; ``valid_error``: on the early-stopping
-    split at the kept round (NaN without early stopping). An engine attaches it to its model as
-    ``model.boostreg_log``; without one, :meth:`TreeEngine.measure` computes the curves from ``pred_leaf``.
+    ``test``: the primary metric on the test fold after each kept round; ``valid_error``: on the
+    early-stopping split at the kept round (NaN without early stopping). An engine attaches it to its model
+    as ``model.boostreg_log``; without one, :meth:`TreeEngine.measure` computes the test curve from
+    ``pred_leaf`` too. The training curve always comes from the leaves: the theory check walks every
+    training row's margin tree by tree anyway, so the engine is not asked to evaluate the training rows.
     """
 
-    train: np.ndarray
     test: np.ndarray
     valid_error: float = float("nan")
 
@@ -155,28 +156,24 @@ class TreeEngine(Engine):
     def measure(self, model, prepared, params, fold):
         log: TrainingLog | None = getattr(model, "boostreg_log", None)
         ens = self.ensemble(model, prepared, fold, params, test_leaf=log is None)
-        if log is None:  # curves from the leaves: every row's margin after every round
-            train_m = measure.margins_before_each_tree(ens, "train")
-            test_m = measure.margins_before_each_tree(ens, "test")
-            train_margin, test_margin = train_m[:, -1], test_m[:, -1]
-            train_curve = measure.primary_error(fold.y_train, train_m[:, 1:], fold.task, fold.primary_metric)
-            test_curve = measure.primary_error(fold.y_test, test_m[:, 1:], fold.task, fold.primary_metric)
+        metric = primary_metric_name(fold)
+        if log is None:  # no per-round evaluation from the engine: the test curve from the leaves too
+            test_curve, test_margin = measure.error_curve(ens, fold.y_test, fold.task, metric, "test")
         else:
-            train_margin = None  # from the theory check's pass over the trees, or final_margin below
             test_margin = self.predict_margin(model, prepared, fold)
-            train_curve, test_curve = log.train, log.test
+            test_curve = log.test
         record: dict[str, Any] = {"valid_error": log.valid_error if log is not None else np.nan}
         record.update(measure.tree_size(ens, fold.noise_features))
         leaves = ens.leaves()
         record.update(measure.leaf_stats(leaves))
         record.update(ensemble_extras(ens, fold, leaves))
         reason = self.theory_not_applicable(params)
-        if reason is None:
+        if reason is None:  # one pass over the training rows' margins: the check, the train curve, the final margin
             check = measure.theory_check(
                 ens, fold.y_train, fold.task, reg_alpha=params["reg_alpha"], reg_lambda=params["reg_lambda"],
-                learning_rate=params["learning_rate"], max_delta_step=params.get("max_delta_step", 0.0))
-            if train_margin is None:
-                train_margin = check.final_margin
+                learning_rate=params["learning_rate"], max_delta_step=params.get("max_delta_step", 0.0),
+                curve_metric=metric)
+            train_curve, train_margin = check.curve, check.final_margin
             if fold.keep_leaves:
                 record["_leaves"] = check.leaf_table()
             record["theory_max_rel_err"] = check.max_rel_err
@@ -184,10 +181,9 @@ class TreeEngine(Engine):
             record["theory_max_abs_err"] = check.max_abs_err
             record["theory_check"] = "ok"
         else:
+            train_curve, train_margin = measure.error_curve(ens, fold.y_train, fold.task, metric, "train")
             record["theory_max_rel_err"] = record["theory_max_plain_rel_err"] = record["theory_max_abs_err"] = np.nan
             record["theory_check"] = f"not applicable: {reason}"
-        if train_margin is None:
-            train_margin = measure.final_margin(ens, "train")
         record.update(measure.metrics(fold.y_train, train_margin, fold.task, "train", fold.primary_metric))
         record.update(measure.metrics(fold.y_test, test_margin, fold.task, "test", fold.primary_metric))
         curves = pd.DataFrame({"round": np.arange(1, ens.n_trees + 1, dtype=np.int64),

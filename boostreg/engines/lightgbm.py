@@ -66,13 +66,13 @@ class LightGBMEngine(TreeEngine):
         return dtrain, fold, dvalid, dtest
 
     def fit(self, prepared, params, *, seed, threads):
-        """Train; LightGBM evaluates the primary metric on train and test after each round from its cached
-        scores (the learning curves), and with early stopping on the validation split, which alone is watched."""
+        """Train; LightGBM evaluates the primary metric on the test fold after each round from its cached
+        scores (the test curve), and with early stopping on the validation split, which alone is watched."""
         dtrain, fold, dvalid, dtest = prepared
         native = self._native(params, threads, seed)
         native.update(objective=OBJECTIVE[fold.task], metric=EVAL_METRIC[primary_metric_name(fold)])
         rounds = early_stopping_rounds(params, fold)
-        sets, names = [dtrain, dtest], ["train", "test"]
+        sets, names = [dtest], ["test"]
         if rounds:
             sets, names = sets + [dvalid], names + ["valid"]
         result: dict = {}
@@ -88,8 +88,7 @@ class LightGBMEngine(TreeEngine):
             valid_error = float(curve[kept - 1])
             if kept < model.current_iteration():
                 model = lgb.Booster(model_str=model.model_to_string(num_iteration=kept))
-        model.boostreg_log = TrainingLog(np.asarray(result["train"][metric][:kept]),
-                                         np.asarray(result["test"][metric][:kept]), valid_error)
+        model.boostreg_log = TrainingLog(np.asarray(result["test"][metric][:kept]), valid_error)
         return model
 
     def predict_margin(self, model, prepared, fold):
@@ -140,7 +139,8 @@ def _stop_on(name: str, rounds: int):
 
 
 def _pred_leaf(model, X, n_trees):
-    return np.asarray(model.predict(X, pred_leaf=True), dtype=np.int64).reshape(len(X), n_trees)
+    """Leaf ids (rows x trees), column-major int32 (see measure.Ensemble)."""
+    return np.asfortranarray(np.asarray(model.predict(X, pred_leaf=True)).reshape(len(X), n_trees), dtype=np.int32)
 
 
 def _init_score(y: np.ndarray, task: str) -> float:

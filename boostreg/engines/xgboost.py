@@ -45,14 +45,14 @@ class XGBoostEngine(TreeEngine):
         return dtrain, dtest, fold, dvalid
 
     def fit(self, prepared, params, *, seed, threads):
-        """Train; XGBoost evaluates the primary metric on train and test after each round from its prediction
-        cache (the learning curves), and with early stopping on the validation split, which it watches."""
+        """Train; XGBoost evaluates the primary metric on the test fold after each round from its prediction
+        cache (the test curve), and with early stopping on the validation split, which it watches."""
         dtrain, dtest, fold, dvalid = prepared
         native = self.native({k: v for k, v in params.items() if k not in LOOP_PARAMS})
         native.update(objective=OBJECTIVE[fold.task], tree_method=native.get("tree_method", "hist"),
                       nthread=threads, seed=seed, verbosity=0, eval_metric=EVAL_METRIC[primary_metric_name(fold)])
         rounds = early_stopping_rounds(params, fold)
-        evals = [(dtrain, "train"), (dtest, "test")] + ([(dvalid, "valid")] if rounds else [])
+        evals = [(dtest, "test")] + ([(dvalid, "valid")] if rounds else [])
         result: dict = {}
         model = xgb.train(native, dtrain, num_boost_round=int(params["n_estimators"]), evals=evals,
                           evals_result=result, early_stopping_rounds=rounds or None, verbose_eval=False)
@@ -64,8 +64,7 @@ class XGBoostEngine(TreeEngine):
             if kept < model.num_boosted_rounds():
                 model = model[:kept]
         metric = native["eval_metric"]
-        model.boostreg_log = TrainingLog(np.asarray(result["train"][metric][:kept]),
-                                         np.asarray(result["test"][metric][:kept]), valid_error)
+        model.boostreg_log = TrainingLog(np.asarray(result["test"][metric][:kept]), valid_error)
         return model
 
     def predict_margin(self, model, prepared, fold):
@@ -88,11 +87,15 @@ class XGBoostEngine(TreeEngine):
         return measure.Ensemble(
             leaf_values=values, is_leaf=is_leaf, depth=np.asarray(depth, dtype=np.int64),
             split_features=split_features, feature_names=tuple(fold.X_train.columns), base_margin=base,
-            train_leaf=model.predict(dtrain, pred_leaf=True).astype(np.int64).reshape(dtrain.num_row(), -1),
-            test_leaf=(model.predict(dtest, pred_leaf=True).astype(np.int64).reshape(dtest.num_row(), -1)
-                       if test_leaf else None),
+            train_leaf=_pred_leaf(model, dtrain),
+            test_leaf=_pred_leaf(model, dtest) if test_leaf else None,
             margin_dtype=np.float32, label_dtype=np.float32, grad_arith_dtype=np.float32, grad_dtype=np.float32,
         )
+
+
+def _pred_leaf(model: xgb.Booster, data: xgb.DMatrix) -> np.ndarray:
+    """Leaf ids (rows x trees), column-major int32 (see measure.Ensemble)."""
+    return np.asfortranarray(model.predict(data, pred_leaf=True).reshape(data.num_row(), -1), dtype=np.int32)
 
 
 def _depth(left: np.ndarray, right: np.ndarray) -> int:
