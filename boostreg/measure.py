@@ -168,8 +168,9 @@ class TheoryCheck:
                              "G": self.G, "H": self.H})
 
 
-#: trees per block in :func:`margin_blocks`: (rows x BLOCK) temporaries instead of (rows x trees) ones
-BLOCK = 32
+#: trees per block in :func:`margin_blocks`: (rows x BLOCK) temporaries instead of (rows x trees) ones. Small
+#: blocks stay in cache: on 40k rows x 200 trees the theory check took 0.14 s at 4 and 0.18 s at 32 (regression)
+BLOCK = 4
 
 
 def margin_blocks(ens: Ensemble, which: str = "train", block: int = BLOCK):

@@ -163,7 +163,7 @@ def test_margin_blocks_are_bit_identical_to_the_whole_matrix(dtype):
 @pytest.mark.parametrize("task,metric", [("regression", "rmse"), ("regression", "mae"), ("binary", "logloss"),
                                          ("binary", "error")])
 def test_error_curve_walks_the_blocks_to_the_whole_matrix_curve(task, metric):
-    """error_curve (block by block, BLOCK = 32) and the theory check's own curve give, after each of 70 trees,
+    """error_curve (block by block, BLOCK trees at a time) and the theory check's own curve give, after each of 70 trees,
     the primary error of the margin that the whole (rows x trees) matrix gives, and the same final margin;
     float32 log loss stays within 1e-7 of float64."""
     rng = np.random.default_rng(8)
