@@ -31,8 +31,8 @@ class Ensemble:
     is exactly ``learning_rate * w``. ``is_leaf[t]`` marks which ids are leaves (XGBoost numbers all
     nodes; LightGBM only leaves). ``train_leaf``/``test_leaf`` are ``(n_rows, n_trees)`` leaf ids from the
     engine's ``pred_leaf``; the engines hand them column-major (``np.asfortranarray``, int32), so one tree's
-    ids are contiguous for the tree-by-tree passes below (any layout and integer type gives the same results). The dtypes say how the engine does its arithmetic: the float type it
-    accumulates training margins in (XGBoost float32, LightGBM float64), keeps labels in (both float32),
+    ids are contiguous for the tree-by-tree passes below (any layout and integer type gives the same results).
+    The dtypes say how the engine does its arithmetic: the float type it accumulates training margins in (XGBoost float32, LightGBM float64), keeps labels in (both float32),
     computes gradients in (XGBoost float32, LightGBM float64) and stores them in (both float32).
     """
 
@@ -198,8 +198,8 @@ def _errors_after_each_tree(y: np.ndarray, before: np.ndarray, after: np.ndarray
                             metric: str) -> np.ndarray:
     """The primary error after each tree of one :func:`margin_blocks` block: the margin after tree t is the
     margin before tree t + 1, and the block's ``after`` for its last tree."""
-    errors = [primary_error(y, before[:, 1:], task, metric, np.float32), primary_error(y, after, task, metric, np.float32)]
-    return np.concatenate(errors)
+    return np.concatenate([primary_error(y, before[:, 1:], task, metric, np.float32),
+                           primary_error(y, after, task, metric, np.float32)])
 
 
 def error_curve(ens: Ensemble, y: np.ndarray, task: str, metric: str = "auto",
@@ -221,8 +221,10 @@ def theory_check(ens: Ensemble, y_train: np.ndarray, task: str, *, reg_alpha: fl
     (tree, leaf) with ``bincount``; memory stays at (rows x BLOCK) whatever the number of trees. With
     ``curve_metric`` the same pass also gives the training curve (:func:`error_curve`).
     """
-    if ens.n_trees == 0:
-        return TheoryCheck(0.0, 0.0, 0.0, 0, np.zeros(0), np.zeros(0))
+    if ens.n_trees == 0:  # the margin is the base score; nothing to check, an empty curve
+        base = np.full(len(y_train), ens.margin_dtype(ens.base_margin), dtype=ens.margin_dtype)
+        return TheoryCheck(0.0, 0.0, 0.0, 0, np.zeros(0), np.zeros(0), final_margin=base,
+                           curve=np.zeros(0) if curve_metric is not None else None)
     y = np.asarray(y_train).astype(ens.label_dtype)[:, None]
     sizes = np.array([len(v) for v in ens.leaf_values], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(sizes)])

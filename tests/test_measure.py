@@ -183,3 +183,15 @@ def test_error_curve_walks_the_blocks_to_the_whole_matrix_curve(task, metric):
     np.testing.assert_allclose(check.curve, expected, rtol=1e-12)
     assert np.array_equal(check.final_margin, whole[:, -1])
     assert measure.theory_check(ens, y, task, reg_alpha=0.0, reg_lambda=1.0, learning_rate=0.1).curve is None
+
+
+def test_an_ensemble_without_trees_has_the_base_margin_and_an_empty_curve():
+    ens = _toy_ensemble([], np.zeros((3, 0), dtype=np.int32), base=0.5)
+    y = np.array([1.0, 0.0, 2.0])
+    check = measure.theory_check(ens, y, "regression", reg_alpha=0.0, reg_lambda=1.0, learning_rate=0.1,
+                                 curve_metric="rmse")
+    np.testing.assert_array_equal(check.final_margin, [0.5, 0.5, 0.5])
+    assert check.curve.shape == (0,) and check.n_leaves_checked == 0
+    curve, final = measure.error_curve(ens, y, "regression", "rmse")
+    assert curve.shape == (0,)
+    np.testing.assert_array_equal(final, [0.5, 0.5, 0.5])
