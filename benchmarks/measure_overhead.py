@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/measure_overhead.py [--rows 50000] [--trees 200] [--threads 1]
 
 Each grid point is trained twice on the same binned fold: bare (no per-round evaluation, as a plain library
-user would) and as boostreg's runner does (the engine evaluating train and test after every round for the
-learning curves), then measured once (records, leaves and the theory check). The measurement share is
+user would) and as boostreg's runner does (the engine evaluating the test fold after every round for the
+test curve), then measured once (records, leaves, and the theory check, whose pass over the training margins
+also gives the training curve). The measurement share is
 ``(fit with curves - bare fit + measure) / bare fit``; all ratios come from one run on one machine.
 """
 
