@@ -30,10 +30,11 @@ class Ensemble:
     the margin*, minus any initial score an engine folds into a tree (LightGBM's boost_from_average), so it
     is exactly ``learning_rate * w``. ``is_leaf[t]`` marks which ids are leaves (XGBoost numbers all
     nodes; LightGBM only leaves). ``train_leaf``/``test_leaf`` are ``(n_rows, n_trees)`` leaf ids from the
-    engine's ``pred_leaf``; the engines hand them column-major (``np.asfortranarray``, int32), so one tree's
-    ids are contiguous for the tree-by-tree passes below (any layout and integer type gives the same results).
-    The dtypes say how the engine does its arithmetic: the float type it accumulates training margins in (XGBoost float32, LightGBM float64), keeps labels in (both float32),
-    computes gradients in (XGBoost float32, LightGBM float64) and stores them in (both float32).
+    engine's ``pred_leaf``, in any integer or float type and layout; the ensemble keeps them column-major
+    int32, so one tree's ids are contiguous for the tree-by-tree passes below. The dtypes say how the engine
+    does its arithmetic: the float type it accumulates training margins in (XGBoost float32, LightGBM
+    float64), keeps labels in (both float32), computes gradients in (XGBoost float32, LightGBM float64) and
+    stores them in (both float32).
     """
 
     leaf_values: list[np.ndarray]
@@ -50,6 +51,16 @@ class Ensemble:
     grad_dtype: type = np.float32
     #: per tree, an L2 term an engine adds to reg_lambda for some leaves (LightGBM's cat_l2), else None
     leaf_extra_lambda: list[np.ndarray] | None = None
+
+    def __post_init__(self):
+        for name in ("train_leaf", "test_leaf"):
+            ids = getattr(self, name)
+            if ids is not None:  # no copy when the engine already hands column-major int32
+                object.__setattr__(self, name, np.asfortranarray(ids, dtype=np.int32))
+
+    def base_margins(self, n_rows: int) -> np.ndarray:
+        """Every row's margin before the first tree (the base score), in the engine's margin precision."""
+        return np.full(n_rows, self.margin_dtype(self.base_margin), dtype=self.margin_dtype)
 
     @property
     def n_trees(self) -> int:
@@ -179,12 +190,12 @@ def margin_blocks(ens: Ensemble, which: str = "train", block: int = BLOCK):
 
     The running margin is carried tree after tree in the engine's margin precision (one rounding per
     addition, as the engine's prediction cache adds each tree), so the values are bit-identical to
-    :func:`margins_before_each_tree`. ``before`` is column-major: with the engines' column-major leaf ids
+    :func:`margins_before_each_tree`. ``before`` is column-major: with the ensemble's column-major leaf ids
     (:class:`Ensemble`) every per-tree step reads and writes contiguous memory.
     """
     leaf = ens.train_leaf if which == "train" else ens.test_leaf
     dt = ens.margin_dtype
-    carry = np.full(leaf.shape[0], dt(ens.base_margin), dtype=dt)
+    carry = ens.base_margins(leaf.shape[0])
     for t0 in range(0, ens.n_trees, block):
         t1 = min(t0 + block, ens.n_trees)
         before = np.empty((leaf.shape[0], t1 - t0), dtype=dt, order="F")
@@ -206,7 +217,7 @@ def error_curve(ens: Ensemble, y: np.ndarray, task: str, metric: str = "auto",
                 which: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """The primary error after each tree (the learning curve) and every row's final margin, block by block."""
     y = np.asarray(y, dtype=np.float64)
-    after = np.full(len(y), ens.margin_dtype(ens.base_margin), dtype=ens.margin_dtype)
+    after = ens.base_margins(len(y))
     parts = []
     for *_, before, after in margin_blocks(ens, which):
         parts.append(_errors_after_each_tree(y, before, after, task, metric))
@@ -222,15 +233,13 @@ def theory_check(ens: Ensemble, y_train: np.ndarray, task: str, *, reg_alpha: fl
     ``curve_metric`` the same pass also gives the training curve (:func:`error_curve`).
     """
     if ens.n_trees == 0:  # the margin is the base score; nothing to check, an empty curve
-        base = np.full(len(y_train), ens.margin_dtype(ens.base_margin), dtype=ens.margin_dtype)
-        return TheoryCheck(0.0, 0.0, 0.0, 0, np.zeros(0), np.zeros(0), final_margin=base,
+        return TheoryCheck(0.0, 0.0, 0.0, 0, np.zeros(0), np.zeros(0), final_margin=ens.base_margins(len(y_train)),
                            curve=np.zeros(0) if curve_metric is not None else None)
     y = np.asarray(y_train).astype(ens.label_dtype)[:, None]
     sizes = np.array([len(v) for v in ens.leaf_values], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(sizes)])
     k = int(offsets[-1])
     G, H, A = np.zeros(k), np.zeros(k), np.zeros(k)
-    after = None
     curve, y64 = [], np.asarray(y_train, dtype=np.float64)
     for t0, t1, m, after in margin_blocks(ens, "train"):
         if curve_metric is not None:

@@ -207,7 +207,7 @@ def first_tree_scales(ens: measure.Ensemble, y_train: np.ndarray, task: str) -> 
     if ens.n_trees == 0:
         return {"first_tree_grad_abs_max": np.nan, "first_tree_hess_mean": np.nan}
     y = np.asarray(y_train).astype(ens.label_dtype)
-    margin = np.full(len(y), ens.base_margin, dtype=ens.margin_dtype)  # every row's margin before tree 0
+    margin = ens.base_margins(len(y))  # every row's margin before tree 0
     g, h = measure.gradients(margin, y, task, arith=ens.grad_arith_dtype, store=ens.grad_dtype)
     ids = ens.train_leaf[:, 0]
     k = len(ens.leaf_values[0])

@@ -139,8 +139,7 @@ def _stop_on(name: str, rounds: int):
 
 
 def _pred_leaf(model, X, n_trees):
-    """Leaf ids (rows x trees), column-major int32 (see measure.Ensemble)."""
-    return np.asfortranarray(np.asarray(model.predict(X, pred_leaf=True)).reshape(len(X), n_trees), dtype=np.int32)
+    return np.asarray(model.predict(X, pred_leaf=True)).reshape(len(X), n_trees)
 
 
 def _init_score(y: np.ndarray, task: str) -> float:

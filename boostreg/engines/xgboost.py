@@ -87,15 +87,10 @@ class XGBoostEngine(TreeEngine):
         return measure.Ensemble(
             leaf_values=values, is_leaf=is_leaf, depth=np.asarray(depth, dtype=np.int64),
             split_features=split_features, feature_names=tuple(fold.X_train.columns), base_margin=base,
-            train_leaf=_pred_leaf(model, dtrain),
-            test_leaf=_pred_leaf(model, dtest) if test_leaf else None,
+            train_leaf=model.predict(dtrain, pred_leaf=True).reshape(dtrain.num_row(), -1),
+            test_leaf=model.predict(dtest, pred_leaf=True).reshape(dtest.num_row(), -1) if test_leaf else None,
             margin_dtype=np.float32, label_dtype=np.float32, grad_arith_dtype=np.float32, grad_dtype=np.float32,
         )
-
-
-def _pred_leaf(model: xgb.Booster, data: xgb.DMatrix) -> np.ndarray:
-    """Leaf ids (rows x trees), column-major int32 (see measure.Ensemble)."""
-    return np.asfortranarray(model.predict(data, pred_leaf=True).reshape(data.num_row(), -1), dtype=np.int32)
 
 
 def _depth(left: np.ndarray, right: np.ndarray) -> int:
