@@ -7,11 +7,14 @@ The Python API mirrors the CLI::
                   grid={"reg_alpha": log_grid(0.01, 10, 4), "reg_lambda": [0, 1, 10]})
     result = run_study(study, "runs/mine")
     result.fits       # one row per fit
+    summarize(result.fits)  # validation-selected setting and its gain over the library default, per dataset x engine
 """
 
 from .errors import BoostregError
-from .run import StudyResult, run_study, summarize
-from .study import DatasetSpec, Study, load_study, log_grid
+from .inference import summary_table as summarize
+from .run import StudyResult, run_study
+from .study import DatasetSpec, Study, load_study, log_grid, relative
 
-__all__ = ["BoostregError", "DatasetSpec", "Study", "StudyResult", "load_study", "log_grid", "run_study", "summarize"]
+__all__ = ["BoostregError", "DatasetSpec", "Study", "StudyResult", "load_study", "log_grid", "relative", "run_study",
+           "summarize"]
 __version__ = "0.1.0"

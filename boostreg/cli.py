@@ -46,6 +46,7 @@ def cli():
     boostreg run                              the default quickstart study
     boostreg run STUDY.toml --out runs/x      a study file
     boostreg run --data my.csv --target y     your own CSV/Parquet on the default grid
+    boostreg summary runs/x [--format json]   per dataset and engine: the selected setting and its gain
     boostreg report runs/x                    the HTML report of a run (run writes it too)
     boostreg guide runs/x                     the reg_alpha / reg_lambda tuning guide of a run
     boostreg export runs/x fits.parquet       a run's fit records as one Parquet file
@@ -100,7 +101,7 @@ def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local,
         click.echo(f"boostreg: stopped: {stored} fits are stored in {out}; run the same command again to resume.",
                    err=True)
         sys.exit(130)
-    _print_summary(result)
+    _print_run_summary(result)
     if not no_report:
         from .report import build_report
 
@@ -120,41 +121,106 @@ def _run(study, out, jobs, quiet, force, scheduler, dask_local):
     return result
 
 
-def _print_summary(result) -> None:
-    """A compact table from run.summarize: best penalty per dataset and engine, sparsity, theory check."""
+def _num(v, fmt="{:.3g}") -> str:
     import numpy as np
+
+    return "–" if v is None or (isinstance(v, float) and not np.isfinite(v)) else fmt.format(v)
+
+
+def _interval(mean, low, high) -> str:
+    return f"{_num(mean)} [{_num(low)}, {_num(high)}]"
+
+
+def _console():
     from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 150)  # a pipe or log gets a readable width
+
+
+def _summary_rich_table(summary, title: str):
     from rich.table import Table
 
-    from .run import summarize
-
-    def num(v):
-        return "–" if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{v:.3g}"
-
-    fits = result.fits
-    summary = summarize(fits)
-    table = Table(title=f"{fits.study.iloc[0] if len(fits) else ''}: best penalty by mean test error",
-                  title_justify="left")
-    for col, justify in (("dataset", "left"), ("engine", "left"), ("fits", "right"), ("best penalty", "left"),
-                         ("test error", "right"), ("unpenalized", "right"), ("max zeros", "right"),
-                         ("theory err", "right")):
+    table = Table(title=title, title_justify="left")
+    for col, justify in (("dataset", "left"), ("engine", "left"), ("selected (of folds)", "left"),
+                         ("gain vs default [95% CI]", "right"), ("rel.", "right"), ("gain vs unpenalized", "right"),
+                         ("shared metric [95% CI]", "right"), ("fit s", "right")):
         table.add_column(col, justify=justify, no_wrap=col in ("dataset", "engine"))
     for _, r in summary.iterrows():
-        if np.isfinite(r.get("best_reg_alpha", np.nan)):
-            best = f"α={r.best_reg_alpha:g} λ={r.best_reg_lambda:g}"
-        else:
-            best = f"{r.get('best_penalty', np.nan):g}" if np.isfinite(r.get("best_penalty", np.nan)) else "–"
-        zeros = r.get("max_zero_leaf_frac", np.nan)
-        zeros = zeros if np.isfinite(zeros) else r.get("max_zero_coef_frac", np.nan)
-        fits_cell = f"{r.fits}" + (f" ({r.failed} failed)" if r.failed else "")
-        table.add_row(r.dataset, r.engine, fits_cell, best, num(r.get("best_test_error")),
-                      num(r.get("unpenalized_test_error")), num(zeros), num(r.get("theory_max_rel_err")))
-    console = Console(width=None if sys.stdout.isatty() else 130)  # a pipe or log gets a readable width
-    console.print(table)
-    console.print(f"{result.n_run} fits run, {result.n_skipped} already stored, "
-                  f"{result.wall_time_s:.1f} s wall time. Errors: {', '.join(sorted(set(fits.primary_metric.dropna())))}"
-                  " (lower is better); 'unpenalized' is reg_alpha = reg_lambda = 0 or a baseline's least penalty.")
+        label = r.engine + (f" ({r.setting})" if r.setting else "")
+        edge = " [grid edge]" if r.at_grid_edge else ""
+        table.add_row(r.dataset, label, f"{r.selected} ({r.n_selected}/{r.n_groups}){edge}",
+                      f"{_interval(r.gain_vs_default, r.gain_ci_low, r.gain_ci_high)} {r.metric}",
+                      _num(r.gain_vs_default_relative, "{:+.1%}"), _num(r.gain_vs_unpenalized),
+                      f"{r.shared_metric} {_interval(r.shared_selected, r.shared_ci_low, r.shared_ci_high)}",
+                      _num(r.fit_time_s, "{:.2f}"))
+    return table
+
+
+SUMMARY_NOTE = ("Gain = test error of the library default minus that of the setting selected on the validation split "
+                "(positive: tuning helped), mean over folds x seeds with the corrected resampled t interval "
+                "(Nadeau & Bengio 2003); 'rel.' divides by the default's error. Shared metric: AUC (binary) or R² "
+                "(regression) of the selected setting, higher is better.")
+
+
+def _print_run_summary(result) -> None:
+    """After a run: the summary table when the study has a validation split, else fit counts and a hint."""
+    from rich.table import Table
+
+    from .inference import has_validation, summary_table
+    from .run import fit_counts
+
+    fits = result.fits
+    console = _console()
+    if has_validation(fits):
+        summary = summary_table(fits)
+        console.print(_summary_rich_table(summary, f"{fits.study.iloc[0]}: what should I use?"))
+        console.print(SUMMARY_NOTE)
+    else:
+        counts = fit_counts(fits)
+        table = Table(title=f"{fits.study.iloc[0] if len(fits) else ''}: fits", title_justify="left")
+        for col in ("dataset", "engine", "fits", "failed", "max exact-zero share", "theory err"):
+            table.add_column(col, justify="left" if col in ("dataset", "engine") else "right")
+        for _, r in counts.iterrows():
+            table.add_row(r.dataset, r.engine, str(r.fits), str(r.failed), _num(r.max_zero_frac),
+                          _num(r.theory_max_rel_err))
+        console.print(table)
+        console.print("No validation split in this study, so no setting is selected and no gain computed; add "
+                      "validation_fraction = 0.2 under [params] for 'boostreg summary'.")
+    console.print(f"{result.n_run} fits run, {result.n_skipped} already stored, {result.wall_time_s:.1f} s wall time.")
     click.echo(f"results: {result.out}")
+
+
+@cli.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="A table for people, or JSON (a list of rows) for programs.")
+def summary(out, fmt):
+    """What should I use? Per dataset and engine: the validation-selected setting and what it gains.
+
+    \b
+    In each fold group (dataset x engine x fold x seed) the setting with the lowest validation error is
+    selected (the test fold is never seen), and its test error is compared, on the same outer fold, with the
+    library's default penalties (XGBoost reg_alpha 0, reg_lambda 1; LightGBM 0, 0; scikit-learn alpha or
+    C = 1) and with the unpenalized fit. The mean gain over folds x seeds gets the corrected resampled t
+    interval (Nadeau & Bengio 2003). Computed from OUT/fits alone.
+    """
+    import json
+
+    from .inference import require_validation, summary_records, summary_table
+    from .store import ParquetStore
+
+    store = ParquetStore(out)
+    if not out.is_dir() or not store.fit_ids():
+        raise BoostregError(f"'{out}' holds no fit records (no {out}/fits); give the --out folder of a 'boostreg run'.")
+    fits = store.fits()
+    require_validation(fits, f"the records in '{out}'")
+    table = summary_table(fits)
+    if fmt == "json":
+        click.echo(json.dumps(summary_records(table), indent=1, ensure_ascii=False))
+        return
+    console = _console()
+    console.print(_summary_rich_table(table, f"{fits.study.iloc[0]}: what should I use?"))
+    console.print(SUMMARY_NOTE)
 
 
 @cli.command()

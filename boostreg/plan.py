@@ -21,9 +21,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from .data import Dataset
 from .errors import BoostregError
-from .study import DatasetSpec, Study
-
-PENALTIES = ("reg_alpha", "reg_lambda")
+from .study import PENALTIES, DatasetSpec, Study, grid_values, is_relative
 
 
 @dataclass(frozen=True)
@@ -39,7 +37,11 @@ class FitSpec:
     seed: int
     n_splits: int
     params: dict
-    in_grid: bool = True  # False for an unpenalized reference the grid itself does not contain
+    in_grid: bool = True  # False for a fit the grid itself does not contain (the unpenalized reference, the default)
+    #: penalties given in the data's units: their value in ``params`` is relative (reg_alpha x alpha_max,
+    #: reg_lambda x H-bar of the group's unpenalized fit); the runner turns them into raw values
+    relative: tuple[str, ...] = ()
+    is_default: bool = False  # the library's own penalties (what users run without tuning)
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class FitGroup:
     fixed: dict
     fits: list[FitSpec] = field(default_factory=list)
     keep_leaves: bool = False  # store every leaf of these fits (fold 0 of the first seed) for the report
+    #: share of the training fold carved off as the validation split (selection, early stopping); 0: none
+    validation_fraction: float = 0.0
 
 
 def _digest(obj) -> str:
@@ -85,18 +89,26 @@ def fold_indices(y: np.ndarray, task: str, n_splits: int, seed: int) -> list[tup
 
 
 def validation_split(train: np.ndarray, y: np.ndarray, task: str, fraction: float,
-                     seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Carve an early-stopping validation split from a fold's training rows: (fit rows, validation rows).
+                     seed: int, *, where: str = "a training fold") -> tuple[np.ndarray, np.ndarray]:
+    """Carve a validation split from a fold's training rows: (fit rows, validation rows).
 
-    Deterministic in ``seed`` and stratified for classification, so every engine of a study stops on the same
-    rows; the test fold is never touched.
+    Deterministic in ``seed`` and stratified for classification, so every engine of a study trains and selects
+    on the same rows; the test fold is never touched.
     """
     strat = y[train] if task == "binary" else None
+    if strat is not None:
+        counts = np.bincount(strat.astype(np.int64), minlength=2)
+        n_valid = int(np.ceil(fraction * len(train)))
+        if counts.min() < 2 or n_valid < 2 or len(train) - n_valid < 2:
+            raise BoostregError(
+                f"cannot carve a stratified validation split of {fraction:g} from {where}: its {len(train)} training "
+                f"rows hold {int(counts.min())} of the rarer class, and each side of the split needs at least one row "
+                "of each class; use fewer folds, a larger validation_fraction, or a dataset with more rows of that class.")
     try:
         fit, valid = train_test_split(train, test_size=fraction, random_state=seed, stratify=strat)
     except ValueError as err:
-        raise BoostregError(f"cannot carve a validation split of {fraction:g} from {len(train)} training rows ({err}); "
-                            "lower validation_fraction or set early_stopping_rounds = 0.") from None
+        raise BoostregError(f"cannot carve a validation split of {fraction:g} from {where} ({len(train)} training rows: "
+                            f"{err}); use fewer folds or change validation_fraction.") from None
     return np.sort(fit), np.sort(valid)
 
 
@@ -105,12 +117,33 @@ def fold_digest(test_index: np.ndarray) -> str:
     return hashlib.sha256(np.asarray(test_index, dtype=np.int64).tobytes()).hexdigest()[:12]
 
 
-def penalty_points(grid: dict[str, list]) -> list[dict]:
-    """The reg_alpha x reg_lambda points, (0, 0) first (added if the grid lacks it)."""
-    points = [{"reg_alpha": a, "reg_lambda": l} for a in grid["reg_alpha"] for l in grid["reg_lambda"]]
-    zero = {"reg_alpha": 0.0, "reg_lambda": 0.0}
-    rest = [p for p in points if p != zero]
-    return [zero] + rest
+def penalty_points(grid: dict, default: dict | None = None) -> list[dict]:
+    """The reg_alpha x reg_lambda points, (0, 0) first (added if the grid lacks it), then the library ``default``.
+
+    A point is ``{"reg_alpha": a, "reg_lambda": l}`` plus ``"relative": (names...)`` for the penalties given in
+    the data's units (a 0 is the same fit in either unit, so it is raw), ``"in_grid"`` and ``"is_default"``.
+    ``default`` (raw values) is added when the grid does not hold it.
+    """
+    def values(key):
+        rel = is_relative(grid[key])
+        return [(float(v), rel and v != 0) for v in grid_values(grid[key])]
+
+    points = []
+    for a, a_rel in values("reg_alpha"):
+        for l, l_rel in values("reg_lambda"):
+            rel = tuple(k for k, r in (("reg_alpha", a_rel), ("reg_lambda", l_rel)) if r)
+            points.append({"reg_alpha": a, "reg_lambda": l, "relative": rel, "in_grid": True, "is_default": False})
+    zero = [p for p in points if p["reg_alpha"] == 0 and p["reg_lambda"] == 0]
+    ref = zero[0] if zero else {"reg_alpha": 0.0, "reg_lambda": 0.0, "relative": (), "in_grid": False, "is_default": False}
+    rest = [p for p in points if p is not ref]
+    if default is not None:
+        d = {k: float(default.get(k, 0.0)) for k in PENALTIES}
+        match = [p for p in [ref] + rest if not p["relative"] and all(p[k] == d[k] for k in PENALTIES)]
+        if match:
+            match[0]["is_default"] = True
+        else:
+            rest.insert(0, {**d, "relative": (), "in_grid": False, "is_default": True})
+    return [ref] + rest
 
 
 def other_points(grid: dict[str, list]) -> list[dict]:
@@ -127,7 +160,6 @@ def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
     for spec in study.datasets:
         ds = datasets[spec.label]
         grid = study.grid_for(spec)
-        zero_in_grid = 0.0 in grid["reg_alpha"] and 0.0 in grid["reg_lambda"]
         metric = study.primary_metric[ds.task]
         for seed in study.seeds:
             fold_indices(ds.y, ds.task, study.folds, seed)  # fail early when the folds cannot be made
@@ -137,32 +169,65 @@ def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
             if ENGINES[engine].kind == "baseline":
                 groups.extend(_baseline_groups(study, spec, ds, engine, metric))
                 continue
+            default = {k: ENGINES[engine].library_defaults.get(k, 0.0) for k in PENALTIES}
+            points = penalty_points(grid, default)
             for other in other_points(grid):
                 fixed = {**study.fixed_params(engine), **other}
+                fraction = _validation_fraction(fixed)
                 for seed in study.seeds:
                     for fold in range(study.folds):
                         key = {"dataset": spec.label, "fingerprint": ds.fingerprint, "engine": engine,
                                "fixed": fixed, "fold": fold, "seed": seed, "n_splits": study.folds, "metric": metric}
                         group_id = _digest(key)
                         fits = []
-                        for i, point in enumerate(penalty_points(grid)):
-                            params = {**fixed, **point}
+                        for point in points:
+                            params = {**fixed, "reg_alpha": point["reg_alpha"], "reg_lambda": point["reg_lambda"]}
+                            ident = {**params, **{k: {"relative": params[k]} for k in point["relative"]}}
                             fits.append(FitSpec(
-                                fit_id=_digest({**key, "params": params}), group_id=group_id, study=study.name,
+                                fit_id=_digest({**key, "params": ident}), group_id=group_id, study=study.name,
                                 dataset=spec.label, engine=engine, fold=fold, seed=seed, n_splits=study.folds,
-                                params=params, in_grid=zero_in_grid or i > 0))
+                                params=params, in_grid=point["in_grid"], relative=point["relative"],
+                                is_default=point["is_default"]))
                         groups.append(FitGroup(
                             group_id=group_id, dataset_spec=spec, dataset=spec.label, fingerprint=ds.fingerprint,
                             task=ds.task, engine=engine, fold=fold, seed=seed, n_splits=study.folds,
                             primary_metric=metric, noise_features=ds.noise, fixed=fixed, fits=fits,
-                            keep_leaves=fold == 0 and seed == study.seeds[0]))
+                            keep_leaves=fold == 0 and seed == study.seeds[0], validation_fraction=fraction))
+    _check_validation_splits(groups, datasets)
     return groups
+
+
+def _check_validation_splits(groups: list[FitGroup], datasets: dict[str, Dataset]) -> None:
+    """Carve every validation split the plan needs once, so a split that cannot be made fails before any fit."""
+    needed = {(g.dataset, g.seed, g.n_splits, g.fold, g.validation_fraction) for g in groups if g.validation_fraction}
+    folds = {}
+    for dataset, seed, n_splits, fold, fraction in sorted(needed):
+        ds = datasets[dataset]
+        if (dataset, seed, n_splits) not in folds:
+            folds[dataset, seed, n_splits] = fold_indices(ds.y, ds.task, n_splits, seed)
+        train = folds[dataset, seed, n_splits][fold][0]
+        validation_split(train, ds.y, ds.task, fraction, seed, where=f"dataset '{dataset}', fold {fold}, seed {seed}")
+
+
+def _validation_fraction(fixed: dict) -> float:
+    """The validation split of a group's fixed parameters: validation_fraction, else 0.2 with early stopping."""
+    if "validation_fraction" in fixed:
+        return float(fixed["validation_fraction"])
+    return 0.2 if fixed.get("early_stopping_rounds", 0) else 0.0
 
 
 def _baseline_groups(study: Study, spec: DatasetSpec, ds: Dataset, engine: str, metric: str) -> list[FitGroup]:
     """One group per fold x seed; its fits are the engine's penalty grid, least penalized first."""
+    from .engines import ENGINES
+
     fixed = study.fixed_params(engine)
+    eng = ENGINES[engine]
     penalties = study.baseline_penalties(engine)
+    default = eng.library_defaults.get("penalty")
+    # the least penalized grid point first (the group's reference), then the library default if the grid lacks it
+    entries = [(p, True, p == default) for p in penalties]
+    if default is not None and float(default) not in penalties:
+        entries.insert(1, (float(default), False, True))
     groups = []
     for seed in study.seeds:
         for fold in range(study.folds):
@@ -171,9 +236,10 @@ def _baseline_groups(study: Study, spec: DatasetSpec, ds: Dataset, engine: str, 
             group_id = _digest(key)
             fits = [FitSpec(fit_id=_digest({**key, "params": {**fixed, "penalty": p}}), group_id=group_id,
                             study=study.name, dataset=spec.label, engine=engine, fold=fold, seed=seed,
-                            n_splits=study.folds, params={**fixed, "penalty": p}) for p in penalties]
+                            n_splits=study.folds, params={**fixed, "penalty": p}, in_grid=in_grid, is_default=is_default)
+                    for p, in_grid, is_default in entries]
             groups.append(FitGroup(
                 group_id=group_id, dataset_spec=spec, dataset=spec.label, fingerprint=ds.fingerprint, task=ds.task,
                 engine=engine, fold=fold, seed=seed, n_splits=study.folds, primary_metric=metric,
-                noise_features=ds.noise, fixed=fixed, fits=fits))
+                noise_features=ds.noise, fixed=fixed, fits=fits, validation_fraction=_validation_fraction(fixed)))
     return groups

@@ -1,79 +1,167 @@
-"""One function per figure: a tidy frame (from ``boostreg.analysis``) in, a matplotlib Figure out.
+"""One function per figure: a tidy frame (from ``boostreg.analysis`` / ``boostreg.inference``) in, a Figure out.
 
-No computation of results happens here beyond arranging the frame for drawing; tests compare the frames
-that feed these functions with the records, never pixels.
+No computation of results happens here beyond arranging the frame for drawing; tests compare the frames that
+feed these functions with the records, never pixels. Figures are built with matplotlib's object API
+(``matplotlib.figure.Figure``, no pyplot) and styled inside ``matplotlib.rc_context``: importing or calling
+this module never changes the user's matplotlib backend or global style. Sizes are in inches at which the
+report shows them (96 CSS px per inch), so a 9 pt label reads as 9 pt at 100% zoom.
 """
 
 from __future__ import annotations
 
+import functools
+
 import matplotlib
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 
-matplotlib.use("Agg")  # headless: figures are rendered to PNG for the report
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-sns.set_theme(context="paper", style="whitegrid", font_scale=0.9)
 ENGINE_PALETTE = {"xgboost": "#1f77b4", "lightgbm": "#2ca02c"}
+#: the report's text width in inches (figures wider than this are scaled down in the page)
+PAGE_WIDTH_IN = 10.8
+STYLE = {
+    **sns.axes_style("whitegrid"),
+    "font.size": 9, "axes.titlesize": 9.5, "axes.labelsize": 9, "xtick.labelsize": 8.5, "ytick.labelsize": 8.5,
+    "legend.fontsize": 8.5, "figure.titlesize": 10.5, "axes.titleweight": "normal",
+}
 
 
-def _panels(n: int, ncol: int, width: float, height: float):
+def _styled(fn):
+    """Draw inside the module's style context (no global state is changed)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with matplotlib.rc_context(STYLE):
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+def engine_colors(engines) -> dict:
+    """A colour per engine: the boosters' fixed ones, then a palette for the rest (baselines, new engines)."""
+    rest = [e for e in sorted(set(engines)) if e not in ENGINE_PALETTE]
+    colors = dict(zip(rest, sns.color_palette("tab10", len(rest) + 2)[2:]))
+    return {**{e: ENGINE_PALETTE[e] for e in engines if e in ENGINE_PALETTE}, **colors}
+
+
+def _panels(n: int, ncol: int, width: float, height: float, layout: str | None = None):
     """A figure with ``n`` panels, ``ncol`` to a row; returns the figure and the n axes (spare cells hidden)."""
     ncol = max(1, min(ncol, n))
     nrow = int(np.ceil(n / ncol))
-    fig, grid = plt.subplots(nrow, ncol, figsize=(width * ncol, height * nrow), squeeze=False)
+    fig = Figure(figsize=(width * ncol, height * nrow), layout=layout)
+    grid = fig.subplots(nrow, ncol, squeeze=False)
     axes = [grid[k // ncol][k % ncol] for k in range(nrow * ncol)]
     for ax in axes[n:]:
         ax.set_axis_off()
     return fig, axes[:n]
 
 
-def _legend_below(fig, ax, ncol: int, bottom: float, fontsize: int = 7) -> None:
-    """One legend for the whole figure, under the panels, taken from ``ax``."""
-    handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=fontsize, frameon=False)
-    fig.tight_layout(rect=(0, bottom, 1, 1))
+def _legend_below(fig, handles, labels, ncol: int, rows: int = 1) -> None:
+    """One legend for the whole figure, under the panels (room for ``rows`` rows of entries)."""
+    fig.legend(handles, labels, loc="lower center", ncol=ncol, frameon=False)
+    fig.tight_layout(rect=(0, min(0.4, 0.22 * rows / fig.get_figheight() + 0.02), 1, 1))
 
 
 def _fmt(v: float) -> str:
     return "0" if v == 0 else f"{v:g}"
 
 
-def heatmaps(surf: pd.DataFrame, value: str, label: str, *, cmap: str = "viridis") -> plt.Figure:
-    """``value`` over reg_alpha (x) x reg_lambda (y); one panel per dataset and engine, four panels a row.
+def _cell_text(v: float) -> str:
+    if not np.isfinite(v):
+        return "–"
+    return f"{v:.0f}" if abs(v) >= 100 else f"{v:.2g}"
 
-    Cells are drawn with imshow (seaborn's heatmap redraws the whole figure once per panel).
+
+#: how each heatmap's colour is scaled so that one scale is shared by every panel (the rule is in the caption)
+HEATMAP_SCALES = {
+    "excess_over_best": "colour: % above the panel's best cell (one scale for all panels, saturating at +50%); "
+                        "numbers: the value",
+    "share_of_unpenalized": "colour: the value divided by the unpenalized cell's (one scale for all panels)",
+    "gap_share": "colour: the gap divided by the unpenalized cell's test error (one scale for all panels)",
+    "absolute": "colour: the value itself (one scale for all panels)",
+}
+
+
+def _colour_values(z: np.ndarray, rule: str, unpenalized: float) -> np.ndarray:
+    if rule == "excess_over_best":
+        best = np.nanmin(z)
+        return z / best - 1 if best > 0 else z - best
+    if rule == "share_of_unpenalized":
+        return z / unpenalized if unpenalized else z
+    if rule == "gap_share":
+        return z / abs(unpenalized) if unpenalized else z
+    return z
+
+
+@_styled
+def heatmaps(surf: pd.DataFrame, value: str, label: str = "", *, cmap: str = "viridis", rule: str = "absolute",
+             unpenalized_ref: pd.DataFrame | None = None, marks: pd.DataFrame | None = None) -> Figure:
+    """``value`` over reg_alpha (x) x reg_lambda (y); one panel per dataset and engine, three panels a row.
+
+    Every panel shares one colour scale made by ``rule`` (:data:`HEATMAP_SCALES`); ``unpenalized_ref`` gives,
+    per dataset and engine, the reference the rule divides by (column ``ref``). ``marks`` (dataset, engine,
+    mark, reg_alpha, reg_lambda) outlines the validation-selected cell and labels the library default's.
     """
     panels = surf[["dataset", "engine"]].drop_duplicates().sort_values(["dataset", "engine"]).to_records(index=False)
-    fig, axes = _panels(len(panels), 4, 2.9, 2.3)
-    ncol = min(4, len(panels))
-    nrow = int(np.ceil(len(panels) / ncol))
-    colormap = sns.color_palette(cmap, as_cmap=True)
-    for k, (d, e) in enumerate(panels):
-        i, j = k // ncol, k % ncol
-        ax = axes[k]
+    fig, axes = _panels(len(panels), 3, PAGE_WIDTH_IN / 3, 2.75, layout="constrained")
+    grids, colours = [], []
+    refs = unpenalized_ref.set_index(["dataset", "engine"]).ref if unpenalized_ref is not None else None
+    for d, e in panels:
         sub = surf[(surf.dataset == d) & (surf.engine == e)]
         grid = sub.pivot_table(index="reg_lambda", columns="reg_alpha", values=value).sort_index(ascending=False)
         z = grid.to_numpy(dtype=float)
-        im = ax.imshow(z, cmap=colormap, aspect="auto")
-        fig.colorbar(im, ax=ax, shrink=0.8).ax.tick_params(labelsize=6)
-        if z.size <= 49:
-            for (r, c), v in np.ndenumerate(z):
-                red, green, blue, _ = colormap(im.norm(v))
-                dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5  # text colour readable on the cell
-                ax.text(c, r, f"{v:.0f}" if abs(v) >= 100 else f"{v:.2g}", ha="center", va="center", fontsize=6,
-                        color="white" if dark else "black")
-        ax.set_xticks(range(z.shape[1]), [_fmt(v) for v in grid.columns], fontsize=6)
-        ax.set_yticks(range(z.shape[0]), [_fmt(v) for v in grid.index], fontsize=6)
+        ref = float(refs.get((d, e), np.nan)) if refs is not None else np.nan
+        grids.append(grid)
+        colours.append(_colour_values(z, rule, ref))
+    finite = np.concatenate([c[np.isfinite(c)] for c in colours]) if colours else np.zeros(1)
+    vmin, vmax = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+    if rule in ("share_of_unpenalized", "absolute") and value == "zero_leaf_frac":
+        vmin, vmax = 0.0, 1.0
+    if rule == "excess_over_best":  # the collapsed corners would take the whole scale: saturate where it matters
+        vmin, vmax = 0.0, min(vmax, 0.5)
+    colormap = sns.color_palette(cmap, as_cmap=True)
+    norm = matplotlib.colors.Normalize(vmin=vmin, vmax=vmax if vmax > vmin else vmin + 1e-12)
+    relative = {k: bool((surf[f"{k}_units"] == "relative").any()) if f"{k}_units" in surf else False
+                for k in ("alpha", "lambda")}
+    for k, ((d, e), grid, col) in enumerate(zip(panels, grids, colours)):
+        ax = axes[k]
+        z = grid.to_numpy(dtype=float)
+        ax.imshow(col, cmap=colormap, norm=norm, aspect="auto")
+        for (r, c), v in np.ndenumerate(z):
+            red, green, blue, _ = colormap(norm(col[r, c])) if np.isfinite(col[r, c]) else (1, 1, 1, 1)
+            dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5  # text colour readable on the cell
+            ax.text(c, r, _cell_text(v), ha="center", va="center", fontsize=9, color="white" if dark else "black")
+        if marks is not None and len(marks):
+            for m in marks[(marks.dataset == d) & (marks.engine == e)].itertuples():
+                cols = [i for i, a in enumerate(grid.columns) if np.isclose(a, m.reg_alpha)]
+                rows = [i for i, lam in enumerate(grid.index) if np.isclose(lam, m.reg_lambda)]
+                if not cols or not rows:
+                    continue
+                if m.mark == "selected":
+                    ax.add_patch(Rectangle((cols[0] - 0.5, rows[0] - 0.5), 1, 1, fill=False, lw=2.2, ec="#d62728"))
+                else:
+                    ax.text(cols[0] - 0.45, rows[0] - 0.45, "D", ha="left", va="top", fontsize=8, fontweight="bold",
+                            color="#d62728")
+        ax.set_xticks(range(z.shape[1]), [_fmt(v) for v in grid.columns])
+        ax.set_yticks(range(z.shape[0]), [_fmt(v) for v in grid.index])
         ax.grid(False)
-        ax.set_title(f"{d} · {e}", fontsize=8)
-        ax.set_xlabel("reg_alpha (L1)" if i == nrow - 1 else "")
-        ax.set_ylabel("reg_lambda (L2)" if j == 0 else "")
-    fig.suptitle(label, fontsize=10)
-    fig.tight_layout()
+        ax.set_title(f"{d} · {e}")
+        ax.set_xlabel(_axis("relative" if relative["alpha"] else "raw", "reg_alpha"))
+        ax.set_ylabel(_axis("relative" if relative["lambda"] else "raw", "reg_lambda"))
+    bar = fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=colormap), ax=axes, shrink=0.6, pad=0.02,
+                       label=HEATMAP_SCALES[rule].split(";")[0].replace("colour: ", ""))
+    if rule in ("excess_over_best", "gap_share"):
+        bar.ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    if label:
+        fig.suptitle(label)
     return fig
+
+
+def _axis(units: str, key: str) -> str:
+    if units == "relative":
+        return "reg_alpha / α_max" if key == "reg_alpha" else "reg_lambda / H̄"
+    return f"{key} (raw)"
 
 
 def _symlog(ax, values):
@@ -81,128 +169,179 @@ def _symlog(ax, values):
     ax.set_xscale("symlog", linthresh=float(positive.min()) if len(positive) else 1.0)
 
 
-def validation_curves(path: pd.DataFrame, label: str) -> plt.Figure:
-    """Mean and CI band along each penalty axis (the other at 0); one panel per dataset, a line per engine x axis."""
-    datasets = sorted(path.dataset.unique())
-    fig, axes = _panels(len(datasets), 3, 3.6, 2.7)
-    for ax, d in zip(axes, datasets):
-        sub = path[path.dataset == d]
-        for (engine, axis), g in sub.groupby(["engine", "axis"]):
+@_styled
+def validation_curves(path: pd.DataFrame, defaults: pd.DataFrame | None = None) -> Figure:
+    """Train (dashed) and test (solid) error along each penalty (the other at 0), with bands; one panel per
+    dataset and penalty, a colour per engine; each engine's library default is a star where it lies."""
+    keys = path[["dataset", "axis"]].drop_duplicates().sort_values(["dataset", "axis"]).to_records(index=False)
+    fig, axes = _panels(len(keys), 4, PAGE_WIDTH_IN / 4, 2.35)
+    colors = engine_colors(path.engine.unique())
+    for ax, (d, axis) in zip(axes, keys):
+        sub = path[(path.dataset == d) & (path.axis == axis)]
+        for (engine, split), g in sub.groupby(["engine", "split"]):
             g = g.sort_values("penalty")
-            style = "-" if axis == "reg_alpha" else "--"
-            ax.plot(g.penalty, g["mean"], style, marker="o", ms=3, color=ENGINE_PALETTE.get(engine),
-                    label=f"{engine}, {axis}")
-            ax.fill_between(g.penalty, g.ci_low, g.ci_high, color=ENGINE_PALETTE.get(engine), alpha=0.15)
+            ax.plot(g.penalty, g["mean"], "-" if split == "test" else "--", marker="o", ms=2.5, lw=1.2,
+                    color=colors[engine])
+            ax.fill_between(g.penalty, g.ci_low, g.ci_high, color=colors[engine], alpha=0.12 if split == "test" else 0.06)
+        if defaults is not None and len(defaults):
+            for r in defaults[(defaults.dataset == d) & (defaults.axis == axis) & (defaults.split == "test")].itertuples():
+                ax.plot([r.penalty], [r.mean], marker="*", ms=9, color=colors.get(r.engine, "black"), mec="black",
+                        mew=0.6, ls="none")
         _symlog(ax, sub.penalty)
-        ax.set_title(d, fontsize=8)
-        ax.set_xlabel("penalty (other one at 0)")
-        ax.set_ylabel(label)
-    _legend_below(fig, axes[0], ncol=4, bottom=0.06)
+        ax.set_title(f"{d}: {axis}")
+        ax.set_xlabel(_axis("relative" if (sub.units == "relative").any() else "raw", axis))
+        ax.set_ylabel(sub.metric.iloc[0])
+    handles = [Line2D([], [], color=colors[e], lw=2) for e in colors]
+    labels = list(colors)
+    handles += [Line2D([], [], color="gray", ls="-"), Line2D([], [], color="gray", ls="--"),
+                Line2D([], [], color="gray", marker="*", ms=9, ls="none", mec="black")]
+    labels += ["test", "train", "library default (test)"]
+    _legend_below(fig, handles, labels, ncol=len(labels))
     return fig
 
 
-def learning_curves(curves: pd.DataFrame) -> plt.Figure:
+@_styled
+def learning_curves(curves: pd.DataFrame) -> Figure:
     """Train (dashed) and test (solid) error per boosting round; a line per setting label, a panel per dataset x engine.
 
     ``curves`` columns: dataset, engine, label, round, train_error, test_error (already averaged over folds).
     """
     panels = curves[["dataset", "engine"]].drop_duplicates().sort_values(["dataset", "engine"]).to_records(index=False)
-    fig, axes = _panels(len(panels), 4, 3.2, 2.4)
+    fig, axes = _panels(len(panels), 4, PAGE_WIDTH_IN / 4, 2.3)
     labels = sorted(curves.label.unique())
     colors = dict(zip(labels, sns.color_palette("deep", len(labels))))
     for ax, (d, e) in zip(axes, panels):
         sub = curves[(curves.dataset == d) & (curves.engine == e)]
         for lab, g in sub.groupby("label"):
-            ax.plot(g["round"], g.test_error, "-", color=colors[lab], label=f"{lab} (test)")
-            ax.plot(g["round"], g.train_error, "--", color=colors[lab], alpha=0.7, label=f"{lab} (train)")
-        ax.set_title(f"{d} · {e}", fontsize=8)
+            ax.plot(g["round"], g.test_error, "-", color=colors[lab])
+            ax.plot(g["round"], g.train_error, "--", color=colors[lab], alpha=0.7)
+        ax.set_title(f"{d} · {e}")
         ax.set_xlabel("boosting round")
         ax.set_ylabel("error")
-    _legend_below(fig, axes[0], ncol=3, bottom=0.07)
+    handles = [Line2D([], [], color=colors[lab], lw=2) for lab in labels]
+    handles += [Line2D([], [], color="gray", ls="-"), Line2D([], [], color="gray", ls="--")]
+    _legend_below(fig, handles, labels + ["test", "train"], ncol=len(labels) + 2)
     return fig
 
 
-def leaf_distributions(leaves: pd.DataFrame) -> plt.Figure:
+@_styled
+def leaf_distributions(leaves: pd.DataFrame) -> Figure:
     """Histogram of leaf values per (engine, setting label), with the zero-mean Laplace and Gaussian MLE densities.
 
     ``leaves`` columns: engine, label, value, laplace_scale, gauss_scale.
     """
     panels = leaves[["engine", "label"]].drop_duplicates().sort_values(["engine", "label"]).to_records(index=False)
-    fig, axes = _panels(len(panels), 3, 3.4, 2.5)
+    fig, axes = _panels(len(panels), 3, PAGE_WIDTH_IN / 3, 2.5)
     for ax, (e, lab) in zip(axes, panels):
         sub = leaves[(leaves.engine == e) & (leaves.label == lab)]
         v = sub.value.to_numpy()
         lim = np.quantile(np.abs(v), 0.99) if len(v) else 1.0
         lim = lim if lim > 0 else 1.0
-        ax.hist(v[np.abs(v) <= lim], bins=60, density=True, color="#bbbbbb", label="leaf values")
+        ax.hist(v[np.abs(v) <= lim], bins=60, density=True, color="#bbbbbb")
         x = np.linspace(-lim, lim, 400)
         b, s = sub.laplace_scale.iloc[0], sub.gauss_scale.iloc[0]
         if b > 0:
-            ax.plot(x, np.exp(-np.abs(x) / b) / (2 * b), color="#d62728", label="Laplace MLE")
+            ax.plot(x, np.exp(-np.abs(x) / b) / (2 * b), color="#d62728")
         if s > 0:
-            ax.plot(x, np.exp(-x ** 2 / (2 * s ** 2)) / (s * np.sqrt(2 * np.pi)), color="#1f77b4", label="Gaussian MLE")
+            ax.plot(x, np.exp(-x ** 2 / (2 * s ** 2)) / (s * np.sqrt(2 * np.pi)), color="#1f77b4")
         zero = float(np.mean(v == 0)) if len(v) else 0.0
-        ax.set_title(f"{e} · {lab} (exact zeros: {zero:.0%})", fontsize=8)
+        ax.set_title(f"{e} · {lab} (exact zeros {zero:.0%})")
         ax.set_xlabel("leaf value (learning_rate × w)")
         ax.set_yscale("log")
-    _legend_below(fig, axes[0], ncol=3, bottom=0.06)
+    handles = [Rectangle((0, 0), 1, 1, color="#bbbbbb"), Line2D([], [], color="#d62728"), Line2D([], [], color="#1f77b4")]
+    _legend_below(fig, handles, ["leaf values", "Laplace MLE", "Gaussian MLE"], ncol=3)
     return fig
 
 
-def theory_scatter(leaves: pd.DataFrame) -> plt.Figure:
+@_styled
+def theory_scatter(leaves: pd.DataFrame) -> Figure:
     """Stored leaf value against its closed form, one panel per engine; the worst leaf is marked."""
     engines = sorted(leaves.engine.unique())
-    fig, axes = plt.subplots(1, len(engines), figsize=(3.6 * len(engines), 3.3), squeeze=False)
+    fig = Figure(figsize=(min(PAGE_WIDTH_IN, 3.8 * len(engines)), 3.4))
+    axes = fig.subplots(1, len(engines), squeeze=False)
+    colors = engine_colors(engines)
     for ax, e in zip(axes[0], engines):
         sub = leaves[leaves.engine == e]
-        ax.scatter(sub.theory, sub.value, s=3, alpha=0.4, color=ENGINE_PALETTE.get(e))
+        ax.scatter(sub.theory, sub.value, s=3, alpha=0.4, color=colors[e])
         lo, hi = float(min(sub.theory.min(), sub.value.min())), float(max(sub.theory.max(), sub.value.max()))
         ax.plot([lo, hi], [lo, hi], color="black", lw=0.8, label="stored = closed form")
         worst = sub.loc[(sub.theory - sub.value).abs().idxmax()]
         ax.scatter([worst.theory], [worst.value], s=40, facecolors="none", edgecolors="red",
                    label=f"largest |error| {abs(worst.theory - worst.value):.1e}")
-        ax.set_title(f"{e}: {len(sub)} leaves", fontsize=8)
+        ax.set_title(f"{e}: {len(sub)} leaves")
         ax.set_xlabel("closed form  -lr·T(G, α)/(H + λ)")
         ax.set_ylabel("stored by the engine")
-        ax.legend(fontsize=6, loc="upper left")
+        ax.legend(loc="upper left")
     fig.tight_layout()
     return fig
 
 
-def penalty_paths(paths: pd.DataFrame) -> plt.Figure:
+@_styled
+def penalty_paths(paths: pd.DataFrame) -> Figure:
     """Boosters beside the baselines on the normalized penalty axis: one panel per measure.
 
-    ``paths`` columns: model, kind (L1 / L2), penalty_normalized, measure, value (mean over folds and datasets).
+    ``paths`` columns: model, kind (L1 / L2 / ...), penalty_normalized, measure, value (mean over datasets).
     """
     measures = list(dict.fromkeys(paths.measure))
-    fig, axes = plt.subplots(1, len(measures), figsize=(3.4 * len(measures), 3.0), squeeze=False)
+    fig, axes = _panels(len(measures), 2, PAGE_WIDTH_IN / 2, 2.8)
     models = sorted(paths.model.unique())
-    colors = dict(zip(models, sns.color_palette("tab10", len(models))))
-    for ax, m in zip(axes[0], measures):
+    colors = engine_colors(models)
+    styles = {}
+    for ax, m in zip(axes, measures):
         sub = paths[paths.measure == m]
         for (model, kind), g in sub.groupby(["model", "kind"]):
             g = g.sort_values("penalty_normalized")
-            ax.plot(g.penalty_normalized, g.value, "-" if kind == "L1" else "--", marker="o", ms=2.5,
-                    color=colors[model], label=f"{model} ({kind})")
+            ls = "-" if kind.startswith("L1") else "--"
+            ax.plot(g.penalty_normalized, g.value, ls, marker="o", ms=2.5, color=colors[model])
+            styles[(model, kind)] = (colors[model], ls)
         _symlog(ax, sub.penalty_normalized)
-        ax.set_title(m, fontsize=8)
-        ax.set_xlabel("normalized penalty")
-    _legend_below(fig, axes[0][0], ncol=5, bottom=0.14, fontsize=6)
+        ax.set_title(m)
+        ax.set_xlabel("normalized penalty (relative to the data)")
+    handles = [Line2D([], [], color=c, ls=ls, lw=1.5) for c, ls in styles.values()]
+    labels = [f"{m} ({k})" for m, k in styles]
+    _legend_below(fig, handles, labels, ncol=4, rows=int(np.ceil(len(labels) / 4)))
     return fig
 
 
-def update_dynamics(dyn: pd.DataFrame) -> plt.Figure:
+@_styled
+def update_dynamics(dyn: pd.DataFrame) -> Figure:
     """Every weight's trajectory under each update rule; weights that end exactly at 0 drawn in red."""
     rules = list(dict.fromkeys(dyn.rule))
-    fig, axes = plt.subplots(1, len(rules), figsize=(3.5 * len(rules), 2.8), squeeze=False, sharey=True)
+    fig = Figure(figsize=(min(PAGE_WIDTH_IN, 3.5 * len(rules)), 2.8))
+    axes = fig.subplots(1, len(rules), squeeze=False, sharey=True)
     for ax, rule in zip(axes[0], rules):
         sub = dyn[dyn.rule == rule]
         last = sub[sub.step == sub.step.max()].set_index("weight").value
         for w, g in sub.groupby("weight"):
             ax.plot(g.step, g.value, lw=1, color="#d62728" if last.get(w, 1) == 0 else "#555555")
         ax.axhline(0, color="black", lw=0.5)
-        ax.set_title(f"{rule}: {int((last == 0).sum())} of {len(last)} exactly 0", fontsize=8)
+        ax.set_title(f"{rule}: {int((last == 0).sum())} of {len(last)} exactly 0")
         ax.set_xlabel("step")
     axes[0][0].set_ylabel("weight")
+    fig.tight_layout()
+    return fig
+
+
+@_styled
+def gains(summary: pd.DataFrame) -> Figure:
+    """Relative gain of the validation-selected setting over the library default, with its interval: one row
+    per dataset x engine (``summary`` from ``inference.summary_table``), grouped by dataset."""
+    s = summary.sort_values(["dataset", "engine"]).reset_index(drop=True)
+    base = s.test_error_default.replace(0, np.nan)
+    rel, lo, hi = s.gain_vs_default / base, s.gain_ci_low / base, s.gain_ci_high / base
+    fig = Figure(figsize=(PAGE_WIDTH_IN * 0.7, 0.26 * len(s) + 1.1))
+    ax = fig.subplots()
+    colors = engine_colors(s.engine.unique())
+    y = np.arange(len(s))[::-1]
+    for i, r in s.iterrows():
+        ax.plot([lo[i], hi[i]], [y[i], y[i]], color=colors[r.engine], lw=2)
+        ax.plot([rel[i]], [y[i]], "o", color=colors[r.engine], ms=4)
+        if r.at_grid_edge:
+            ax.plot([hi[i]], [y[i]], ">", color="#d62728", ms=5)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, [f"{r.dataset} · {r.engine}" for r in s.itertuples()])
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel("test error of the default − of the selected, relative to the default's (> 0: tuning helped)")
+    ax.legend([Line2D([], [], color=colors[e], lw=2) for e in colors], list(colors), loc="best")
     fig.tight_layout()
     return fig

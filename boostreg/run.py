@@ -32,7 +32,7 @@ from .engines import ENGINES, Fold
 from .errors import BoostregError
 from .plan import FitGroup, fold_digest, fold_indices, validation_split, make_plan
 from .store import ParquetStore
-from .study import BOOSTER_PARAMS, DatasetSpec, Study
+from .study import BOOSTER_PARAMS, PENALTIES, RELATIVE_UNIT, DatasetSpec, Study
 
 
 @dataclass
@@ -80,12 +80,12 @@ def _spec_key(spec: DatasetSpec) -> str:
 
 # ---------------------------------------------------------------------------------------------- one group
 
-def _identity(group: FitGroup, spec, engine_version: str) -> dict:
-    params = spec.params
+def _identity(group: FitGroup, spec, engine_version: str, params: dict) -> dict:
+    """The identity columns of a fit's record; ``params`` are the raw values the engine receives."""
     record = {
         "study": spec.study, "dataset": group.dataset, "task": group.task, "engine": group.engine,
         "engine_version": engine_version, "fold": group.fold, "seed": group.seed, "n_splits": group.n_splits,
-        "fit_id": spec.fit_id, "group_id": group.group_id, "in_grid": spec.in_grid,
+        "fit_id": spec.fit_id, "group_id": group.group_id, "in_grid": spec.in_grid, "is_default": spec.is_default,
         "primary_metric": group.primary_metric, "params_json": json.dumps(params, sort_keys=True),
     }
     for key in BOOSTER_PARAMS:
@@ -94,6 +94,36 @@ def _identity(group: FitGroup, spec, engine_version: str) -> dict:
     if "penalty" in params:  # a baseline's alpha or C
         record["penalty"] = float(params["penalty"])
     return record
+
+
+#: the reference (unpenalized fit) column that one unit of a relative penalty is
+RELATIVE_UNIT_COLUMN = {"reg_alpha": "first_tree_grad_abs_max", "reg_lambda": "first_tree_hess_mean"}
+
+
+def resolve_penalties(spec, reference: dict | None) -> dict:
+    """A fit's raw parameters: each relative penalty times its unit from the group's unpenalized fit."""
+    params = dict(spec.params)
+    for key in spec.relative:
+        unit = (reference or {}).get(RELATIVE_UNIT_COLUMN[key], np.nan)
+        if not (unit is not None and np.isfinite(unit) and unit > 0):
+            raise BoostregError(f"relative {key} needs {RELATIVE_UNIT[key]} from the unpenalized fit's first tree, "
+                                f"which is {unit} (that fit failed or built no tree)")
+        params[key] = float(spec.params[key] * unit)
+    return params
+
+
+def _relative_columns(spec, params: dict, reference: dict | None) -> dict:
+    """Each penalty in the data's units (reg_alpha / alpha_max, reg_lambda / H-bar) and the units its grid used."""
+    out = {}
+    for key in PENALTIES:
+        if key in spec.relative:
+            out[f"{key}_relative"] = float(spec.params[key])
+        else:
+            unit = (reference or {}).get(RELATIVE_UNIT_COLUMN[key], np.nan)
+            ok = unit is not None and np.isfinite(unit) and unit > 0
+            out[f"{key}_relative"] = float(params[key]) / unit if ok else (0.0 if params[key] == 0 else np.nan)
+        out[f"{key}_units"] = "relative" if key in spec.relative else "raw"
+    return out
 
 
 #: booster record columns the penalty axis takes from the group's unpenalized fit
@@ -134,9 +164,8 @@ def run_group(group: FitGroup, *, threads: int, skip: frozenset[str] = frozenset
     train, test = fold_indices(ds.y, ds.task, group.n_splits, group.seed)[group.fold]
     valid_X = valid_y = None
     n_valid = 0
-    if group.fixed.get("early_stopping_rounds", 0) and engine.kind == "booster":
-        train, valid = validation_split(train, ds.y, ds.task, float(group.fixed.get("validation_fraction", 0.2)),
-                                        group.seed)
+    if group.validation_fraction:  # selection and early stopping: the same rows for every engine of the study
+        train, valid = validation_split(train, ds.y, ds.task, group.validation_fraction, group.seed)
         valid_X, valid_y, n_valid = ds.X.iloc[valid], ds.y[valid], len(valid)
     fold = Fold(ds.X.iloc[train], ds.y[train], ds.X.iloc[test], ds.y[test], ds.task,
                 primary_metric=group.primary_metric, noise_features=ds.noise, keep_leaves=group.keep_leaves,
@@ -158,15 +187,21 @@ def run_group(group: FitGroup, *, threads: int, skip: frozenset[str] = frozenset
         silent = spec.fit_id in skip
         if silent and not (refit and spec.fit_id == ref_id):
             continue
-        record = {**_identity(group, spec, version), **base}
+        unresolved = {**spec.params, **{k: np.nan for k in spec.relative}}
+        record = {**_identity(group, spec, version, unresolved), **base}
         curves = None
         try:
             if prepare_error is not None:
                 raise prepare_error
+            params = spec.params
+            if engine.kind == "booster":
+                params = resolve_penalties(spec, reference)
+                record.update(_identity(group, spec, version, params))
+                record.update(_relative_columns(spec, params, reference))
             t0 = time.perf_counter()
-            model = engine.fit(prepared, spec.params, seed=group.seed, threads=threads)
+            model = engine.fit(prepared, params, seed=group.seed, threads=threads)
             t1 = time.perf_counter()
-            measured, curves = engine.measure(model, prepared, spec.params, fold)
+            measured, curves = engine.measure(model, prepared, params, fold)
             t2 = time.perf_counter()
             del model
             record.update(measured)
@@ -174,11 +209,13 @@ def run_group(group: FitGroup, *, threads: int, skip: frozenset[str] = frozenset
             record["generalization_gap"] = record["test_error"] - record["train_error"]
             if spec.fit_id == group.fits[0].fit_id:
                 reference = {c: record.get(c, np.nan) for c in reference_columns(engine)}
+                if engine.kind == "booster":  # its own relative columns, now that its first tree is known
+                    record.update(_relative_columns(spec, params, reference))
             magnitude = reference.get(engine.magnitude_column) if reference is not None else None
             record["shrinkage_vs_unpenalized"] = (
                 measure.shrinkage(record[engine.magnitude_column], magnitude) if magnitude is not None else np.nan)
             if engine.kind == "booster":
-                record.update(_booster_axis(spec.params, reference))
+                record.update(_booster_axis(params, reference))
         except Exception as err:
             record.update(status="failed", error=f"{type(err).__name__}: {err}".splitlines()[0][:500])
             curves = None
@@ -436,28 +473,13 @@ def _append_run_info(out: Path, study: Study, n_planned: int, n_run: int, wall: 
     _write_atomic_text(path, json.dumps(runs, indent=1))
 
 
-def summarize(fits: pd.DataFrame) -> pd.DataFrame:
-    """One row per dataset x engine: fits, failures, best penalties by mean test error, theory check, sparsity.
-
-    Baselines report their best ``penalty`` (alpha or C), the least penalized fit as "unpenalized" and the
-    largest zero-coefficient fraction as max_zero_leaf_frac's counterpart (max_zero_coef_frac).
-    """
+def fit_counts(fits: pd.DataFrame) -> pd.DataFrame:
+    """One row per dataset x engine: fits, failures, the largest theory-check error and exact-zero share."""
     rows = []
     for (dataset, engine), df in fits.groupby(["dataset", "engine"], sort=True):
         ok = df[df.status == "ok"]
-        row = {"dataset": dataset, "engine": engine, "fits": len(df), "failed": int((df.status != "ok").sum())}
-        baseline = engine in ENGINES and ENGINES[engine].kind == "baseline"
-        if len(ok) and baseline:
-            means = ok.groupby("penalty")["test_error"].mean()
-            least = ENGINES[engine].least_penalized_first(list(means.index))[0]
-            row.update(metric=ok.primary_metric.iloc[0], best_penalty=means.idxmin() if means.notna().any() else np.nan,
-                       best_test_error=means.min(), unpenalized_test_error=means.get(least, np.nan),
-                       max_zero_coef_frac=ok.zero_coef_frac.max())
-        elif len(ok):
-            means = ok.groupby(["reg_alpha", "reg_lambda"])["test_error"].mean()
-            best = means.idxmin()
-            row.update(metric=ok.primary_metric.iloc[0], best_reg_alpha=best[0], best_reg_lambda=best[1],
-                       best_test_error=means.min(), unpenalized_test_error=means.get((0.0, 0.0), np.nan),
-                       max_zero_leaf_frac=ok.zero_leaf_frac.max(), theory_max_rel_err=ok.theory_max_rel_err.max())
-        rows.append(row)
+        zeros = ok.zero_leaf_frac if ok.zero_leaf_frac.notna().any() else ok.zero_coef_frac
+        rows.append({"dataset": dataset, "engine": engine, "fits": len(df), "failed": int((df.status != "ok").sum()),
+                     "max_zero_frac": float(zeros.max()) if len(ok) else np.nan,
+                     "theory_max_rel_err": float(ok.theory_max_rel_err.max()) if len(ok) else np.nan})
     return pd.DataFrame(rows)

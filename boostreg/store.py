@@ -21,8 +21,11 @@ FIT_SCHEMA = pa.schema([
     ("study", pa.string()), ("dataset", pa.string()), ("task", pa.string()), ("engine", pa.string()),
     ("engine_version", pa.string()), ("fold", pa.int64()), ("seed", pa.int64()), ("n_splits", pa.int64()),
     ("fold_digest", pa.string()), ("fit_id", pa.string()), ("group_id", pa.string()), ("in_grid", pa.bool_()),
-    ("status", pa.string()), ("error", pa.string()),
+    ("is_default", pa.bool_()), ("status", pa.string()), ("error", pa.string()),
     ("reg_alpha", pa.float64()), ("reg_lambda", pa.float64()),
+    # the penalties in the data's units (reg_alpha / alpha_max, reg_lambda / H-bar) and the units the grid gave
+    ("reg_alpha_relative", pa.float64()), ("reg_lambda_relative", pa.float64()),
+    ("reg_alpha_units", pa.string()), ("reg_lambda_units", pa.string()),
     ("n_estimators", pa.float64()), ("learning_rate", pa.float64()), ("max_depth", pa.float64()),
     ("num_leaves", pa.float64()), ("max_leaves", pa.float64()), ("min_child_weight", pa.float64()),
     ("min_child_samples", pa.float64()), ("max_delta_step", pa.float64()), ("subsample", pa.float64()),
@@ -61,7 +64,7 @@ LEAF_SCHEMA = pa.schema([("fit_id", pa.string()), ("tree", pa.int64()), ("leaf",
                          ("value", pa.float64()), ("theory", pa.float64()), ("G", pa.float64()), ("H", pa.float64())])
 
 CURVE_SCHEMA = pa.schema([("fit_id", pa.string()), ("round", pa.int64()),
-                          ("train_error", pa.float64()), ("test_error", pa.float64())])
+                          ("train_error", pa.float64()), ("test_error", pa.float64()), ("valid_error", pa.float64())])
 
 
 def read_fits_file(path: str | Path) -> pd.DataFrame:

@@ -35,7 +35,34 @@ BOOSTER_PARAMS = {
     # improved for this many rounds (0 = off; n_estimators is then the cap), and that split's share of the fold
     "early_stopping_rounds": int, "validation_fraction": float,
 }
-DEFAULT_GRID = {"reg_alpha": [0.0, 0.1, 1.0, 10.0], "reg_lambda": [0.0, 0.1, 1.0, 10.0]}
+#: The grid of a study that gives none (and of ``boostreg run --data``): penalties in the data's own units (see
+#: :func:`relative`), from "no effect" to "every first-tree leaf is 0" (reg_alpha = alpha_max) and "a typical
+#: leaf shrunk to 9%" (reg_lambda = 10 H-bar).
+DEFAULT_GRID = {"reg_alpha": {"relative": [0.0, 0.01, 0.1, 1.0]}, "reg_lambda": {"relative": [0.0, 0.1, 1.0, 10.0]}}
+PENALTIES = ("reg_alpha", "reg_lambda")
+#: What a relative penalty multiplies, read from the group's unpenalized fit's first tree (README, "Penalties in
+#: the data's units"): alpha_max = max |G| over its leaves, H-bar = mean H over its leaves.
+RELATIVE_UNIT = {"reg_alpha": "alpha_max", "reg_lambda": "H-bar"}
+
+
+def relative(values) -> dict:
+    """A penalty grid in the data's units: reg_alpha as fractions of alpha_max, reg_lambda as multiples of H-bar.
+
+    ``grid={"reg_alpha": relative([0, 0.01, 0.1, 1]), "reg_lambda": relative([0, 1, 10])}``; in TOML,
+    ``reg_alpha = { relative = [0, 0.01, 0.1, 1] }``. Each fold's raw values come from its unpenalized fit.
+    """
+    return {"relative": [float(v) if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) else v
+                         for v in values]}
+
+
+def is_relative(entry) -> bool:
+    """Whether a grid entry is given in the data's units (see :func:`relative`)."""
+    return isinstance(entry, dict) and "relative" in entry
+
+
+def grid_values(entry) -> list[float]:
+    """The numbers of a penalty grid entry, raw or relative."""
+    return list(entry["relative"]) if is_relative(entry) else list(entry)
 
 
 def log_grid(low: float, high: float, num: int, *, zero: bool = True) -> list[float]:
@@ -98,12 +125,27 @@ class Study:
         """The study's grid with this dataset's own [datasets.grid] entries put in."""
         return {**self.grid, **spec.grid}
 
+    @property
+    def validation_fraction(self) -> float:
+        """The share of each training fold carved off as a validation split (0: none).
+
+        Set by ``validation_fraction`` under [params]; early stopping without it uses 0.2. The split is the
+        same rows for every engine, boosters and baselines: selection (``boostreg summary``) and early stopping
+        use it, and the test fold is never seen by either.
+        """
+        if "validation_fraction" in self.params:
+            return float(self.params["validation_fraction"])
+        return 0.2 if self.params.get("early_stopping_rounds", 0) else 0.0
+
     def fixed_params(self, engine: str) -> dict[str, Any]:
         """Fixed parameters for ``engine``: the engine's boostreg defaults, then the study's, then its engine section."""
         from .engines import ENGINES
 
-        if ENGINES[engine].kind == "baseline":  # booster parameters do not apply to a baseline
-            return {**ENGINES[engine].default_params, **self.engine_params.get(engine, {})}
+        if ENGINES[engine].kind == "baseline":  # booster parameters do not apply to a baseline, the split does
+            fixed = {**ENGINES[engine].default_params, **self.engine_params.get(engine, {})}
+            if self.validation_fraction:
+                fixed["validation_fraction"] = self.validation_fraction
+            return fixed
         return {**ENGINES[engine].default_params, **self.params, **self.engine_params.get(engine, {})}
 
     def baseline_penalties(self, engine: str) -> list[float]:
@@ -122,7 +164,7 @@ class Study:
             "study": {"name": self.name, "description": self.description, "engines": list(self.engines),
                       "folds": self.folds, "seeds": list(self.seeds), "primary_metric": dict(self.primary_metric)},
             "datasets": [ds.to_dict() for ds in self.datasets],
-            "grid": {k: list(v) for k, v in self.grid.items()},
+            "grid": {k: ({"relative": list(v["relative"])} if is_relative(v) else list(v)) for k, v in self.grid.items()},
             "params": {**self.params, **{e: dict(p) for e, p in self.engine_params.items()}},
         }
         if self.baseline_grid:
@@ -151,11 +193,13 @@ def _check_keys(found, allowed, where: str):
 
 
 def _check_penalty_values(name: str, values, where: str) -> list[float]:
+    if isinstance(values, (tuple, np.ndarray)):
+        values = list(np.asarray(values).ravel()) if isinstance(values, np.ndarray) else list(values)
     if not isinstance(values, list) or len(values) == 0:
         raise BoostregError(f"the grid for '{name}' in {where} is empty; give at least one value, e.g. {name} = [0, 1].")
     out = []
     for v in values:
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
             raise BoostregError(f"{name} value {v!r} in {where} is not a number; use numbers >= 0, e.g. [0, 0.1, 1].")
         if not math.isfinite(v) or v < 0:
             raise BoostregError(f"{name} value {v!r} in {where} must be a finite number >= 0; remove it from the grid.")
@@ -190,6 +234,7 @@ def validate(study: Study) -> None:
             raise BoostregError(f"the grid in {where} has no '{key}'; add {key} = [0, 0.1, 1, 10] under [grid].")
     for spec in study.datasets:
         _check_grid(spec.grid, where, f"[datasets.grid] of dataset '{spec.label}'")
+    _check_relative_reference(study, where)
     labels = [spec.label for spec in study.datasets]
     for label in labels:
         if labels.count(label) > 1:
@@ -211,6 +256,10 @@ def validate(study: Study) -> None:
             raise BoostregError(f"unknown engine section [params.{engine}] in {where}{_closest(engine, ENGINES)}")
         ENGINES[engine].check_native_params(params, where)
     for key, values in study.baseline_grid.items():
+        if is_relative(values):
+            raise BoostregError(f"baseline_grid.{key} in {where} is relative, but a relative grid needs the unpenalized "
+                                "booster fit's first tree for its unit (alpha_max, H-bar) and baselines have none; "
+                                "give baseline penalties as plain numbers, e.g. penalty = [0.01, 0.1, 1].")
         if key != "penalty" and (key not in ENGINES or ENGINES[key].kind != "baseline"):
             baselines = [e for e, eng in ENGINES.items() if eng.kind == "baseline"]
             raise BoostregError(f"unknown key '{key}' in [baseline_grid] of {where}{_closest(key, baselines)} "
@@ -228,14 +277,34 @@ def validate(study: Study) -> None:
                                 f"choose one of {', '.join(PRIMARY_METRICS[task])}.")
 
 
+def _check_relative_reference(study: Study, where: str) -> None:
+    """A relative grid needs its unit from the unpenalized fit's first tree: refuse settings that cannot give it."""
+    grids = [study.grid] + [spec.grid for spec in study.datasets]
+    if not any(is_relative(g.get(k)) for g in grids for k in PENALTIES):
+        return
+    values = [study.params.get("subsample", 1.0)] + [p.get("subsample", 1.0) for p in study.engine_params.values()]
+    values += [v for g in grids for v in g.get("subsample", [])]
+    if any(isinstance(v, (int, float)) and v < 1 for v in values):
+        raise BoostregError(f"the grid in {where} is relative, but with subsample < 1 the unpenalized reference's "
+                            "first tree is built on rows that are not known, so alpha_max and H-bar cannot be read from "
+                            "it; give reg_alpha and reg_lambda as plain numbers, or set subsample = 1.")
+
+
 def _check_grid(grid: dict, where: str, section: str) -> None:
     """Check grid keys and values in place (penalty values become floats)."""
     for key, values in grid.items():
         if key not in BOOSTER_PARAMS:
             raise BoostregError(f"unknown grid parameter '{key}' in {section} of {where}{_closest(key, BOOSTER_PARAMS)} "
                                 f"Known: {', '.join(sorted(BOOSTER_PARAMS))}.")
-        if key in ("reg_alpha", "reg_lambda"):
-            grid[key] = _check_penalty_values(key, values, where)
+        if key in PENALTIES:
+            if is_relative(values):
+                _check_keys(values, {"relative"}, f"grid.{key} of {where}")
+                grid[key] = {"relative": _check_penalty_values(f"relative {key}", values["relative"], where)}
+            elif isinstance(values, dict):
+                raise BoostregError(f"grid.{key} in {where} is a table without 'relative'; give a list, e.g. {key} = [0, 1], "
+                                    f"or {key} = {{ relative = [0, 0.1, 1] }} for values in the data's units.")
+            else:
+                grid[key] = _check_penalty_values(key, values, where)
             continue
         if not isinstance(values, list) or not values:
             raise BoostregError(f"the grid for '{key}' in {where} must be a non-empty list, e.g. {key} = [0.05, 0.3].")
@@ -261,8 +330,14 @@ def _check_number(key, value, where):
 
 def _grid_values(key: str, value, where: str, zero_default: bool = True):
     """A grid entry is a list, or {log = [low, high], num = N, zero = true} for a log grid."""
+    if is_relative(value):
+        if key.split(".")[-1] not in PENALTIES and not key.startswith("baseline_grid"):
+            raise BoostregError(f"grid.{key} in {where} is relative; only reg_alpha and reg_lambda can be given in the "
+                                "data's units. Give a list of values.")
+        _check_keys(value, {"relative"}, f"grid.{key} of {where}")
+        return {"relative": _grid_values(key, value["relative"], where, zero_default)}
     if isinstance(value, dict):
-        _check_keys(value, {"log", "num", "zero"}, f"grid.{key} of {where}")
+        _check_keys(value, {"log", "num", "zero", "relative"}, f"grid.{key} of {where}")
         bounds, num = value.get("log"), value.get("num", 5)
         if not (isinstance(bounds, list) and len(bounds) == 2
                 and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds)):
@@ -357,5 +432,6 @@ def load_study(path: str | Path) -> Study:
 def single_file_study(path: str, target: str, task: str | None = None) -> Study:
     """The default grid on one user file: what ``boostreg run --data FILE --target COL`` runs."""
     spec = DatasetSpec(file=str(Path(path).resolve()), target=target, task=task)
-    return Study(name=f"file-{Path(path).stem}", datasets=[spec], source=f"--data {path}",
+    return Study(name=f"file-{Path(path).stem}", datasets=[spec], source=f"--data {path}", seeds=[0, 1],
+                 params={"validation_fraction": 0.2},
                  description=f"default reg_alpha x reg_lambda grid on {Path(path).name}")

@@ -164,30 +164,50 @@ def test_run_on_a_csv_then_rerun_skips_everything(quick):
     assert first.returncode == 0, first.stderr
     assert "Traceback" not in first.stderr
     assert _last_line(first.stdout) == "results: OUT"
-    assert "96 fits run, 0 already stored" in first.stdout
+    assert "198 fits run, 0 already stored" in first.stdout
+    assert "what should I use?" in first.stdout  # the run ends with the validation-selected summary
 
     fits = pd.read_parquet(work / "OUT" / "fits")
-    assert len(fits) == 96 and fits.fit_id.is_unique
+    assert len(fits) == 198 and fits.fit_id.is_unique
     assert (fits.status == "ok").all(), fits.error.dropna().unique()
     assert (fits.task == "regression").all() and (fits.primary_metric == "rmse").all()
     assert (fits.study == "file-prices").all() and (fits.dataset == "prices").all()
-    assert fits.engine.value_counts().to_dict() == {"xgboost": 48, "lightgbm": 48}
-    grid = [0.0, 0.1, 1.0, 10.0]
-    assert sorted(set(zip(fits.reg_alpha, fits.reg_lambda))) == [(a, l) for a in grid for l in grid]
-    assert fits.groupby(["engine", "fold"]).size().tolist() == [16] * 6
+    # the default grid is relative (4 x 4) on 3 folds x 2 seeds; XGBoost adds its library default (0, 1)
+    assert fits.engine.value_counts().to_dict() == {"xgboost": 6 * 17, "lightgbm": 6 * 16}
+    grid = fits[fits.in_grid]
+    points = sorted(set(zip(grid.reg_alpha_relative.round(12), grid.reg_lambda_relative.round(12))))
+    assert points == [(a, l) for a in [0.0, 0.01, 0.1, 1.0] for l in [0.0, 0.1, 1.0, 10.0]]
+    default = fits[fits.is_default]
+    assert sorted(default.engine.value_counts().items()) == [("lightgbm", 6), ("xgboost", 6)]
+    assert ((default.reg_alpha == 0) & (default.reg_lambda == np.where(default.engine == "xgboost", 1.0, 0.0))).all()
+    assert fits.groupby(["engine", "fold", "seed"]).size().tolist() == [16] * 6 + [17] * 6
     assert (fits.n_features == 3).all()  # carat, depth and the text column colour
-    assert (fits.n_train + fits.n_test == 300).all() and sorted(fits.n_test.unique()) == [100]
-    assert fits.in_grid.all() and fits.test_error.notna().all() and (fits.test_error > 0).all()
-    # both engines saw the same three test folds
-    digests = fits.groupby("fold").fold_digest.nunique()
-    assert digests.tolist() == [1, 1, 1] and fits.fold_digest.nunique() == 3
+    # the validation split: 20% of each training fold, the test fold untouched
+    assert (fits.n_train + fits.n_valid + fits.n_test == 300).all() and sorted(fits.n_test.unique()) == [100]
+    assert (fits.n_valid == 40).all() and fits.valid_error.notna().all()
+    assert fits.test_error.notna().all() and (fits.test_error > 0).all()
+    # both engines saw the same test folds (3 per seed)
+    digests = fits.groupby(["seed", "fold"]).fold_digest.nunique()
+    assert (digests == 1).all() and fits.fold_digest.nunique() == 6
     assert len(pd.read_parquet(work / "OUT" / "curves")) > 0
     stored = {p.name: p.stat().st_mtime_ns for p in (work / "OUT" / "fits").iterdir()}
-    assert len(stored) == 96
+    assert len(stored) == 198
 
     again = _cli(args, work)
     assert again.returncode == 0, again.stderr
-    assert "0 fits run, 96 already stored" in again.stdout
+    assert "0 fits run, 198 already stored" in again.stdout
     assert _last_line(again.stdout) == "results: OUT"
     assert {p.name: p.stat().st_mtime_ns for p in (work / "OUT" / "fits").iterdir()} == stored
-    assert len(pd.read_parquet(work / "OUT" / "fits")) == 96
+    assert len(pd.read_parquet(work / "OUT" / "fits")) == 198
+
+    json_out = _cli(["summary", "OUT", "--format", "json"], work)
+    assert json_out.returncode == 0, json_out.stderr
+    import json
+
+    rows = json.loads(json_out.stdout)
+    assert {(r["dataset"], r["engine"]) for r in rows} == {("prices", "xgboost"), ("prices", "lightgbm")}
+    for r in rows:
+        for key in ("selected_reg_alpha", "selected_reg_lambda", "gain_vs_default", "gain_ci_low", "gain_ci_high",
+                    "gain_vs_unpenalized", "at_grid_edge", "shared_metric", "shared_selected"):
+            assert key in r
+        assert r["shared_metric"] == "r2" and r["gain_ci_low"] <= r["gain_vs_default"] <= r["gain_ci_high"]

@@ -1,5 +1,6 @@
 """Tests for boostreg.plan on small real datasets: group and fit counts, order, ids, and the folds themselves."""
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -57,13 +58,65 @@ def test_unpenalized_fit_is_added_when_the_grid_lacks_it(data):
     groups = make_plan(study, data)
     assert len(groups) == 1 * 2 * 1 * 2 * 2
     for g in groups:
-        assert len(g.fits) == 2 * 2 + 1
-        first, rest = g.fits[0], g.fits[1:]
+        first, rest = g.fits[0], [f for f in g.fits[1:] if f.in_grid]
         assert (first.params["reg_alpha"], first.params["reg_lambda"]) == (0.0, 0.0)
         assert first.in_grid is False
-        assert all(f.in_grid for f in rest)
         assert sorted((f.params["reg_alpha"], f.params["reg_lambda"]) for f in rest) == [
             (0.1, 0.0), (0.1, 1.0), (1.0, 0.0), (1.0, 1.0)]
+        # XGBoost's library default (0, 1) is not in this grid either: it is added too; LightGBM's is the reference
+        added = [(f.params["reg_alpha"], f.params["reg_lambda"]) for f in g.fits if not f.in_grid]
+        assert added == ([(0.0, 0.0), (0.0, 1.0)] if g.engine == "xgboost" else [(0.0, 0.0)])
+        defaults = [f for f in g.fits if f.is_default]
+        assert len(defaults) == 1
+        assert (defaults[0].params["reg_alpha"], defaults[0].params["reg_lambda"]) == (
+            (0.0, 1.0) if g.engine == "xgboost" else (0.0, 0.0))
+
+
+def test_the_library_default_in_the_grid_is_marked_not_added(data):
+    study = _study(datasets=[DatasetSpec(name="diabetes")], engines=["xgboost"],
+                   grid={"reg_alpha": [0, 1], "reg_lambda": [0, 1]}, folds=2)
+    for g in make_plan(study, data):
+        assert len(g.fits) == 4 and all(f.in_grid for f in g.fits)
+        assert [(f.params["reg_alpha"], f.params["reg_lambda"]) for f in g.fits if f.is_default] == [(0.0, 1.0)]
+
+
+def test_relative_points_have_their_own_fit_ids_and_zero_is_raw(data):
+    from boostreg.study import relative
+
+    raw = make_plan(_study(datasets=[DatasetSpec(name="diabetes")], engines=["lightgbm"],
+                           grid={"reg_alpha": [0, 0.5], "reg_lambda": [0]}, folds=2), data)
+    rel = make_plan(_study(datasets=[DatasetSpec(name="diabetes")], engines=["lightgbm"],
+                           grid={"reg_alpha": relative([0, 0.5]), "reg_lambda": [0]}, folds=2), data)
+    for g_raw, g_rel in zip(raw, rel):
+        assert g_raw.fits[0].fit_id == g_rel.fits[0].fit_id  # relative 0 is raw 0: the same fit
+        assert g_rel.fits[0].relative == () and g_rel.fits[1].relative == ("reg_alpha",)
+        assert g_raw.fits[1].fit_id != g_rel.fits[1].fit_id  # 0.5 raw and 0.5 x alpha_max are different fits
+        assert g_rel.fits[1].params["reg_alpha"] == 0.5
+
+
+def test_baselines_get_scikit_learns_default_penalty(data):
+    from boostreg.engines import ENGINES
+
+    study = _study(datasets=[DatasetSpec(name="diabetes")], engines=["ridge"], folds=2,
+                   baseline_grid={"ridge": [0.1, 10, 1000]})
+    default = ENGINES["ridge"].library_defaults.get("penalty")
+    for g in make_plan(study, data):
+        penalties = [(f.params["penalty"], f.in_grid, f.is_default) for f in g.fits]
+        assert penalties[0] == (0.1, True, False)  # the least penalized grid point stays the reference
+        if default is not None:
+            assert (default, False, True) in penalties
+
+
+def test_a_validation_split_that_cannot_be_carved_fails_before_any_fit(data):
+    from boostreg.errors import BoostregError
+
+    y = np.zeros(40)
+    y[:3] = 1  # 3 rows of the rarer class: 1 training row in one of 2 folds, too few to split again
+    tiny = dataclasses.replace(data["breast_cancer"], y=y, X=data["breast_cancer"].X.iloc[:40])
+    study = _study(datasets=[DatasetSpec(name="breast_cancer")], engines=["lightgbm"], folds=2,
+                   params={"validation_fraction": 0.2})
+    with pytest.raises(BoostregError, match="cannot carve a stratified validation split"):
+        make_plan(study, {"breast_cancer": tiny})
 
 
 def test_zero_in_one_penalty_only_still_adds_the_reference(data):
@@ -86,9 +139,14 @@ def test_zero_is_moved_first_when_listed_last(data):
 
 
 def test_penalty_and_other_points_by_hand():
-    assert penalty_points({"reg_alpha": [1.0], "reg_lambda": [2.0]}) == [
-        {"reg_alpha": 0.0, "reg_lambda": 0.0}, {"reg_alpha": 1.0, "reg_lambda": 2.0}]
-    assert penalty_points({"reg_alpha": [0.0], "reg_lambda": [0.0]}) == [{"reg_alpha": 0.0, "reg_lambda": 0.0}]
+    def plain(points):
+        return [(p["reg_alpha"], p["reg_lambda"], p["in_grid"], p["is_default"]) for p in points]
+
+    assert plain(penalty_points({"reg_alpha": [1.0], "reg_lambda": [2.0]})) == [
+        (0.0, 0.0, False, False), (1.0, 2.0, True, False)]
+    assert plain(penalty_points({"reg_alpha": [0.0], "reg_lambda": [0.0]})) == [(0.0, 0.0, True, False)]
+    assert plain(penalty_points({"reg_alpha": [0.0, 1.0], "reg_lambda": [0.0]}, {"reg_lambda": 1.0})) == [
+        (0.0, 0.0, True, False), (0.0, 1.0, False, True), (1.0, 0.0, True, False)]
     assert other_points({"reg_alpha": [0.0], "reg_lambda": [0.0]}) == [{}]
     assert other_points({"reg_alpha": [0.0], "reg_lambda": [0.0], "max_depth": [3, 6], "learning_rate": [0.1]}) == [
         {"max_depth": 3, "learning_rate": 0.1}, {"max_depth": 6, "learning_rate": 0.1}]

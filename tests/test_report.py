@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from boostreg import DatasetSpec, Study, run_study
-from boostreg.analysis import claims_ledger, validation_path
+from boostreg.analysis import validation_path
 from boostreg.report import SECTIONS, build_report
 
 HOSTILE = '"><img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>\u202eevil'
@@ -27,8 +27,8 @@ def run_dir(tmp_path_factory):
         datasets=[DatasetSpec(name="sparse_linear", params={"n_samples": 300}),
                   DatasetSpec(name="diabetes", alias=HOSTILE)],
         engines=engines, grid={"reg_alpha": [0, 1, 30], "reg_lambda": [0, 30]},
-        params={"n_estimators": 15, "learning_rate": 0.3}, engine_params={"xgboost": {"max_depth": 3}},
-        folds=2, seeds=[0])
+        params={"n_estimators": 15, "learning_rate": 0.3, "validation_fraction": 0.25},
+        engine_params={"xgboost": {"max_depth": 3}}, folds=2, seeds=[0, 1])
     run_study(study, out, jobs=1, progress=False)
     return out
 
@@ -55,46 +55,32 @@ def test_markup_in_names_is_escaped(report_path):
 
 
 def test_report_numbers_come_from_the_records(run_dir):
+    from boostreg.inference import corrected_t
     from boostreg.store import ParquetStore
 
     fits = ParquetStore(run_dir).fits()
-    path = validation_path(fits, "test_error")
-    row = path[(path.dataset == "sparse_linear") & (path.engine == "lightgbm") & (path.axis == "reg_alpha")
-               & (path.penalty == 30)].iloc[0]
-    direct = fits[(fits.dataset == "sparse_linear") & (fits.engine == "lightgbm") & (fits.reg_alpha == 30)
-                  & (fits.reg_lambda == 0)].test_error
-    assert row["mean"] == pytest.approx(direct.mean()) and row.n_fits == len(direct) == 2
+    path = validation_path(fits)
+    for split in ("train", "test"):
+        row = path[(path.dataset == "sparse_linear") & (path.engine == "lightgbm") & (path.axis == "reg_alpha")
+                   & (path.penalty == 30) & (path.split == split)].iloc[0]
+        direct = fits[(fits.dataset == "sparse_linear") & (fits.engine == "lightgbm") & (fits.reg_alpha == 30)
+                      & (fits.reg_lambda == 0)]
+        est = corrected_t(direct[f"{split}_error"], float((direct.n_test / direct.n_train).mean()))
+        assert row["mean"] == pytest.approx(direct[f"{split}_error"].mean()) and row.n_fits == len(direct) == 4
+        assert row.ci_low == pytest.approx(max(est.ci_low, 0.0)) and row.ci_high == pytest.approx(est.ci_high)
 
 
-def _verdicts(fits):
-    return {c.claim: c.verdict for c in claims_ledger(fits)}
-
-
-def test_claim_verdicts_flip_when_the_records_change(run_dir):
+def test_report_opens_with_what_to_use_computed_from_the_summary(run_dir, report_path):
+    from boostreg.inference import summary_table
     from boostreg.store import ParquetStore
 
-    fits = ParquetStore(run_dir).fits()
-    before = _verdicts(fits)
-    zeros = "L1 gives exact zeros and L2 never does"
-    loss = "regularization raises training loss (moves the optimum)"
-    assert before[zeros] == "holds"
-    # records where L2-only fits have exact-zero leaves and no L1 fit has any
-    broken = fits.copy()
-    broken.loc[broken.reg_alpha > 0, "zero_leaf_frac"] = 0.0
-    broken.loc[broken.reg_alpha == 0, "zero_leaf_frac"] = 0.2
-    assert _verdicts(broken)[zeros] == "does not hold here"
-    # the most penalized fits train clearly worse than the unpenalized ones (varying a little per fold) ...
-    top = (fits.reg_alpha == fits.reg_alpha.max()) & (fits.reg_lambda == fits.reg_lambda.max())
-    base = (fits.reg_alpha == 0) & (fits.reg_lambda == 0)
-    rng = np.random.default_rng(0)
-    clear = fits.copy()
-    clear.loc[base, "train_error"] = 1.0 + rng.normal(0, 0.01, base.sum())
-    clear.loc[top, "train_error"] = 2.0 + rng.normal(0, 0.01, top.sum())
-    assert _verdicts(clear)[loss] == "holds"
-    # ... and then clearly better: the verdict flips
-    flipped = clear.copy()
-    flipped.loc[top, "train_error"] = 0.5 + rng.normal(0, 0.01, top.sum())
-    assert _verdicts(flipped)[loss] == "does not hold here"
+    html = report_path.read_text(encoding="utf-8")
+    assert html.index('data-section="use"') < html.index('data-section="study"')
+    summary = summary_table(ParquetStore(run_dir).fits())
+    assert set(summary.engine) == {"xgboost", "lightgbm", "lasso", "ridge"} - ({"lasso", "ridge"} - set(summary.engine))
+    r = summary[(summary.dataset == "sparse_linear") & (summary.engine == "xgboost")].iloc[0]
+    assert f"{r.gain_vs_default:.3g} [{r.gain_ci_low:.3g}, {r.gain_ci_high:.3g}]" in html
+    assert "Models side by side" in html and "Nadeau" in html
 
 
 def test_report_of_an_empty_folder_is_a_one_line_error(tmp_path):
@@ -128,6 +114,7 @@ def _open_in_browser(path: Path, screenshot: Path) -> dict:
         seen = {
             "sections": page.eval_on_selector_all("section[data-section]", "els => els.map(e => e.dataset.section)"),
             "images": page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight])"),
+            "shown": page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight, e.width])"),
             "pwned": page.evaluate("() => window.__pwned === undefined ? null : window.__pwned"),
             "text": page.inner_text("body"),
         }
@@ -164,5 +151,7 @@ def test_report_in_a_real_browser(report_path):
     assert seen["requests"] == []
     assert seen["sections"] == list(SECTIONS)
     assert len(seen["images"]) >= 8 and all(done and w > 0 and h > 0 for done, w, h in seen["images"])
+    # figures carry twice the pixels they are shown with (sharp at 2x, text at its true size at 100% zoom)
+    assert all(abs(w - 2 * shown) <= 2 for done, w, h, shown in seen["shown"])
     assert seen["pwned"] is None
     assert (OUTPUT_DIR / "report.png").stat().st_size > 10_000

@@ -2,8 +2,10 @@
 
 import dataclasses
 import math
+import re
 import textwrap
 
+import numpy as np
 import pytest
 import tomli_w
 
@@ -73,13 +75,13 @@ def test_round_trip_of_a_minimal_study_keeps_the_defaults(tmp_path):
     assert loaded == dataclasses.replace(study, source=str(path))
     assert loaded.engines == ["xgboost", "lightgbm"]
     assert loaded.folds == 3 and loaded.seeds == [0]
-    assert loaded.grid == {"reg_alpha": [0.0, 0.1, 1.0, 10.0], "reg_lambda": [0.0, 0.1, 1.0, 10.0]}
+    assert loaded.grid == {"reg_alpha": {"relative": [0.0, 0.01, 0.1, 1.0]}, "reg_lambda": {"relative": [0.0, 0.1, 1.0, 10.0]}}
     assert loaded.primary_metric == {"regression": "rmse", "binary": "logloss"}
 
 
 def test_toml_without_grid_uses_the_default_grid_and_engines(tmp_path):
     study = _load(tmp_path, HEAD)
-    assert study.grid == {"reg_alpha": [0.0, 0.1, 1.0, 10.0], "reg_lambda": [0.0, 0.1, 1.0, 10.0]}
+    assert study.grid == {"reg_alpha": {"relative": [0.0, 0.01, 0.1, 1.0]}, "reg_lambda": {"relative": [0.0, 0.1, 1.0, 10.0]}}
     assert study.engines == ["xgboost", "lightgbm"] and study.folds == 3 and study.seeds == [0]
 
 
@@ -97,7 +99,9 @@ def test_the_default_quickstart_study_loads():
     assert study.name == "quickstart"
     assert {"diabetes", "breast_cancer"} <= {d.name for d in study.datasets}
     assert {d.name for d in study.datasets} <= {c.name for c in builtin_cards()}
-    assert 0.0 in study.grid["reg_alpha"] and 0.0 in study.grid["reg_lambda"]
+    # relative grids from 0, two seeds of repeated K-fold and a validation split: what the summary needs
+    assert 0.0 in study.grid["reg_alpha"]["relative"] and 0.0 in study.grid["reg_lambda"]["relative"]
+    assert len(study.seeds) >= 2 and study.validation_fraction == 0.2
     from boostreg.engines import ENGINES
 
     assert {"xgboost", "lightgbm"} <= set(study.engines)
@@ -108,8 +112,9 @@ def test_single_file_study_uses_the_default_grid(tmp_path):
     study = single_file_study(str(tmp_path / "prices.csv"), "price")
     assert study.name == "file-prices"
     assert study.datasets == [DatasetSpec(file=str((tmp_path / "prices.csv").resolve()), target="price")]
-    assert len(study.grid["reg_alpha"]) * len(study.grid["reg_lambda"]) == 16
+    assert len(study.grid["reg_alpha"]["relative"]) * len(study.grid["reg_lambda"]["relative"]) == 16
     assert study.folds == 3 and study.engines == ["xgboost", "lightgbm"]
+    assert study.seeds == [0, 1] and study.validation_fraction == 0.2
 
 
 # ---------------------------------------------------------------------------------------------- log grid
@@ -467,3 +472,37 @@ def test_alias_names_the_dataset(tmp_path):
 @pytest.mark.parametrize("line", ["max_depth = 3.5", "n_estimators = 2.7"])
 def test_fractional_whole_number_params(tmp_path, line):
     _raises(tmp_path, HEAD + GRID + f"[params]\n{line}\n", line.split()[0], "whole")
+
+
+# ---------------------------------------------------------------------------------------------- relative grids
+
+def test_relative_grid_from_toml_and_python_round_trips(tmp_path):
+    from boostreg import relative
+
+    study = _load(tmp_path, HEAD + "[grid]\nreg_alpha = { relative = [0, 0.1, 1] }\n"
+                                   "reg_lambda = { relative = { log = [0.1, 10], num = 3 } }\n")
+    assert study.grid == {"reg_alpha": {"relative": [0.0, 0.1, 1.0]}, "reg_lambda": {"relative": [0.0, 0.1, 1.0, 10.0]}}
+    again = Study(name="x", datasets=[DatasetSpec(name="diabetes")],
+                  grid={"reg_alpha": relative(np.array([0, 0.1, 1])), "reg_lambda": relative([0, 0.1, 1, 10])})
+    assert again.grid == study.grid
+    path = tmp_path / "rt.toml"
+    path.write_text(tomli_w.dumps(again.to_toml_dict()), encoding="utf-8")
+    assert load_study(path).grid == study.grid
+
+
+@pytest.mark.parametrize("grid, words", [
+    ("reg_alpha = { relative = [0, -0.1] }\nreg_lambda = [0]", "relative reg_alpha value -0.1"),
+    ("reg_alpha = { relative = [] }\nreg_lambda = [0]", "is empty"),
+    ("reg_alpha = { relative = [0, 1], other = 2 }\nreg_lambda = [0]", "unknown key 'other'"),
+    ("reg_alpha = [0]\nreg_lambda = [0]\nlearning_rate = { relative = [0.1] }", "only reg_alpha and reg_lambda"),
+])
+def test_bad_relative_grids_are_one_line_errors(tmp_path, grid, words):
+    with pytest.raises(BoostregError, match=re.escape(words)):
+        _load(tmp_path, HEAD + "[grid]\n" + grid + "\n")
+
+
+def test_relative_grid_needs_an_unpenalized_reference_it_can_read(tmp_path):
+    with pytest.raises(BoostregError, match="subsample < 1"):
+        _load(tmp_path, HEAD + "[grid]\nreg_alpha = { relative = [0, 1] }\nreg_lambda = [0]\n[params]\nsubsample = 0.8\n")
+    with pytest.raises(BoostregError, match="baselines have none"):
+        _load(tmp_path, HEAD + "[baseline_grid]\npenalty = { relative = [0.1, 1] }\n")

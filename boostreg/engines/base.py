@@ -56,8 +56,9 @@ LOOP_PARAMS = ("n_estimators", "early_stopping_rounds", "validation_fraction")
 class TrainingLog:
     """What an engine evaluated itself while training (its own per-round metric on cached predictions).
 
-    ``test``: the primary metric on the test fold after each kept round; ``valid_error``: on the
-    early-stopping split at the kept round (NaN without early stopping). An engine attaches it to its model
+    ``test``: the primary metric on the test fold after each kept round; ``valid``: on the validation split
+    (None without one); ``valid_error``: on the validation split at the kept round (NaN without a split: with
+    early stopping the best round, else the last). An engine attaches it to its model
     as ``model.boostreg_log``; without one, :meth:`TreeEngine.measure` computes the test curve from
     ``pred_leaf`` too. The training curve always comes from the leaves: the theory check walks every
     training row's margin tree by tree anyway, so the engine is not asked to evaluate the training rows.
@@ -65,6 +66,7 @@ class TrainingLog:
 
     test: np.ndarray
     valid_error: float = float("nan")
+    valid: np.ndarray | None = None
 
 
 def primary_metric_name(fold: Fold) -> str:
@@ -186,9 +188,11 @@ class TreeEngine(Engine):
             record["theory_check"] = f"not applicable: {reason}"
         record.update(measure.metrics(fold.y_train, train_margin, fold.task, "train", fold.primary_metric))
         record.update(measure.metrics(fold.y_test, test_margin, fold.task, "test", fold.primary_metric))
+        valid_curve = log.valid if log is not None and log.valid is not None else np.full(ens.n_trees, np.nan)
         curves = pd.DataFrame({"round": np.arange(1, ens.n_trees + 1, dtype=np.int64),
                                "train_error": np.asarray(train_curve, dtype=np.float64),
-                               "test_error": np.asarray(test_curve, dtype=np.float64)})
+                               "test_error": np.asarray(test_curve, dtype=np.float64),
+                               "valid_error": np.asarray(valid_curve, dtype=np.float64)})
         return record, curves
 
 

@@ -63,17 +63,17 @@ class LightGBMEngine(TreeEngine):
             dvalid = lgb.Dataset(fold.X_valid, label=fold.y_valid, reference=dtrain, free_raw_data=False,
                                  params=binning)
             dvalid.construct()
-        return dtrain, fold, dvalid, dtest
+        return dtrain, fold, dvalid, dtest, _model_init_score(dtrain, fold.task, threads)
 
     def fit(self, prepared, params, *, seed, threads):
         """Train; LightGBM evaluates the primary metric on the test fold after each round from its cached
         scores (the test curve), and with early stopping on the validation split, which alone is watched."""
-        dtrain, fold, dvalid, dtest = prepared
+        dtrain, fold, dvalid, dtest, _ = prepared
         native = self._native(params, threads, seed)
         native.update(objective=OBJECTIVE[fold.task], metric=EVAL_METRIC[primary_metric_name(fold)])
         rounds = early_stopping_rounds(params, fold)
         sets, names = [dtest], ["test"]
-        if rounds:
+        if dvalid is not None:
             sets, names = sets + [dvalid], names + ["valid"]
         result: dict = {}
         callbacks = [lgb.record_evaluation(result)] + ([_stop_on("valid", rounds)] if rounds else [])
@@ -81,24 +81,24 @@ class LightGBMEngine(TreeEngine):
                           valid_names=names, callbacks=callbacks)
         metric = native["metric"]
         kept = model.current_iteration()
-        valid_error = float("nan")
+        valid = np.asarray(result["valid"][metric]) if dvalid is not None else None
         if rounds:
-            curve = np.asarray(result["valid"][metric])
-            kept = int(np.argmin(curve)) + 1  # the first best round; the trees after it are dropped
-            valid_error = float(curve[kept - 1])
+            kept = int(np.argmin(valid)) + 1  # the first best round; the trees after it are dropped
             if kept < model.current_iteration():
                 model = lgb.Booster(model_str=model.model_to_string(num_iteration=kept))
-        model.boostreg_log = TrainingLog(np.asarray(result["test"][metric][:kept]), valid_error)
+        if valid is not None:
+            valid = valid[:kept]
+        valid_error = float(valid[-1]) if valid is not None and kept else float("nan")
+        model.boostreg_log = TrainingLog(np.asarray(result["test"][metric][:kept]), valid_error, valid)
         return model
 
     def predict_margin(self, model, prepared, fold):
         return np.asarray(model.predict(fold.X_test, raw_score=True), dtype=np.float64)
 
     def ensemble(self, model, prepared, fold, params=None, *, test_leaf=True):
-        dtrain, fold = prepared[:2]
+        dtrain, fold, _, _, init = prepared
         params = params or {}
         trees = _parse_trees(model.model_to_string())
-        init = _init_score(fold.y_train, fold.task)
         onehot_max = params.get("max_cat_to_onehot", _MAX_CAT_TO_ONEHOT_DEFAULT)
         many_vs_many = np.array([dtrain.feature_num_bin(i) > onehot_max for i in range(fold.X_train.shape[1])])
         cat_l2 = float(params.get("cat_l2", _CAT_L2_DEFAULT))
@@ -140,6 +140,22 @@ def _stop_on(name: str, rounds: int):
 
 def _pred_leaf(model, X, n_trees):
     return np.asarray(model.predict(X, pred_leaf=True)).reshape(len(X), n_trees)
+
+
+def _model_init_score(dtrain: lgb.Dataset, task: str, threads: int) -> float:
+    """LightGBM's own boost_from_average score for this training fold, read from a model, not recomputed.
+
+    With reg_alpha huge no split has any gain, so one round gives a constant tree whose only leaf LightGBM
+    sets to the initial score itself (the same float it adds into tree 0's leaves of every fit of the fold).
+    A recomputation (numpy's log, pairwise sums) can be one bit away, and then a tree-0 leaf that is exactly
+    0 reads -8.7e-19 after the subtraction.
+    """
+    model = lgb.train({"objective": OBJECTIVE[task], "lambda_l1": 1e300, "verbose": -1, "num_threads": threads,
+                       "feature_pre_filter": False}, dtrain, num_boost_round=1)
+    trees = _parse_trees(model.model_to_string())
+    if len(trees) != 1 or len(trees[0]["leaf_value"]) != 1:  # not the constant tree: fall back to the formula
+        return _init_score(dtrain.get_label(), task)
+    return float(trees[0]["leaf_value"][0])
 
 
 def _init_score(y: np.ndarray, task: str) -> float:

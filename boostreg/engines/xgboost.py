@@ -52,19 +52,22 @@ class XGBoostEngine(TreeEngine):
         native.update(objective=OBJECTIVE[fold.task], tree_method=native.get("tree_method", "hist"),
                       nthread=threads, seed=seed, verbosity=0, eval_metric=EVAL_METRIC[primary_metric_name(fold)])
         rounds = early_stopping_rounds(params, fold)
-        evals = [(dtest, "test")] + ([(dvalid, "valid")] if rounds else [])
+        evals = [(dtest, "test")] + ([(dvalid, "valid")] if dvalid is not None else [])  # early stopping watches the last
         result: dict = {}
         model = xgb.train(native, dtrain, num_boost_round=int(params["n_estimators"]), evals=evals,
                           evals_result=result, early_stopping_rounds=rounds or None, verbose_eval=False)
         kept = model.num_boosted_rounds()
-        valid_error = float("nan")
+        metric = native["eval_metric"]
+        valid = np.asarray(result["valid"][metric]) if dvalid is not None else None
+        valid_error = float(valid[-1]) if valid is not None and kept else float("nan")
         if rounds:
             kept = model.best_iteration + 1  # the trees after the best round are dropped: every measure sees the kept model
             valid_error = float(model.best_score)
             if kept < model.num_boosted_rounds():
                 model = model[:kept]
-        metric = native["eval_metric"]
-        model.boostreg_log = TrainingLog(np.asarray(result["test"][metric][:kept]), valid_error)
+        if valid is not None:
+            valid = valid[:kept]
+        model.boostreg_log = TrainingLog(np.asarray(result["test"][metric][:kept]), valid_error, valid)
         return model
 
     def predict_margin(self, model, prepared, fold):

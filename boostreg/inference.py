@@ -1,0 +1,435 @@
+"""How fit records become a gain, an interval and a verdict: the one module every conclusion comes from.
+
+The protocol (README, "From records to advice"):
+
+* A **fold group** is one dataset x engine x fold x seed with every non-penalty parameter fixed: the records'
+  ``group_id``. Its fits are the penalty grid, the unpenalized reference and the library default.
+* The **selected** fit of a group is its ok fit with the lowest ``valid_error`` (the validation split carved
+  from the training fold; the test fold is never seen), ties to the smaller reg_alpha, then the smaller
+  reg_lambda (baselines: the smaller ``penalty``). The **default** is the fit with the library's own penalties
+  (``is_default``: XGBoost reg_alpha 0, reg_lambda 1; LightGBM 0, 0; scikit-learn's alpha or C). The
+  **unpenalized** fit is the group's reference (boosters reg_alpha = reg_lambda = 0; baselines the least
+  penalized grid point).
+* The **gain** of a group is test_error(default) - test_error(selected) on the outer test fold (positive =
+  tuning helped), one paired observation d_j. Over the J = folds x seeds groups of a dataset x engine, the mean
+  gets the **corrected resampled t interval** of Nadeau & Bengio (2003): var(d-bar) = (1/J + n_test/n_train) s^2,
+  because K-fold training sets overlap (a plain t interval over folds is too narrow).
+* **Pooled** effects (across datasets) resample the replication unit, dataset x engine: a percentile bootstrap
+  over unit means. Fewer than ``MIN_UNITS`` units, or no variation, is "not enough evidence".
+* **Operating points** (for the claims): fits whose validation error is within ``MATCH_MARGIN`` of the group's
+  best, never the collapsed corners of a grid; L1 and L2 are compared at the strongest penalty of each kind
+  that still stays within that margin (matched validation error).
+
+Everything here is a pure function of a fit-record frame; the CLI's summary, the report, the claims ledger
+and the guide all read these tables, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .errors import BoostregError
+
+CONFIDENCE = 0.95
+N_BOOT = 2000
+BOOT_SEED = 0
+#: a fit is at an operating point when its validation error is at most (1 + MATCH_MARGIN) x the group's best
+MATCH_MARGIN = 0.01
+#: pooled verdicts need at least this many replication units (dataset x engine)
+MIN_UNITS = 3
+#: where each metric can lie (intervals of a mean metric are clipped to it)
+METRIC_RANGE = {"rmse": (0.0, np.inf), "mae": (0.0, np.inf), "logloss": (0.0, np.inf), "error": (0.0, 1.0),
+                "auc": (0.0, 1.0), "accuracy": (0.0, 1.0), "r2": (-np.inf, 1.0)}
+#: the metrics every model reports on every task, for the models side by side (higher is better first)
+SHARED_METRICS = {"binary": ("auc", "accuracy"), "regression": ("r2", "rmse")}
+
+
+# ---------------------------------------------------------------------------------------------- intervals
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean with its interval: ``method`` says how the interval was made; NaN bounds when it cannot be."""
+
+    mean: float
+    ci_low: float
+    ci_high: float
+    n: int
+    method: str
+
+    @property
+    def width(self) -> float:
+        return self.ci_high - self.ci_low
+
+    def excludes_zero(self) -> bool:
+        return bool(np.isfinite(self.ci_low) and (self.ci_low > 0 or self.ci_high < 0))
+
+
+def corrected_t(values, test_train_ratio: float, confidence: float = CONFIDENCE) -> Estimate:
+    """Mean of J paired resampled-CV differences with the Nadeau-Bengio corrected t interval.
+
+    ``test_train_ratio`` is n_test / n_train of the resampling; ``var(mean) = (1/J + ratio) s^2`` and the
+    interval is mean +- t(J-1) sqrt(var). With ratio 0 this is the plain t interval, which is never wider.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    j = len(v)
+    if j == 0:
+        return Estimate(np.nan, np.nan, np.nan, 0, "none")
+    m = float(v.mean())
+    if j < 2 or not np.isfinite(test_train_ratio):
+        return Estimate(m, np.nan, np.nan, j, "corrected t (needs 2 or more folds)")
+    half = float(stats.t.ppf(0.5 + confidence / 2, j - 1) * np.sqrt((1 / j + test_train_ratio) * v.var(ddof=1)))
+    return Estimate(m, m - half, m + half, j, "corrected resampled t (Nadeau & Bengio 2003)")
+
+
+def bootstrap_units(values, *, n_boot: int = N_BOOT, seed: int = BOOT_SEED,
+                    confidence: float = CONFIDENCE) -> Estimate:
+    """Mean over replication units (dataset x engine) with a seeded percentile bootstrap that resamples units."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if len(v) == 0:
+        return Estimate(np.nan, np.nan, np.nan, 0, "none")
+    if len(v) < 2:
+        return Estimate(float(v.mean()), np.nan, np.nan, len(v), "bootstrap over units (needs 2 or more)")
+    rng = np.random.default_rng(seed)
+    means = v[rng.integers(0, len(v), size=(n_boot, len(v)))].mean(axis=1)
+    q = (1 - confidence) / 2
+    return Estimate(float(v.mean()), float(np.quantile(means, q)), float(np.quantile(means, 1 - q)), len(v),
+                    "percentile bootstrap over dataset x engine units")
+
+
+def verdict(pooled: Estimate, side: int, *, unit_values=None) -> str:
+    """The verdict of a pooled effect claimed to lie on ``side`` (+1 above 0, -1 below).
+
+    "not enough evidence" with fewer than MIN_UNITS units or no variation between them; "holds" when the
+    whole interval lies on the claimed side; "does not hold here" when it lies on the other side; else
+    "inconclusive" (the interval holds 0).
+    """
+    v = np.asarray(unit_values if unit_values is not None else [], dtype=float)
+    v = v[np.isfinite(v)]
+    if pooled.n < MIN_UNITS or not np.isfinite(pooled.ci_low) or (unit_values is not None and np.ptp(v) == 0):
+        return "not enough evidence"
+    if side * pooled.ci_low > 0 and side * pooled.ci_high > 0:
+        return "holds"
+    if side * pooled.ci_low < 0 and side * pooled.ci_high < 0:
+        return "does not hold here"
+    return "inconclusive"
+
+
+# ---------------------------------------------------------------------------------------------- records
+
+def engine_kind(engine: str) -> str:
+    """"booster" or "baseline" (engines not registered here count as boosters when they have reg_alpha)."""
+    from .engines import ENGINES
+
+    return ENGINES[engine].kind if engine in ENGINES else "booster"
+
+
+def has_validation(fits: pd.DataFrame) -> bool:
+    """Whether these records carry a validation split (needed for any selection or gain)."""
+    return "valid_error" in fits and bool(fits.valid_error.notna().any())
+
+
+def require_validation(fits: pd.DataFrame, where: str = "these records") -> None:
+    if not has_validation(fits):
+        raise BoostregError(f"{where} have no validation split (valid_error is empty), so a setting cannot be selected "
+                            "without looking at the test folds; add validation_fraction = 0.2 under [params] of the "
+                            "study and run it again (into a new --out).")
+
+
+def _col(df: pd.DataFrame, name: str, default=np.nan) -> pd.Series:
+    return df[name] if name in df else pd.Series(default, index=df.index)
+
+
+def grid_value(df: pd.DataFrame, key: str) -> pd.Series:
+    """A booster penalty as its grid gave it: relative value for relative grids, raw value otherwise."""
+    units = _col(df, f"{key}_units", "raw").fillna("raw")
+    return pd.Series(np.where(units == "relative", _col(df, f"{key}_relative"), df[key]), index=df.index,
+                     dtype=np.float64)
+
+
+def point_label(engine_kind_: str, row) -> str:
+    """A grid point as people read it: 'α=0.1·α_max λ=1' or 'penalty 0.01'."""
+    if engine_kind_ == "baseline":
+        return f"{row['penalty']:g}"
+    parts = []
+    for key, sym, unit in (("reg_alpha", "α", "·α_max"), ("reg_lambda", "λ", "·H̄")):
+        rel = row.get(f"{key}_units") == "relative"
+        value = row.get(f"{key}_relative") if rel else row.get(key)
+        parts.append(f"{sym}={value:g}{unit if rel and value != 0 else ''}")
+    return " ".join(parts)
+
+
+def _setting_labels(df: pd.DataFrame) -> pd.Series:
+    """The non-penalty parameters that vary within a dataset x engine, as a short label ('' when none vary)."""
+    drop = {"reg_alpha", "reg_lambda", "penalty"}
+    params = df.params_json.map(lambda s: {k: v for k, v in json.loads(s).items() if k not in drop}
+                                if isinstance(s, str) else {})
+    out = pd.Series("", index=df.index, dtype=object)
+    for _, idx in df.groupby(["dataset", "engine"]).groups.items():
+        sub = params.loc[idx]
+        keys = sorted({k for p in sub for k in p})
+        varying = [k for k in keys if len({json.dumps(p.get(k)) for p in sub}) > 1]
+        if varying:
+            out.loc[idx] = sub.map(lambda p: ", ".join(f"{k}={p.get(k)}" for k in varying))
+    return out
+
+
+def _least_penalized_is_largest(engine: str) -> bool:
+    """Whether an engine's least penalized ``penalty`` is its largest value (C-type) rather than its smallest."""
+    from .engines import ENGINES
+
+    eng = ENGINES.get(engine)
+    return bool(eng is not None and hasattr(eng, "least_penalized_first") and eng.least_penalized_first([1.0, 2.0])[0] == 2.0)
+
+
+def _ok(fits: pd.DataFrame) -> pd.DataFrame:
+    return fits[fits.status == "ok"]
+
+
+def _flag(df: pd.DataFrame, name: str, default: bool) -> pd.Series:
+    return _col(df, name, default).fillna(default).astype(bool)
+
+
+def _per_group_first(df: pd.DataFrame, mask, prefix: str, cols) -> pd.DataFrame:
+    """The first row of each group_id among ``mask``, with ``cols`` renamed ``prefix + col`` (indexed by group)."""
+    first = df[mask].groupby("group_id", sort=False).head(1).set_index("group_id")
+    return first[list(cols)].add_prefix(prefix)
+
+
+def selection_table(fits: pd.DataFrame) -> pd.DataFrame:
+    """One row per fold group: the selected, default and unpenalized fits and the paired gains (a flat table).
+
+    Columns: dataset, engine, kind, task, setting, group_id, fold, seed, metric, n_train, n_test, n_valid,
+    selected_fit_id, selected_in_grid, selected_point, selected_reg_alpha, selected_reg_lambda,
+    selected_alpha_grid, selected_lambda_grid (the grid's own values: relative for relative grids),
+    selected_alpha_relative, selected_lambda_relative, selected_penalty, at_grid_edge, valid_error_selected,
+    test_error_selected, test_error_default, test_error_unpenalized, gain_vs_default, gain_vs_unpenalized,
+    test_<shared metric>_selected / _default, fit_time_s_selected, fit_time_s_group.
+    """
+    ok = _ok(fits)
+    if ok.empty or not has_validation(ok):
+        return pd.DataFrame()
+    ok = ok.assign(setting=_setting_labels(ok), kind=ok.engine.map(engine_kind),
+                   alpha_grid=grid_value(ok, "reg_alpha") if "reg_alpha" in ok else np.nan,
+                   lambda_grid=grid_value(ok, "reg_lambda") if "reg_lambda" in ok else np.nan,
+                   in_grid_=_flag(ok, "in_grid", True), is_default_=_flag(ok, "is_default", False))
+    booster = ok.kind == "booster"
+    # tie-breaks: the smaller reg_alpha, then the smaller reg_lambda (baselines: the smaller penalty)
+    ok = ok.assign(tie1=np.where(booster, _col(ok, "reg_alpha"), _col(ok, "penalty")),
+                   tie2=np.where(booster, _col(ok, "reg_lambda"), 0.0))
+    cand = ok[ok.valid_error.notna()].sort_values(["group_id", "valid_error", "tie1", "tie2"], kind="mergesort")
+    shared = sorted({f"test_{m}" for ms in SHARED_METRICS.values() for m in ms} & set(ok.columns))
+    sel_cols = ["dataset", "engine", "kind", "task", "setting", "fold", "seed", "primary_metric", "n_train", "n_test",
+                "fit_id", "in_grid_", "valid_error", "test_error", "fit_time_s", "reg_alpha", "reg_lambda",
+                "alpha_grid", "lambda_grid", "penalty", "reg_alpha_units", "reg_lambda_units", "reg_alpha_relative",
+                "reg_lambda_relative"] + shared
+    cand = cand.assign(**{c: np.nan for c in sel_cols if c not in cand})
+    out = _per_group_first(cand, np.ones(len(cand), dtype=bool), "", sel_cols + ["n_valid"] if "n_valid" in cand
+                           else sel_cols)
+    # the reference: boosters (0, 0); baselines the least penalized grid point
+    largest = ok.engine.map(_least_penalized_is_largest)
+    grid_pen = ok.penalty.where(ok.in_grid_) if "penalty" in ok else pd.Series(np.nan, index=ok.index)
+    lo, hi = grid_pen.groupby(ok.group_id).transform("min"), grid_pen.groupby(ok.group_id).transform("max")
+    is_ref = np.where(booster, (ok.reg_alpha == 0) & (ok.reg_lambda == 0) if "reg_alpha" in ok else False,
+                      ok.in_grid_ & np.where(largest, grid_pen == hi, grid_pen == lo))
+    ref = _per_group_first(ok, is_ref, "", ["test_error"]).rename(columns={"test_error": "test_error_unpenalized"})
+    default = _per_group_first(ok, ok.is_default_, "", ["test_error"] + shared)
+    default = default.rename(columns={c: f"{c}_default" for c in default.columns})
+    group_time = ok.groupby("group_id").fit_time_s.sum().rename("fit_time_s_group")
+    out = out.join(ref).join(default).join(group_time)
+    # the grid's edge: the selection equals a penalty's largest grid value (> 0), or its smallest when it is > 0
+    grid = ok[ok.in_grid_]
+    edge = pd.Series(False, index=out.index)
+    for col in ("alpha_grid", "lambda_grid", "penalty"):
+        if col not in grid or grid[col].isna().all():
+            continue
+        stats_ = grid.groupby("group_id")[col].agg(["min", "max", "nunique"])
+        v = out[col]
+        s_min, s_max, n = (stats_[k].reindex(out.index) for k in ("min", "max", "nunique"))
+        at = (n > 1) & (((v == s_max) & ((s_max > 0) | (out.kind == "baseline"))) | ((v == s_min) & (s_min > 0)))
+        edge |= at.fillna(False)
+    out["at_grid_edge"] = edge & out.in_grid_.astype(bool)
+    out = out.reset_index().rename(columns={
+        "fit_id": "selected_fit_id", "in_grid_": "selected_in_grid", "primary_metric": "metric",
+        "valid_error": "valid_error_selected", "test_error": "test_error_selected", "fit_time_s": "fit_time_s_selected",
+        "reg_alpha": "selected_reg_alpha", "reg_lambda": "selected_reg_lambda", "alpha_grid": "selected_alpha_grid",
+        "lambda_grid": "selected_lambda_grid", "penalty": "selected_penalty", "reg_alpha_units": "selected_alpha_units",
+        "reg_lambda_units": "selected_lambda_units", "reg_alpha_relative": "selected_alpha_relative",
+        "reg_lambda_relative": "selected_lambda_relative", **{c: f"{c}_selected" for c in shared}})
+    out["selected_point"] = [
+        point_label(k, {"penalty": p, "reg_alpha": a, "reg_lambda": lam, "reg_alpha_units": au,
+                        "reg_lambda_units": lu, "reg_alpha_relative": ar, "reg_lambda_relative": lr})
+        for k, p, a, lam, au, lu, ar, lr in zip(out.kind, out.selected_penalty, out.selected_reg_alpha,
+                                                out.selected_reg_lambda, out.selected_alpha_units,
+                                                out.selected_lambda_units, out.selected_alpha_relative,
+                                                out.selected_lambda_relative)]
+    base = out.kind == "baseline"
+    for c in ("selected_reg_alpha", "selected_reg_lambda", "selected_alpha_grid", "selected_lambda_grid",
+              "selected_alpha_relative", "selected_lambda_relative"):
+        out.loc[base, c] = np.nan
+    out.loc[~base, "selected_penalty"] = np.nan
+    for c in ("test_error_default", "test_error_unpenalized"):
+        if c not in out:
+            out[c] = np.nan
+    for m in shared:
+        if f"{m}_default" not in out:
+            out[f"{m}_default"] = np.nan
+    out["gain_vs_default"] = out.test_error_default - out.test_error_selected
+    out["gain_vs_unpenalized"] = out.test_error_unpenalized - out.test_error_selected
+    for task, metrics in SHARED_METRICS.items():  # a task's shared metrics only (the others are NaN)
+        for m in metrics:
+            for suffix in ("selected", "default"):
+                col = f"test_{m}_{suffix}"
+                if col not in out:
+                    out[col] = np.nan
+    return out.sort_values("group_id").reset_index(drop=True)
+
+
+def _modal(rows: pd.DataFrame, kind: str) -> pd.Series:
+    """The setting selected most often over a dataset x engine's fold groups (ties: smaller penalties)."""
+    keys = ["selected_penalty"] if kind == "baseline" else ["selected_alpha_grid", "selected_lambda_grid"]
+    counts = rows.groupby(keys + ["selected_in_grid"], dropna=False).size().reset_index(name="n")
+    counts = counts.sort_values(["n"] + keys, ascending=[False] + [True] * len(keys), kind="mergesort")
+    top = counts.iloc[0]
+    match = np.ones(len(rows), dtype=bool)
+    for k in keys:
+        match &= np.isclose(rows[k].to_numpy(dtype=float), float(top[k]), equal_nan=True)
+    return rows[match].assign(n_selected=int(top.n))
+
+
+def summary_table(fits: pd.DataFrame) -> pd.DataFrame:
+    """One row per dataset x engine (x varying setting): what to use, and what tuning it is worth.
+
+    Gains are means over the fold groups of paired outer-fold differences (positive = the validation-selected
+    setting beat the library default / the unpenalized fit) with the corrected resampled t interval; the
+    selected setting is the one chosen most often over the groups (``n_selected`` of ``n_groups``);
+    ``at_grid_edge`` flags it when it sits on the grid's edge, ``edge_share`` is the share of groups whose
+    choice did. The shared metrics (AUC and accuracy, or R² and RMSE) of the selected fits, with the same
+    interval clipped to the metric's range, put every model on one scale.
+    """
+    sel = selection_table(fits)
+    if sel.empty:
+        return pd.DataFrame()
+    rows = []
+    for (dataset, engine, setting), g in sel.groupby(["dataset", "engine", "setting"], sort=True):
+        kind = g.kind.iloc[0]
+        ratio = float((g.n_test / g.n_train).mean())
+        gain = corrected_t(g.gain_vs_default, ratio)
+        unpen = corrected_t(g.gain_vs_unpenalized, ratio)
+        top = _modal(g, kind)
+        first = top.iloc[0]
+        row = {"dataset": dataset, "engine": engine, "kind": kind, "task": g.task.iloc[0], "setting": setting,
+               "metric": g.metric.iloc[0], "n_groups": len(g), "test_train_ratio": ratio,
+               "selected": first.selected_point,
+               "n_selected": int(first.n_selected), "at_grid_edge": bool(first.at_grid_edge),
+               "edge_share": float(g.at_grid_edge.mean()),
+               "test_error_selected": float(g.test_error_selected.mean()),
+               "test_error_default": float(g.test_error_default.mean()),
+               "test_error_unpenalized": float(g.test_error_unpenalized.mean()),
+               "gain_vs_default": gain.mean, "gain_ci_low": gain.ci_low, "gain_ci_high": gain.ci_high,
+               "gain_vs_unpenalized": unpen.mean, "gain_unpenalized_ci_low": unpen.ci_low,
+               "gain_unpenalized_ci_high": unpen.ci_high,
+               "fit_time_s": float(g.fit_time_s_selected.mean()), "tuning_time_s": float(g.fit_time_s_group.mean())}
+        default_error = row["test_error_default"]
+        row["gain_vs_default_relative"] = gain.mean / default_error if default_error else np.nan
+        if kind == "baseline":
+            row.update(selected_penalty=float(first.selected_penalty), selected_reg_alpha=np.nan,
+                       selected_reg_lambda=np.nan, selected_alpha_relative=np.nan, selected_lambda_relative=np.nan)
+        else:
+            row.update(selected_penalty=np.nan, selected_reg_alpha=float(top.selected_reg_alpha.median()),
+                       selected_reg_lambda=float(top.selected_reg_lambda.median()),
+                       selected_alpha_relative=float(top.selected_alpha_relative.median()),
+                       selected_lambda_relative=float(top.selected_lambda_relative.median()))
+        for i, m in enumerate(SHARED_METRICS[row["task"]]):
+            est = corrected_t(g[f"test_{m}_selected"], ratio)
+            lo, hi = METRIC_RANGE[m]
+            tag = "shared" if i == 0 else "shared2"
+            row.update({f"{tag}_metric": m, f"{tag}_selected": est.mean, f"{tag}_ci_low": float(np.clip(est.ci_low, lo, hi)),
+                        f"{tag}_ci_high": float(np.clip(est.ci_high, lo, hi)),
+                        f"{tag}_default": float(g[f"test_{m}_default"].mean())})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summary_records(summary: pd.DataFrame) -> list[dict]:
+    """The summary as JSON-ready dicts (NaN -> None)."""
+    out = []
+    for rec in summary.to_dict(orient="records"):
+        out.append({k: (None if isinstance(v, float) and not np.isfinite(v) else
+                        (v.item() if isinstance(v, np.generic) else v)) for k, v in rec.items()})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- operating points
+
+def operating_points(fits: pd.DataFrame, margin: float = MATCH_MARGIN) -> pd.DataFrame:
+    """Per booster fold group, the fits that still work: valid_error <= (1 + margin) x the group's best.
+
+    Adds ``best_valid_error`` and ``within_margin``; only groups with a validation split and ok fits.
+    """
+    ok = _ok(fits)
+    ok = ok[ok.engine.map(engine_kind) == "booster"] if not ok.empty else ok
+    if ok.empty or not has_validation(ok):
+        return pd.DataFrame()
+    ok = ok[ok.valid_error.notna()].copy()
+    best = ok.groupby("group_id").valid_error.transform("min")
+    return ok.assign(best_valid_error=best, within_margin=ok.valid_error <= best * (1 + margin) + 1e-12)
+
+
+def matched_pairs(fits: pd.DataFrame, margin: float = MATCH_MARGIN) -> pd.DataFrame:
+    """Per booster fold group: the strongest L1-only and the strongest L2-only fit within the margin, and the
+    unpenalized and selected fits, side by side (one row per group; columns prefixed l1_, l2_, unpen_, sel_).
+
+    L1-only: reg_alpha > 0, reg_lambda = 0; L2-only: reg_alpha = 0, reg_lambda > 0; "strongest" by the
+    penalty's value relative to the data (reg_alpha_relative / reg_lambda_relative, raw when those are missing).
+    Groups where either kind has no fit within the margin have NaN on that side.
+    """
+    op = operating_points(fits, margin)
+    if op.empty:
+        return pd.DataFrame()
+    cols = ["fit_id", "valid_error", "test_error", "train_error", "generalization_gap", "zero_leaf_frac",
+            "n_leaves_mean", "n_features_used", "n_noise_features_used", "reg_alpha", "reg_lambda",
+            "reg_alpha_relative", "reg_lambda_relative"]
+    rows = []
+    for gid, g in op.groupby("group_id", sort=True):
+        first = g.iloc[0]
+        row = {"group_id": gid, "dataset": first.dataset, "engine": first.engine, "task": first.task,
+               "fold": first.fold, "seed": first.seed, "n_test": first.n_test, "n_train": first.n_train}
+        inside = g[g.within_margin]
+        picks = {
+            "l1": inside[(inside.reg_alpha > 0) & (inside.reg_lambda == 0)].sort_values(
+                ["reg_alpha_relative", "reg_alpha"] if "reg_alpha_relative" in g else ["reg_alpha"]).tail(1),
+            "l2": inside[(inside.reg_alpha == 0) & (inside.reg_lambda > 0)].sort_values(
+                ["reg_lambda_relative", "reg_lambda"] if "reg_lambda_relative" in g else ["reg_lambda"]).tail(1),
+            "unpen": g[(g.reg_alpha == 0) & (g.reg_lambda == 0)].head(1),
+            "sel": g.sort_values(["valid_error", "reg_alpha", "reg_lambda"], kind="mergesort").head(1),
+        }
+        for tag, pick in picks.items():
+            for c in cols:
+                row[f"{tag}_{c}"] = pick[c].iloc[0] if len(pick) and c in pick else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def unit_effects(pairs: pd.DataFrame, value: pd.Series, *, by=("dataset", "engine")) -> pd.DataFrame:
+    """Per replication unit: the mean of a per-group effect with its corrected t interval (one row per unit)."""
+    frame = pairs.assign(_v=value.to_numpy(dtype=float))
+    rows = []
+    for key, g in frame.groupby(list(by), sort=True):
+        g = g[np.isfinite(g._v)]
+        if g.empty:
+            continue
+        est = corrected_t(g._v, float((g.n_test / g.n_train).mean()))
+        rows.append({**dict(zip(by, key if isinstance(key, tuple) else (key,))), "effect": est.mean,
+                     "ci_low": est.ci_low, "ci_high": est.ci_high, "n_groups": est.n})
+    return pd.DataFrame(rows)
+
+
+def estimate_dict(est: Estimate) -> dict:
+    return asdict(est)
