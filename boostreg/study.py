@@ -356,6 +356,10 @@ def load_study(path: str | Path) -> Study:
 
 def single_file_study(path: str, target: str, task: str | None = None) -> Study:
     """The default grid on one user file: what ``boostreg run --data FILE --target COL`` runs."""
-    spec = DatasetSpec(file=str(Path(path).resolve()), target=target, task=task)
+    try:
+        file = Path(path).resolve()
+    except (RuntimeError, OSError):  # a symlink loop (RuntimeError on Python 3.11): load_file says so in one line
+        file = Path(path).absolute()
+    spec = DatasetSpec(file=str(file), target=target, task=task)
     return Study(name=f"file-{Path(path).stem}", datasets=[spec], source=f"--data {path}",
                  description=f"default reg_alpha x reg_lambda grid on {Path(path).name}")
