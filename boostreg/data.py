@@ -491,7 +491,7 @@ def _check_inferred_binary(raw_y: pd.Series, y: np.ndarray, classes: tuple[str, 
 def _drop_row_index(X: pd.DataFrame, where: str) -> pd.DataFrame:
     """Drop a column that pandas named for its empty header ('Unnamed: 0') and that counts the rows: the index
     ``to_csv`` writes by default (0..n-1 or 1..n, shuffled or with gaps after filtering), not a feature."""
-    drop = [c for c in X.columns if (c == "" or _UNNAMED.fullmatch(c)) and _is_row_counter(X[c])]
+    drop = [c for c in X.columns if (str(c) == "" or _UNNAMED.fullmatch(str(c))) and _is_row_counter(X[c])]
     if drop:
         warnings.warn(f"{where}: dropped column(s) {_short_list(drop)}: row numbers (the index pandas writes with "
                       "to_csv), not features; save the file with index=False to leave them out.",
@@ -526,12 +526,13 @@ def _refuse_target_copies(X: pd.DataFrame, raw_y: pd.Series, y: np.ndarray, task
         if s.isna().any():
             continue  # the target has no missing values, so a column with some is no copy
         if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-            values, copies = s.to_numpy(dtype=np.float64), numeric_copies
+            as_array, copies = (lambda v: v.to_numpy(dtype=np.float64)), numeric_copies
         elif text_copy is not None:
-            values, copies = s.astype(str).to_numpy(), [text_copy]
+            as_array, copies = (lambda v: v.astype(str).to_numpy()), [text_copy]
         else:
             continue
-        if any(np.array_equal(values[:head], c[:head]) and np.array_equal(values, c) for c in copies):
+        first = as_array(s.iloc[:head])
+        if any(np.array_equal(first, c[:head]) and np.array_equal(as_array(s), c) for c in copies):
             repeated = (f" (a header naming {target!r} twice reads the second as {col!r})"
                         if re.fullmatch(re.escape(target) + r"\.\d+", col) else "")
             raise BoostregError(f"feature column {col!r} in {where} is a copy of the target {target!r}{repeated}: "
@@ -590,13 +591,13 @@ def _date_formats(text: str) -> list[str]:
 def _engine_safe_names(X: pd.DataFrame, target: str, where: str) -> tuple[pd.DataFrame, dict[str, str]]:
     """Rename the features whose names LightGBM or XGBoost refuse (ENGINE_UNSAFE), keeping every name unique;
     returns the frame and {new name: original name} of the renamed columns."""
-    unsafe = [c for c in X.columns if any(ch in c for ch in ENGINE_UNSAFE)]
+    unsafe = [c for c in X.columns if any(ch in str(c) for ch in ENGINE_UNSAFE)]
     if not unsafe:
         return X, {}
     taken = {c for c in X.columns if c not in unsafe} | {target}
     original = {}
     for col in unsafe:
-        base = "".join(ENGINE_UNSAFE.get(ch, ch) for ch in col)
+        base = "".join(ENGINE_UNSAFE.get(ch, ch) for ch in str(col))
         new, i = base, 2
         while new in taken:
             new, i = f"{base}_{i}", i + 1
