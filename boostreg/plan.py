@@ -70,16 +70,24 @@ def _digest(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def fold_indices(y: np.ndarray, task: str, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Shuffled K-fold splits for one repetition (``seed``); stratified for classification."""
+def fold_indices(y: np.ndarray, task: str, n_splits: int, seed: int, *,
+                 task_inferred: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Shuffled K-fold splits for one repetition (``seed``); stratified for classification. ``task_inferred``
+    (``Dataset.task_inferred``) makes a class-count message say why the target is a class at all."""
     if task == "binary":
         counts = np.bincount(y.astype(np.int64), minlength=2)
+        why, alt = "", ""
+        if task_inferred:
+            why = " (the task was inferred as binary because the target has 2 distinct values)"
+            alt = ", or pass --task regression if the target is a number"
         if counts.min() < 2:
-            raise BoostregError(f"the rarer class has only {int(counts.min())} row(s); stratified K-fold needs at least "
-                                "2 rows of each class: add rows of that class or choose another target.")
+            raise BoostregError(f"the rarer class has only {int(counts.min())} row(s){why}; stratified K-fold needs at "
+                                "least 2 rows of each class: add rows of that class or choose another target"
+                                f"{alt}.")
         if counts.min() < n_splits:
-            raise BoostregError(f"folds = {n_splits} but the rarer class has only {int(counts.min())} rows; "
-                                f"use folds <= {max(int(counts.min()), 2)} or a dataset with more rows of that class.")
+            raise BoostregError(f"folds = {n_splits} but the rarer class has only {int(counts.min())} rows{why}; "
+                                f"use folds <= {max(int(counts.min()), 2)} or a dataset with more rows of that class"
+                                f"{alt}.")
         splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     else:
         if len(y) < n_splits:
@@ -162,7 +170,7 @@ def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
         grid = study.grid_for(spec)
         metric = study.primary_metric[ds.task]
         for seed in study.seeds:
-            fold_indices(ds.y, ds.task, study.folds, seed)  # fail early when the folds cannot be made
+            fold_indices(ds.y, ds.task, study.folds, seed, task_inferred=getattr(ds, "task_inferred", False))  # fail early
         for engine in study.engines:
             if ds.task not in ENGINES[engine].tasks:
                 continue

@@ -377,7 +377,10 @@ def study_from_dict(doc: dict, *, source: str = "<dict>", base_dir: Path | None 
                 raise BoostregError(f"[[datasets]] #{i + 1} of {source} gives file but no target; add target = \"column\".")
             path = Path(ds["file"])
             if not path.is_absolute() and base_dir is not None:
-                ds = {**ds, "file": str((base_dir / path).resolve())}
+                try:
+                    ds = {**ds, "file": str((base_dir / path).resolve())}
+                except (RuntimeError, OSError):  # a symlink loop: load_file says so in one line
+                    ds = {**ds, "file": str((base_dir / path).absolute())}
         if "grid" in ds:
             if not isinstance(ds["grid"], dict):
                 raise BoostregError(f"grid of [[datasets]] #{i + 1} in {source} must be a table, e.g. "
@@ -431,7 +434,11 @@ def load_study(path: str | Path) -> Study:
 
 def single_file_study(path: str, target: str, task: str | None = None) -> Study:
     """The default grid on one user file: what ``boostreg run --data FILE --target COL`` runs."""
-    spec = DatasetSpec(file=str(Path(path).resolve()), target=target, task=task)
+    try:
+        file = Path(path).resolve()
+    except (RuntimeError, OSError):  # a symlink loop (RuntimeError on Python 3.11): load_file says so in one line
+        file = Path(path).absolute()
+    spec = DatasetSpec(file=str(file), target=target, task=task)
     return Study(name=f"file-{Path(path).stem}", datasets=[spec], source=f"--data {path}", seeds=[0, 1],
                  params={"validation_fraction": 0.2},
                  description=f"default reg_alpha x reg_lambda grid on {Path(path).name}")

@@ -54,6 +54,36 @@ def _csv(d: Path, name="data.csv", **columns) -> str:
     return name
 
 
+def _frame_csv(d: Path, name: str, frame: pd.DataFrame, **to_csv) -> str:
+    frame.to_csv(d / name, **{"index": False, **to_csv})
+    return name
+
+
+def _small(n=60, **columns) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n), "y": rng.normal(size=n)})
+    for k, v in columns.items():
+        frame[k] = v(n) if callable(v) else v
+    return frame
+
+
+def _records_without_validation(out: Path) -> None:
+    """One stored fit record with no validation error, as a run without validation_fraction leaves."""
+    from boostreg.store import ParquetStore
+
+    store = ParquetStore(out)
+    store.create()
+    store.write({"study": "tiny", "dataset": "diabetes", "task": "regression", "engine": "lightgbm", "fold": 0,
+                 "seed": 0, "fit_id": "a" * 16, "group_id": "b" * 16, "status": "ok", "reg_alpha": 0.0,
+                 "reg_lambda": 0.0, "primary_metric": "rmse", "test_error": 1.0, "train_error": 1.0}, None)
+
+
+def _both_engines(d: Path, dataset: str) -> str:
+    text = TINY.format(dataset=dataset, alpha="[0, 1]").replace('engines = ["lightgbm"]',
+                                                                'engines = ["xgboost", "lightgbm"]')
+    return _write(d, "study.toml", text)
+
+
 @dataclass(frozen=True)
 class Case:
     """One bad input: how to make it (files in a fresh folder), the command, the expected exit code."""
@@ -87,6 +117,37 @@ CASES = [
     Case("constant-column", "a constant column and an all-missing column (warned and dropped; the run goes on)",
          lambda d: ["run", _study(d, f'file = "{_csv(d, const=1.0, empty=np.nan)}"\ntarget = "y"'), "--out", "out",
                     "-q", "--no-report"], exit_code=0),
+    Case("target-copy", "a feature column that copies the target (header 'x1,x2,y,y': pandas reads the second 'y' as 'y.1')",
+         lambda d: ["run", "--data", _frame_csv(d, "data.csv", _small().assign(y2=lambda f: f.y).set_axis(
+             ["x1", "x2", "y", "y"], axis=1)), "--target", "y"]),
+    Case("engine-unsafe-names", "feature names XGBoost or LightGBM refuse ('weight [kg]', 'ratio:1', 'a,b'): renamed "
+         "with a warning; both engines' fits run",
+         lambda d: ["run", _both_engines(d, f'file = "{_frame_csv(d, "data.csv", _small(**{"weight [kg]": lambda n: np.arange(n) % 7, "ratio:1": lambda n: np.arange(n) % 5, "a,b": lambda n: np.arange(n) % 3}))}"\ntarget = "y"'),
+                    "--out", "out", "-q", "--no-report"], exit_code=0),
+    Case("inf-feature", "infinite values in a feature",
+         lambda d: ["run", "--data", _csv(d, x1=lambda n: np.where(np.arange(n) % 20 == 0, np.inf, 1.0)), "--target", "y"]),
+    Case("inf-target", "an infinite value in the target",
+         lambda d: ["run", "--data", _csv(d, y=lambda n: np.where(np.arange(n) == 3, -np.inf, np.arange(n))),
+                    "--target", "y"]),
+    Case("beyond-float32", "a value beyond float32 range (1e307) in a feature",
+         lambda d: ["run", "--data", _csv(d, x2=lambda n: np.where(np.arange(n) == 3, 1e307, 1.0 * np.arange(n))),
+                    "--target", "y"]),
+    Case("saved-row-index", "a CSV saved with pandas' index (an 'Unnamed: 0' column of row numbers): dropped with a "
+         "warning; the run goes on",
+         lambda d: ["run", _study(d, f'file = "{_frame_csv(d, "data.csv", _small(), index=True)}"\ntarget = "y"'),
+                    "--out", "out", "-q", "--no-report"], exit_code=0),
+    Case("date-column", "a column of dates (2024-01-31): dropped with a warning that says how to use it; the run goes on",
+         lambda d: ["run", _study(d, f'file = "{_csv(d, day=lambda n: pd.date_range("2024-01-01", periods=n).strftime("%Y-%m-%d"))}"\n'
+                                     'target = "y"'), "--out", "out", "-q", "--no-report"], exit_code=0),
+    Case("not-utf8", "a CSV saved as Latin-1, not UTF-8",
+         lambda d: ["run", "--data", _frame_csv(d, "data.csv", _small(town=lambda n: np.resize(["Genève", "Zürich"], n)),
+                                                encoding="latin-1"), "--target", "y"]),
+    Case("semicolon-separator", "a .csv separated by ';'",
+         lambda d: ["run", "--data", _frame_csv(d, "data.csv", _small(), sep=";"), "--target", "y"]),
+    Case("symlink-loop", "--data that is a symbolic link pointing to itself",
+         lambda d: ((d / "loop.csv").symlink_to("loop.csv"), ["run", "--data", "loop.csv", "--target", "y"])[1]),
+    Case("inferred-binary-lone-value", "a numeric target with 2 distinct values, one of them in a single row",
+         lambda d: ["run", "--data", _csv(d, y=lambda n: np.where(np.arange(n) == 0, 5.0, 0.0)), "--target", "y"]),
     Case("malformed-toml", "malformed study TOML",
          lambda d: ["run", _write(d, "s.toml", '[study]\nname = "x"\nfolds = = 3\n')]),
     Case("unknown-study-key", "unknown key in a study (a typo)",
@@ -117,6 +178,15 @@ CASES = [
          lambda d: ["run", _study(d, 'name = "diabetes"\n[[datasets]]\nname = "diabetes"')]),
     Case("guide-not-records", "guide of a Parquet file that holds no fit records",
          lambda d: (pd.DataFrame({"a": [1]}).to_parquet(d / "other.parquet"), ["guide", "other.parquet"])[1]),
+    Case("relative-negative", "a relative penalty below 0",
+         lambda d: ["run", _study(d, alpha="{ relative = [0, -0.1] }")]),
+    Case("relative-no-reference", "a relative grid whose unpenalized reference cannot give alpha_max (row subsampling)",
+         lambda d: ["run", _study(d, alpha="{ relative = [0, 0.1] }", extra="subsample = 0.8\n")]),
+    Case("relative-baseline", "a relative grid for baselines (they have no unpenalized booster reference)",
+         lambda d: ["run", _write(d, "study.toml", TINY.format(dataset='name = "diabetes"', alpha="[0]")
+                                  + "[baseline_grid]\npenalty = { relative = [0.1, 1] }\n")]),
+    Case("summary-without-validation", "summary of a run that carved no validation split",
+         lambda d: (_records_without_validation(d / "out"), ["summary", "out"])[1]),
     Case("export-not-parquet", "export to a file name that is not .parquet",
          lambda d: ((d / "out" / "fits").mkdir(parents=True), (d / "out" / "fits" / "x.parquet").write_bytes(b""),
                     ["export", "out", "fits.csv"])[2]),

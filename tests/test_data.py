@@ -253,3 +253,197 @@ def test_broken_card_names_its_file(tmp_path, monkeypatch):
     _raises(data.builtin_cards, "bad.toml", "'titel'", "did you mean 'title'")
     (tmp_path / "bad.toml").write_text('name = "bad\n')
     _raises(data.builtin_cards, "bad.toml", "TOML")
+
+
+# ------------------------------------------------------------------- refused up front (issue 13, data side)
+
+def _frame(n=40, seed=0, **extra):
+    """A small regression frame: two noise features and y, plus ``extra`` columns (values or callables of n)."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n), "y": rng.normal(size=n)})
+    for k, v in extra.items():
+        frame[k] = v(n) if callable(v) else v
+    return frame
+
+
+def test_a_feature_copying_the_target_is_refused_as_a_leak(tmp_path):
+    rng = np.random.default_rng(1)
+    rows = "\n".join(f"{a:.6f},{b:.6f},{b:.6f}" for a, b in rng.normal(size=(30, 2)))
+    (tmp_path / "twice.csv").write_text("x,y,y\n" + rows + "\n")  # pandas reads the second y as 'y.1'
+    _raises(lambda: load_file(tmp_path / "twice.csv", "y"), "'y.1'", "copy of the target 'y'", "all 30 rows",
+            "leak", "remove that column", "naming 'y' twice")
+    frame = _frame(sold=lambda n: np.where(np.arange(n) % 3 == 0, "yes", "no"))
+    encoded = (frame["sold"] == "yes").astype(int)
+    for name, column in (("as_number", encoded), ("reversed", 1 - encoded), ("as_text", frame["sold"])):
+        path = tmp_path / f"{name}.csv"
+        frame.assign(**{name: column}).to_csv(path, index=False)
+        _raises(lambda: load_file(path, "sold"), f"{name!r}", "copy of the target 'sold'")
+    integer_copy = tmp_path / "int.csv"
+    _frame(y=lambda n: np.arange(n) % 7 * 1.0, count=lambda n: np.arange(n) % 7).to_csv(integer_copy, index=False)
+    _raises(lambda: load_file(integer_copy, "y"), "'count'", "copy of the target 'y'")
+    near = tmp_path / "near.csv"  # equal in all rows but one: a strong feature, not a copy
+    frame = _frame()
+    frame.assign(y_close=frame["y"].where(frame.index != 5, 0.0)).to_csv(near, index=False)
+    assert "y_close" in load_file(near, "y").X.columns
+
+
+def test_names_the_engines_refuse_are_renamed_uniquely_and_kept(tmp_path):
+    frame = _frame(**{"weight [kg]": 1.0 * np.arange(40), "ratio:1": lambda n: np.arange(n) % 5,
+                      "a,b": lambda n: np.arange(n) % 3, 'say "hi"': lambda n: np.arange(n) % 4,
+                      "{x}<2": lambda n: np.arange(n) % 6, "ratio_1": lambda n: np.arange(n) % 2})
+    path = tmp_path / "names.csv"
+    frame.to_csv(path, index=False)
+    with pytest.warns(UserWarning) as caught:
+        ds = load_file(path, "y")
+    assert len(caught) == 1
+    text = str(caught[0].message)
+    assert "'weight [kg]' -> 'weight (kg)'" in text and "'ratio:1' -> 'ratio_1_2'" in text and "\n" not in text
+    assert ds.original_names == {"weight (kg)": "weight [kg]", "ratio_1_2": "ratio:1", "a_b": "a,b",
+                                 "say 'hi'": 'say "hi"', "(x)_lt_2": "{x}<2"}
+    assert list(ds.X.columns) == ["x1", "x2", "weight (kg)", "ratio_1_2", "a_b", "say 'hi'", "(x)_lt_2", "ratio_1"]
+    np.testing.assert_array_equal(ds.X["ratio_1_2"], np.arange(40) % 5)  # the values stay with their column
+    with pytest.warns(UserWarning):
+        assert load_file(path, "y").fingerprint == ds.fingerprint  # deterministic
+    plain = tmp_path / "plain.csv"
+    _frame().to_csv(plain, index=False)
+    assert load_file(plain, "y").original_names == {}
+
+
+def test_renamed_features_train_on_both_engines(tmp_path):
+    from boostreg import DatasetSpec, Study, run_study
+
+    frame = _frame(n=80, **{"weight [kg]": lambda n: np.arange(n) % 9, "ratio:1": lambda n: np.arange(n) % 5,
+                            "a,b": lambda n: np.arange(n) % 3, "class<{x}>": lambda n: np.arange(n) % 4})
+    frame["y"] = frame["weight [kg]"] + frame["ratio:1"] + 0.1 * frame["y"]
+    frame.to_csv(tmp_path / "names.csv", index=False)
+    study = Study(name="names", datasets=[DatasetSpec(file=str(tmp_path / "names.csv"), target="y")],
+                  engines=["xgboost", "lightgbm"], grid={"reg_alpha": [0.0, 1.0], "reg_lambda": [0.0]},
+                  params={"n_estimators": 3}, engine_params={"lightgbm": {"min_child_samples": 5}}, folds=2)
+    with pytest.warns(UserWarning, match="renamed column"):
+        fits = run_study(study, tmp_path / "out", jobs=1, progress=False).fits
+    # 2 points x 2 folds per engine, and XGBoost's library default (0, 1) on each fold
+    assert len(fits) == 10 and (fits.status == "ok").all(), fits.error.dropna().tolist()
+    assert set(fits.engine) == {"xgboost", "lightgbm"} and (fits.n_features == 6).all()
+    assert (fits.n_features_used > 0).all() and (fits.theory_check == "ok").all()  # trees split on them
+
+
+def test_infinite_and_float32_overflowing_values_are_refused(tmp_path):
+    def csv(name, **extra):
+        _frame(**extra).to_csv(tmp_path / name, index=False)
+        return tmp_path / name
+
+    inf_x = csv("inf_x.csv", x3=lambda n: np.where(np.arange(n) < 3, np.inf, 1.0 * np.arange(n)))
+    _raises(lambda: load_file(inf_x, "y"), "feature column 'x3'", "3 infinite value(s)", "missing")
+    minus_inf_y = csv("minus_inf_y.csv", y=lambda n: np.where(np.arange(n) == 0, -np.inf, np.arange(n)))
+    _raises(lambda: load_file(minus_inf_y, "y"), "target column 'y'", "1 infinite value(s)")
+    big_x = csv("big_x.csv", x3=lambda n: np.where(np.arange(n) == 4, 1e307, 1.0))
+    _raises(lambda: load_file(big_x, "y"), "feature column 'x3'", "1 value(s) beyond float32", "1e+307", "rescale")
+    big_y = csv("big_y.csv", y=lambda n: np.where(np.arange(n) == 4, -1e39, np.arange(n)))
+    _raises(lambda: load_file(big_y, "y"), "target column 'y'", "beyond float32", "-1e+39")
+    fits = csv("fits.csv", x3=lambda n: np.where(np.arange(n) == 4, 3e38, np.where(np.arange(n) % 2, np.nan, -1.0)))
+    assert load_file(fits, "x1").X["x3"].max() == 3e38  # inside float32 range; NaN is missing, not refused
+
+
+def test_a_saved_row_index_is_dropped_but_real_columns_stay(tmp_path):
+    frame = _frame()
+    frame.to_csv(tmp_path / "index.csv")  # pandas' default: the index as an unnamed first column
+    with pytest.warns(UserWarning, match="'Unnamed: 0': row numbers") as caught:
+        ds = load_file(tmp_path / "index.csv", "y")
+    assert len(caught) == 1 and list(ds.X.columns) == ["x1", "x2"]
+    frame.sample(frac=1, random_state=0).to_csv(tmp_path / "shuffled.csv")          # a permutation of 0..n-1
+    frame.set_axis(np.arange(1, 41)).to_csv(tmp_path / "from_one.csv")               # 1..n
+    frame[frame.x1 > 0].to_csv(tmp_path / "filtered.csv")                            # increasing, with gaps
+    frame.to_csv(tmp_path / "middle.csv", header=["x1", "", "y"], index=False)       # an empty header on values
+    for name in ("shuffled", "from_one", "filtered"):
+        with pytest.warns(UserWarning, match="row numbers"):
+            assert "Unnamed: 0" not in load_file(tmp_path / f"{name}.csv", "y").X.columns
+    with pytest.warns(UserWarning) as caught:  # kept, and renamed: ':' is one of the characters LightGBM refuses
+        assert "Unnamed: 1" in load_file(tmp_path / "middle.csv", "y").original_names.values()
+    assert "row numbers" not in str(caught[0].message) and "'Unnamed: 1' -> 'Unnamed_ 1'" in str(caught[0].message)
+    frame.set_axis(np.arange(40) % 10).to_csv(tmp_path / "repeats.csv")
+    with pytest.warns(UserWarning, match="renamed"):                                  # repeated values: a feature
+        assert "Unnamed: 0" in load_file(tmp_path / "repeats.csv", "y").original_names.values()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frame.assign(index=np.arange(40)).to_csv(tmp_path / "named.csv", index=False)
+        assert "index" in load_file(tmp_path / "named.csv", "y").X.columns          # a named column stays
+
+
+def test_date_columns_are_dropped_as_dates_not_text(tmp_path):
+    n = 40
+    days = pd.date_range("2024-01-01", periods=n, freq="D")
+    frame = _frame(n, day=days.strftime("%Y-%m-%d"), stamp=days.strftime("%d/%m/%Y %H:%M"),
+                   weekday=days.strftime("%a"), month=days.strftime("%b"), clock=lambda k: [f"{h % 24:02d}:30" for h in range(k)],
+                   few=np.resize(["2024-01-01", "2024-02-01", "2024-03-01"], n))
+    frame.to_csv(tmp_path / "dates.csv", index=False)
+    with pytest.warns(UserWarning) as caught:
+        ds = load_file(tmp_path / "dates.csv", "y")
+    text = " ".join(str(w.message) for w in caught)
+    assert "date/time column(s) 'day', 'stamp', 'clock', 'few'" in text and "day of year" in text
+    assert "text column" not in text  # they are not called identifiers or free text
+    assert ds.categorical == ("weekday", "month")  # 'Mon', 'Jan' are categories, not dates
+    mixed = frame.assign(day=[d if i % 2 else d.replace("-", "/") + "x" for i, d in enumerate(frame["day"])])
+    assert not __import__("boostreg.data", fromlist=["_is_datetime"])._is_datetime(mixed["day"])
+    frame.assign(when=days, day_only=days.date).to_parquet(tmp_path / "typed.parquet")  # datetime64 and date objects
+    with pytest.warns(UserWarning, match="date/time column\\(s\\) 'day', 'stamp', 'clock', 'few', 'when', 'day_only'"):
+        load_file(tmp_path / "typed.parquet", "y")
+
+
+def test_date_detection_samples_before_parsing_everything():
+    from boostreg.data import DATE_SAMPLE, _is_datetime
+
+    dates = pd.Series(pd.date_range("2000-01-01", periods=5000, freq="D").strftime("%Y-%m-%d"))
+    assert _is_datetime(dates)
+    late_text = dates.copy()
+    late_text.iloc[-1] = "not a date"  # past the sample: caught when all values are parsed
+    assert not _is_datetime(late_text)
+    early_text = dates.copy()
+    early_text.iloc[DATE_SAMPLE // 2] = "not a date"
+    assert not _is_datetime(early_text)
+    assert not _is_datetime(pd.Series(["red", "green"] * 100))
+
+
+def test_encoding_and_separator_mistakes_get_the_fix(tmp_path):
+    frame = _frame(ville=lambda n: np.resize(["Genève", "Zürich"], n))
+    frame.to_csv(tmp_path / "latin.csv", index=False, encoding="latin-1")
+    _raises(lambda: load_file(tmp_path / "latin.csv", "y"), "not UTF-8", "byte 0xe8 on line 2", "save it as UTF-8")
+    frame.to_csv(tmp_path / "bom.csv", index=False, encoding="utf-8-sig")  # UTF-8 with a byte-order mark is fine
+    assert load_file(tmp_path / "bom.csv", "x1").X.columns[0] == "x2"
+    frame.to_csv(tmp_path / "semi.csv", index=False, sep=";")
+    _raises(lambda: load_file(tmp_path / "semi.csv", "y"), "seems to use ';' as its separator", "comma-separated")
+    frame.to_csv(tmp_path / "tabs.csv", index=False, sep="\t")
+    _raises(lambda: load_file(tmp_path / "tabs.csv", "y"), "seems to use tabs", "rename it to tabs.tsv")
+    frame.to_csv(tmp_path / "commas.tsv", index=False)
+    _raises(lambda: load_file(tmp_path / "commas.tsv", "y"), "seems to use commas", "rename it to commas.csv")
+    message = _raises(lambda: load_file(tmp_path / "semi.csv", "price"), "'price' not found")
+    assert "seems to use" not in message  # only when the header holds the target behind the other separator
+
+
+def test_a_symlink_loop_is_one_line(tmp_path):
+    from boostreg.study import single_file_study
+
+    loop = tmp_path / "loop.csv"
+    loop.symlink_to(loop)
+    _raises(lambda: load_file(loop, "y"), "loop.csv", "symbolic link loop")
+    study = single_file_study(str(loop), "y")  # no RuntimeError from Path.resolve(); loading then says why
+    _raises(lambda: load_file(study.datasets[0].file, "y"), "symbolic link loop")
+
+
+def test_an_inferred_binary_target_says_why_it_is_a_class(tmp_path):
+    from boostreg.plan import fold_indices
+
+    frame = _frame(y=lambda n: np.where(np.arange(n) == 0, 5.0, 0.0))
+    frame.to_csv(tmp_path / "lone.csv", index=False)
+    _raises(lambda: load_file(tmp_path / "lone.csv", "y"), "2 distinct values", "inferred as binary",
+            "'5' is in only 1 row", "--task regression")
+    as_number = load_file(tmp_path / "lone.csv", "y", task="regression")
+    assert as_number.task == "regression" and not as_number.task_inferred
+    frame.assign(y=np.where(np.arange(40) < 3, "rare", "common")).to_csv(tmp_path / "text.csv", index=False)
+    inferred = load_file(tmp_path / "text.csv", "y")
+    assert inferred.task == "binary" and inferred.task_inferred
+    _raises(lambda: fold_indices(inferred.y, "binary", 5, 0, task_inferred=True), "folds = 5", "only 3 rows",
+            "inferred as binary because the target has 2 distinct values", "--task regression")
+    y = np.r_[1.0, np.zeros(9)]
+    _raises(lambda: fold_indices(y, "binary", 2, 0, task_inferred=True), "only 1 row(s)", "inferred as binary")
+    message = _raises(lambda: fold_indices(y, "binary", 2, 0), "only 1 row(s)")
+    assert "inferred" not in message  # a task the user gave needs no explanation
