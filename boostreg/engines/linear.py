@@ -6,11 +6,14 @@ alpha, largest C): that fit is the group's reference for ``shrinkage_vs_unpenali
 
 Preprocessing, fitted on the training fold only, once per fold (``prepare``): numeric columns are mean-imputed
 and standardized, pandas category columns one-hot encoded (unknown test levels ignored, missing values a
-level of their own). Regression targets are standardized too (training mean and sd): penalties and
+level of their own); the test fold and the validation split (``fold.X_valid``, when the study carves one) are
+transformed with it. Regression targets are standardized too (training mean and sd): penalties and
 coefficients are on the standardized scale, while predictions and errors are back in the target's units.
 The binary task uses decision_function as the margin: for logistic regression that is the log-odds, so log
-loss is the boosters'; LinearSVC has no probabilities, so its log loss (and a logloss primary
-train_error / test_error) is NaN, and accuracy and AUC come from the margin.
+loss is the boosters'; LinearSVC (and the RBF SVC) has no probabilities, so its log loss is NaN, accuracy and
+AUC come from the margin, and a log-loss primary metric falls back to the misclassification error (the
+record's ``primary_metric`` says "error"). ``valid_error`` is the primary metric on the validation split
+(NaN without one).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .. import measure, penalty_axis, prior
-from .base import Engine, Fold
+from .base import Engine, Fold, primary_metric_name
 
 _MISSING = "__missing__"
 
@@ -41,6 +44,7 @@ class Prepared:
     feature_names: tuple[str, ...]
     task: str
     threads: int = 1               # BLAS / OpenMP threads for this fold's fits (threadpoolctl)
+    X_valid: np.ndarray | None = None  # the validation split, transformed like the test fold (None without one)
     cache: dict = field(default_factory=dict)  # per-fold axis quantities, computed on first use
 
     def cached(self, key, compute):
@@ -50,7 +54,7 @@ class Prepared:
 
 
 def preprocess(fold: Fold) -> Prepared:
-    """Fit the ColumnTransformer on the training fold; transform both folds."""
+    """Fit the ColumnTransformer on the training fold; transform the test fold and the validation split (if any)."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import Pipeline
@@ -79,6 +83,7 @@ def preprocess(fold: Fold) -> Prepared:
     ct = ColumnTransformer(transformers, sparse_threshold=0.0)
     Xtr = np.asarray(ct.fit_transform(as_object(fold.X_train)), dtype=np.float64)
     Xte = np.asarray(ct.transform(as_object(fold.X_test)), dtype=np.float64)
+    Xva = None if fold.X_valid is None else np.asarray(ct.transform(as_object(fold.X_valid)), dtype=np.float64)
     index = {c: i for i, c in enumerate(names)}
     owner = [index[c] for c in num]
     if cat:
@@ -92,7 +97,7 @@ def preprocess(fold: Fold) -> Prepared:
         y = (y - mean) / scale
     else:
         mean, scale = 0.0, 1.0
-    return Prepared(Xtr, Xte, y, mean, scale, np.asarray(owner, dtype=np.int64), names, fold.task)
+    return Prepared(Xtr, Xte, y, mean, scale, np.asarray(owner, dtype=np.int64), names, fold.task, X_valid=Xva)
 
 
 def coef_columns(coef: np.ndarray | None, prepared: Prepared, noise_features) -> dict[str, float]:
@@ -177,20 +182,29 @@ class SklearnEngine(Engine):
         with threadpool_limits(prepared.threads):
             return self._measure(model, prepared, params, fold)
 
+    def primary_metric(self, fold: Fold) -> str:
+        """The fold's primary metric, or "error" (1 - accuracy) where it is log loss and the model has no probabilities."""
+        metric = primary_metric_name(fold)
+        return "error" if metric == "logloss" and fold.task == "binary" and not self.has_proba else metric
+
+    def margin(self, model, prepared: Prepared, X: np.ndarray) -> np.ndarray:
+        """Predictions in the target's units (regression) or decision_function (binary) of preprocessed rows."""
+        if prepared.task == "regression":
+            return model.predict(X) * prepared.y_scale + prepared.y_mean
+        return model.decision_function(X)
+
     def _measure(self, model, prepared: Prepared, params, fold: Fold):
-        record: dict[str, Any] = {"penalty_kind": self.penalty_kind, "penalty": float(params["penalty"])}
-        if fold.task == "regression":
-            train_m = model.predict(prepared.X_train) * prepared.y_scale + prepared.y_mean
-            test_m = model.predict(prepared.X_test) * prepared.y_scale + prepared.y_mean
-        else:
-            train_m = model.decision_function(prepared.X_train)
-            test_m = model.decision_function(prepared.X_test)
-        for prefix, y, m in (("train", fold.y_train, train_m), ("test", fold.y_test, test_m)):
-            record.update(measure.metrics(y, m, fold.task, prefix, fold.primary_metric))
+        metric = self.primary_metric(fold)
+        record: dict[str, Any] = {"penalty_kind": self.penalty_kind, "penalty": float(params["penalty"]),
+                                  "primary_metric": metric}
+        for prefix, y, X in (("train", fold.y_train, prepared.X_train), ("test", fold.y_test, prepared.X_test)):
+            record.update(measure.metrics(y, self.margin(model, prepared, X), fold.task, prefix, metric))
             if fold.task == "binary" and not self.has_proba:  # a margin is not a log-odds: no log loss
                 record[f"{prefix}_logloss"] = np.nan
-                if fold.primary_metric in ("logloss", "auto"):
-                    record[f"{prefix}_error"] = np.nan
+        record["valid_error"] = np.nan
+        if prepared.X_valid is not None:
+            margin = self.margin(model, prepared, prepared.X_valid)
+            record["valid_error"] = float(measure.primary_error(fold.y_valid, margin, fold.task, metric)[0])
         coef = self.coefficients(model)
         record.update(coef_columns(coef, prepared, fold.noise_features))
         record.update(prior.prior_columns(coef))
