@@ -9,7 +9,7 @@ from boostreg.data import load_builtin
 from boostreg.engines import ENGINES, Fold
 from boostreg.engines.base import primary_metric_name
 from boostreg.engines.linear import coef_columns, preprocess
-from boostreg.plan import make_plan
+from boostreg.plan import fold_indices, make_plan
 from boostreg.study import study_from_dict
 
 BASELINES = ["lasso", "ridge", "elasticnet", "logistic_l1", "linear_svc_l1", "svr_rbf", "svc_rbf"]
@@ -298,3 +298,25 @@ def test_valid_error_is_the_primary_metric_on_the_validation_rows(name, dataset,
                    noise_features=fold.noise_features)
     again, _, _ = fit_and_measure(name, nosplit, penalty=0.5)
     assert np.isnan(again["valid_error"]) and again["test_error"] == pytest.approx(record["test_error"])
+
+
+@pytest.mark.parametrize("name", ["logistic_l1", "logistic_elasticnet"])
+@pytest.mark.parametrize("dataset", ["breast_cancer", "credit_data"])
+def test_strongest_l1_logistic_predicts_the_base_rate_not_one_half(name, dataset):
+    """The intercept is not penalized: with every coefficient 0 the model is the training base rate."""
+    ds = load_builtin(dataset)
+    train, test = fold_indices(ds.y, ds.task, 3, 0)[0]  # a fold of the default study
+    fold = Fold(ds.X.iloc[train], ds.y[train], ds.X.iloc[test], ds.y[test], ds.task, primary_metric="logloss")
+    engine = ENGINES[name]
+    record, model, prep = fit_and_measure(name, fold, penalty=1e-3)  # the default grid's strongest
+    assert np.all(model.coef_ == 0) and record["zero_coef_frac"] == 1 and record["alpha_normalized"] >= 1
+    q = fold.y_train.mean()
+    by_hand = -np.mean(fold.y_test * np.log(q) + (1 - fold.y_test) * np.log(1 - q))
+    assert record["test_logloss"] == pytest.approx(by_hand, abs=1e-6)
+    assert abs(record["test_logloss"] - np.log(2)) > 0.02
+    # the L1 axis: >= 1 exactly when every coefficient is 0 (intercept free: C <= l1_ratio / max|X^T (y - ybar)|)
+    y = prep.y_train
+    c0 = float(engine.default_params.get("l1_ratio", engine.l1_ratio)) / np.abs(prep.X_train.T @ (y - y.mean())).max()
+    for factor, zero in ((0.99, True), (1.5, False)):
+        rec, m, _ = fit_and_measure(name, fold, penalty=factor * c0)
+        assert (rec["alpha_normalized"] >= 1) == zero and bool(np.all(m.coef_ == 0)) == zero
