@@ -320,3 +320,17 @@ def test_strongest_l1_logistic_predicts_the_base_rate_not_one_half(name, dataset
     for factor, zero in ((0.99, True), (1.5, False)):
         rec, m, _ = fit_and_measure(name, fold, penalty=factor * c0)
         assert (rec["alpha_normalized"] >= 1) == zero and bool(np.all(m.coef_ == 0)) == zero
+
+
+@pytest.mark.parametrize("name", BASELINE_ENGINES)
+def test_library_default_is_the_estimators_own(name):
+    """library_defaults["penalty"] is the default of the estimator's alpha or C, and penalty reaches that argument."""
+    import inspect
+
+    engine = ENGINES[name]
+    params = {**engine.default_params, "penalty": 0.37}
+    est = engine.estimator(0.37, params, 0)
+    default = inspect.signature(type(est)).parameters[engine.penalty_param].default
+    assert engine.library_defaults == {"penalty": default} and default == 1.0
+    assert est.get_params()[engine.penalty_param] == 0.37
+

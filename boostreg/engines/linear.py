@@ -131,6 +131,8 @@ class SklearnEngine(Engine):
     library = "sklearn"  # engine_version is scikit-learn's
     param_names: ClassVar[dict] = {"penalty": "alpha"}
     magnitude_column = "coef_abs_mean"
+    #: {"penalty": the estimator's own default alpha or C}: every baseline class declares it (tests check it
+    #: against the estimator's signature)
     library_defaults: ClassVar[dict] = {}
     native_params = frozenset({"max_iter", "tol"})
     #: the estimator's name for ``penalty`` ("alpha" or "C")
@@ -235,6 +237,7 @@ class _AlphaRegression(SklearnEngine):
 
 class LassoEngine(_AlphaRegression):
     name = "lasso"
+    library_defaults = {"penalty": 1.0}  # Lasso(alpha=1.0)
     penalty_kind = "l1"
     default_grid = {"log": [1e-3, 1.0], "num": 7}  # alpha_max <= 1 on standardized X and y
 
@@ -249,6 +252,7 @@ class LassoEngine(_AlphaRegression):
 
 class RidgeEngine(_AlphaRegression):
     name = "ridge"
+    library_defaults = {"penalty": 1.0}  # Ridge(alpha=1.0)
     penalty_kind = "l2"
     default_grid = {"log": [0.1, 1e5], "num": 7}
 
@@ -263,6 +267,7 @@ class RidgeEngine(_AlphaRegression):
 
 class ElasticNetEngine(_AlphaRegression):
     name = "elasticnet"
+    library_defaults = {"penalty": 1.0}  # ElasticNet(alpha=1.0)
     penalty_kind = "elasticnet"
     default_grid = {"log": [1e-3, 2.0], "num": 7}
     default_params = {"l1_ratio": 0.5}
@@ -306,6 +311,7 @@ class LinearSVRL1LossEngine(_LinearSVR):
     """LinearSVR with the epsilon-insensitive (L1) loss; L2 penalty 0.5||w||^2, C on the loss."""
 
     name = "linear_svr_l1loss"
+    library_defaults = {"penalty": 1.0}  # LinearSVR(C=1.0)
     loss = "epsilon_insensitive"
     curvature = 1.0  # no curvature: unit by convention (penalty_axis)
 
@@ -314,6 +320,7 @@ class LinearSVRL2LossEngine(_LinearSVR):
     """LinearSVR with the squared epsilon-insensitive (L2) loss."""
 
     name = "linear_svr_l2loss"
+    library_defaults = {"penalty": 1.0}  # LinearSVR(C=1.0)
     loss = "squared_epsilon_insensitive"
     curvature = 2.0
 
@@ -424,6 +431,7 @@ class LogisticL1Engine(_Logistic):
     """
 
     name = "logistic_l1"
+    library_defaults = {"penalty": 1.0}  # LogisticRegression(C=1.0)
     penalty_kind = "l1"
     l1_ratio = 1.0
     solver = "saga"
@@ -439,6 +447,7 @@ class LogisticL1Engine(_Logistic):
 
 class LogisticL2Engine(_Logistic):
     name = "logistic_l2"
+    library_defaults = {"penalty": 1.0}  # LogisticRegression(C=1.0)
     penalty_kind = "l2"
     l1_ratio = 0.0
     solver = "lbfgs"
@@ -446,6 +455,7 @@ class LogisticL2Engine(_Logistic):
 
 class LogisticElasticNetEngine(_Logistic):
     name = "logistic_elasticnet"
+    library_defaults = {"penalty": 1.0}  # LogisticRegression(C=1.0)
     penalty_kind = "elasticnet"
     l1_ratio = 0.5
     solver = "saga"
@@ -469,12 +479,14 @@ class _LinearSVC(_CBinary):
 
 class LinearSVCL1Engine(_LinearSVC):
     name = "linear_svc_l1"
+    library_defaults = {"penalty": 1.0}  # LinearSVC(C=1.0)
     penalty_kind = "l1"
     l1_ratio = 1.0
 
 
 class LinearSVCL2Engine(_LinearSVC):
     name = "linear_svc_l2"
+    library_defaults = {"penalty": 1.0}  # LinearSVC(C=1.0)
     penalty_kind = "l2"
     l1_ratio = 0.0
 

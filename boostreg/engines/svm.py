@@ -53,6 +53,7 @@ class _RBF(SklearnEngine):
 
 class SVREngine(_RBF):
     name = "svr_rbf"
+    library_defaults = {"penalty": 1.0}  # SVR(C=1.0)
     tasks = ("regression",)
 
     def estimator(self, penalty, params, seed):
@@ -65,6 +66,7 @@ class SVREngine(_RBF):
 
 class SVCEngine(_RBF):
     name = "svc_rbf"
+    library_defaults = {"penalty": 1.0}  # SVC(C=1.0)
     tasks = ("binary",)
 
     def estimator(self, penalty, params, seed):
