@@ -334,3 +334,48 @@ def test_library_default_is_the_estimators_own(name):
     assert engine.library_defaults == {"penalty": default} and default == 1.0
     assert est.get_params()[engine.penalty_param] == 0.37
 
+
+NOISE_DATA = {"regression": ("sparse_linear", {"n_samples": 400}), "binary": ("binary_noise", {"n_samples": 600})}
+
+
+def noise_fold(task):
+    """Fold 0 of 3 of a synthetic dataset with known noise features (45 of 50 / 15 of 20)."""
+    name, params = NOISE_DATA[task]
+    ds = load_builtin(name, params=params)
+    train, test = fold_indices(ds.y, ds.task, 3, 0)[0]
+    return Fold(ds.X.iloc[train], ds.y[train], ds.X.iloc[test], ds.y[test], ds.task, noise_features=ds.noise)
+
+
+def strongest(engine):
+    """The most penalized point of the engine's default grid (largest alpha, smallest C)."""
+    return engine.least_penalized_first(list(engine.default_grid["log"]))[-1]
+
+
+@pytest.mark.parametrize("name", BASELINE_ENGINES)
+def test_the_penalty_kind_shows_in_the_fit(name):
+    """l1 / elasticnet: exact zeros at a moderate penalty, most of them on noise features; l2: no zero at any
+    penalty; c (RBF SVMs): fewer support vectors as C grows. A new baseline is covered by its penalty_kind."""
+    engine = ENGINES[name]
+    (task,) = engine.tasks
+    fold = noise_fold(task)
+    n_noise = len(fold.noise_features)
+    params = dict(engine.default_params)
+    if engine.penalty_kind in ("l1", "elasticnet"):
+        prep = engine.prepare(fold, params, threads=1)
+        a1 = engine.axis(prep, 1.0, params)[0]  # the L1 axis at penalty 1: linear in alpha, 1/C in C
+        penalty = 0.3 / a1 if engine.penalty_param == "alpha" else a1 / 0.3  # 30% of the all-zero penalty
+        record, _, _ = fit_and_measure(name, fold, penalty, params)
+        assert record["alpha_normalized"] == pytest.approx(0.3)
+        assert 0 < record["zero_coef_frac"] < 1 and record["n_noise_features_used"] < n_noise / 2
+        assert record["n_features_used"] - record["n_noise_features_used"] >= 3  # the signal stays
+    elif engine.penalty_kind == "l2":
+        for penalty in (engine.library_defaults["penalty"], strongest(engine)):
+            record, _, _ = fit_and_measure(name, fold, penalty, params)
+            assert record["zero_coef_frac"] == 0 and record["n_noise_features_used"] == n_noise, penalty
+            assert record["coef_abs_mean"] > 0
+    elif engine.penalty_kind == "c":
+        low, high = sorted(engine.default_grid["log"])
+        frac = [fit_and_measure(name, fold, c, params)[0]["support_frac"] for c in (low, 1.0, high)]
+        assert frac[0] > frac[1] > frac[2] > 0, frac
+    else:
+        pytest.fail(f"no check for penalty_kind {engine.penalty_kind!r}: add one here")
