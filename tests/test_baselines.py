@@ -7,8 +7,9 @@ import pytest
 from boostreg import DatasetSpec, Study, run_study
 from boostreg.data import load_builtin
 from boostreg.engines import ENGINES, Fold
+from boostreg.engines.base import primary_metric_name
 from boostreg.engines.linear import coef_columns, preprocess
-from boostreg.plan import make_plan
+from boostreg.plan import fold_indices, make_plan
 from boostreg.study import study_from_dict
 
 BASELINES = ["lasso", "ridge", "elasticnet", "logistic_l1", "linear_svc_l1", "svr_rbf", "svc_rbf"]
@@ -76,10 +77,14 @@ def test_baseline_records_carry_the_same_columns(fits):
     np.testing.assert_allclose(reg.test_error, reg.test_rmse)
     logit = base[base.engine == "logistic_l1"]
     np.testing.assert_allclose(logit.test_error, logit.test_logloss)
-    # no probabilities: no log loss, but accuracy and AUC from the margin
+    assert (logit.primary_metric == "logloss").all()
+    # no probabilities: no log loss, accuracy and AUC from the margin, and the primary metric falls back to error
     svc = base[base.engine.isin(["linear_svc_l1", "svc_rbf"])]
-    assert svc.test_error.isna().all() and svc.test_logloss.isna().all()
+    assert svc.test_logloss.isna().all() and svc.train_logloss.isna().all() and (svc.primary_metric == "error").all()
+    np.testing.assert_allclose(svc.test_error, 1 - svc.test_accuracy)
+    np.testing.assert_allclose(svc.train_error, 1 - svc.train_accuracy)
     assert svc.test_accuracy.between(0.5, 1).all() and svc.test_auc.notna().all()
+    assert base.valid_error.isna().all()  # no validation split in this study
     assert fits[fits.engine == "svc_rbf"].test_accuracy.max() > 0.9
 
 
@@ -213,3 +218,164 @@ def test_bad_baseline_grids_are_refused(grid, message):
     with pytest.raises(BoostregError, match=message):
         study_from_dict({"study": {"name": "t", "engines": ["lasso"]}, "datasets": [{"name": "diabetes"}],
                          "baseline_grid": grid})
+
+
+BASELINE_ENGINES = sorted(name for name, engine in ENGINES.items() if engine.kind == "baseline")
+BINARY_BASELINES = [name for name in BASELINE_ENGINES if ENGINES[name].tasks == ("binary",)]
+
+
+def split_fold(ds, primary_metric="auto", valid=True, n_train=240, n_valid=80, n_test=80):
+    """A fold of the first rows (train), the next (validation, when asked) and the next (test)."""
+    X, y = ds.X, ds.y
+    v0, t0 = n_train, n_train + (n_valid if valid else 0)
+    return Fold(X.iloc[:n_train], y[:n_train], X.iloc[t0:t0 + n_test], y[t0:t0 + n_test], ds.task,
+                primary_metric=primary_metric, noise_features=ds.noise,
+                X_valid=X.iloc[v0:t0] if valid else None, y_valid=y[v0:t0] if valid else None)
+
+
+def fit_and_measure(name, fold, penalty=1.0, params=None):
+    engine = ENGINES[name]
+    params = {**engine.default_params, **(params or {}), "penalty": penalty}
+    prep = engine.prepare(fold, params, threads=1)
+    model = engine.fit(prep, params, seed=0, threads=1)
+    record, curves = engine.measure(model, prep, params, fold)
+    assert curves is None
+    return record, model, prep
+
+
+@pytest.mark.parametrize("name", BINARY_BASELINES)
+@pytest.mark.parametrize("chosen", ["logloss", "error"])
+def test_a_model_without_probabilities_falls_back_to_the_error(name, chosen):
+    engine = ENGINES[name]
+    fold = split_fold(load_builtin("breast_cancer"), primary_metric=chosen, valid=False)
+    record, model, prep = fit_and_measure(name, fold)
+    metric = chosen if engine.has_proba else "error"
+    assert record["primary_metric"] == metric
+    for prefix, X, y in (("train", prep.X_train, fold.y_train), ("test", prep.X_test, fold.y_test)):
+        assert np.isfinite(record[f"{prefix}_error"])
+        accuracy = np.mean((model.decision_function(X) > 0) == (y > 0.5))
+        assert record[f"{prefix}_accuracy"] == pytest.approx(accuracy)
+        if metric == "error":
+            assert record[f"{prefix}_error"] == pytest.approx(1 - accuracy)
+        else:
+            assert record[f"{prefix}_error"] == pytest.approx(record[f"{prefix}_logloss"])
+        assert np.isnan(record[f"{prefix}_logloss"]) != engine.has_proba  # no probabilities: no log loss
+    assert np.isnan(record["valid_error"])  # no validation split
+
+
+@pytest.mark.parametrize("name, dataset, metric", [
+    ("ridge", "sparse_linear", "rmse"), ("svr_rbf", "diabetes", "mae"), ("linear_svr_l2loss", "diabetes", "auto"),
+    ("logistic_l2", "breast_cancer", "logloss"), ("logistic_l1", "credit_data", "logloss"),
+    ("linear_svc_l2", "breast_cancer", "logloss"), ("svc_rbf", "binary_noise", "error")])
+def test_valid_error_is_the_primary_metric_on_the_validation_rows(name, dataset, metric):
+    from sklearn.metrics import accuracy_score, log_loss, mean_absolute_error, mean_squared_error
+
+    ds = load_builtin(dataset, max_rows=500)
+    fold = split_fold(ds, primary_metric=metric)
+    record, model, prep = fit_and_measure(name, fold, penalty=0.5)
+    # the validation rows are transformed by the preprocessing fitted on the training rows only
+    assert prep.X_valid.shape == (len(fold.y_valid), prep.X_train.shape[1])
+    assert len(prep.y_train) == len(fold.y_train)
+    num = [c for c in fold.X_train.columns if not isinstance(fold.X_train[c].dtype, pd.CategoricalDtype)]
+    if not any(fold.X_train[num].isna().any()) and num:
+        Xtr, Xva = fold.X_train[num].to_numpy(float), fold.X_valid[num].to_numpy(float)
+        np.testing.assert_allclose(prep.X_valid[:, :len(num)], (Xva - Xtr.mean(0)) / Xtr.std(0), atol=1e-10)
+    resolved = ENGINES[name].primary_metric(fold)
+    assert record["primary_metric"] == resolved
+    if fold.task == "regression":
+        pred = model.predict(prep.X_valid) * prep.y_scale + prep.y_mean
+        expected = {"rmse": lambda: np.sqrt(mean_squared_error(fold.y_valid, pred)),
+                    "mae": lambda: mean_absolute_error(fold.y_valid, pred)}[resolved]()
+    elif resolved == "logloss":
+        expected = log_loss(fold.y_valid, model.predict_proba(prep.X_valid)[:, 1])
+    else:
+        expected = 1 - accuracy_score(fold.y_valid, model.predict(prep.X_valid))
+    assert resolved == (primary_metric_name(fold) if ENGINES[name].has_proba or fold.task == "regression"
+                        else "error")
+    assert record["valid_error"] == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    # and the same model without a split: valid_error NaN, the other columns unchanged
+    nosplit = Fold(fold.X_train, fold.y_train, fold.X_test, fold.y_test, fold.task, primary_metric=metric,
+                   noise_features=fold.noise_features)
+    again, _, _ = fit_and_measure(name, nosplit, penalty=0.5)
+    assert np.isnan(again["valid_error"]) and again["test_error"] == pytest.approx(record["test_error"])
+
+
+@pytest.mark.parametrize("name", ["logistic_l1", "logistic_elasticnet"])
+@pytest.mark.parametrize("dataset", ["breast_cancer", "credit_data"])
+def test_strongest_l1_logistic_predicts_the_base_rate_not_one_half(name, dataset):
+    """The intercept is not penalized: with every coefficient 0 the model is the training base rate."""
+    ds = load_builtin(dataset)
+    train, test = fold_indices(ds.y, ds.task, 3, 0)[0]  # a fold of the default study
+    fold = Fold(ds.X.iloc[train], ds.y[train], ds.X.iloc[test], ds.y[test], ds.task, primary_metric="logloss")
+    engine = ENGINES[name]
+    record, model, prep = fit_and_measure(name, fold, penalty=1e-3)  # the default grid's strongest
+    assert np.all(model.coef_ == 0) and record["zero_coef_frac"] == 1 and record["alpha_normalized"] >= 1
+    q = fold.y_train.mean()
+    by_hand = -np.mean(fold.y_test * np.log(q) + (1 - fold.y_test) * np.log(1 - q))
+    assert record["test_logloss"] == pytest.approx(by_hand, abs=1e-6)
+    assert abs(record["test_logloss"] - np.log(2)) > 0.02
+    # the L1 axis: >= 1 exactly when every coefficient is 0 (intercept free: C <= l1_ratio / max|X^T (y - ybar)|)
+    y = prep.y_train
+    c0 = float(engine.default_params.get("l1_ratio", engine.l1_ratio)) / np.abs(prep.X_train.T @ (y - y.mean())).max()
+    for factor, zero in ((0.99, True), (1.5, False)):
+        rec, m, _ = fit_and_measure(name, fold, penalty=factor * c0)
+        assert (rec["alpha_normalized"] >= 1) == zero and bool(np.all(m.coef_ == 0)) == zero
+
+
+@pytest.mark.parametrize("name", BASELINE_ENGINES)
+def test_library_default_is_the_estimators_own(name):
+    """library_defaults["penalty"] is the default of the estimator's alpha or C, and penalty reaches that argument."""
+    import inspect
+
+    engine = ENGINES[name]
+    params = {**engine.default_params, "penalty": 0.37}
+    est = engine.estimator(0.37, params, 0)
+    default = inspect.signature(type(est)).parameters[engine.penalty_param].default
+    assert engine.library_defaults == {"penalty": default} and default == 1.0
+    assert est.get_params()[engine.penalty_param] == 0.37
+
+
+NOISE_DATA = {"regression": ("sparse_linear", {"n_samples": 400}), "binary": ("binary_noise", {"n_samples": 600})}
+
+
+def noise_fold(task):
+    """Fold 0 of 3 of a synthetic dataset with known noise features (45 of 50 / 15 of 20)."""
+    name, params = NOISE_DATA[task]
+    ds = load_builtin(name, params=params)
+    train, test = fold_indices(ds.y, ds.task, 3, 0)[0]
+    return Fold(ds.X.iloc[train], ds.y[train], ds.X.iloc[test], ds.y[test], ds.task, noise_features=ds.noise)
+
+
+def strongest(engine):
+    """The most penalized point of the engine's default grid (largest alpha, smallest C)."""
+    return engine.least_penalized_first(list(engine.default_grid["log"]))[-1]
+
+
+@pytest.mark.parametrize("name", BASELINE_ENGINES)
+def test_the_penalty_kind_shows_in_the_fit(name):
+    """l1 / elasticnet: exact zeros at a moderate penalty, most of them on noise features; l2: no zero at any
+    penalty; c (RBF SVMs): fewer support vectors as C grows. A new baseline is covered by its penalty_kind."""
+    engine = ENGINES[name]
+    (task,) = engine.tasks
+    fold = noise_fold(task)
+    n_noise = len(fold.noise_features)
+    params = dict(engine.default_params)
+    if engine.penalty_kind in ("l1", "elasticnet"):
+        prep = engine.prepare(fold, params, threads=1)
+        a1 = engine.axis(prep, 1.0, params)[0]  # the L1 axis at penalty 1: linear in alpha, 1/C in C
+        penalty = 0.3 / a1 if engine.penalty_param == "alpha" else a1 / 0.3  # 30% of the all-zero penalty
+        record, _, _ = fit_and_measure(name, fold, penalty, params)
+        assert record["alpha_normalized"] == pytest.approx(0.3)
+        assert 0 < record["zero_coef_frac"] < 1 and record["n_noise_features_used"] < n_noise / 2
+        assert record["n_features_used"] - record["n_noise_features_used"] >= 3  # the signal stays
+    elif engine.penalty_kind == "l2":
+        for penalty in (engine.library_defaults["penalty"], strongest(engine)):
+            record, _, _ = fit_and_measure(name, fold, penalty, params)
+            assert record["zero_coef_frac"] == 0 and record["n_noise_features_used"] == n_noise, penalty
+            assert record["coef_abs_mean"] > 0
+    elif engine.penalty_kind == "c":
+        low, high = sorted(engine.default_grid["log"])
+        frac = [fit_and_measure(name, fold, c, params)[0]["support_frac"] for c in (low, 1.0, high)]
+        assert frac[0] > frac[1] > frac[2] > 0, frac
+    else:
+        pytest.fail(f"no check for penalty_kind {engine.penalty_kind!r}: add one here")

@@ -6,11 +6,18 @@ alpha, largest C): that fit is the group's reference for ``shrinkage_vs_unpenali
 
 Preprocessing, fitted on the training fold only, once per fold (``prepare``): numeric columns are mean-imputed
 and standardized, pandas category columns one-hot encoded (unknown test levels ignored, missing values a
-level of their own). Regression targets are standardized too (training mean and sd): penalties and
+level of their own); the test fold and the validation split (``fold.X_valid``, when the study carves one) are
+transformed with it. Regression targets are standardized too (training mean and sd): penalties and
 coefficients are on the standardized scale, while predictions and errors are back in the target's units.
 The binary task uses decision_function as the margin: for logistic regression that is the log-odds, so log
-loss is the boosters'; LinearSVC has no probabilities, so its log loss (and a logloss primary
-train_error / test_error) is NaN, and accuracy and AUC come from the margin.
+loss is the boosters'; LinearSVC (and the RBF SVC) has no probabilities, so its log loss is NaN, accuracy and
+AUC come from the margin, and a log-loss primary metric falls back to the misclassification error (the
+record's ``primary_metric`` says "error"). ``valid_error`` is the primary metric on the validation split
+(NaN without one).
+
+Every logistic baseline leaves its intercept unpenalized (lbfgs; saga, the L1 one warm-started from liblinear):
+liblinear alone penalizes it like a coefficient, which pulls a strongly penalized model to p = 0.5 instead of
+the base rate (see :class:`_Logistic`).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .. import measure, penalty_axis, prior
-from .base import Engine, Fold
+from .base import Engine, Fold, primary_metric_name
 
 _MISSING = "__missing__"
 
@@ -41,6 +48,7 @@ class Prepared:
     feature_names: tuple[str, ...]
     task: str
     threads: int = 1               # BLAS / OpenMP threads for this fold's fits (threadpoolctl)
+    X_valid: np.ndarray | None = None  # the validation split, transformed like the test fold (None without one)
     cache: dict = field(default_factory=dict)  # per-fold axis quantities, computed on first use
 
     def cached(self, key, compute):
@@ -50,7 +58,7 @@ class Prepared:
 
 
 def preprocess(fold: Fold) -> Prepared:
-    """Fit the ColumnTransformer on the training fold; transform both folds."""
+    """Fit the ColumnTransformer on the training fold; transform the test fold and the validation split (if any)."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import Pipeline
@@ -79,6 +87,7 @@ def preprocess(fold: Fold) -> Prepared:
     ct = ColumnTransformer(transformers, sparse_threshold=0.0)
     Xtr = np.asarray(ct.fit_transform(as_object(fold.X_train)), dtype=np.float64)
     Xte = np.asarray(ct.transform(as_object(fold.X_test)), dtype=np.float64)
+    Xva = None if fold.X_valid is None else np.asarray(ct.transform(as_object(fold.X_valid)), dtype=np.float64)
     index = {c: i for i, c in enumerate(names)}
     owner = [index[c] for c in num]
     if cat:
@@ -92,7 +101,7 @@ def preprocess(fold: Fold) -> Prepared:
         y = (y - mean) / scale
     else:
         mean, scale = 0.0, 1.0
-    return Prepared(Xtr, Xte, y, mean, scale, np.asarray(owner, dtype=np.int64), names, fold.task)
+    return Prepared(Xtr, Xte, y, mean, scale, np.asarray(owner, dtype=np.int64), names, fold.task, X_valid=Xva)
 
 
 def coef_columns(coef: np.ndarray | None, prepared: Prepared, noise_features) -> dict[str, float]:
@@ -122,6 +131,8 @@ class SklearnEngine(Engine):
     library = "sklearn"  # engine_version is scikit-learn's
     param_names: ClassVar[dict] = {"penalty": "alpha"}
     magnitude_column = "coef_abs_mean"
+    #: {"penalty": the estimator's own default alpha or C}: every baseline class declares it (tests check it
+    #: against the estimator's signature)
     library_defaults: ClassVar[dict] = {}
     native_params = frozenset({"max_iter", "tol"})
     #: the estimator's name for ``penalty`` ("alpha" or "C")
@@ -155,8 +166,12 @@ class SklearnEngine(Engine):
         model = self.estimator(float(params["penalty"]), params, seed)
         with warnings.catch_warnings(), threadpool_limits(threads):
             warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(prepared.X_train, prepared.y_train)
+            self.fit_estimator(model, prepared, params)
         return model
+
+    def fit_estimator(self, model, prepared: Prepared, params) -> None:
+        """Fit the built estimator on the preprocessed training rows (an engine may warm-start or polish it)."""
+        model.fit(prepared.X_train, prepared.y_train)
 
     def coefficients(self, model) -> np.ndarray | None:
         return np.asarray(model.coef_).ravel()
@@ -177,20 +192,29 @@ class SklearnEngine(Engine):
         with threadpool_limits(prepared.threads):
             return self._measure(model, prepared, params, fold)
 
+    def primary_metric(self, fold: Fold) -> str:
+        """The fold's primary metric, or "error" (1 - accuracy) where it is log loss and the model has no probabilities."""
+        metric = primary_metric_name(fold)
+        return "error" if metric == "logloss" and fold.task == "binary" and not self.has_proba else metric
+
+    def margin(self, model, prepared: Prepared, X: np.ndarray) -> np.ndarray:
+        """Predictions in the target's units (regression) or decision_function (binary) of preprocessed rows."""
+        if prepared.task == "regression":
+            return model.predict(X) * prepared.y_scale + prepared.y_mean
+        return model.decision_function(X)
+
     def _measure(self, model, prepared: Prepared, params, fold: Fold):
-        record: dict[str, Any] = {"penalty_kind": self.penalty_kind, "penalty": float(params["penalty"])}
-        if fold.task == "regression":
-            train_m = model.predict(prepared.X_train) * prepared.y_scale + prepared.y_mean
-            test_m = model.predict(prepared.X_test) * prepared.y_scale + prepared.y_mean
-        else:
-            train_m = model.decision_function(prepared.X_train)
-            test_m = model.decision_function(prepared.X_test)
-        for prefix, y, m in (("train", fold.y_train, train_m), ("test", fold.y_test, test_m)):
-            record.update(measure.metrics(y, m, fold.task, prefix, fold.primary_metric))
+        metric = self.primary_metric(fold)
+        record: dict[str, Any] = {"penalty_kind": self.penalty_kind, "penalty": float(params["penalty"]),
+                                  "primary_metric": metric}
+        for prefix, y, X in (("train", fold.y_train, prepared.X_train), ("test", fold.y_test, prepared.X_test)):
+            record.update(measure.metrics(y, self.margin(model, prepared, X), fold.task, prefix, metric))
             if fold.task == "binary" and not self.has_proba:  # a margin is not a log-odds: no log loss
                 record[f"{prefix}_logloss"] = np.nan
-                if fold.primary_metric in ("logloss", "auto"):
-                    record[f"{prefix}_error"] = np.nan
+        record["valid_error"] = np.nan
+        if prepared.X_valid is not None:
+            margin = self.margin(model, prepared, prepared.X_valid)
+            record["valid_error"] = float(measure.primary_error(fold.y_valid, margin, fold.task, metric)[0])
         coef = self.coefficients(model)
         record.update(coef_columns(coef, prepared, fold.noise_features))
         record.update(prior.prior_columns(coef))
@@ -213,6 +237,7 @@ class _AlphaRegression(SklearnEngine):
 
 class LassoEngine(_AlphaRegression):
     name = "lasso"
+    library_defaults = {"penalty": 1.0}  # Lasso(alpha=1.0)
     penalty_kind = "l1"
     default_grid = {"log": [1e-3, 1.0], "num": 7}  # alpha_max <= 1 on standardized X and y
 
@@ -227,6 +252,7 @@ class LassoEngine(_AlphaRegression):
 
 class RidgeEngine(_AlphaRegression):
     name = "ridge"
+    library_defaults = {"penalty": 1.0}  # Ridge(alpha=1.0)
     penalty_kind = "l2"
     default_grid = {"log": [0.1, 1e5], "num": 7}
 
@@ -241,6 +267,7 @@ class RidgeEngine(_AlphaRegression):
 
 class ElasticNetEngine(_AlphaRegression):
     name = "elasticnet"
+    library_defaults = {"penalty": 1.0}  # ElasticNet(alpha=1.0)
     penalty_kind = "elasticnet"
     default_grid = {"log": [1e-3, 2.0], "num": 7}
     default_params = {"l1_ratio": 0.5}
@@ -284,6 +311,7 @@ class LinearSVRL1LossEngine(_LinearSVR):
     """LinearSVR with the epsilon-insensitive (L1) loss; L2 penalty 0.5||w||^2, C on the loss."""
 
     name = "linear_svr_l1loss"
+    library_defaults = {"penalty": 1.0}  # LinearSVR(C=1.0)
     loss = "epsilon_insensitive"
     curvature = 1.0  # no curvature: unit by convention (penalty_axis)
 
@@ -292,6 +320,7 @@ class LinearSVRL2LossEngine(_LinearSVR):
     """LinearSVR with the squared epsilon-insensitive (L2) loss."""
 
     name = "linear_svr_l2loss"
+    library_defaults = {"penalty": 1.0}  # LinearSVR(C=1.0)
     loss = "squared_epsilon_insensitive"
     curvature = 2.0
 
@@ -309,14 +338,17 @@ class _CBinary(SklearnEngine):
     def curvature(self, prepared) -> float:
         return penalty_axis.logistic_curvature(prepared.y_train)
 
+    def l1_min_c(self, prepared) -> float:
+        """The largest C at which the L1 penalty zeroes every coefficient (liblinear: intercept penalized too)."""
+        from sklearn.svm import l1_min_c
+
+        return float(l1_min_c(prepared.X_train, prepared.y_train, loss=self.min_c_loss))
+
     def axis(self, prepared, penalty, params):
         rho = float(params.get("l1_ratio", self.l1_ratio))
         a = l = 0.0
         if rho > 0:
-            from sklearn.svm import l1_min_c
-
-            min_c = prepared.cached(("min_c", self.min_c_loss),
-                                    lambda: float(l1_min_c(prepared.X_train, prepared.y_train, loss=self.min_c_loss)))
+            min_c = prepared.cached("l1_min_c", lambda: self.l1_min_c(prepared))
             a = penalty_axis.l1_from_min_c(penalty, min_c, rho)
         if rho < 1:
             lam = penalty_axis.ridge_equivalent_of_c(penalty, self.curvature(prepared), rho)
@@ -324,27 +356,98 @@ class _CBinary(SklearnEngine):
         return a, l
 
 
+def exact_intercept(model, X: np.ndarray, y: np.ndarray) -> None:
+    """Set a binary logistic model's intercept to its exact optimum given the coefficients (in place).
+
+    With the intercept unpenalized, the optimum b solves sum_i expit(x_i w + b) = sum_i y_i (training rows),
+    increasing in b: bracketed, then solved with brentq. With every coefficient 0 that is logit(base rate).
+    """
+    from scipy.optimize import brentq
+    from scipy.special import expit
+
+    z = X @ np.asarray(model.coef_, dtype=np.float64).ravel()
+    target = float(np.sum(y))
+    if not 0 < target < len(y):
+        return
+    f = lambda b: float(np.sum(expit(z + b))) - target  # noqa: E731
+    b0 = float(np.asarray(model.intercept_).ravel()[0])
+    lo, hi, step = b0, b0, 1.0
+    while f(lo) > 0:
+        lo -= step
+        step *= 2
+    step = 1.0
+    while f(hi) < 0:
+        hi += step
+        step *= 2
+    model.intercept_ = np.array([brentq(f, lo, hi, xtol=1e-14, rtol=1e-15)] if lo < hi else [b0])
+
+
 class _Logistic(_CBinary):
+    """LogisticRegression with an unpenalized intercept: lbfgs or saga, never liblinear alone.
+
+    liblinear penalizes the intercept like a coefficient, so at a strong L1 penalty its model predicts 0.5
+    (test log loss log 2) instead of the training base rate. saga does not, but its stopping rule (the largest
+    relative change of the coefficients, sklearn/linear_model/_sag_fast.pyx.tp) never looks at the intercept:
+    with every coefficient 0 it stops after one epoch, the intercept part-way to the base rate (breast_cancer,
+    C = 0.001: -0.31 for logit(base rate) -0.52). So after saga the intercept is solved exactly given the
+    coefficients (:func:`exact_intercept`).
+    """
+
     has_proba = True
-    solver: ClassVar[str] = "liblinear"
+    solver: ClassVar[str] = "lbfgs"
+    #: max_iter when the study sets none
+    default_max_iter: ClassVar[int] = 1000
 
     def estimator(self, penalty, params, seed):
         from sklearn.linear_model import LogisticRegression
 
         return LogisticRegression(C=penalty, l1_ratio=float(params.get("l1_ratio", self.l1_ratio)), solver=self.solver,
-                                  max_iter=int(params.get("max_iter", 1000)), tol=float(params.get("tol", 1e-4)),
-                                  random_state=seed)
+                                  max_iter=int(params.get("max_iter", self.default_max_iter)),
+                                  tol=float(params.get("tol", 1e-4)), random_state=seed)
+
+    def fit_estimator(self, model, prepared, params):
+        model.fit(prepared.X_train, prepared.y_train)
+        if self.solver == "saga":
+            exact_intercept(model, prepared.X_train, prepared.y_train)
+
+    def l1_min_c(self, prepared) -> float:
+        """1 / max_j |x_j^T (y - ybar)|: the gradient at w = 0 with the intercept at the base rate.
+
+        sklearn's l1_min_c assumes liblinear's penalized intercept (gradient at p = 0.5, with the intercept
+        column); with the intercept free, the coefficients leave 0 when C |x_j^T (y - ybar)| exceeds 1.
+        """
+        y = prepared.y_train
+        den = float(np.max(np.abs(prepared.X_train.T @ (y - y.mean())))) if prepared.X_train.size else 0.0
+        return 1.0 / den if den > 0 else np.inf
 
 
 class LogisticL1Engine(_Logistic):
+    """L1 logistic regression, intercept unpenalized: saga warm-started from liblinear's fit.
+
+    saga alone converges slowly at weak penalties on nearly separable data (breast_cancer, C = 100: after 5000
+    epochs its objective is still twice the optimum). liblinear's L1 fit is that optimum up to the intercept's
+    penalty, which matters only at strong penalties, where saga converges in a few epochs: so saga starts from
+    liblinear's coefficients and intercept and finishes the unpenalized problem; the intercept is then exact.
+    """
+
     name = "logistic_l1"
+    library_defaults = {"penalty": 1.0}  # LogisticRegression(C=1.0)
     penalty_kind = "l1"
     l1_ratio = 1.0
-    solver = "liblinear"
+    solver = "saga"
+
+    def fit_estimator(self, model, prepared, params):
+        from sklearn.base import clone
+
+        start = clone(model).set_params(solver="liblinear").fit(prepared.X_train, prepared.y_train)
+        model.set_params(warm_start=True)
+        model.coef_, model.intercept_ = start.coef_.copy(), start.intercept_.copy()
+        super().fit_estimator(model, prepared, params)
 
 
 class LogisticL2Engine(_Logistic):
     name = "logistic_l2"
+    library_defaults = {"penalty": 1.0}  # LogisticRegression(C=1.0)
     penalty_kind = "l2"
     l1_ratio = 0.0
     solver = "lbfgs"
@@ -352,6 +455,7 @@ class LogisticL2Engine(_Logistic):
 
 class LogisticElasticNetEngine(_Logistic):
     name = "logistic_elasticnet"
+    library_defaults = {"penalty": 1.0}  # LogisticRegression(C=1.0)
     penalty_kind = "elasticnet"
     l1_ratio = 0.5
     solver = "saga"
@@ -375,12 +479,14 @@ class _LinearSVC(_CBinary):
 
 class LinearSVCL1Engine(_LinearSVC):
     name = "linear_svc_l1"
+    library_defaults = {"penalty": 1.0}  # LinearSVC(C=1.0)
     penalty_kind = "l1"
     l1_ratio = 1.0
 
 
 class LinearSVCL2Engine(_LinearSVC):
     name = "linear_svc_l2"
+    library_defaults = {"penalty": 1.0}  # LinearSVC(C=1.0)
     penalty_kind = "l2"
     l1_ratio = 0.0
 

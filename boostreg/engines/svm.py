@@ -3,8 +3,9 @@
 Same preprocessing as the linear baselines (``linear.preprocess``); gamma = "scale". Dual coefficients are not
 feature weights, so the coefficient and prior columns are NaN and every feature counts as used (the kernel
 sees them all). ``n_support`` / ``support_frac`` count the support vectors. SVC has no probabilities here
-(``probability=True`` would run an internal 5-fold Platt calibration per fit): its log loss is NaN; accuracy
-and AUC come from decision_function. penalty_normalized is the L2 shrink 1 - mean e/(e + 1/C) over the
+(``probability=True`` would run an internal 5-fold Platt calibration per fit): its log loss is NaN, accuracy
+and AUC come from decision_function, and a log-loss primary metric falls back to the misclassification error
+(``SklearnEngine.primary_metric``). penalty_normalized is the L2 shrink 1 - mean e/(e + 1/C) over the
 eigenvalues e of the training kernel matrix (see ``boostreg.penalty_axis``).
 """
 
@@ -52,6 +53,7 @@ class _RBF(SklearnEngine):
 
 class SVREngine(_RBF):
     name = "svr_rbf"
+    library_defaults = {"penalty": 1.0}  # SVR(C=1.0)
     tasks = ("regression",)
 
     def estimator(self, penalty, params, seed):
@@ -64,6 +66,7 @@ class SVREngine(_RBF):
 
 class SVCEngine(_RBF):
     name = "svc_rbf"
+    library_defaults = {"penalty": 1.0}  # SVC(C=1.0)
     tasks = ("binary",)
 
     def estimator(self, penalty, params, seed):
