@@ -9,7 +9,9 @@ L1 — the penalty relative to the smallest one that zeroes everything (>= 1: al
   ``a * rho / a_max`` with ``a_max = max_j |x_j^T (y - ybar)| / n`` on the centred, scaled training design
   (:func:`lasso_alpha_max`, :func:`l1_linear`).
 * L1 / elastic-net logistic regression and L1 LinearSVC (``rho*||w||_1 + C * sum loss``): all coefficients
-  are zero for ``C <= rho * l1_min_c`` (sklearn.svm.l1_min_c), so ``rho * l1_min_c / C`` (:func:`l1_from_min_c`).
+  are zero for ``C <= rho * l1_min_c``, so ``rho * l1_min_c / C`` (:func:`l1_from_min_c`). For logistic regression
+  (intercept unpenalized) ``l1_min_c = 1 / max_j |x_j^T (y - ybar)|``, the gradient at w = 0 with the intercept at
+  the base rate; for LinearSVC (liblinear penalizes its intercept) it is ``sklearn.svm.l1_min_c``.
 * Boosters: ``reg_alpha / max|G|`` with G the gradient sum of each leaf of the *first tree of the group's
   unpenalized fit* at the base margin (:func:`booster_l1`): from reg_alpha = max|G| on, every leaf of a
   first tree with that structure is exactly 0.
