@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -11,6 +12,20 @@ import click
 from .errors import BoostregError
 
 EXIT_USER_ERROR = 2
+#: a run whose every fit ran, but some failed (their records say why; the next run tries them again)
+EXIT_FAILED_FITS = 3
+#: the output folder could not be written (disk full, read-only): what finished is kept
+EXIT_IO = 74
+EXIT_INTERRUPTED = 130  # Ctrl-C
+EXIT_TERMINATED = 143   # SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: stop the workers, keep what finished, say how to resume."""
+
+
+def _terminated(signum, frame):
+    raise Terminated()
 
 
 class _Group(click.Group):
@@ -89,29 +104,45 @@ def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local,
         if target or task:
             raise BoostregError("--target and --task go with --data FILE; a study file sets them per dataset.")
         study = load_study(study_file or DEFAULT_STUDY)
-    if scheduler and dask_local:
+    if scheduler and dask_local is not None:
         raise BoostregError("give either --scheduler or --dask-local, not both.")
     out = out or Path("runs") / study.name
+    previous = signal.signal(signal.SIGTERM, _terminated)  # SIGTERM stops a run like Ctrl-C does
     try:
         result = _run(study, out, jobs, quiet, force, scheduler, dask_local)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         from .store import ParquetStore
 
-        stored = len(ParquetStore(out).fit_ids()) if out.exists() else 0
+        try:
+            stored = len(ParquetStore(out).fit_ids()) if out.exists() else 0
+        except OSError:
+            stored = "some"
         click.echo(f"boostreg: stopped: {stored} fits are stored in {out}; run the same command again to resume.",
                    err=True)
-        sys.exit(130)
+        sys.exit(EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED)
+    except OSError as err:  # disk full, a folder made read-only or removed mid-run: the environment, not the study
+        click.echo(f"boostreg: error: writing to '{out}' failed ({err.strerror or err}); free space or fix its "
+                   "permissions, then run the same command again to resume (finished fits are kept).", err=True)
+        sys.exit(EXIT_IO)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     _print_run_summary(result)
     if not no_report:
         from .report import build_report
 
         click.echo(f"report: {build_report(result.out)}")
+    failed = result.fits[result.fits.status != "ok"]
+    if len(failed):
+        click.echo(f"boostreg: error: {len(failed)} of {len(result.fits)} fits failed (stored with status 'failed'; "
+                   f"the next run tries them again); first: {failed.dataset.iloc[0]} / {failed.engine.iloc[0]}: "
+                   f"{failed.error.iloc[0]}", err=True)
+        sys.exit(EXIT_FAILED_FITS)
 
 
 def _run(study, out, jobs, quiet, force, scheduler, dask_local):
     from .run import run_study
 
-    if dask_local:
+    if dask_local is not None:
         from .distributed import local_cluster
 
         with local_cluster(dask_local) as address:
@@ -174,7 +205,7 @@ def _print_run_summary(result) -> None:
     if has_validation(fits):
         summary = summary_table(fits)
         console.print(_summary_rich_table(summary, f"{fits.study.iloc[0]}: what should I use?"))
-        console.print(SUMMARY_NOTE)
+        click.echo(SUMMARY_NOTE)
     else:
         counts = fit_counts(fits)
         table = Table(title=f"{fits.study.iloc[0] if len(fits) else ''}: fits", title_justify="left")
@@ -184,9 +215,9 @@ def _print_run_summary(result) -> None:
             table.add_row(r.dataset, r.engine, str(r.fits), str(r.failed), _num(r.max_zero_frac),
                           _num(r.theory_max_rel_err))
         console.print(table)
-        console.print("No validation split in this study, so no setting is selected and no gain computed; add "
-                      "validation_fraction = 0.2 under [params] for 'boostreg summary'.")
-    console.print(f"{result.n_run} fits run, {result.n_skipped} already stored, {result.wall_time_s:.1f} s wall time.")
+        click.echo("No validation split in this study, so no setting is selected and no gain computed; add "
+                   "validation_fraction = 0.2 under [params] for 'boostreg summary'.")
+    click.echo(f"{result.n_run} fits run, {result.n_skipped} already stored, {result.wall_time_s:.1f} s wall time.")
     click.echo(f"results: {result.out}")
 
 
@@ -210,8 +241,7 @@ def summary(out, fmt):
     from .store import ParquetStore
 
     store = ParquetStore(out)
-    if not out.is_dir() or not store.fit_ids():
-        raise BoostregError(f"'{out}' holds no fit records (no {out}/fits); give the --out folder of a 'boostreg run'.")
+    store.require_records()
     fits = store.fits()
     require_validation(fits, f"the records in '{out}'")
     table = summary_table(fits)
@@ -220,7 +250,7 @@ def summary(out, fmt):
         return
     console = _console()
     console.print(_summary_rich_table(table, f"{fits.study.iloc[0]}: what should I use?"))
-    console.print(SUMMARY_NOTE)
+    click.echo(SUMMARY_NOTE)
 
 
 @cli.command()
@@ -272,10 +302,14 @@ def export(out, file):
     from .store import ParquetStore
 
     store = ParquetStore(out)
-    if not out.is_dir() or not store.fit_ids():
-        raise BoostregError(f"'{out}' holds no fit records (no {out}/fits); give the --out folder of a 'boostreg run'.")
+    store.require_records()
     if file.suffix != ".parquet":
         raise BoostregError(f"'{file}' does not end in .parquet; name the export e.g. fits.parquet.")
+    inside = file.resolve().parent
+    for table in ("fits", "curves", "leaves"):
+        if inside == (out / table).resolve() or (out / table).resolve() in inside.parents:
+            raise BoostregError(f"'{file}' is inside the run's {table}/ folder, where it would be read as records; "
+                                "write the export elsewhere, e.g. fits.parquet beside the run folder.")
     if not file.parent.exists():
         raise BoostregError(f"folder '{file.parent}' does not exist; create it or choose another FILE.")
     n = store.export_fits(file)

@@ -31,7 +31,7 @@ def _dask_task(group, threads, skip, reference):
     return results
 
 
-def execute_dask(todo, out: Path, scheduler: str, threads: int, progress) -> None:
+def execute_dask(todo, out: Path, scheduler: str, threads: int, progress, fingerprint: str) -> None:
     """Submit every group to the cluster at ``scheduler``; store each group's records as it completes."""
     distributed = _import_distributed()
     store = ParquetStore(out)
@@ -44,7 +44,7 @@ def execute_dask(todo, out: Path, scheduler: str, threads: int, progress) -> Non
         futures = [client.submit(_dask_task, g, threads, skip, ref, pure=False) for g, skip, ref in todo]
         for future in distributed.as_completed(futures):
             for record, curves in future.result():
-                store.write(record, curves)
+                store.write({**record, "study_fingerprint": fingerprint}, curves)
                 progress.advance()
             future.release()
 

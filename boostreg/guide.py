@@ -575,9 +575,7 @@ def load_fits(source: str | Path) -> pd.DataFrame:
         fits = read_fits_file(source)
     else:
         store = ParquetStore(source)
-        if not source.is_dir() or not store.fits_dir.exists() or not store.fit_ids():
-            raise BoostregError(f"'{source}' holds no fit records (no {source}/fits); run 'boostreg run --out {source}' "
-                                "first, or give a file written by 'boostreg export'.")
+        store.require_records()
         fits = store.fits()
     if fits.empty:
         raise BoostregError(f"'{source}' holds no fit records; run a study first.")

@@ -7,12 +7,16 @@ Each worker process loads a dataset once and keeps it for the groups that follow
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
 import signal
+import sys
 import tempfile
+import threading
 import time
+import traceback
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -217,10 +221,18 @@ def run_group(group: FitGroup, *, threads: int, skip: frozenset[str] = frozenset
             if engine.kind == "booster":
                 record.update(_booster_axis(params, reference))
         except Exception as err:
-            record.update(status="failed", error=f"{type(err).__name__}: {err}".splitlines()[0][:500])
+            record.update(status="failed", error=error_text(err))
             curves = None
         if not silent:
             on_fit(record, curves)
+
+
+def error_text(err: BaseException, frames: int = 3) -> str:
+    """A failed fit's error for its record: type and first line of the message, then its last frames."""
+    head = f"{type(err).__name__}: {err}".splitlines()[0][:400]
+    stack = traceback.extract_tb(err.__traceback__)[-frames:]
+    where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} in {f.name}" for f in reversed(stack))
+    return f"{head} [at {where}]" if where else head
 
 
 def _split_groups(todo: list, jobs: int) -> list:
@@ -259,21 +271,59 @@ def _engine_version(name: str) -> str:
 # ---------------------------------------------------------------------------------------------- executors
 
 _worker_queue = None
+_parent_pid: int | None = None
 
 
-def _init_worker(queue) -> None:
+def _die_with_parent(parent_pid: int) -> None:
+    """Make this worker end with the run that started it, whatever kills the run (kill -9 included).
+
+    On Linux the kernel sends SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG); everywhere a watchdog
+    thread checks the parent once a second, and every write checks it first (:func:`_parent_alive`), so no record
+    lands after the run is gone.
+    """
+    global _parent_pid
+    _parent_pid = parent_pid
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if not _parent_alive():  # the parent died before the request above took effect
+        os._exit(1)
+
+    def watch():
+        while True:
+            time.sleep(1.0)
+            if not _parent_alive():
+                os._exit(1)
+
+    threading.Thread(target=watch, name="boostreg-parent-watch", daemon=True).start()
+
+
+def _parent_alive() -> bool:
+    return _parent_pid is None or os.getppid() == _parent_pid
+
+
+def _init_worker(queue, parent_pid: int) -> None:
     global _worker_queue
     _worker_queue = queue
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
+    _die_with_parent(parent_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C and SIGTERM are the parent's to handle: it stops the workers
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _pool_task(group: FitGroup, out: str, threads: int, skip: frozenset[str], reference: float | None) -> int:
+def _pool_task(group: FitGroup, out: str, threads: int, skip: frozenset[str], reference: float | None,
+               fingerprint: str) -> int:
     store = ParquetStore(out)
     count = 0
 
     def on_fit(record, curves):
         nonlocal count
-        store.write(record, curves)
+        if not _parent_alive():  # never write for a run that is gone
+            os._exit(1)
+        store.write({**record, "study_fingerprint": fingerprint}, curves)
         count += 1
         if _worker_queue is not None:
             _worker_queue.put(1)
@@ -301,8 +351,11 @@ class _Progress:
         if self.enabled:
             from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                                        TimeRemainingColumn)
+            from rich.console import Console
+
             self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TextColumn("fits"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+                                TextColumn("fits"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                                console=Console(stderr=True))  # progress on stderr, results on stdout
             self.task = self.bar.add_task(description, total=total)
 
     def __enter__(self):
@@ -323,61 +376,118 @@ _SPAWN_HINT = ("worker processes could not start. In a script that calls run_stu
                "'if __name__ == \"__main__\":' (worker processes re-import the script), or pass jobs=1.")
 
 
-def _execute_local(todo, out: Path, jobs: int, threads: int, progress: _Progress) -> None:
+def _execute_local(todo, out: Path, jobs: int, threads: int, progress: _Progress, fingerprint: str) -> None:
     store = ParquetStore(out)
     if jobs == 1:
         def on_fit(record, curves):
-            store.write(record, curves)
+            store.write({**record, "study_fingerprint": fingerprint}, curves)
             progress.advance()
 
         for group, skip, ref in todo:
             run_group(group, threads=threads, skip=skip, reference_magnitude=ref, on_fit=on_fit)
         return
     ctx = mp.get_context("spawn")  # no fork after OpenMP: LightGBM and XGBoost are not fork-safe
+    queue = ctx.Queue()  # progress: one token per stored fit (no Manager process that could outlive the run)
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
+                               initargs=(queue, os.getpid()))
     try:
-        manager = ctx.Manager()
-    except (EOFError, RuntimeError):
-        raise BoostregError(_SPAWN_HINT) from None
-    queue = manager.Queue()
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(queue,)) as pool:
-        pending = {pool.submit(_pool_task, g, str(out), threads, skip, ref) for g, skip, ref in todo}
+        pending = {pool.submit(_pool_task, g, str(out), threads, skip, ref, fingerprint) for g, skip, ref in todo}
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            _drain(queue, progress)
+            for fut in done:
+                try:
+                    fut.result()
+                except BrokenProcessPool:
+                    raise BoostregError(_SPAWN_HINT) from None
+        _drain(queue, progress)
+        pool.shutdown(wait=True)
+    except BaseException:
+        _stop(pool)
+        raise
+    finally:
+        queue.close()
+        queue.join_thread()
+
+
+def _drain(queue, progress: _Progress) -> None:
+    import queue as queue_module
+
+    while True:
         try:
-            while pending:
-                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                while not queue.empty():
-                    progress.advance(queue.get())
-                for fut in done:
-                    try:
-                        fut.result()
-                    except BrokenProcessPool:
-                        raise BoostregError(_SPAWN_HINT) from None
-            while not queue.empty():
-                progress.advance(queue.get())
-        except BaseException:
-            for fut in pending:
-                fut.cancel()
-            for process in list(pool._processes.values()):  # stop now; a fit cut short is simply not stored
-                process.terminate()
+            progress.advance(queue.get_nowait())
+        except (queue_module.Empty, OSError, EOFError, ValueError):
+            return
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop the workers now (a fit cut short is simply not stored), quietly: no thread tracebacks."""
+    processes = list((pool._processes or {}).values())
+    for process in processes:
+        try:
+            process.kill()
+        except (OSError, AttributeError, ValueError):
+            pass
+    for process in processes:
+        try:
+            process.join(timeout=5)
+        except (OSError, AttributeError, ValueError, AssertionError):
+            pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
             pool.shutdown(wait=False, cancel_futures=True)
-            raise
-    manager.shutdown()
+        except Exception:  # noqa: BLE001 - the pool is broken on purpose; nothing to report
+            pass
 
 
 # ---------------------------------------------------------------------------------------------- entry point
 
-def _check_out(out: Path, study: Study, force: bool) -> None:
-    """Refuse an output folder that is not writable or holds another study's results (unless ``force``)."""
-    marker = out / "study.toml"
-    if marker.exists() and not force:
-        import tomllib
+def engine_versions() -> dict[str, str]:
+    """The versions of the libraries every record depends on."""
+    import lightgbm
+    import sklearn
+    import xgboost
 
-        try:
-            previous = tomllib.loads(marker.read_text(encoding="utf-8")).get("study", {}).get("name")
-        except (OSError, ValueError):
-            previous = None
-        if previous != study.name:
-            raise BoostregError(f"output folder '{out}' holds results of study '{previous}', not '{study.name}'; "
-                                "choose another --out, or pass --force to add to it.")
+    return {"xgboost": xgboost.__version__, "lightgbm": lightgbm.__version__, "scikit-learn": sklearn.__version__}
+
+
+def study_identity(study: Study, datasets: dict[str, Dataset]) -> dict:
+    """What a study's records depend on, and its fingerprint: the study (datasets, engines, grid, parameters,
+    folds, seeds, metrics), each dataset's content fingerprint, and the engines' versions."""
+    spec = study.to_toml_dict()
+    spec["study"].pop("description", None)
+    parts = {"study": spec, "data": {label: ds.fingerprint for label, ds in sorted(datasets.items())},
+             "versions": engine_versions()}
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return {"fingerprint": digest, "name": study.name, "parts": parts}
+
+
+def _what_changed(old: dict, new: dict) -> str:
+    """A short list of what differs between two study identities, for the refusal's message."""
+    a, b = old.get("parts", {}), new["parts"]
+    changed = []
+    for label in sorted(set(a.get("data", {})) | set(b["data"])):
+        if a.get("data", {}).get(label) != b["data"].get(label):
+            changed.append(f"dataset '{label}' " + ("content" if label in a.get("data", {}) and label in b["data"]
+                                                    else "added or removed"))
+    for key in ("grid", "params", "datasets", "baseline_grid"):
+        if a.get("study", {}).get(key) != b["study"].get(key):
+            changed.append(key)
+    head_a, head_b = a.get("study", {}).get("study", {}), b["study"].get("study", {})
+    changed += [k for k in sorted(set(head_a) | set(head_b)) if head_a.get(k) != head_b.get(k)]
+    for lib in sorted(b["versions"]):
+        if a.get("versions", {}).get(lib) != b["versions"][lib]:
+            changed.append(f"{lib} {a.get('versions', {}).get(lib, '?')} -> {b['versions'][lib]}")
+    return ", ".join(dict.fromkeys(changed)) or "the study"
+
+
+def _check_out(out: Path, identity: dict, force: bool) -> str | None:
+    """Refuse an output folder that is not writable, is not boostreg's, or holds another study's records.
+
+    With ``force`` the earlier study's records are moved apart (OUT/previous/<fingerprint>/) and this study starts
+    in OUT; returns where they went (None when nothing moved).
+    """
     if out.exists() and not out.is_dir():
         raise BoostregError(f"output path '{out}' is a file, not a folder; choose another --out.")
     probe = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
@@ -387,6 +497,35 @@ def _check_out(out: Path, study: Study, force: bool) -> None:
         os.unlink(name)
     except OSError as err:
         raise BoostregError(f"output folder '{out}' cannot be written ({err.strerror}); choose another --out.") from None
+    if not out.exists():
+        return None
+    store = ParquetStore(out)
+    known = store.identity()
+    has_records = any(store.fits_dir.glob("*.parquet")) if store.fits_dir.exists() else False
+    ours = {"fits", "curves", "leaves", "quarantine", "previous", "study.toml", "study.json", "runs.json",
+            "report.html", "dynamics.parquet"}
+    foreign = [p.name for p in out.iterdir() if p.name not in ours and not p.name.startswith(".")]
+    if known is None and foreign and not has_records:
+        raise BoostregError(f"output folder '{out}' is not empty and holds no boostreg run ({foreign[0]!r}, ...); "
+                            "choose a new or empty --out.")
+    if known is None and (out / "study.toml").exists() and not has_records:
+        raise BoostregError(f"output folder '{out}' holds a study.toml that boostreg did not write with records; "
+                            "choose a new or empty --out.")
+    if known is not None and known["fingerprint"] == identity["fingerprint"]:
+        return None
+    if known is None and not has_records:
+        return None
+    what = _what_changed(known or {}, identity) if known else "records written before study fingerprints"
+    if not force:
+        raise BoostregError(f"output folder '{out}' holds records of another study (changed: {what}); choose another "
+                            "--out, or pass --force to keep the earlier records apart under OUT/previous/ and start here.")
+    return str(store.archive(known["fingerprint"] if known else "earlier"))
+
+
+def _write_atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _write_atomic_text(path: Path, text: str) -> None:
@@ -406,9 +545,18 @@ def run_study(study: Study, out: str | Path, *, jobs: int | None = None, progres
     _choose_layout(jobs, 1)  # reject a bad --jobs before anything is written
     datasets = {spec.label: load_dataset(spec) for spec in study.datasets}
     groups = make_plan(study, datasets)
-    _check_out(out, study, force)
+    identity = study_identity(study, datasets)
+    moved = _check_out(out, identity, force)
+    if moved:
+        warnings.warn(f"the earlier study's records in '{out}' were moved to '{moved}' (--force)", UserWarning, stacklevel=2)
     store = ParquetStore(out)
     store.create()
+    for note in store.heal():
+        warnings.warn(note, UserWarning, stacklevel=2)
+    store.compact()  # one-fit files a killed run left
+    retried = store.drop_failed()
+    if retried:
+        warnings.warn(f"{retried} fit(s) that failed in an earlier run will be tried again", UserWarning, stacklevel=2)
     stored = store.fit_ids()
     n_planned = sum(len(g.fits) for g in groups)
     stored_refs = None
@@ -426,17 +574,25 @@ def run_study(study: Study, out: str | Path, *, jobs: int | None = None, progres
         todo.append((g, frozenset(f.fit_id for f in g.fits if f.fit_id in stored), ref))
     n_todo = sum(len(g.fits) - len(skip) for g, skip, _ in todo)
     _write_atomic_text(out / "study.toml", tomli_w.dumps(study.to_toml_dict()))
+    _write_atomic_text(out / "study.json", json.dumps(identity, indent=1, sort_keys=True, default=str))
     _write_dynamics(out)
     jobs, threads = _choose_layout(jobs, max(1, len(todo)))
     if scheduler is None:
         todo = _split_groups(todo, jobs)
-    with _Progress(n_todo, progress, study.name) as bar:
-        if scheduler is not None:
-            from .distributed import execute_dask
+    fingerprint = identity["fingerprint"]
+    try:
+        with _Progress(n_todo, progress, study.name) as bar:
+            if scheduler is not None:
+                from .distributed import execute_dask
 
-            execute_dask(todo, out, scheduler, threads, bar)
-        else:
-            _execute_local(todo, out, jobs, threads, bar)
+                execute_dask(todo, out, scheduler, threads, bar, fingerprint)
+            else:
+                _execute_local(todo, out, jobs, threads, bar, fingerprint)
+    finally:
+        try:
+            store.compact()
+        except OSError:
+            pass  # the next run compacts what is left
     wall = time.perf_counter() - t_start
     _append_run_info(out, study, n_planned, n_todo, wall, jobs, threads)
     return StudyResult(out=out, n_planned=n_planned, n_run=n_todo, n_skipped=n_planned - n_todo, wall_time_s=wall)
@@ -454,6 +610,29 @@ def _write_dynamics(out: Path) -> None:
     os.replace(tmp, path)
 
 
+def read_runs(out: Path, *, heal: bool = True) -> list[dict]:
+    """OUT/runs.json (the log of runs); one that is not a list of runs is moved to quarantine (``heal``) or
+    ignored, with a warning."""
+    path = Path(out) / "runs.json"
+    if not path.exists():
+        return []
+    try:
+        runs = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(runs, list) and all(isinstance(r, dict) for r in runs):
+            return runs
+    except (OSError, ValueError):
+        pass
+    if not heal:
+        warnings.warn(f"'{path}' is not a log of runs; it is ignored", UserWarning, stacklevel=2)
+        return []
+    try:
+        target = ParquetStore(out)._quarantine(path, "unreadable")
+        warnings.warn(f"'{path}' was not a log of runs; moved to '{target}' and started anew", UserWarning, stacklevel=2)
+    except OSError:
+        warnings.warn(f"'{path}' is not a log of runs; it is ignored", UserWarning, stacklevel=2)
+    return []
+
+
 def _append_run_info(out: Path, study: Study, n_planned: int, n_run: int, wall: float, jobs: int, threads: int):
     """Keep a log of runs (versions, machine, wall time) for the report."""
     import lightgbm
@@ -461,7 +640,7 @@ def _append_run_info(out: Path, study: Study, n_planned: int, n_run: int, wall: 
     import xgboost
 
     path = out / "runs.json"
-    runs = json.loads(path.read_text()) if path.exists() else []
+    runs = read_runs(out)
     runs.append({
         "study": study.name, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "wall_time_s": round(wall, 3),
         "fits_planned": n_planned, "fits_run": n_run, "jobs": jobs, "threads_per_fit": threads,

@@ -1,24 +1,40 @@
-"""Append-only Parquet store of fit records and learning curves, one file per fit, written atomically.
+"""Append-only Parquet store of fit records, learning curves and leaves, written atomically and kept readable.
 
-Contract: ``OUT/fits/<fit_id>.parquet`` holds one fit record and ``OUT/curves/<fit_id>.parquet`` its
-per-round errors. Each file is written to a hidden temporary name and renamed into place, curves first:
-a fit file is the commit mark, so a killed run leaves no torn record, and a fit counts as stored exactly
-when its fit file exists. ``pandas.read_parquet(OUT / "fits")`` reads the whole table (hidden files are
-skipped). Nothing is ever rewritten except a curves file left by a fit whose record never landed.
+Contract:
+
+* While a run goes, ``OUT/fits/<fit_id>.parquet`` holds one fit record and ``OUT/curves/<fit_id>.parquet`` (and
+  ``OUT/leaves/<fit_id>.parquet``) its per-round errors (leaves). Each file is written to a hidden temporary name
+  and renamed into place, curves and leaves first: a fit file is the commit mark, so a killed run leaves no torn
+  record, and a fit counts as stored exactly when its record is.
+* When a run ends (or the next one starts), the one-fit files are **compacted** into one ``segment-*.parquet``
+  per table: the segment is written and renamed into place first, then the one-fit files it holds are removed,
+  so a crash in between leaves duplicates that readers drop and the next run removes.
+* **Self-healing**: a file that cannot be read (truncated, not Parquet) is moved to ``OUT/quarantine/`` with one
+  warning and its fit is done again; readers skip unreadable files with a warning instead of failing.
+* Failed fits are moved out of the table (to ``OUT/quarantine/failed-*.parquet``, for the record) when a run
+  starts, so they are tried again.
+* ``pandas.read_parquet(OUT / "fits")`` reads the whole table (hidden files are skipped).
+* ``OUT/study.json`` holds the study's fingerprint (what its records depend on); every record carries it as
+  ``study_fingerprint``. Earlier studies kept with ``--force`` live apart under ``OUT/previous/<fingerprint>/``.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import time
+import warnings
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 #: Every fit-table column and its type, so that parts written by ok and failed fits share one schema.
 FIT_SCHEMA = pa.schema([
-    ("study", pa.string()), ("dataset", pa.string()), ("task", pa.string()), ("engine", pa.string()),
+    ("study", pa.string()), ("study_fingerprint", pa.string()), ("dataset", pa.string()), ("task", pa.string()), ("engine", pa.string()),
     ("engine_version", pa.string()), ("fold", pa.int64()), ("seed", pa.int64()), ("n_splits", pa.int64()),
     ("fold_digest", pa.string()), ("fit_id", pa.string()), ("group_id", pa.string()), ("in_grid", pa.bool_()),
     ("is_default", pa.bool_()), ("status", pa.string()), ("error", pa.string()),
@@ -108,26 +124,183 @@ def _write_atomic(table: pa.Table, path: Path, **options) -> None:
     os.replace(tmp, path)
 
 
+SEGMENT_PREFIX = "segment-"
+TABLES = {"fits": FIT_SCHEMA, "curves": CURVE_SCHEMA, "leaves": LEAF_SCHEMA}
+
+
+def _is_parquet(path: Path) -> bool:
+    """Cheap integrity check: a Parquet file starts and ends with the magic bytes PAR1 (a truncated one does not)."""
+    try:
+        size = path.stat().st_size
+        if size < 12:
+            return False
+        with open(path, "rb") as fh:
+            start = fh.read(4)
+            fh.seek(-4, os.SEEK_END)
+            return start == b"PAR1" and fh.read(4) == b"PAR1"
+    except OSError:
+        return False
+
+
+def _visible(folder: Path) -> list[Path]:
+    if not folder.exists():
+        return []
+    return sorted(Path(e.path) for e in os.scandir(folder) if e.name.endswith(".parquet") and not e.name.startswith("."))
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, UserWarning, stacklevel=3)
+
+
 class ParquetStore:
-    """The fits and curves of one output folder."""
+    """The fits, curves and leaves of one output folder (see the module docstring for the contract)."""
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self.fits_dir = self.root / "fits"
         self.curves_dir = self.root / "curves"
+        self.leaves_dir = self.root / "leaves"
+        self.quarantine_dir = self.root / "quarantine"
+
+    def _dir(self, table: str) -> Path:
+        return self.root / table
 
     def create(self) -> None:
         """Make the folders, and remove temporary files that a killed run left half-written."""
-        for folder in (self.fits_dir, self.curves_dir, self.root / "leaves"):
+        for folder in (self.fits_dir, self.curves_dir, self.leaves_dir):
             folder.mkdir(parents=True, exist_ok=True)
             for stale in folder.glob(".*.tmp"):
                 stale.unlink(missing_ok=True)
 
+    # ------------------------------------------------------------------------------------------ healing
+
+    def _quarantine(self, path: Path, why: str) -> Path:
+        sub = path.parent.name if path.parent.resolve() != self.root.resolve() else ""
+        target = self.quarantine_dir / sub / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            target = target.with_name(f"{target.stem}-{time.time_ns()}{target.suffix}")
+        os.replace(path, target)
+        return target
+
+    def heal(self) -> list[str]:
+        """Move unreadable files to OUT/quarantine (their fits are done again) and drop one-fit files that a
+        segment already holds (a compaction cut short); return what was done, one line each."""
+        notes = []
+        for table in TABLES:
+            bad = [p for p in _visible(self._dir(table)) if not _is_parquet(p)]
+            for p in bad:
+                self._quarantine(p, "unreadable")
+            if bad:
+                notes.append(f"{len(bad)} unreadable file(s) in {self._dir(table)} (e.g. {bad[0].name}: truncated or not "
+                             f"Parquet) moved to {self.quarantine_dir / table}; their fits will be done again")
+            segments = [p for p in _visible(self._dir(table)) if p.name.startswith(SEGMENT_PREFIX)]
+            if segments:
+                held = set()
+                for seg in segments:
+                    held |= set(self._read_ids(seg))
+                for p in _visible(self._dir(table)):
+                    if not p.name.startswith(SEGMENT_PREFIX) and p.stem in held:
+                        p.unlink(missing_ok=True)
+        return notes
+
+    def drop_failed(self) -> int:
+        """Move the records of failed fits out of the table (to OUT/quarantine/failed-*.parquet) so that the next
+        run tries them again; return how many."""
+        fits = self.fits()
+        failed = fits[fits.status != "ok"] if len(fits) else fits
+        if failed.empty:
+            return 0
+        self.quarantine_dir.mkdir(parents=True, exist_ok=True)
+        _write_atomic(_table(failed, FIT_SCHEMA), self.quarantine_dir / f"failed-{time.time_ns()}.parquet")
+        self.remove(set(failed.fit_id))
+        return len(failed)
+
+    def remove(self, fit_ids: set[str]) -> None:
+        """Remove these fits' records, curves and leaves (segments are rewritten without them, atomically)."""
+        gone = sorted(set(fit_ids))
+        if not gone:
+            return
+        for table, schema in TABLES.items():
+            for p in _visible(self._dir(table)):
+                if p.name.startswith(SEGMENT_PREFIX):
+                    data = pq.read_table(p, schema=schema)
+                    keep = data.filter(pc.invert(pc.is_in(data["fit_id"], value_set=pa.array(gone))))
+                    if keep.num_rows == data.num_rows:
+                        continue
+                    if keep.num_rows:
+                        _write_atomic(keep, p, compression="zstd")
+                    else:
+                        p.unlink()
+                elif p.stem in gone:
+                    p.unlink()
+
+    def compact(self) -> int:
+        """Merge every one-fit file of each table into one new segment (crash-safe); return the records merged."""
+        merged = 0
+        for table, schema in TABLES.items():
+            singles = [p for p in _visible(self._dir(table)) if not p.name.startswith(SEGMENT_PREFIX)]
+            if not singles:
+                continue
+            parts = []
+            for p in singles:
+                try:
+                    parts.append(pq.read_table(p, schema=schema))
+                except (OSError, pa.ArrowInvalid):
+                    self._quarantine(p, "unreadable")
+                    _warn(f"unreadable file {p.name} in {self._dir(table)} moved to {self.quarantine_dir / table}")
+            if not parts:
+                continue
+            data = pa.concat_tables(parts)
+            name = f"{SEGMENT_PREFIX}{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}.parquet"
+            _write_atomic(data, self._dir(table) / name, compression="zstd")
+            for p in singles:
+                p.unlink(missing_ok=True)
+            if table == "fits":
+                merged = data.num_rows
+        return merged
+
+    # ------------------------------------------------------------------------------------------ reading
+
+    @staticmethod
+    def _read_ids(path: Path) -> list[str]:
+        try:
+            return pq.read_table(path, columns=["fit_id"]).column("fit_id").to_pylist()
+        except (OSError, pa.ArrowInvalid, KeyError):
+            return []
+
     def fit_ids(self) -> set[str]:
-        """The fit_ids already stored (a fit is stored when its fit file exists)."""
-        if not self.fits_dir.exists():
-            return set()
-        return {p.name[:-8] for p in os.scandir(self.fits_dir) if p.name.endswith(".parquet") and not p.name.startswith(".")}
+        """The fit_ids already stored (a fit is stored when its record is)."""
+        ids = set()
+        for p in _visible(self.fits_dir):
+            if p.name.startswith(SEGMENT_PREFIX):
+                ids |= set(self._read_ids(p))
+            else:
+                ids.add(p.stem)
+        return ids
+
+    def _read(self, table: str) -> pd.DataFrame:
+        """Every readable file of a table (unreadable ones are skipped with a warning), one row per fit_id/key."""
+        schema = TABLES[table]
+        files = _visible(self._dir(table))
+        if not files:
+            return schema.empty_table().to_pandas()
+        try:
+            data = pq.read_table(files, schema=schema) if len(files) > 1 else pq.read_table(files[0], schema=schema)
+        except (OSError, pa.ArrowInvalid):
+            parts = []
+            for p in files:
+                try:
+                    parts.append(pq.read_table(p, schema=schema))
+                except (OSError, pa.ArrowInvalid) as err:
+                    _warn(f"skipped unreadable file {p} ({type(err).__name__}); the next 'boostreg run' into this "
+                          "folder moves it to quarantine and does its fits again")
+            data = pa.concat_tables(parts) if parts else schema.empty_table()
+        frame = data.to_pandas()
+        key = ["fit_id"] + (["round"] if table == "curves" else ["tree", "leaf"] if table == "leaves" else [])
+        if frame.duplicated(key).any():  # a compaction cut short: the same rows in a segment and in one-fit files
+            frame = frame.drop_duplicates(key, keep="last")
+        return frame.reset_index(drop=True)
 
     def write(self, record: dict, curves: pd.DataFrame | None) -> None:
         """Store one fit: its curves and leaves (a record's ``"_leaves"`` frame), then its record (the commit mark)."""
@@ -138,35 +311,74 @@ class ParquetStore:
             curves = curves.assign(fit_id=fit_id)
             _write_atomic(_table(curves, CURVE_SCHEMA), self.curves_dir / f"{fit_id}.parquet")
         if leaves is not None and len(leaves):
-            (self.root / "leaves").mkdir(exist_ok=True)
-            _write_atomic(_table(leaves.assign(fit_id=fit_id), LEAF_SCHEMA), self.root / "leaves" / f"{fit_id}.parquet")
+            self.leaves_dir.mkdir(exist_ok=True)
+            _write_atomic(_table(leaves.assign(fit_id=fit_id), LEAF_SCHEMA), self.leaves_dir / f"{fit_id}.parquet")
         _write_atomic(_table(pd.DataFrame([record]), FIT_SCHEMA), self.fits_dir / f"{fit_id}.parquet")
+
+    def unreadable(self) -> list[Path]:
+        """Files of this folder's tables that cannot be read (truncated or not Parquet)."""
+        return [p for table in TABLES for p in _visible(self._dir(table)) if not _is_parquet(p)]
+
+    def require_records(self) -> None:
+        """Raise a one-line BoostregError unless this folder holds readable fit records."""
+        from .errors import BoostregError
+
+        if self.root.is_dir() and self.fit_ids():
+            return
+        bad = self.unreadable()
+        if bad:
+            raise BoostregError(f"'{self.root}' holds no readable fit records ({len(bad)} unreadable file(s), e.g. "
+                                f"{bad[0].relative_to(self.root)}); run the study into it again: boostreg moves them to "
+                                "quarantine and redoes their fits.")
+        raise BoostregError(f"'{self.root}' holds no fit records (no {self.fits_dir}); give the --out folder of a "
+                            "'boostreg run'.")
 
     def fits(self) -> pd.DataFrame:
         """All fit records (empty frame with the schema's columns when none)."""
-        if not self.fit_ids():
-            return FIT_SCHEMA.empty_table().to_pandas()
-        return pq.read_table(self.fits_dir, schema=FIT_SCHEMA).to_pandas()
+        return self._read("fits")
 
     def export_fits(self, path: str | Path) -> int:
         """Write every fit record to one Parquet file (zstd), atomically; return the number of records."""
-        table = pq.read_table(self.fits_dir, schema=FIT_SCHEMA).sort_by("fit_id")
-        path = Path(path)
-        _write_atomic(table, path, compression="zstd")
+        table = pa.Table.from_pandas(self.fits(), schema=FIT_SCHEMA, preserve_index=False).sort_by("fit_id")
+        _write_atomic(table, Path(path), compression="zstd")
         return table.num_rows
 
     def leaves(self) -> pd.DataFrame:
         """Per-leaf values of the fits that stored them (empty frame when none)."""
-        leaves_dir = self.root / "leaves"
-        if not leaves_dir.exists() or not any(leaves_dir.glob("*.parquet")):
-            return LEAF_SCHEMA.empty_table().to_pandas()
-        frame = pq.read_table(leaves_dir, schema=LEAF_SCHEMA).to_pandas()
-        return frame[frame["fit_id"].isin(self.fit_ids())].reset_index(drop=True)
+        frame = self._read("leaves")
+        return frame[frame["fit_id"].isin(self.fit_ids())].reset_index(drop=True) if len(frame) else frame
 
     def curves(self) -> pd.DataFrame:
         """Per-round errors of the stored fits (curves of fits whose record never landed are left out)."""
-        if not self.curves_dir.exists() or not any(self.curves_dir.glob("*.parquet")):
-            return CURVE_SCHEMA.empty_table().to_pandas()
-        frame = pq.read_table(self.curves_dir, schema=CURVE_SCHEMA).to_pandas()
-        return frame[frame["fit_id"].isin(self.fit_ids())].reset_index(drop=True)
+        frame = self._read("curves")
+        return frame[frame["fit_id"].isin(self.fit_ids())].reset_index(drop=True) if len(frame) else frame
 
+    # ------------------------------------------------------------------------------------------ study identity
+
+    def identity(self) -> dict | None:
+        """OUT/study.json: {"fingerprint": ..., "name": ..., "parts": {...}} of the study whose records are here."""
+        path = self.root / "study.json"
+        if not path.exists():
+            return None
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(doc, dict) or not isinstance(doc.get("fingerprint"), str):
+                raise ValueError("no fingerprint")
+            return doc
+        except (OSError, ValueError) as err:
+            from .errors import BoostregError
+
+            raise BoostregError(f"'{path}' is not a study identity boostreg wrote ({type(err).__name__}); choose "
+                                "another --out, or remove that file if the folder is yours to reuse.") from None
+
+    def archive(self, label: str) -> Path:
+        """Move this folder's study (records, study files, report) to OUT/previous/<label>/; return that path."""
+        target = self.root / "previous" / label
+        if target.exists():
+            target = target.with_name(f"{label}-{time.time_ns()}")
+        target.mkdir(parents=True)
+        for name in ("fits", "curves", "leaves", "study.toml", "study.json", "runs.json", "report.html",
+                     "dynamics.parquet", "quarantine"):
+            if (self.root / name).exists():
+                shutil.move(str(self.root / name), str(target / name))
+        return target

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -38,6 +39,29 @@ BOOSTER_PARAMS = {
 #: The grid of a study that gives none (and of ``boostreg run --data``): penalties in the data's own units (see
 #: :func:`relative`), from "no effect" to "every first-tree leaf is 0" (reg_alpha = alpha_max) and "a typical
 #: leaf shrunk to 9%" (reg_lambda = 10 H-bar).
+#: Booster parameters that must lie in a range, beyond ">= 0": (low, high, low excluded?, why and the fix).
+PARAM_RANGES = {
+    "learning_rate": (0.0, math.inf, True, "at 0 every leaf is 0 and nothing is learned; give a value > 0, e.g. 0.1"),
+    "n_estimators": (1, 100_000, False, "give between 1 and 100000 rounds (with early_stopping_rounds it is the cap)"),
+    "subsample": (0.0, 1.0, True, "it is the share of rows each tree sees; give a value in (0, 1]"),
+    "colsample_bytree": (0.0, 1.0, True, "it is the share of columns each tree sees; give a value in (0, 1]"),
+    "num_leaves": (2, 131_072, False, "a tree needs at least 2 leaves to split; give a value >= 2, e.g. 31"),
+    "max_leaves": (0, 131_072, False, "give 0 (no limit) or a number of leaves"),
+    "max_depth": (1, 64, False, "give a depth from 1 to 64, e.g. 6"),
+    "max_bin": (2, 65_535, False, "a histogram needs at least 2 bins; give e.g. 255"),
+}
+#: seeds are passed to both engines as 32-bit integers
+MAX_SEED = 2 ** 31
+#: a study name is a label (it names runs/NAME), never a path
+NAME_PATTERN = re.compile(r"[^\W_][\w.\- ]{0,99}")
+
+
+def _shown(text: str) -> str:
+    """A user's string for a one-line message: control characters escaped, long ones cut."""
+    shown = repr(text)
+    return shown if len(shown) <= 60 else shown[:57] + "...'"
+
+
 DEFAULT_GRID = {"reg_alpha": {"relative": [0.0, 0.01, 0.1, 1.0]}, "reg_lambda": {"relative": [0.0, 0.1, 1.0, 10.0]}}
 PENALTIES = ("reg_alpha", "reg_lambda")
 #: What a relative penalty multiplies, read from the group's unpenalized fit's first tree (README, "Penalties in
@@ -216,18 +240,28 @@ def validate(study: Study) -> None:
     where = study.source
     if not study.name or not isinstance(study.name, str):
         raise BoostregError(f"the study in {where} has no name; add name = \"my-study\" under [study].")
+    if not NAME_PATTERN.fullmatch(study.name):
+        raise BoostregError(f"study name {_shown(study.name)} in {where} is not a plain label: use up to 100 letters, "
+                            "digits, '_', '-', '.' or spaces, starting with a letter or digit (it names runs/NAME, so "
+                            "it cannot be a path), e.g. name = \"my-study\".")
     if not study.datasets:
         raise BoostregError(f"the study in {where} lists no datasets; add a [[datasets]] entry with name = \"diabetes\".")
     if not study.engines:
         raise BoostregError(f"the study in {where} lists no engines; set engines = [\"xgboost\", \"lightgbm\"].")
     for e in study.engines:
+        if study.engines.count(e) > 1:
+            raise BoostregError(f"engine '{e}' is listed twice in {where}; list each engine once.")
         if e not in ENGINES:
             raise BoostregError(f"unknown engine '{e}' in {where}{_closest(e, ENGINES)} "
                                 f"Known engines: {', '.join(ENGINES)}.")
     if isinstance(study.folds, bool) or not isinstance(study.folds, int) or study.folds < 2:
         raise BoostregError(f"folds = {study.folds!r} in {where}; use a whole number >= 2, e.g. folds = 5.")
-    if not study.seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in study.seeds):
-        raise BoostregError(f"seeds = {study.seeds!r} in {where}; use a list of whole numbers >= 0, e.g. seeds = [0, 1].")
+    if not study.seeds or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and 0 <= s < MAX_SEED
+                                  for s in study.seeds):
+        raise BoostregError(f"seeds = {study.seeds!r} in {where}; use a list of whole numbers from 0 to {MAX_SEED - 1} "
+                            "(the engines' seeds are 32-bit), e.g. seeds = [0, 1].")
+    if len(set(study.seeds)) != len(study.seeds):
+        raise BoostregError(f"seeds = {study.seeds!r} in {where} repeats a seed (the same folds twice); list each seed once.")
     _check_grid(study.grid, where, "[grid]")
     for key in ("reg_alpha", "reg_lambda"):
         if key not in study.grid:
@@ -324,6 +358,10 @@ def _check_number(key, value, where):
         raise BoostregError(f"validation_fraction = {value!r} in {where} must be in (0, 0.5], e.g. validation_fraction = 0.2.")
     if kind is int and not float(value).is_integer():
         raise BoostregError(f"{key} = {value!r} in {where} must be a whole number, e.g. {key} = {max(1, round(value))}.")
+    if key in PARAM_RANGES:
+        low, high, open_low, why = PARAM_RANGES[key]
+        if (value <= low if open_low else value < low) or value > high:
+            raise BoostregError(f"{key} = {value!r} in {where} is out of range: {why}.")
 
 
 # ---------------------------------------------------------------------------------------------- TOML
@@ -439,6 +477,7 @@ def single_file_study(path: str, target: str, task: str | None = None) -> Study:
     except (RuntimeError, OSError):  # a symlink loop (RuntimeError on Python 3.11): load_file says so in one line
         file = Path(path).absolute()
     spec = DatasetSpec(file=str(file), target=target, task=task)
-    return Study(name=f"file-{Path(path).stem}", datasets=[spec], source=f"--data {path}", seeds=[0, 1],
+    label = re.sub(r"[^\w.\- ]", "_", Path(path).stem)[:90] or "data"
+    return Study(name=f"file-{label}", datasets=[spec], source=f"--data {path}", seeds=[0, 1],
                  params={"validation_fraction": 0.2},
                  description=f"default reg_alpha x reg_lambda grid on {Path(path).name}")

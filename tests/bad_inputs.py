@@ -67,6 +67,26 @@ def _small(n=60, **columns) -> pd.DataFrame:
     return frame
 
 
+def _tiny(d: Path, old: str, new: str) -> str:
+    return _write(d, "study.toml", TINY.format(dataset='name = "diabetes"', alpha="[0, 1]").replace(old, new))
+
+
+def _stale(d: Path, change: str) -> list[str]:
+    """A real run into out/, then the data file or the grid changes and the same command runs again."""
+    csv = _csv(d)
+    study = _study(d, dataset=f'file = "{csv}"\ntarget = "y"')
+    proc = subprocess.run([sys.executable, "-m", "boostreg.cli", "run", study, "--out", "out", "-q", "--no-report"],
+                          cwd=d, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert proc.returncode == 0, proc.stderr
+    if change == "data":
+        frame = pd.read_csv(d / csv)
+        frame.loc[0, "y"] += 1.0
+        frame.to_csv(d / csv, index=False)
+    else:
+        _study(d, dataset=f'file = "{csv}"\ntarget = "y"', alpha="[0, 2]")
+    return ["run", study, "--out", "out"]
+
+
 def _records_without_validation(out: Path) -> None:
     """One stored fit record with no validation error, as a run without validation_fraction leaves."""
     from boostreg.store import ParquetStore
@@ -187,6 +207,36 @@ CASES = [
                                   + "[baseline_grid]\npenalty = { relative = [0.1, 1] }\n")]),
     Case("summary-without-validation", "summary of a run that carved no validation split",
          lambda d: (_records_without_validation(d / "out"), ["summary", "out"])[1]),
+    Case("learning-rate-zero", "learning_rate = 0 (every leaf would be 0)",
+         lambda d: ["run", _study(d, extra="learning_rate = 0\n")]),
+    Case("n-estimators-zero", "n_estimators = 0", lambda d: ["run", _tiny(d, "n_estimators = 3", "n_estimators = 0")]),
+    Case("n-estimators-huge", "n_estimators = 1e9 (would run for days)",
+         lambda d: ["run", _tiny(d, "n_estimators = 3", "n_estimators = 1e9")]),
+    Case("subsample-above-one", "subsample = 2", lambda d: ["run", _study(d, extra="subsample = 2\n")]),
+    Case("num-leaves-one", "num_leaves = 1 (no split possible)",
+         lambda d: ["run", _study(d, extra="[params.lightgbm]\nnum_leaves = 1\n")]),
+    Case("seed-too-large", "a seed of 2**32", lambda d: ["run", _tiny(d, "folds = 2", "folds = 2\nseeds = [4294967296]")]),
+    Case("seed-twice", "a seed listed twice", lambda d: ["run", _tiny(d, "folds = 2", "folds = 2\nseeds = [0, 0]")]),
+    Case("engine-twice", "an engine listed twice",
+         lambda d: ["run", _tiny(d, 'engines = ["lightgbm"]', 'engines = ["lightgbm", "lightgbm"]')]),
+    Case("name-is-a-path", "a study name that is a path ('..')",
+         lambda d: ["run", _tiny(d, 'name = "tiny"', 'name = ".."')]),
+    Case("name-with-nul", "a study name with a NUL character",
+         lambda d: ["run", _tiny(d, 'name = "tiny"', 'name = "a\\u0000b"')]),
+    Case("name-too-long", "a study name of 300 characters",
+         lambda d: ["run", _tiny(d, 'name = "tiny"', f'name = "{"x" * 300}"')]),
+    Case("dask-local-zero", "--dask-local 0", lambda d: ["run", _study(d), "--dask-local", "0", "--out", "out"]),
+    Case("out-not-boostreg", "an output folder that holds other files",
+         lambda d: ((d / "mine").mkdir(), (d / "mine" / "notes.txt").write_text("mine"),
+                    ["run", _study(d), "--out", "mine"])[2]),
+    Case("stale-data", "a rerun into the same folder after the data file changed",
+         lambda d: _stale(d, "data")),
+    Case("stale-grid", "a rerun into the same folder after the grid changed", lambda d: _stale(d, "grid")),
+    Case("garbage-study-json", "an output folder whose study.json is not boostreg's",
+         lambda d: (_records_without_validation(d / "out"), (d / "out" / "study.json").write_text("garbage"),
+                    ["run", _study(d), "--out", "out"])[2]),
+    Case("export-into-fits", "an export written into the run's own fits/ folder",
+         lambda d: (_records_without_validation(d / "out"), ["export", "out", "out/fits/all.parquet"])[1]),
     Case("export-not-parquet", "export to a file name that is not .parquet",
          lambda d: ((d / "out" / "fits").mkdir(parents=True), (d / "out" / "fits" / "x.parquet").write_bytes(b""),
                     ["export", "out", "fits.csv"])[2]),

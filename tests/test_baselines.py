@@ -152,8 +152,9 @@ def test_resume_after_losing_baseline_fits_restores_the_same_records(result, tmp
     shutil.copytree(result.out, out)
     fits = result.fits
     lost = fits[fits.engine.isin(["lasso", "logistic_l1"])].fit_id.iloc[::2]  # references among them
-    for fit_id in lost:
-        (out / "fits" / f"{fit_id}.parquet").unlink()
+    from boostreg.store import ParquetStore
+
+    ParquetStore(out).remove(set(lost))
     again = run_study(baseline_study(), out, jobs=1, progress=False)
     assert again.n_run == len(lost)
     cols = ["fit_id", "test_error", "coef_abs_mean", "shrinkage_vs_unpenalized", "penalty_normalized"]
@@ -199,7 +200,7 @@ def test_baseline_grid_from_toml_and_deterministic_fit_ids():
     assert {(g.engine, g.task) for g in groups} == {("lasso", "regression"), ("logistic_l2", "binary"),
                                                     ("svc_rbf", "binary")}
     ids = [f.fit_id for g in groups for f in g.fits]
-    assert len(set(ids)) == len(ids) == 2 * 3 + 2 * 3 + 2 * 2
+    assert len(set(ids)) == len(ids) == 2 * 3 + 2 * 3 + 2 * (2 + 1)  # svc_rbf: scikit-learn's C = 1 added
     assert ids == [f.fit_id for g in make_plan(study_from_dict(doc), data) for f in g.fits]
     assert study_from_dict(study.to_toml_dict()) == study  # [baseline_grid] survives the round trip
     default = study_from_dict({**doc, "baseline_grid": {}})

@@ -125,3 +125,61 @@ def test_tree_size_columns(engine):
     assert record["n_leaves_max"] <= 16
     assert 0 <= record["n_noise_features_used"] <= 2
     assert record["n_features_used"] <= 5
+
+
+# ---------------------------------------------------------------------------------------------- engine edge cases
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_lightgbm_stopping_on_its_own_keeps_trees_curves_and_stopping_consistent(early_stopping):
+    """LightGBM adds no tree once no split has any gain (a large reg_alpha): the record, the curves and early
+    stopping must all describe the trees it kept, not the rounds it was asked for."""
+    fold = _fold("binary", n=500)
+    if early_stopping:
+        cut = 250
+        fold = Fold(fold.X_train.iloc[:cut], fold.y_train[:cut], fold.X_test, fold.y_test, "binary",
+                    X_valid=fold.X_train.iloc[cut:], y_valid=fold.y_train[cut:])
+    e = ENGINES["lightgbm"]
+    params = _params(n_estimators=60, reg_alpha=30.0, learning_rate=0.3,
+                     **({"early_stopping_rounds": 5} if early_stopping else {}))
+    prepared = e.prepare(fold, params, threads=1)
+    model = e.fit(prepared, params, seed=0, threads=1)
+    record, curves = e.measure(model, prepared, params, fold)
+    assert 1 <= record["n_trees"] < 60  # it stopped on its own (or early stopping cut it)
+    assert len(curves) == record["n_trees"] and curves[["train_error", "test_error"]].notna().all().all()
+    assert record["theory_check"] == "ok" and record["theory_max_rel_err"] <= 1e-9
+    assert curves.test_error.iloc[-1] == pytest.approx(record["test_error"], rel=1e-6)
+    if early_stopping:
+        assert len(curves.valid_error.dropna()) == record["n_trees"]
+        assert record["valid_error"] == pytest.approx(curves.valid_error.min())
+
+
+def test_lightgbm_tree0_zero_leaves_are_exactly_zero_bit_for_bit():
+    """LightGBM folds its initial score into tree 0; boostreg subtracts the very float LightGBM added (read from
+    a constant model on the same rows), so a tree-0 leaf with |G| <= reg_alpha reads exactly 0.0, not -8.7e-19."""
+    import lightgbm as lgb
+
+    from boostreg.data import load_builtin
+    from boostreg.engines.lightgbm import _parse_trees
+    from boostreg.plan import fold_indices
+
+    ds = load_builtin("binary_noise")
+    checked = 0
+    for fold_no, (train, test) in enumerate(fold_indices(ds.y, "binary", 3, 0)):
+        fold = Fold(ds.X.iloc[train], ds.y[train], ds.X.iloc[test], ds.y[test], "binary", keep_leaves=True)
+        e = ENGINES["lightgbm"]
+        params = _params(n_estimators=5, reg_alpha=8.0, learning_rate=0.1, num_leaves=8)
+        prepared = e.prepare(fold, params, threads=1)
+        model = e.fit(prepared, params, seed=0, threads=1)
+        init = prepared[4]
+        # the constant model's leaf is exactly what LightGBM adds into tree 0 of this fit
+        stored0 = _parse_trees(model.model_to_string())[0]["leaf_value"]
+        ens = e.ensemble(model, prepared, fold, params)
+        assert np.array_equal(ens.leaf_values[0] + init, stored0)
+        record, _ = e.measure(model, prepared, params, fold)
+        leaves = record["_leaves"]
+        tree0 = leaves[leaves.tree == 0]
+        below = tree0.G.abs() <= 8.0
+        assert (tree0.value[below] == 0.0).all() and (tree0.value[~below] != 0.0).all()
+        checked += int(below.sum())
+        assert isinstance(model, lgb.Booster)
+    assert checked > 0

@@ -190,10 +190,17 @@ class TreeEngine(Engine):
         record.update(measure.metrics(fold.y_test, test_margin, fold.task, "test", fold.primary_metric))
         valid_curve = log.valid if log is not None and log.valid is not None else np.full(ens.n_trees, np.nan)
         curves = pd.DataFrame({"round": np.arange(1, ens.n_trees + 1, dtype=np.int64),
-                               "train_error": np.asarray(train_curve, dtype=np.float64),
-                               "test_error": np.asarray(test_curve, dtype=np.float64),
-                               "valid_error": np.asarray(valid_curve, dtype=np.float64)})
+                               "train_error": _per_tree(train_curve, ens.n_trees),
+                               "test_error": _per_tree(test_curve, ens.n_trees),
+                               "valid_error": _per_tree(valid_curve, ens.n_trees)})
         return record, curves
+
+
+def _per_tree(curve, n_trees: int) -> np.ndarray:
+    """A per-round curve cut (or NaN-padded) to the trees the model kept: an engine that stops adding trees on its
+    own (LightGBM with no split left) may have evaluated rounds that added none."""
+    c = np.asarray(curve, dtype=np.float64)[:n_trees]
+    return np.concatenate([c, np.full(n_trees - len(c), np.nan)]) if len(c) < n_trees else c
 
 
 def ensemble_extras(ens: measure.Ensemble, fold: Fold, leaves: np.ndarray | None = None) -> dict:

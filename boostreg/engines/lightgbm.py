@@ -83,7 +83,9 @@ class LightGBMEngine(TreeEngine):
         kept = model.current_iteration()
         valid = np.asarray(result["valid"][metric]) if dvalid is not None else None
         if rounds:
-            kept = int(np.argmin(valid)) + 1  # the first best round; the trees after it are dropped
+            # the first best round; the trees after it are dropped. LightGBM keeps evaluating after it stopped adding
+            # trees on its own (no split with any gain), so a "best" round past its last tree is that last tree.
+            kept = min(int(np.argmin(valid)) + 1, model.current_iteration())
             if kept < model.current_iteration():
                 model = lgb.Booster(model_str=model.model_to_string(num_iteration=kept))
         if valid is not None:

@@ -99,8 +99,7 @@ def build_report_vm(out: str | Path) -> ReportVM:
 
     out = Path(out)
     store = ParquetStore(out)
-    if not store.fits_dir.exists() or not store.fit_ids():
-        raise BoostregError(f"'{out}' holds no fit records (no {out}/fits); run 'boostreg run --out {out}' first.")
+    store.require_records()
     fits = store.fits()
     curves = store.curves()
     leaves = S.leaves_frame(fits, store.leaves())  # every leaf with its fit's dataset, engine and penalties, joined once

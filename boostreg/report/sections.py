@@ -125,8 +125,13 @@ def _models_commentary(summary: pd.DataFrame) -> list[str]:
 
 def study_section(out: Path, fits: pd.DataFrame) -> SectionVM:
     sec = SectionVM("study", "The study")
-    spec = tomllib.loads((out / "study.toml").read_text(encoding="utf-8")) if (out / "study.toml").exists() else {}
-    runs = json.loads((out / "runs.json").read_text(encoding="utf-8")) if (out / "runs.json").exists() else []
+    from ..run import read_runs
+
+    try:
+        spec = tomllib.loads((out / "study.toml").read_text(encoding="utf-8")) if (out / "study.toml").exists() else {}
+    except (OSError, ValueError):
+        spec = {}
+    runs = read_runs(out, heal=False)
     head = spec.get("study", {})
     n_ok = int((fits.status == "ok").sum())
     wall = sum(r.get("wall_time_s", 0) for r in runs)
