@@ -38,8 +38,10 @@ from .errors import BoostregError
 CONFIDENCE = 0.95
 N_BOOT = 2000
 BOOT_SEED = 0
-#: a fit is at an operating point when its validation error is at most (1 + MATCH_MARGIN) x the group's best
-MATCH_MARGIN = 0.01
+#: a fit is at an operating point when its validation error is at most (1 + MATCH_MARGIN) x the group's best: wide
+#: enough to hold settings the validation split cannot tell apart (on the default study 1% matched an L1 and an L2
+#: setting in 9 of 72 fold groups, 5% in 44), narrow enough to exclude collapsed fits (tens of % worse)
+MATCH_MARGIN = 0.05
 #: pooled verdicts need at least this many replication units (dataset x engine)
 MIN_UNITS = 3
 #: where each metric can lie (intervals of a mean metric are clipped to it)
