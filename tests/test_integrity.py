@@ -254,3 +254,16 @@ def test_a_study_identity_that_is_not_boostregs_is_refused(tmp_path):
     (tmp_path / "out" / "study.json").write_text("[1, 2]")
     with pytest.raises(BoostregError, match="not a study identity boostreg wrote"):
         run_study(study, tmp_path / "out", jobs=1, progress=False)
+
+
+@pytest.mark.parametrize("validation", [False, True])
+def test_a_one_engine_two_by_two_study_ends_with_its_report(tmp_path, validation):
+    """Once a traceback in the report (a bootstrap of one value): every section must cope with tiny studies."""
+    (tmp_path / "one.toml").write_text('[study]\nname = "one"\nengines = ["xgboost"]\nfolds = 2\n[[datasets]]\n'
+                                       'name = "diabetes"\n[grid]\nreg_alpha = [0, 1]\nreg_lambda = [0, 1]\n[params]\n'
+                                       'n_estimators = 5\n' + ("validation_fraction = 0.2\n" if validation else ""))
+    proc = _cli(["run", "one.toml", "--out", "out", "-q"], tmp_path)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "report: out/report.html"
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "not enough evidence" in html  # one dataset x engine: no pooled verdict
