@@ -40,7 +40,7 @@ def test_cards_cover_the_required_mix():
     assert len(real) >= 4
     assert {c.task for c in real} == set(TASKS)
     assert sum(c.categorical > 0 for c in real) >= 2
-    assert all(1000 <= c.rows <= 350_000 for c in real)
+    assert all(300 <= c.rows <= 350_000 for c in real)  # from a few hundred rows (where penalties matter most) up
     assert CARD_NAMES == sorted(CARD_NAMES)
     for c in CARDS:
         assert c.path.parent == DATASETS_DIR and c.path.stem == c.name
