@@ -42,6 +42,7 @@ class FitSpec:
     #: reg_lambda x H-bar of the group's unpenalized fit); the runner turns them into raw values
     relative: tuple[str, ...] = ()
     is_default: bool = False  # the library's own penalties (what users run without tuning)
+    label: str = ""  # an extra point's label (e.g. "probst2019"): fitted beside the grid to compare with
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,15 @@ def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
                 continue
             default = {k: ENGINES[engine].library_defaults.get(k, 0.0) for k in PENALTIES}
             points = penalty_points(grid, default)
+            for extra in study.extra_points:
+                if extra["engine"] == engine:
+                    point = {k: float(extra[k]) for k in PENALTIES}
+                    same = [p for p in points if not p["relative"] and all(p[k] == point[k] for k in PENALTIES)]
+                    if same:
+                        same[0]["label"] = extra["label"]
+                    else:
+                        points.append({**point, "relative": (), "in_grid": False, "is_default": False,
+                                       "label": extra["label"]})
             for other in other_points(grid):
                 fixed = {**study.fixed_params(engine), **other}
                 fraction = _validation_fraction(fixed)
@@ -195,7 +205,7 @@ def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
                                 fit_id=_digest({**key, "params": ident}), group_id=group_id, study=study.name,
                                 dataset=spec.label, engine=engine, fold=fold, seed=seed, n_splits=study.folds,
                                 params=params, in_grid=point["in_grid"], relative=point["relative"],
-                                is_default=point["is_default"]))
+                                is_default=point["is_default"], label=point.get("label", "")))
                         groups.append(FitGroup(
                             group_id=group_id, dataset_spec=spec, dataset=spec.label, fingerprint=ds.fingerprint,
                             task=ds.task, engine=engine, fold=fold, seed=seed, n_splits=study.folds,

@@ -90,6 +90,7 @@ def _identity(group: FitGroup, spec, engine_version: str, params: dict) -> dict:
         "study": spec.study, "dataset": group.dataset, "task": group.task, "engine": group.engine,
         "engine_version": engine_version, "fold": group.fold, "seed": group.seed, "n_splits": group.n_splits,
         "fit_id": spec.fit_id, "group_id": group.group_id, "in_grid": spec.in_grid, "is_default": spec.is_default,
+        "point_label": spec.label or None,
         "primary_metric": group.primary_metric, "params_json": json.dumps(params, sort_keys=True),
     }
     for key in BOOSTER_PARAMS:

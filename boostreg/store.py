@@ -37,7 +37,7 @@ FIT_SCHEMA = pa.schema([
     ("study", pa.string()), ("study_fingerprint", pa.string()), ("dataset", pa.string()), ("task", pa.string()), ("engine", pa.string()),
     ("engine_version", pa.string()), ("fold", pa.int64()), ("seed", pa.int64()), ("n_splits", pa.int64()),
     ("fold_digest", pa.string()), ("fit_id", pa.string()), ("group_id", pa.string()), ("in_grid", pa.bool_()),
-    ("is_default", pa.bool_()), ("status", pa.string()), ("error", pa.string()),
+    ("is_default", pa.bool_()), ("point_label", pa.string()), ("status", pa.string()), ("error", pa.string()),
     ("reg_alpha", pa.float64()), ("reg_lambda", pa.float64()),
     # the penalties in the data's units (reg_alpha / alpha_max, reg_lambda / H-bar) and the units the grid gave
     ("reg_alpha_relative", pa.float64()), ("reg_lambda_relative", pa.float64()),

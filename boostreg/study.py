@@ -139,6 +139,9 @@ class Study:
     primary_metric: dict[str, str] = field(default_factory=lambda: {t: m[0] for t, m in PRIMARY_METRICS.items()})
     #: baseline penalties: {"penalty": [...]} for every baseline, {ENGINE: [...]} for one (engine defaults otherwise)
     baseline_grid: dict[str, list] = field(default_factory=dict)
+    #: raw (reg_alpha, reg_lambda) points fitted beside the grid for one booster, like the library default — e.g.
+    #: published defaults to compare with: [{"engine": "xgboost", "label": "probst2019", "reg_alpha": 1.113, ...}]
+    extra_points: list[dict] = field(default_factory=list)
     description: str = ""
     source: str = "<python>"
 
@@ -191,6 +194,8 @@ class Study:
             "grid": {k: ({"relative": list(v["relative"])} if is_relative(v) else list(v)) for k, v in self.grid.items()},
             "params": {**self.params, **{e: dict(p) for e, p in self.engine_params.items()}},
         }
+        if self.extra_points:
+            d["extra_points"] = [dict(p) for p in self.extra_points]
         if self.baseline_grid:
             d["baseline_grid"] = {k: (list(v) if k == "penalty" else {"penalty": list(v)})
                                   for k, v in self.baseline_grid.items()}
@@ -201,7 +206,8 @@ class Study:
 
 _STUDY_KEYS = {"name", "description", "engines", "folds", "seeds", "primary_metric"}
 _DATASET_KEYS = {"name", "file", "target", "task", "max_rows", "params", "alias", "grid"}
-_TOP_KEYS = {"study", "datasets", "grid", "params", "baseline_grid"}
+_TOP_KEYS = {"study", "datasets", "grid", "params", "baseline_grid", "extra_points"}
+_EXTRA_POINT_KEYS = {"engine", "label", "reg_alpha", "reg_lambda"}
 
 
 def _closest(word: str, choices) -> str:
@@ -269,6 +275,26 @@ def validate(study: Study) -> None:
     for spec in study.datasets:
         _check_grid(spec.grid, where, f"[datasets.grid] of dataset '{spec.label}'")
     _check_relative_reference(study, where)
+    labels_seen = set()
+    for i, point in enumerate(study.extra_points):
+        if not isinstance(point, dict):
+            raise BoostregError(f"[[extra_points]] #{i + 1} in {where} must be a table with engine, label, reg_alpha and "
+                                "reg_lambda.")
+        _check_keys(point, _EXTRA_POINT_KEYS, f"[[extra_points]] #{i + 1} of {where}")
+        missing = sorted(_EXTRA_POINT_KEYS - set(point))
+        if missing:
+            raise BoostregError(f"[[extra_points]] #{i + 1} in {where} has no {missing[0]}; give engine, label, "
+                                "reg_alpha and reg_lambda, e.g. label = \"probst2019\".")
+        if point["engine"] not in ENGINES or ENGINES[point["engine"]].kind != "booster":
+            raise BoostregError(f"[[extra_points]] #{i + 1} in {where} names engine {point['engine']!r}; extra points "
+                                "are for boosters (xgboost, lightgbm).")
+        if not isinstance(point["label"], str) or not NAME_PATTERN.fullmatch(point["label"]) \
+                or (point["engine"], point["label"]) in labels_seen:
+            raise BoostregError(f"[[extra_points]] #{i + 1} in {where}: label {point['label']!r} must be a plain, "
+                                "unique label, e.g. label = \"probst2019\".")
+        labels_seen.add((point["engine"], point["label"]))
+        for key in ("reg_alpha", "reg_lambda"):
+            point[key] = _check_penalty_values(key, [point[key]], where)[0]
     labels = [spec.label for spec in study.datasets]
     for label in labels:
         if labels.count(label) > 1:
@@ -446,8 +472,11 @@ def study_from_dict(doc: dict, *, source: str = "<dict>", base_dir: Path | None 
         raise BoostregError(f"primary_metric in {source} must be a table, e.g. primary_metric = "
                             "{ regression = \"rmse\", binary = \"logloss\" }.")
     primary = {t: m[0] for t, m in PRIMARY_METRICS.items()} | dict(pm)
+    extra = doc.get("extra_points", [])
+    if not isinstance(extra, list):
+        raise BoostregError(f"'extra_points' in {source} must be written as [[extra_points]] tables.")
     return Study(
-        name=head.get("name", ""), description=head.get("description", ""), datasets=datasets,
+        name=head.get("name", ""), description=head.get("description", ""), datasets=datasets, extra_points=extra,
         engines=list(head.get("engines", ["xgboost", "lightgbm"])), grid=grid, params=params,
         engine_params=engine_params, folds=head.get("folds", 3), seeds=list(head.get("seeds", [0])),
         primary_metric=primary, baseline_grid=baseline_grid, source=source,
