@@ -10,11 +10,13 @@ The Python API mirrors the CLI::
     summarize(result.fits)  # validation-selected setting and its gain over the library default, per dataset x engine
 """
 
+from .engines import register_engine
 from .errors import BoostregError
 from .inference import summary_table as summarize
+from .results import Run, open_run
 from .run import StudyResult, run_study
 from .study import DatasetSpec, Study, load_study, log_grid, relative
 
-__all__ = ["BoostregError", "DatasetSpec", "Study", "StudyResult", "load_study", "log_grid", "relative", "run_study",
-           "summarize"]
+__all__ = ["BoostregError", "DatasetSpec", "Run", "Study", "StudyResult", "load_study", "log_grid", "open_run", "relative",
+           "register_engine", "run_study", "summarize"]
 __version__ = "0.1.0"

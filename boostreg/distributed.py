@@ -7,10 +7,7 @@ datasets reachable (built-ins always are; a user file must be on a path every wo
 from __future__ import annotations
 
 from contextlib import contextmanager
-from pathlib import Path
-
 from .errors import BoostregError
-from .store import ParquetStore
 
 
 def _import_distributed():
@@ -23,18 +20,15 @@ def _import_distributed():
 
 
 def _dask_task(group, threads, skip, reference):
-    from .run import run_group
+    from .run import run_fits
 
-    results = []
-    run_group(group, threads=threads, skip=skip, reference_magnitude=reference,
-              on_fit=lambda record, curves: results.append((record, curves)))
-    return results
+    return run_fits(group, [f.fit_id for f in group.fits if f.fit_id not in skip], reference, threads)
 
 
-def execute_dask(todo, out: Path, scheduler: str, threads: int, progress, fingerprint: str) -> None:
-    """Submit every group to the cluster at ``scheduler``; store each group's records as it completes."""
+def execute_dask(todo, scheduler: str, threads: int, write, progress) -> None:
+    """Submit every group to the cluster at ``scheduler``; hand each group's records to ``write`` as it completes
+    (the caller writes them: records are written in one place, here)."""
     distributed = _import_distributed()
-    store = ParquetStore(out)
     try:
         client = distributed.Client(scheduler, timeout="10s")
     except (OSError, TimeoutError) as err:
@@ -44,7 +38,7 @@ def execute_dask(todo, out: Path, scheduler: str, threads: int, progress, finger
         futures = [client.submit(_dask_task, g, threads, skip, ref, pure=False) for g, skip, ref in todo]
         for future in distributed.as_completed(futures):
             for record, curves in future.result():
-                store.write({**record, "study_fingerprint": fingerprint}, curves)
+                write(record, curves)
                 progress.advance()
             future.release()
 

@@ -43,6 +43,7 @@ class FitSpec:
     relative: tuple[str, ...] = ()
     is_default: bool = False  # the library's own penalties (what users run without tuning)
     label: str = ""  # an extra point's label (e.g. "probst2019"): fitted beside the grid to compare with
+    check: bool = True  # whether this fit gets the theory check (study.check; see checked())
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,18 @@ class FitGroup:
     keep_leaves: bool = False  # store every leaf of these fits (fold 0 of the first seed) for the report
     #: share of the training fold carved off as the validation split (selection, early stopping); 0: none
     validation_fraction: float = 0.0
+    n_rows: int = 0  # the dataset's rows (the scheduler runs the largest groups first)
+    cv: object = None  # the study's splitter (None: shuffled K-fold, stratified for binary tasks, seeded by ``seed``)
+
+
+#: with check = "sample", one fit in this many (by fit_id, deterministic) is checked beside the stored-leaves fits
+CHECK_EVERY = 10
+
+
+def checked(fit_id: str, keep_leaves: bool, mode: str) -> bool:
+    """Whether a fit gets the theory check: every fit with check = "all"; otherwise the fits whose leaves are stored
+    (fold 0 of the first seed) and one in CHECK_EVERY of the rest, chosen by its fit_id (the same in every run)."""
+    return mode == "all" or keep_leaves or int(fit_id[:8], 16) % CHECK_EVERY == 0
 
 
 def _digest(obj) -> str:
@@ -97,13 +110,45 @@ def fold_indices(y: np.ndarray, task: str, n_splits: int, seed: int, *,
     return [(tr, te) for tr, te in splitter.split(np.zeros(len(y)), y)]
 
 
+def split_folds(ds: Dataset, n_splits: int, seed: int, cv=None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """A dataset's (train, test) folds: the study's splitter ``cv`` if given (with the dataset's groups), else
+    :func:`fold_indices`. The fold's identity is its test rows (:func:`fold_digest`) either way."""
+    if cv is None:
+        return fold_indices(ds.y, ds.task, n_splits, seed, task_inferred=getattr(ds, "task_inferred", False))
+    try:
+        folds = [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(ds.X, ds.y, getattr(ds, "groups", None))]
+    except ValueError as err:
+        raise BoostregError(f"cv = {cv!r} cannot split dataset '{ds.name}' ({str(err).splitlines()[0]}); pass groups= "
+                            "for a group splitter, or use fewer splits.") from None
+    if not folds or any(len(tr) == 0 or len(te) == 0 for tr, te in folds):
+        raise BoostregError(f"cv = {cv!r} gives an empty fold on dataset '{ds.name}'; use fewer splits.")
+    return folds
+
+
+def n_folds(ds: Dataset, study: Study) -> int:
+    """How many folds the study makes of this dataset (per seed without a splitter)."""
+    if study.cv is None:
+        return study.folds
+    return len(split_folds(ds, 0, 0, study.cv))
+
+
 def validation_split(train: np.ndarray, y: np.ndarray, task: str, fraction: float,
-                     seed: int, *, where: str = "a training fold") -> tuple[np.ndarray, np.ndarray]:
+                     seed: int, *, where: str = "a training fold",
+                     groups: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Carve a validation split from a fold's training rows: (fit rows, validation rows).
 
     Deterministic in ``seed`` and stratified for classification, so every engine of a study trains and selects
     on the same rows; the test fold is never touched.
     """
+    if groups is not None:  # whole groups go to the validation side, as the splitter keeps them whole
+        from sklearn.model_selection import GroupShuffleSplit
+
+        g = np.asarray(groups)[train]
+        if len(np.unique(g)) < 2:
+            raise BoostregError(f"cannot carve a validation split from {where}: its training rows hold one group; "
+                                "use fewer folds or more groups.")
+        fit_pos, valid_pos = next(GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed).split(train, groups=g))
+        return np.sort(train[fit_pos]), np.sort(train[valid_pos])
     strat = y[train] if task == "binary" else None
     if strat is not None:
         counts = np.bincount(strat.astype(np.int64), minlength=2)
@@ -171,15 +216,18 @@ def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
         grid = study.grid_for(spec)
         metric = study.primary_metric[ds.task]
         for seed in study.seeds:
-            fold_indices(ds.y, ds.task, study.folds, seed, task_inferred=getattr(ds, "task_inferred", False))  # fail early
+            split_folds(ds, study.folds, seed, study.cv)  # fail early when the folds cannot be made
+        n_splits = n_folds(ds, study)
         for engine in study.engines:
             if ds.task not in ENGINES[engine].tasks:
                 continue
             if ENGINES[engine].kind == "baseline":
-                groups.extend(_baseline_groups(study, spec, ds, engine, metric))
+                groups.extend(_baseline_groups(study, spec, ds, engine, metric, n_splits))
                 continue
             default = {k: ENGINES[engine].library_defaults.get(k, 0.0) for k in PENALTIES}
             points = penalty_points(grid, default)
+            taken = getattr(ENGINES[engine], "penalties", PENALTIES)  # an L2-only engine fits reg_alpha = 0 only
+            points = [p for p in points if all(p[k] == 0 or k in taken for k in PENALTIES)]
             for extra in study.extra_points:
                 if extra["engine"] == engine:
                     point = {k: float(extra[k]) for k in PENALTIES}
@@ -193,38 +241,43 @@ def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
                 fixed = {**study.fixed_params(engine), **other}
                 fraction = _validation_fraction(fixed)
                 for seed in study.seeds:
-                    for fold in range(study.folds):
+                    for fold in range(n_splits):
                         key = {"dataset": spec.label, "fingerprint": ds.fingerprint, "engine": engine,
-                               "fixed": fixed, "fold": fold, "seed": seed, "n_splits": study.folds, "metric": metric}
+                               "fixed": fixed, "fold": fold, "seed": seed, "n_splits": n_splits, "metric": metric,
+                               **({"cv": repr(study.cv)} if study.cv is not None else {})}
                         group_id = _digest(key)
                         fits = []
+                        keep = fold == 0 and seed == study.seeds[0]
                         for point in points:
                             params = {**fixed, "reg_alpha": point["reg_alpha"], "reg_lambda": point["reg_lambda"]}
                             ident = {**params, **{k: {"relative": params[k]} for k in point["relative"]}}
+                            fit_id = _digest({**key, "params": ident})
                             fits.append(FitSpec(
-                                fit_id=_digest({**key, "params": ident}), group_id=group_id, study=study.name,
-                                dataset=spec.label, engine=engine, fold=fold, seed=seed, n_splits=study.folds,
+                                fit_id=fit_id, group_id=group_id, study=study.name, check=checked(fit_id, keep, study.check),
+                                dataset=spec.label, engine=engine, fold=fold, seed=seed, n_splits=n_splits,
                                 params=params, in_grid=point["in_grid"], relative=point["relative"],
                                 is_default=point["is_default"], label=point.get("label", "")))
                         groups.append(FitGroup(
                             group_id=group_id, dataset_spec=spec, dataset=spec.label, fingerprint=ds.fingerprint,
-                            task=ds.task, engine=engine, fold=fold, seed=seed, n_splits=study.folds,
+                            task=ds.task, engine=engine, fold=fold, seed=seed, n_splits=n_splits, cv=study.cv,
                             primary_metric=metric, noise_features=ds.noise, fixed=fixed, fits=fits,
-                            keep_leaves=fold == 0 and seed == study.seeds[0], validation_fraction=fraction))
+                            keep_leaves=fold == 0 and seed == study.seeds[0], validation_fraction=fraction,
+                            n_rows=len(ds.y)))
     _check_validation_splits(groups, datasets)
     return groups
 
 
 def _check_validation_splits(groups: list[FitGroup], datasets: dict[str, Dataset]) -> None:
     """Carve every validation split the plan needs once, so a split that cannot be made fails before any fit."""
-    needed = {(g.dataset, g.seed, g.n_splits, g.fold, g.validation_fraction) for g in groups if g.validation_fraction}
+    needed = {(g.dataset, g.seed, g.n_splits, g.fold, g.validation_fraction): g.cv for g in groups if g.validation_fraction}
     folds = {}
-    for dataset, seed, n_splits, fold, fraction in sorted(needed):
+    for (dataset, seed, n_splits, fold, fraction), cv in sorted(needed.items(), key=lambda kv: kv[0]):
         ds = datasets[dataset]
         if (dataset, seed, n_splits) not in folds:
-            folds[dataset, seed, n_splits] = fold_indices(ds.y, ds.task, n_splits, seed)
+            folds[dataset, seed, n_splits] = split_folds(ds, n_splits, seed, cv)
         train = folds[dataset, seed, n_splits][fold][0]
-        validation_split(train, ds.y, ds.task, fraction, seed, where=f"dataset '{dataset}', fold {fold}, seed {seed}")
+        validation_split(train, ds.y, ds.task, fraction, seed, where=f"dataset '{dataset}', fold {fold}, seed {seed}",
+                         groups=getattr(ds, "groups", None))
 
 
 def _validation_fraction(fixed: dict) -> float:
@@ -234,7 +287,8 @@ def _validation_fraction(fixed: dict) -> float:
     return 0.2 if fixed.get("early_stopping_rounds", 0) else 0.0
 
 
-def _baseline_groups(study: Study, spec: DatasetSpec, ds: Dataset, engine: str, metric: str) -> list[FitGroup]:
+def _baseline_groups(study: Study, spec: DatasetSpec, ds: Dataset, engine: str, metric: str,
+                     n_splits: int) -> list[FitGroup]:
     """One group per fold x seed; its fits are the engine's penalty grid, least penalized first."""
     from .engines import ENGINES
 
@@ -248,16 +302,18 @@ def _baseline_groups(study: Study, spec: DatasetSpec, ds: Dataset, engine: str, 
         entries.insert(1, (float(default), False, True))
     groups = []
     for seed in study.seeds:
-        for fold in range(study.folds):
+        for fold in range(n_splits):
             key = {"dataset": spec.label, "fingerprint": ds.fingerprint, "engine": engine, "fixed": fixed,
-                   "fold": fold, "seed": seed, "n_splits": study.folds, "metric": metric}
+                   "fold": fold, "seed": seed, "n_splits": n_splits, "metric": metric,
+                   **({"cv": repr(study.cv)} if study.cv is not None else {})}
             group_id = _digest(key)
             fits = [FitSpec(fit_id=_digest({**key, "params": {**fixed, "penalty": p}}), group_id=group_id,
                             study=study.name, dataset=spec.label, engine=engine, fold=fold, seed=seed,
-                            n_splits=study.folds, params={**fixed, "penalty": p}, in_grid=in_grid, is_default=is_default)
+                            n_splits=n_splits, params={**fixed, "penalty": p}, in_grid=in_grid, is_default=is_default)
                     for p, in_grid, is_default in entries]
             groups.append(FitGroup(
                 group_id=group_id, dataset_spec=spec, dataset=spec.label, fingerprint=ds.fingerprint, task=ds.task,
-                engine=engine, fold=fold, seed=seed, n_splits=study.folds, primary_metric=metric,
-                noise_features=ds.noise, fixed=fixed, fits=fits, validation_fraction=_validation_fraction(fixed)))
+                engine=engine, fold=fold, seed=seed, n_splits=n_splits, cv=study.cv, primary_metric=metric,
+                noise_features=ds.noise, fixed=fixed, fits=fits, validation_fraction=_validation_fraction(fixed),
+                n_rows=len(ds.y)))
     return groups

@@ -100,6 +100,23 @@ def read_fits_file(path: str | Path) -> pd.DataFrame:
     return pq.read_table(path).to_pandas()
 
 
+_ARROW = {"float64": pa.float64(), "string": pa.string(), "bool": pa.bool_(), "int64": pa.int64()}
+
+
+def fit_schema() -> pa.Schema:
+    """The fit table's schema: boostreg's columns, then every registered engine's ``record_columns``."""
+    try:
+        from .engines import ENGINES
+    except ImportError:  # pragma: no cover - the store is usable without the engines
+        return FIT_SCHEMA
+    extra = {}
+    for engine in ENGINES.values():
+        for name, kind in getattr(engine, "record_columns", {}).items():
+            if name not in FIT_SCHEMA.names:
+                extra.setdefault(name, _ARROW[kind])
+    return pa.schema(list(FIT_SCHEMA) + [pa.field(n, t) for n, t in sorted(extra.items())]) if extra else FIT_SCHEMA
+
+
 def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     unknown = set(frame.columns) - set(schema.names)
     if unknown:
@@ -212,7 +229,7 @@ class ParquetStore:
         if failed.empty:
             return 0
         self.quarantine_dir.mkdir(parents=True, exist_ok=True)
-        _write_atomic(_table(failed, FIT_SCHEMA), self.quarantine_dir / f"failed-{time.time_ns()}.parquet")
+        _write_atomic(_table(failed, fit_schema()), self.quarantine_dir / f"failed-{time.time_ns()}.parquet")
         self.remove(set(failed.fit_id))
         return len(failed)
 
@@ -222,6 +239,7 @@ class ParquetStore:
         if not gone:
             return
         for table, schema in TABLES.items():
+            schema = fit_schema() if table == "fits" else schema
             for p in _visible(self._dir(table)):
                 if p.name.startswith(SEGMENT_PREFIX):
                     data = pq.read_table(p, schema=schema)
@@ -239,6 +257,7 @@ class ParquetStore:
         """Merge every one-fit file of each table into one new segment (crash-safe); return the records merged."""
         merged = 0
         for table, schema in TABLES.items():
+            schema = fit_schema() if table == "fits" else schema
             singles = [p for p in _visible(self._dir(table)) if not p.name.startswith(SEGMENT_PREFIX)]
             if not singles:
                 continue
@@ -281,7 +300,7 @@ class ParquetStore:
 
     def _read(self, table: str) -> pd.DataFrame:
         """Every readable file of a table (unreadable ones are skipped with a warning), one row per fit_id/key."""
-        schema = TABLES[table]
+        schema = fit_schema() if table == "fits" else TABLES[table]
         files = _visible(self._dir(table))
         if not files:
             return schema.empty_table().to_pandas()
@@ -313,7 +332,7 @@ class ParquetStore:
         if leaves is not None and len(leaves):
             self.leaves_dir.mkdir(exist_ok=True)
             _write_atomic(_table(leaves.assign(fit_id=fit_id), LEAF_SCHEMA), self.leaves_dir / f"{fit_id}.parquet")
-        _write_atomic(_table(pd.DataFrame([record]), FIT_SCHEMA), self.fits_dir / f"{fit_id}.parquet")
+        _write_atomic(_table(pd.DataFrame([record]), fit_schema()), self.fits_dir / f"{fit_id}.parquet")
 
     def unreadable(self) -> list[Path]:
         """Files of this folder's tables that cannot be read (truncated or not Parquet)."""
@@ -339,7 +358,7 @@ class ParquetStore:
 
     def export_fits(self, path: str | Path) -> int:
         """Write every fit record to one Parquet file (zstd), atomically; return the number of records."""
-        table = pa.Table.from_pandas(self.fits(), schema=FIT_SCHEMA, preserve_index=False).sort_by("fit_id")
+        table = pa.Table.from_pandas(self.fits(), schema=fit_schema(), preserve_index=False).sort_by("fit_id")
         _write_atomic(table, Path(path), compression="zstd")
         return table.num_rows
 

@@ -20,8 +20,18 @@ import numpy as np
 
 from .errors import BoostregError
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-STUDIES_DIR = REPO_ROOT / "studies"
+def package_folder(package: str) -> Path:
+    """Where a data package of boostreg lies (``boostreg.studies`` is the repository's studies/, shipped as
+    package data, so an installed boostreg finds its default study and dataset cards from any folder)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise BoostregError(f"boostreg's package data '{package}' is missing; reinstall boostreg (pip install boostreg).")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+STUDIES_DIR = package_folder("boostreg.studies")
 DEFAULT_STUDY = STUDIES_DIR / "quickstart.toml"
 
 #: Primary metric per task (lower is better) and the alternatives a study may choose.
@@ -100,11 +110,14 @@ def log_grid(low: float, high: float, num: int, *, zero: bool = True) -> list[fl
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """One dataset of a study: a built-in ``name`` or a ``file`` with its ``target``.
+    """One dataset of a study: a built-in ``name``, a ``file`` with its ``target``, or a pandas DataFrame
+    ``frame`` with its ``target`` and a ``name`` for the records.
 
     ``alias`` names it in the records when one card is used twice (e.g. at two sizes via ``max_rows``).
     ``grid`` replaces entries of the study's [grid] for this dataset only (e.g. fewer penalty points on the
-    largest dataset, or min_child_weight crossed on the small ones).
+    largest dataset, or min_child_weight crossed on the small ones). ``groups`` names a column of group labels
+    (files and frames): it leaves the features, and a group splitter (``Study(cv=GroupKFold(...))``) and the
+    validation split keep each group on one side.
     """
 
     name: str | None = None
@@ -115,13 +128,20 @@ class DatasetSpec:
     params: dict = field(default_factory=dict)
     alias: str | None = None
     grid: dict = field(default_factory=dict)
+    groups: str | None = None
+    frame: Any = field(default=None, compare=False, repr=False)
 
     @property
     def label(self) -> str:
         return self.alias or self.name or Path(self.file).stem
 
     def to_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v not in (None, {})}
+        d = {k: v for k, v in asdict(self).items() if k != "frame" and v not in (None, {})}
+        if self.frame is not None:  # an in-memory table is named by its content
+            from .data import frame_fingerprint
+
+            d["frame"] = f"in-memory DataFrame {frame_fingerprint(self.frame)}"
+        return d
 
 
 @dataclass(frozen=True)
@@ -139,6 +159,12 @@ class Study:
     primary_metric: dict[str, str] = field(default_factory=lambda: {t: m[0] for t, m in PRIMARY_METRICS.items()})
     #: baseline penalties: {"penalty": [...]} for every baseline, {ENGINE: [...]} for one (engine defaults otherwise)
     baseline_grid: dict[str, list] = field(default_factory=dict)
+    #: which fits get the theory check: "sample" (the fits whose leaves are stored — fold 0 of the first seed — and
+    #: a deterministic tenth of the rest) or "all" (every fit; slower: every training row's leaf in every tree)
+    check: str = "sample"
+    #: a scikit-learn splitter (KFold, StratifiedKFold, GroupKFold, TimeSeriesSplit, RepeatedKFold, ...) instead
+    #: of ``folds`` x ``seeds``: its folds are the study's (seeds then only seed the engines; give one)
+    cv: Any = field(default=None, compare=False)
     #: raw (reg_alpha, reg_lambda) points fitted beside the grid for one booster, like the library default — e.g.
     #: published defaults to compare with: [{"engine": "xgboost", "label": "probst2019", "reg_alpha": 1.113, ...}]
     extra_points: list[dict] = field(default_factory=list)
@@ -189,11 +215,14 @@ class Study:
     def to_toml_dict(self) -> dict:
         d: dict[str, Any] = {
             "study": {"name": self.name, "description": self.description, "engines": list(self.engines),
-                      "folds": self.folds, "seeds": list(self.seeds), "primary_metric": dict(self.primary_metric)},
+                      "folds": self.folds, "seeds": list(self.seeds), "primary_metric": dict(self.primary_metric),
+                      **({"check": self.check} if self.check != "sample" else {})},
             "datasets": [ds.to_dict() for ds in self.datasets],
             "grid": {k: ({"relative": list(v["relative"])} if is_relative(v) else list(v)) for k, v in self.grid.items()},
             "params": {**self.params, **{e: dict(p) for e, p in self.engine_params.items()}},
         }
+        if self.cv is not None:  # for the record (and the study's fingerprint); a splitter is not TOML
+            d["study"]["cv"] = repr(self.cv)
         if self.extra_points:
             d["extra_points"] = [dict(p) for p in self.extra_points]
         if self.baseline_grid:
@@ -204,8 +233,8 @@ class Study:
 
 # ---------------------------------------------------------------------------------------------- validation
 
-_STUDY_KEYS = {"name", "description", "engines", "folds", "seeds", "primary_metric"}
-_DATASET_KEYS = {"name", "file", "target", "task", "max_rows", "params", "alias", "grid"}
+_STUDY_KEYS = {"name", "description", "engines", "folds", "seeds", "primary_metric", "check"}
+_DATASET_KEYS = {"name", "file", "target", "task", "max_rows", "params", "alias", "grid", "groups"}
 _TOP_KEYS = {"study", "datasets", "grid", "params", "baseline_grid", "extra_points"}
 _EXTRA_POINT_KEYS = {"engine", "label", "reg_alpha", "reg_lambda"}
 
@@ -260,7 +289,11 @@ def validate(study: Study) -> None:
         if e not in ENGINES:
             raise BoostregError(f"unknown engine '{e}' in {where}{_closest(e, ENGINES)} "
                                 f"Known engines: {', '.join(ENGINES)}.")
-    if isinstance(study.folds, bool) or not isinstance(study.folds, int) or study.folds < 2:
+    _check_cv(study, where)
+    if study.check not in ("sample", "all"):
+        raise BoostregError(f"check = {study.check!r} in {where}; use \"sample\" (the default) or \"all\" (the theory "
+                            "check on every fit).")
+    if isinstance(study.folds, bool) or not isinstance(study.folds, (int, np.integer)) or study.folds < 2:
         raise BoostregError(f"folds = {study.folds!r} in {where}; use a whole number >= 2, e.g. folds = 5.")
     if not study.seeds or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and 0 <= s < MAX_SEED
                                   for s in study.seeds):
@@ -269,9 +302,11 @@ def validate(study: Study) -> None:
     if len(set(study.seeds)) != len(study.seeds):
         raise BoostregError(f"seeds = {study.seeds!r} in {where} repeats a seed (the same folds twice); list each seed once.")
     _check_grid(study.grid, where, "[grid]")
-    for key in ("reg_alpha", "reg_lambda"):
-        if key not in study.grid:
-            raise BoostregError(f"the grid in {where} has no '{key}'; add {key} = [0, 0.1, 1, 10] under [grid].")
+    if not any(key in study.grid for key in PENALTIES):
+        raise BoostregError(f"the grid in {where} has neither reg_alpha nor reg_lambda; add reg_lambda = [0, 1, 10] "
+                            "(and reg_alpha for L1) under [grid].")
+    for key in PENALTIES:  # a grid without one penalty keeps it at 0 (an L2-only study needs no reg_alpha)
+        study.grid.setdefault(key, [0.0])
     for spec in study.datasets:
         _check_grid(spec.grid, where, f"[datasets.grid] of dataset '{spec.label}'")
     _check_relative_reference(study, where)
@@ -295,12 +330,21 @@ def validate(study: Study) -> None:
         labels_seen.add((point["engine"], point["label"]))
         for key in ("reg_alpha", "reg_lambda"):
             point[key] = _check_penalty_values(key, [point[key]], where)[0]
+    for spec in study.datasets:
+        if spec.frame is not None and (spec.file is not None or not spec.name or not spec.target):
+            raise BoostregError(f"DatasetSpec with frame= in {where} needs name= (for the records) and target= (the "
+                                "column to predict), and no file=.")
+        if spec.groups is not None and spec.frame is None and spec.file is None:
+            raise BoostregError(f"groups = {spec.groups!r} for dataset '{spec.label}' in {where}: groups are for your own "
+                                "files and frames (built-in datasets have none).")
     labels = [spec.label for spec in study.datasets]
     for label in labels:
         if labels.count(label) > 1:
             raise BoostregError(f"dataset '{label}' appears twice in {where}; give one of them alias = \"{label}_2\".")
     for section, params in [("[params]", study.params)] + [(f"[params.{e}]", p) for e, p in study.engine_params.items()]:
-        for key, value in params.items():
+        for key, value in list(params.items()):
+            if isinstance(value, np.generic):  # numpy scalars (np.int64(200)) are plain numbers to a study
+                params[key] = value = value.item()
             if key in ("reg_alpha", "reg_lambda"):
                 raise BoostregError(f"'{key}' is set under {section} in {where}; put it in [grid] instead, e.g. {key} = [0, 1].")
             if key == "penalty":
@@ -337,6 +381,24 @@ def validate(study: Study) -> None:
                                 f"choose one of {', '.join(PRIMARY_METRICS[task])}.")
 
 
+def _check_cv(study: Study, where: str) -> None:
+    """A splitter must split deterministically (the same folds in every run and every worker) and alone."""
+    cv = study.cv
+    if cv is None:
+        return
+    if not (hasattr(cv, "split") and hasattr(cv, "get_n_splits")):
+        raise BoostregError(f"cv = {cv!r} in {where} is not a scikit-learn splitter (no split / get_n_splits); pass e.g. "
+                            "cv=GroupKFold(n_splits=5) or cv=KFold(5, shuffle=True, random_state=0).")
+    params = cv.get_params() if hasattr(cv, "get_params") else vars(cv)
+    shuffles = params.get("shuffle", False) or type(cv).__name__.startswith(("Repeated", "Shuffle", "GroupShuffle"))
+    if shuffles and params.get("random_state") is None:
+        raise BoostregError(f"cv = {cv!r} in {where} shuffles without a random_state, so its folds would differ between "
+                            "runs and workers; set random_state, e.g. random_state=0.")
+    if len(study.seeds) != 1:
+        raise BoostregError(f"cv = {cv!r} in {where} makes the folds itself, so seeds = {study.seeds!r} would repeat the "
+                            "same folds; give one seed (it seeds the engines), or use a Repeated splitter for repetitions.")
+
+
 def _check_relative_reference(study: Study, where: str) -> None:
     """A relative grid needs its unit from the unpenalized fit's first tree: refuse settings that cannot give it."""
     grids = [study.grid] + [spec.grid for spec in study.datasets]
@@ -366,6 +428,8 @@ def _check_grid(grid: dict, where: str, section: str) -> None:
             else:
                 grid[key] = _check_penalty_values(key, values, where)
             continue
+        if isinstance(values, (tuple, np.ndarray)):
+            values = grid[key] = [v.item() if isinstance(v, np.generic) else v for v in np.asarray(values).ravel()]
         if not isinstance(values, list) or not values:
             raise BoostregError(f"the grid for '{key}' in {where} must be a non-empty list, e.g. {key} = [0.05, 0.3].")
         for value in values:
@@ -376,7 +440,8 @@ def _check_grid(grid: dict, where: str, section: str) -> None:
 
 def _check_number(key, value, where):
     kind = BOOSTER_PARAMS[key]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(value):
         raise BoostregError(f"{key} = {value!r} in {where} is not a finite number; give a {kind.__name__}.")
     if value < 0:
         raise BoostregError(f"{key} = {value!r} in {where} is negative; give a value >= 0.")
@@ -479,6 +544,7 @@ def study_from_dict(doc: dict, *, source: str = "<dict>", base_dir: Path | None 
         name=head.get("name", ""), description=head.get("description", ""), datasets=datasets, extra_points=extra,
         engines=list(head.get("engines", ["xgboost", "lightgbm"])), grid=grid, params=params,
         engine_params=engine_params, folds=head.get("folds", 3), seeds=list(head.get("seeds", [0])),
+        check=head.get("check", "sample"),
         primary_metric=primary, baseline_grid=baseline_grid, source=source,
     )
 

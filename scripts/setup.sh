@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Set up boostreg in ./.venv (idempotent: a second run only checks). Used by README's two commands and .ci/run.
+# Installs the exact versions of constraints.txt (those behind the committed reports).
 #   bash scripts/setup.sh          the package and its command `boostreg`
 #   bash scripts/setup.sh --test   plus the test tools (pytest, Dask, Playwright) and Debian's chromium
 set -euo pipefail
@@ -14,7 +15,7 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 
 if [ "${1:-}" = "--test" ]; then
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+  .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
   # the report's browser test drives Debian's Chromium through Playwright (no browser download)
   if ! command -v chromium >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -25,6 +26,6 @@ if [ "${1:-}" = "--test" ]; then
     fi
   fi
 else
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e .
+  .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e .
 fi
 echo "setup: ready ($(.venv/bin/python --version), boostreg in .venv)" >&2

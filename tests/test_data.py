@@ -318,7 +318,7 @@ def test_renamed_features_train_on_both_engines(tmp_path):
     frame.to_csv(tmp_path / "names.csv", index=False)
     study = Study(name="names", datasets=[DatasetSpec(file=str(tmp_path / "names.csv"), target="y")],
                   engines=["xgboost", "lightgbm"], grid={"reg_alpha": [0.0, 1.0], "reg_lambda": [0.0]},
-                  params={"n_estimators": 3}, engine_params={"lightgbm": {"min_child_samples": 5}}, folds=2)
+                  params={"n_estimators": 3}, engine_params={"lightgbm": {"min_child_samples": 5}}, folds=2, check="all")
     with pytest.warns(UserWarning, match="renamed column"):
         fits = run_study(study, tmp_path / "out", jobs=1, progress=False).fits
     # 2 points x 2 folds per engine, and XGBoost's library default (0, 1) on each fold

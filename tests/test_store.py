@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from boostreg.store import CURVE_SCHEMA, FIT_SCHEMA, ParquetStore
+from boostreg.store import CURVE_SCHEMA, FIT_SCHEMA, ParquetStore, fit_schema
 
 
 def _ok(fit_id="a" * 16, **kw):
@@ -43,7 +43,7 @@ def test_empty_store(tmp_path):
     store = ParquetStore(tmp_path / "out")
     assert store.fit_ids() == set()
     fits, curves = store.fits(), store.curves()
-    assert len(fits) == 0 and list(fits.columns) == FIT_SCHEMA.names
+    assert len(fits) == 0 and list(fits.columns) == fit_schema().names
     assert len(curves) == 0 and list(curves.columns) == CURVE_SCHEMA.names
     store.create()
     assert (tmp_path / "out" / "fits").is_dir() and (tmp_path / "out" / "curves").is_dir()
@@ -62,7 +62,7 @@ def test_write_and_read_back_with_the_store_and_with_pandas(tmp_path):
 
     fits = store.fits().sort_values("fit_id").reset_index(drop=True)
     plain = pd.read_parquet(tmp_path / "fits").sort_values("fit_id").reset_index(drop=True)
-    assert list(fits.columns) == FIT_SCHEMA.names
+    assert list(fits.columns) == fit_schema().names
     pd.testing.assert_frame_equal(fits, plain)
     assert fits.fit_id.tolist() == ids
     assert fits.fold.tolist() == [0, 1, 2]

@@ -311,9 +311,14 @@ def test_log_grid_that_rounds_to_duplicates_is_rejected(tmp_path):
 
 
 @pytest.mark.parametrize("key", ["reg_alpha", "reg_lambda"])
-def test_missing_penalty_in_grid(tmp_path, key):
+def test_a_grid_without_one_penalty_keeps_it_at_zero(tmp_path, key):
     other = "reg_lambda" if key == "reg_alpha" else "reg_alpha"
-    _raises(tmp_path, HEAD + f"[grid]\n{other} = [0, 1]\n", f"no '{key}'", "[grid]")
+    study = _load(tmp_path, HEAD + f"[grid]\n{other} = [0, 1]\n")  # e.g. an L2-only study
+    assert study.grid[key] == [0.0] and study.grid[other] == [0.0, 1.0]
+
+
+def test_a_grid_without_either_penalty_is_refused(tmp_path):
+    _raises(tmp_path, HEAD + "[grid]\nlearning_rate = [0.1]\n", "neither reg_alpha nor reg_lambda", "[grid]")
 
 
 @pytest.mark.parametrize("folds", ["1", "0", "-3", "2.5", "true", '"3"'])

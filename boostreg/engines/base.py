@@ -1,6 +1,7 @@
 """The engine contract: prepare a fold once, fit one grid point, measure the fitted model.
 
-An engine is one class in one file under ``boostreg/engines/``, registered with :func:`register`. The
+An engine is one class in one file (under ``boostreg/engines/``, or your own code), registered with
+:func:`boostreg.register_engine`. The
 runner calls, per (dataset, fold, seed, fixed parameters) group::
 
     prepared = engine.prepare(fold, params, threads=...)      # bin the training fold once
@@ -49,7 +50,14 @@ class Fold:
 
 
 #: Parameters the runner and the engines' fit() handle themselves; they are never passed to a library as is.
-LOOP_PARAMS = ("n_estimators", "early_stopping_rounds", "validation_fraction")
+#: ``_check`` (set by the runner, never recorded) says whether this fit gets the theory check (see
+#: :attr:`TreeEngine.sample_checks`).
+LOOP_PARAMS = ("n_estimators", "early_stopping_rounds", "validation_fraction", "_check")
+
+
+def wants_check(params: dict[str, Any]) -> bool:
+    """Whether the runner asked for this fit's theory check (True unless it sampled the fit out)."""
+    return bool(params.get("_check", True))
 
 
 @dataclass
@@ -67,6 +75,9 @@ class TrainingLog:
     test: np.ndarray
     valid_error: float = float("nan")
     valid: np.ndarray | None = None
+    #: the primary metric on the training rows after each kept round, when the engine was asked to evaluate them
+    #: (fits the theory check samples out: the check's own pass gives the training curve of the others)
+    train: np.ndarray | None = None
 
 
 def primary_metric_name(fold: Fold) -> str:
@@ -97,6 +108,12 @@ class Engine(ABC):
     tasks: ClassVar[tuple[str, ...]] = ("regression", "binary")
     #: "booster" (reg_alpha x reg_lambda grid) or "baseline" (one ``penalty`` swept over [baseline_grid]).
     kind: ClassVar[str] = "booster"
+    #: boosters: the penalties it takes (an L2-only engine declares ("reg_lambda",) and fits only reg_alpha = 0)
+    penalties: ClassVar[tuple[str, ...]] = ("reg_alpha", "reg_lambda")
+    #: record columns this engine adds beyond boostreg's schema: name -> "float64" | "string" | "bool" | "int64"
+    record_columns: ClassVar[dict[str, str]] = {}
+    #: the Python package whose __version__ is the record's engine_version (default: the engine's name)
+    library: ClassVar[str | None] = None
 
     @classmethod
     def check_native_params(cls, params: dict, where: str) -> None:
@@ -146,17 +163,30 @@ class TreeEngine(Engine):
     apart (``OUT/leaves``) for the report's leaf figures.
     """
 
+    #: whether the runner may skip the theory check on a sample of this engine's fits (the engine then evaluates
+    #: the training rows itself, TrainingLog.train, and gives predict_train_margin). Engines that do not say so
+    #: are checked on every fit.
+    sample_checks: ClassVar[bool] = False
+
     @abstractmethod
     def ensemble(self, model: Any, prepared: Any, fold: Fold, params: dict[str, Any], *,
-                 test_leaf: bool = True) -> measure.Ensemble:
-        """The trained model's leaves, tree structure and leaf ids of the train rows (and of the test rows)."""
+                 test_leaf: bool = True, train_trees: int | None = None) -> measure.Ensemble:
+        """The trained model's leaves, tree structure and leaf ids of the train rows (and of the test rows);
+        ``train_trees``: the training rows' leaf ids of the first trees only (the check is skipped)."""
 
     def predict_margin(self, model: Any, prepared: Any, fold: Fold) -> np.ndarray:
         """The engine's own final margins of the test rows (used when the model carries a TrainingLog)."""
         raise NotImplementedError
 
+    def predict_train_margin(self, model: Any, prepared: Any, fold: Fold) -> np.ndarray:
+        """The engine's own final margins of the training rows (fits whose theory check is skipped)."""
+        raise NotImplementedError
+
     def measure(self, model, prepared, params, fold):
         log: TrainingLog | None = getattr(model, "boostreg_log", None)
+        sampled_out = (not wants_check(params) and self.sample_checks and log is not None and log.train is not None)
+        if sampled_out:
+            return self._measure_unchecked(model, prepared, params, fold, log)
         ens = self.ensemble(model, prepared, fold, params, test_leaf=log is None)
         metric = primary_metric_name(fold)
         if log is None:  # no per-round evaluation from the engine: the test curve from the leaves too
@@ -192,6 +222,30 @@ class TreeEngine(Engine):
         curves = pd.DataFrame({"round": np.arange(1, ens.n_trees + 1, dtype=np.int64),
                                "train_error": _per_tree(train_curve, ens.n_trees),
                                "test_error": _per_tree(test_curve, ens.n_trees),
+                               "valid_error": _per_tree(valid_curve, ens.n_trees)})
+        return record, curves
+
+    def _measure_unchecked(self, model, prepared, params, fold, log: TrainingLog):
+        """Every column but the theory check's, without the training rows' leaf ids beyond the first tree: the
+        training curve and margin are the engine's own, the first tree's G and H give the penalty axis."""
+        ens = self.ensemble(model, prepared, fold, params, test_leaf=False, train_trees=1)
+        record: dict[str, Any] = {"valid_error": log.valid_error}
+        record.update(measure.tree_size(ens, fold.noise_features))
+        leaves = ens.leaves()
+        record.update(measure.leaf_stats(leaves))
+        record.update(ensemble_extras(ens, fold, leaves))
+        reason = self.theory_not_applicable(params)
+        record["theory_max_rel_err"] = record["theory_max_plain_rel_err"] = record["theory_max_abs_err"] = np.nan
+        record["theory_check"] = (f"not applicable: {reason}" if reason is not None else
+                                  "not checked: sampled (check = \"all\" checks every fit)")
+        record.update(measure.metrics(fold.y_train, self.predict_train_margin(model, prepared, fold), fold.task, "train",
+                                      fold.primary_metric))
+        record.update(measure.metrics(fold.y_test, self.predict_margin(model, prepared, fold), fold.task, "test",
+                                      fold.primary_metric))
+        valid_curve = log.valid if log.valid is not None else np.full(ens.n_trees, np.nan)
+        curves = pd.DataFrame({"round": np.arange(1, ens.n_trees + 1, dtype=np.int64),
+                               "train_error": _per_tree(log.train, ens.n_trees),
+                               "test_error": _per_tree(log.test, ens.n_trees),
                                "valid_error": _per_tree(valid_curve, ens.n_trees)})
         return record, curves
 

@@ -15,7 +15,7 @@ import lightgbm as lgb
 import numpy as np
 
 from .. import measure
-from .base import LOOP_PARAMS, Fold, TrainingLog, TreeEngine, early_stopping_rounds, primary_metric_name
+from .base import LOOP_PARAMS, Fold, TrainingLog, TreeEngine, early_stopping_rounds, primary_metric_name, wants_check
 
 OBJECTIVE = {"regression": "regression", "binary": "binary"}
 #: LightGBM's names for boostreg's primary metrics (per-round curves and early stopping)
@@ -37,6 +37,7 @@ class LightGBMEngine(TreeEngine):
     native_params = frozenset({"path_smooth", "min_data_per_group", "cat_smooth", "cat_l2", "max_cat_threshold", "max_cat_to_onehot",
                                "extra_trees", "bagging_freq"})
     library_defaults = {"reg_alpha": 0.0, "reg_lambda": 0.0, "learning_rate": 0.1, "num_leaves": 31}
+    sample_checks = True
     default_params = {"n_estimators": 100, "learning_rate": 0.1, "num_leaves": 31}
 
     def theory_not_applicable(self, params):
@@ -72,7 +73,9 @@ class LightGBMEngine(TreeEngine):
         native = self._native(params, threads, seed)
         native.update(objective=OBJECTIVE[fold.task], metric=EVAL_METRIC[primary_metric_name(fold)])
         rounds = early_stopping_rounds(params, fold)
-        sets, names = [dtest], ["test"]
+        train_curve = not wants_check(params)  # a fit the theory check skips: LightGBM evaluates the training rows
+        sets, names = ([dtrain], ["train"]) if train_curve else ([], [])
+        sets, names = sets + [dtest], names + ["test"]
         if dvalid is not None:
             sets, names = sets + [dvalid], names + ["valid"]
         result: dict = {}
@@ -91,13 +94,17 @@ class LightGBMEngine(TreeEngine):
         if valid is not None:
             valid = valid[:kept]
         valid_error = float(valid[-1]) if valid is not None and kept else float("nan")
-        model.boostreg_log = TrainingLog(np.asarray(result["test"][metric][:kept]), valid_error, valid)
+        model.boostreg_log = TrainingLog(np.asarray(result["test"][metric][:kept]), valid_error, valid,
+                                         np.asarray(result["train"][metric][:kept]) if train_curve else None)
         return model
 
     def predict_margin(self, model, prepared, fold):
         return np.asarray(model.predict(fold.X_test, raw_score=True), dtype=np.float64)
 
-    def ensemble(self, model, prepared, fold, params=None, *, test_leaf=True):
+    def predict_train_margin(self, model, prepared, fold):
+        return np.asarray(model.predict(fold.X_train, raw_score=True), dtype=np.float64)
+
+    def ensemble(self, model, prepared, fold, params=None, *, test_leaf=True, train_trees=None):
         dtrain, fold, _, _, init = prepared
         params = params or {}
         trees = _parse_trees(model.model_to_string())
@@ -118,7 +125,8 @@ class LightGBMEngine(TreeEngine):
         return measure.Ensemble(
             leaf_values=values, is_leaf=is_leaf, depth=np.asarray(depth, dtype=np.int64),
             split_features=split_features, feature_names=tuple(fold.X_train.columns), base_margin=init,
-            train_leaf=_pred_leaf(model, fold.X_train, n_trees), test_leaf=_pred_leaf(model, fold.X_test, n_trees) if test_leaf else None,
+            train_leaf=_pred_leaf(model, fold.X_train, min(train_trees, n_trees) if train_trees is not None else n_trees),
+            test_leaf=_pred_leaf(model, fold.X_test, n_trees) if test_leaf else None,
             margin_dtype=np.float64, label_dtype=np.float32, grad_arith_dtype=np.float64, grad_dtype=np.float32,
             leaf_extra_lambda=extra,
         )
@@ -141,7 +149,8 @@ def _stop_on(name: str, rounds: int):
 
 
 def _pred_leaf(model, X, n_trees):
-    return np.asarray(model.predict(X, pred_leaf=True)).reshape(len(X), n_trees)
+    """Each row's leaf in the first ``n_trees`` trees."""
+    return np.asarray(model.predict(X, pred_leaf=True, num_iteration=n_trees)).reshape(len(X), n_trees)
 
 
 def _model_init_score(dtrain: lgb.Dataset, task: str, threads: int) -> float:

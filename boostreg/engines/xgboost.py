@@ -13,7 +13,7 @@ import numpy as np
 import xgboost as xgb
 
 from .. import measure
-from .base import LOOP_PARAMS, Fold, TrainingLog, TreeEngine, early_stopping_rounds, primary_metric_name
+from .base import LOOP_PARAMS, Fold, TrainingLog, TreeEngine, early_stopping_rounds, primary_metric_name, wants_check
 
 OBJECTIVE = {"regression": "reg:squarederror", "binary": "binary:logistic"}
 #: XGBoost's names for boostreg's primary metrics (per-round curves and early stopping)
@@ -31,6 +31,7 @@ class XGBoostEngine(TreeEngine):
     native_params = frozenset({"grow_policy", "colsample_bylevel", "colsample_bynode", "max_cat_to_onehot",
                                "device", "tree_method"})
     library_defaults = {"reg_alpha": 0.0, "reg_lambda": 1.0, "learning_rate": 0.3, "max_depth": 6}
+    sample_checks = True
     default_params = {"n_estimators": 100, "learning_rate": 0.1, "max_depth": 6}
 
     def prepare(self, fold: Fold, params, *, threads):
@@ -52,7 +53,9 @@ class XGBoostEngine(TreeEngine):
         native.update(objective=OBJECTIVE[fold.task], tree_method=native.get("tree_method", "hist"),
                       nthread=threads, seed=seed, verbosity=0, eval_metric=EVAL_METRIC[primary_metric_name(fold)])
         rounds = early_stopping_rounds(params, fold)
-        evals = [(dtest, "test")] + ([(dvalid, "valid")] if dvalid is not None else [])  # early stopping watches the last
+        train_curve = not wants_check(params)  # a fit the theory check skips: XGBoost evaluates the training rows
+        evals = ([(dtrain, "train")] if train_curve else []) + [(dtest, "test")] + (
+            [(dvalid, "valid")] if dvalid is not None else [])  # early stopping watches the last
         result: dict = {}
         model = xgb.train(native, dtrain, num_boost_round=int(params["n_estimators"]), evals=evals,
                           evals_result=result, early_stopping_rounds=rounds or None, verbose_eval=False)
@@ -67,13 +70,17 @@ class XGBoostEngine(TreeEngine):
                 model = model[:kept]
         if valid is not None:
             valid = valid[:kept]
-        model.boostreg_log = TrainingLog(np.asarray(result["test"][metric][:kept]), valid_error, valid)
+        model.boostreg_log = TrainingLog(np.asarray(result["test"][metric][:kept]), valid_error, valid,
+                                         np.asarray(result["train"][metric][:kept]) if train_curve else None)
         return model
 
     def predict_margin(self, model, prepared, fold):
         return model.predict(prepared[1], output_margin=True)
 
-    def ensemble(self, model, prepared, fold, params=None, *, test_leaf=True):
+    def predict_train_margin(self, model, prepared, fold):
+        return model.predict(prepared[0], output_margin=True)
+
+    def ensemble(self, model, prepared, fold, params=None, *, test_leaf=True, train_trees=None):
         dtrain, dtest, _, _ = prepared
         task = fold.task
         trees = json.loads(model.save_raw("json"))["learner"]["gradient_booster"]["model"]["trees"]
@@ -90,7 +97,9 @@ class XGBoostEngine(TreeEngine):
         return measure.Ensemble(
             leaf_values=values, is_leaf=is_leaf, depth=np.asarray(depth, dtype=np.int64),
             split_features=split_features, feature_names=tuple(fold.X_train.columns), base_margin=base,
-            train_leaf=model.predict(dtrain, pred_leaf=True).reshape(dtrain.num_row(), -1),
+            train_leaf=(model.predict(dtrain, pred_leaf=True, iteration_range=(0, min(train_trees, len(trees))))
+                        if train_trees is not None and trees else model.predict(dtrain, pred_leaf=True)
+                        ).reshape(dtrain.num_row(), -1),
             test_leaf=model.predict(dtest, pred_leaf=True).reshape(dtest.num_row(), -1) if test_leaf else None,
             margin_dtype=np.float32, label_dtype=np.float32, grad_arith_dtype=np.float32, grad_dtype=np.float32,
         )

@@ -340,6 +340,12 @@ def theory_section(fits: pd.DataFrame, lv: pd.DataFrame) -> SectionVM:
     na = fits[fits.theory_check.fillna("").str.startswith("not applicable")]
     if len(na):
         sec.commentary.append(f"{len(na)} fits could not be checked: {na.theory_check.iloc[0]}.")
+    sampled = fits[fits.theory_check.fillna("").str.startswith("not checked")]
+    if len(sampled):
+        sec.commentary.append(
+            f"{len(ok)} fits were checked and {len(sampled)} sampled out (check = \"sample\", the default: the fits whose "
+            "leaves are stored — fold 0 of the first seed — and one in ten of the rest, chosen by fit_id; the closed "
+            "form is deterministic, so a sample shows it; check = \"all\" or --check all checks every fit).")
     table = ok.groupby(["dataset", "engine"]).agg(fits=("fit_id", "count"), max_rel_err=("theory_max_rel_err", "max"),
                                                   max_plain_rel_err=("theory_max_plain_rel_err", "max"),
                                                   max_abs_err=("theory_max_abs_err", "max")).reset_index()

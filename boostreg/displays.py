@@ -1,0 +1,78 @@
+"""Figures as scikit-learn-style Display objects: compute once (``from_run``), draw on any axes (``plot(ax=None)``).
+
+A Display keeps the tidy frame it draws (``summary_`` / ``path_``), so what a figure shows can be checked
+against the records; ``plot`` draws inside boostreg's style context and changes no global matplotlib state.
+With ``ax=None`` it makes a new pyplot figure (shown inline in a notebook).
+"""
+
+from __future__ import annotations
+
+import matplotlib
+import pandas as pd
+
+from . import analysis, plots
+
+
+def _axes(ax):
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    with matplotlib.rc_context(plots.STYLE):
+        return plt.subplots(figsize=(7, 4))[1]
+
+
+class GainDisplay:
+    """Gain of the validation-selected setting over the library default, per dataset x engine, with intervals."""
+
+    def __init__(self, summary: pd.DataFrame):
+        self.summary_ = summary
+
+    @classmethod
+    def from_run(cls, run, *, ax=None) -> "GainDisplay":
+        """``run``: an output folder or a :class:`boostreg.Run`; computes ``Run.summary()`` and plots it."""
+        from .results import Run, open_run
+
+        run = run if isinstance(run, Run) else open_run(run)
+        return cls(run.summary()).plot(ax=ax)
+
+    def plot(self, ax=None) -> "GainDisplay":
+        self.ax_ = _axes(ax)
+        with matplotlib.rc_context(plots.STYLE):
+            plots.draw_gains(self.ax_, self.summary_)
+        self.figure_ = self.ax_.figure
+        return self
+
+
+class ValidationCurveDisplay:
+    """Train and test error along one penalty (the other at 0) for one dataset, a line per engine, with bands."""
+
+    def __init__(self, path: pd.DataFrame, dataset: str, axis: str = "reg_lambda"):
+        self.path_ = path[(path.dataset == dataset) & (path.axis == axis)]
+        self.dataset, self.axis = dataset, axis
+
+    @classmethod
+    def from_run(cls, run, dataset: str, axis: str = "reg_lambda", *, ax=None) -> "ValidationCurveDisplay":
+        from .results import Run, open_run
+
+        run = run if isinstance(run, Run) else open_run(run)
+        return cls(analysis.validation_path(run.fits), dataset, axis).plot(ax=ax)
+
+    def plot(self, ax=None) -> "ValidationCurveDisplay":
+        self.ax_ = _axes(ax)
+        colors = plots.engine_colors(self.path_.engine.unique())
+        with matplotlib.rc_context(plots.STYLE):
+            for (engine, split), g in self.path_.groupby(["engine", "split"]):
+                g = g.sort_values("penalty")
+                self.ax_.plot(g.penalty, g["mean"], "-" if split == "test" else "--", marker="o", ms=3,
+                              color=colors[engine], label=f"{engine} ({split})")
+                self.ax_.fill_between(g.penalty, g.ci_low, g.ci_high, color=colors[engine], alpha=0.12)
+            if len(self.path_):
+                plots._symlog(self.ax_, self.path_.penalty)
+                units = "relative" if (self.path_.units == "relative").any() else "raw"
+                self.ax_.set_xlabel(plots._axis(units, self.axis))
+                self.ax_.set_ylabel(self.path_.metric.iloc[0])
+            self.ax_.set_title(f"{self.dataset}: {self.axis}")
+            self.ax_.legend(loc="best")
+        self.figure_ = self.ax_.figure
+        return self

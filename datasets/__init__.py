@@ -1,0 +1,1 @@
+"""Dataset cards (one TOML file each), shipped inside boostreg as the package data ``boostreg.datasets``."""
