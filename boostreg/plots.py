@@ -326,11 +326,17 @@ def update_dynamics(dyn: pd.DataFrame) -> Figure:
 def gains(summary: pd.DataFrame) -> Figure:
     """Relative gain of the validation-selected setting over the library default, with its interval: one row
     per dataset x engine (``summary`` from ``inference.summary_table``), grouped by dataset."""
+    fig = Figure(figsize=(PAGE_WIDTH_IN * 0.7, 0.26 * len(summary) + 1.1))
+    draw_gains(fig.subplots(), summary)
+    fig.tight_layout()
+    return fig
+
+
+def draw_gains(ax, summary: pd.DataFrame) -> None:
+    """Draw :func:`gains` on ``ax`` (any matplotlib Axes)."""
     s = summary.sort_values(["dataset", "engine"]).reset_index(drop=True)
     base = s.test_error_default.replace(0, np.nan)
     rel, lo, hi = s.gain_vs_default / base, s.gain_ci_low / base, s.gain_ci_high / base
-    fig = Figure(figsize=(PAGE_WIDTH_IN * 0.7, 0.26 * len(s) + 1.1))
-    ax = fig.subplots()
     colors = engine_colors(s.engine.unique())
     y = np.arange(len(s))[::-1]
     for i, r in s.iterrows():
@@ -343,5 +349,89 @@ def gains(summary: pd.DataFrame) -> Figure:
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_xlabel("test error of the default − of the selected, relative to the default's (> 0: tuning helped)")
     ax.legend([Line2D([], [], color=colors[e], lw=2) for e in colors], list(colors), loc="best")
+
+
+# ---------------------------------------------------------------------------------------------- the tuning guide
+
+@_styled
+def guide_gains(proof: pd.DataFrame) -> Figure:
+    """Leave-one-dataset-out gains per dataset: the recommended point, Probst et al.'s (where fitted) and the
+    dataset's own optimum, relative to the library default, with corrected t intervals; a panel per engine."""
+    engines = sorted(proof.engine.unique())
+    n = proof.dataset.nunique()
+    fig = Figure(figsize=(PAGE_WIDTH_IN, 0.22 * n + 1.4))
+    axes = fig.subplots(1, len(engines), squeeze=False, sharey=True)[0]
+    kinds = [("rec", "recommended (derived without it)", "#1f77b4"), ("probst", "Probst et al. 2019", "#ff7f0e"),
+             ("own", "its own validation-selected optimum", "#2ca02c")]
+    datasets = sorted(proof.dataset.unique())
+    pos = {d: i for i, d in enumerate(datasets[::-1])}
+    for ax, engine in zip(axes, engines):
+        g = proof[proof.engine == engine]
+        for k, (prefix, label, color) in enumerate(kinds):
+            if f"{prefix}_rel_gain" not in g or g[f"{prefix}_rel_gain"].isna().all():
+                continue
+            y = np.array([pos[d] for d in g.dataset]) + (k - 1) * 0.25
+            ax.errorbar(g[f"{prefix}_rel_gain"], y, xerr=[g[f"{prefix}_rel_gain"] - g[f"{prefix}_rel_low"],
+                                                          g[f"{prefix}_rel_high"] - g[f"{prefix}_rel_gain"]],
+                        fmt="o", ms=3, lw=1, color=color, label=label)
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_yticks(range(len(datasets)), datasets[::-1])
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+        ax.set_xlabel("relative gain over the library default")
+        ax.set_title(engine)
+    handles, labels = axes[0].get_legend_handles_labels()
+    for ax in axes[1:]:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    _legend_below(fig, handles, labels, ncol=3)
+    return fig
+
+
+@_styled
+def guide_gain_vs_n(proof: pd.DataFrame) -> Figure:
+    """Relative gain of the recommended point against the training rows, a colour per engine."""
+    fig = Figure(figsize=(PAGE_WIDTH_IN * 0.6, 3.2))
+    ax = fig.subplots()
+    colors = engine_colors(proof.engine.unique())
+    for engine, g in proof.groupby("engine"):
+        ax.scatter(g.n_train, g.rec_rel_gain, s=18, color=colors[engine], label=engine)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xscale("log")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel("rows trained on (n_train)")
+    ax.set_ylabel("relative gain")
+    ax.legend(loc="best")
+    fig.tight_layout()
+    return fig
+
+
+@_styled
+def guide_optima(pos: pd.DataFrame) -> Figure:
+    """Each fold group's validation-selected (reg_alpha / α_max, reg_lambda / H̄), a panel per engine; 0 is drawn
+    one step left of the smallest nonzero value, and points are jittered."""
+    engines = sorted(pos.engine.unique())
+    fig = Figure(figsize=(min(PAGE_WIDTH_IN, 4.2 * len(engines)), 3.6))
+    axes = fig.subplots(1, len(engines), squeeze=False)[0]
+    rng = np.random.default_rng(0)
+
+    def place(v):
+        v = np.asarray(v, dtype=float)
+        nonzero = v[v > 0]
+        floor = np.log10(nonzero.min()) - 1 if len(nonzero) else -3
+        return np.where(v > 0, np.log10(np.where(v > 0, v, 1)), floor), floor
+
+    for ax, engine in zip(axes, engines):
+        g = pos[(pos.engine == engine) & pos.selected_in_grid]
+        x, fx = place(g.selected_alpha_grid)
+        y, fy = place(g.selected_lambda_grid)
+        ax.scatter(x + rng.uniform(-0.12, 0.12, len(x)), y + rng.uniform(-0.12, 0.12, len(y)), s=9, alpha=0.6,
+                   color=np.where(g.task == "binary", "#1f77b4", "#d62728"))
+        ax.set_xlabel("log10(reg_alpha / α_max)   (left-most: 0)")
+        ax.set_ylabel("log10(reg_lambda / H̄)   (lowest: 0)")
+        ax.set_title(f"{engine}: {len(g)} fold groups")
+    axes[0].legend([Line2D([], [], marker="o", ls="none", color="#1f77b4"),
+                    Line2D([], [], marker="o", ls="none", color="#d62728")], ["binary", "regression"], loc="best")
     fig.tight_layout()
     return fig

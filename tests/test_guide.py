@@ -1,201 +1,195 @@
-"""The tuning guide: numbers against an independent pandas computation, a rule flip, and a real tiny run."""
+"""The tuning guide: the rule and its leave-one-dataset-out proof against hand computations on hand-made records, a
+rule that flips when the records change, no contradictions, a real tiny run through the CLI, and recommend."""
 
-import itertools
+import json
 
 import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from scipy import stats
 
-from boostreg import DatasetSpec, Study, run_study
 from boostreg.cli import cli
-from boostreg.guide import MATERIAL_GAIN, build_guide
+from boostreg.guide import build_guide, contradictions, guide_rows, lodo, recommend, relative_surface, Step
 
-GRID = [0.0, 1.0, 10.0]
-DATASETS = {"b_small": ("binary", 100), "b_big": ("binary", 1000), "r_mid": ("regression", 5000)}
-DEFAULTS = {"xgboost": (0.0, 1.0), "lightgbm": (0.0, 0.0)}
-FOLD_OFFSET = [-0.01, 0.0, 0.01]  # averages to 0 over the 3 folds
+ALPHAS = (0.0, 0.01, 0.1)
+LAMBDAS = (0.0, 1.0, 10.0)
+TASKS = {"r1": "regression", "r2": "regression", "b1": "binary", "b2": "binary", "syn": "regression"}
 
 
-def synthetic_records(seed: int = 1) -> pd.DataFrame:
+def records(measure, datasets=TASKS, folds=3, seed=0):
+    """A relative 3 x 3 grid per fold group, plus XGBoost's default (0, 1 raw = 0.02 H-bar here); ``measure(row,
+    rng)`` gives valid_error and test_error. 'syn' is synthetic (known noise features)."""
     rng = np.random.default_rng(seed)
     rows = []
-    for (dataset, (task, n)), engine in itertools.product(DATASETS.items(), DEFAULTS):
-        base = 0.8 if task == "binary" else 0.6
-        gains = {p: rng.uniform(0, 0.003) for p in itertools.product(GRID, GRID)}
-        for (a, l), fold in itertools.product(itertools.product(GRID, GRID), range(3)):
-            m = base + gains[(a, l)] + FOLD_OFFSET[fold]
-            rows.append({
-                "study": "synthetic", "dataset": dataset, "task": task, "engine": engine, "fold": fold, "seed": 0,
-                "status": "ok", "in_grid": True, "reg_alpha": a, "reg_lambda": l, "learning_rate": 0.1,
-                "max_depth": 6.0, "num_leaves": 31.0, "n_train": n,
-                "test_auc": m if task == "binary" else np.nan, "test_r2": m if task == "regression" else np.nan,
-                "n_noise_features_used": (10 - a / 2) if dataset == "b_small" else np.nan,
-                "zero_leaf_frac": a / 100})
+    for dataset, task in datasets.items():
+        for engine in ("xgboost", "lightgbm"):
+            for fold in range(folds):
+                gid = f"{dataset}-{engine}-{fold}"
+                points = [(a, l, True) for a in ALPHAS for l in LAMBDAS]
+                if engine == "xgboost":
+                    points.append((0.0, 0.02, False))
+                for a, l, in_grid in points:
+                    default = (engine == "lightgbm" and a == l == 0) or not in_grid
+                    row = {"study": "t", "dataset": dataset, "task": task, "engine": engine, "fold": fold, "seed": 0,
+                           "group_id": gid, "fit_id": f"{gid}-{a}-{l}-{in_grid}", "status": "ok", "in_grid": in_grid,
+                           "is_default": default, "reg_alpha": a * 7, "reg_lambda": l * 50,
+                           "reg_alpha_relative": a, "reg_lambda_relative": l,
+                           "reg_alpha_units": "relative" if a else "raw",
+                           "reg_lambda_units": "relative" if l and in_grid else "raw", "primary_metric": "rmse",
+                           "n_train": 200, "n_test": 100, "n_valid": 50, "fit_time_s": 0.1,
+                           "params_json": json.dumps({"learning_rate": 0.1, "n_estimators": 50}),
+                           "n_noise_features_used": 3.0 if dataset == "syn" else np.nan,
+                           "first_tree_grad_abs_max": 7.0, "first_tree_hess_mean": 50.0, "n_leaves_mean": 4.0,
+                           "engine_version": "x", "point_label": None}
+                    row.update(measure(row, rng))
+                    row["test_auc" if task == "binary" else "test_r2"] = 1 - row["test_error"] / 2
+                    rows.append(row)
     return pd.DataFrame(rows)
 
 
-def independent(fits: pd.DataFrame):
-    """Tunability, optima, ranges and defaults by plain pandas."""
-    f = fits.assign(metric=fits.test_auc.fillna(fits.test_r2))
-    surf = f.groupby(["engine", "dataset", "reg_alpha", "reg_lambda"]).metric.mean()
-    tun, optima = {}, {}
-    for (engine, dataset), s in surf.groupby(level=[0, 1]):
-        s = s.droplevel([0, 1])
-        a0, l0 = DEFAULTS[engine]
-        d = s[(a0, l0)]
-        tun[(engine, dataset)] = (s.xs(l0, level="reg_lambda").max() - d, s.xs(a0, level="reg_alpha").max() - d,
-                                  s.max() - d)
-        optima[(engine, dataset)] = s.idxmax()
-    ranges, defaults = {}, {}
-    for engine in DEFAULTS:
-        opts = [v for (e, _), v in optima.items() if e == engine]
-        for i, pen in enumerate(("reg_alpha", "reg_lambda")):
-            vals = np.array([o[i] for o in opts])
-            ranges[(engine, pen)] = (np.quantile(vals, 0.05), np.quantile(vals, 0.95))
-        s = surf.loc[engine]
-        loss = s.groupby(level="dataset").transform("max") - s
-        defaults[engine] = loss.groupby(level=["reg_alpha", "reg_lambda"]).mean().idxmin()
-    return tun, optima, ranges, defaults
+def lam_helps(row, rng):
+    """reg_lambda = 1 H-bar is 5% better than anything else, on validation and on test."""
+    e = 0.95 if row["reg_lambda_relative"] == 1.0 and row["reg_alpha_relative"] == 0 and row["in_grid"] else 1.0
+    return {"valid_error": e + rng.normal(0, 0.002), "test_error": e + rng.normal(0, 0.01)}
 
 
-def test_numbers_match_independent_computation():
-    fits = synthetic_records()
-    g = build_guide(fits)
-    tun, optima, ranges, defaults = independent(fits)
-    assert len(g.tunability) == 6
-    for r in g.tunability.itertuples():
-        exp = tun[(r.engine, r.dataset)]
-        assert (r.d_alpha, r.d_lambda, r.d_both) == pytest.approx(exp, abs=1e-12)
-        assert (r.best_alpha, r.best_lambda) == optima[(r.engine, r.dataset)]
-    for r in g.ranges.itertuples():
-        assert (r.q05, r.q95) == pytest.approx(ranges[(r.engine, r.penalty)])
-    for r in g.defaults.itertuples():
-        assert (r.reg_alpha, r.reg_lambda) == defaults[r.engine]
-    # mean across datasets (pooled) is the plain mean of the per-dataset gains
-    s = g.summary.set_index(["engine", "task", "tuned"])
-    for engine in DEFAULTS:
-        assert s.loc[(engine, "all", "both"), "mean"] == pytest.approx(np.mean([v[2] for (e, _), v in tun.items()
-                                                                                if e == engine]))
-        lo, hi = s.loc[(engine, "all", "both"), ["ci_low", "ci_high"]]
-        assert lo <= s.loc[(engine, "all", "both"), "mean"] <= hi
-    # noise: b_small only; best alpha (lambda at default) vs alpha = 0
-    f = fits.assign(metric=fits.test_auc.fillna(fits.test_r2))
-    for r in g.noise.itertuples():
-        a0, l0 = DEFAULTS[r.engine]
-        sub = f[(f.engine == r.engine) & (f.dataset == r.dataset) & (f.reg_lambda == l0)].groupby("reg_alpha").mean(
-            numeric_only=True)
-        best = sub.metric.idxmax()
-        assert r.best_alpha == best
-        assert r.d_noise == pytest.approx(sub.n_noise_features_used[best] - sub.n_noise_features_used[0.0])
-        assert r.d_metric == pytest.approx(sub.metric[best] - sub.metric[0.0])
-    assert set(g.noise.dataset) == {"b_small"}
-    for r in g.compression.itertuples():
-        assert r.zero_leaf_frac == pytest.approx(0.1)  # a / 100 at a = 10
-    assert g.interactions.empty  # one level of each setting
-
-
-def test_record_change_flips_recipe_sentence():
-    fits = synthetic_records()
-    before = build_guide(fits).recipe["xgboost"][0].text
-    assert before.startswith("Leave reg_lambda")
-    bumped = fits.copy()
-    mask = (bumped.reg_alpha == 0) & (bumped.reg_lambda == 10)
-    bumped.loc[mask, "test_auc"] += 10 * MATERIAL_GAIN
-    bumped.loc[mask, "test_r2"] += 10 * MATERIAL_GAIN
-    after = build_guide(bumped).recipe["xgboost"][0].text
-    assert after.startswith("Tune reg_lambda")
-
-
-def test_interaction_levels():
-    a = synthetic_records(1)
-    b = synthetic_records(2).assign(learning_rate=0.3)
-    b.loc[(b.reg_alpha == 0) & (b.reg_lambda == 10), ["test_auc", "test_r2"]] += 0.05
-    g = build_guide(pd.concat([a, b], ignore_index=True))
-    lr = g.interactions[(g.interactions.engine == "xgboost") & (g.interactions.parameter == "learning_rate")]
-    assert sorted(lr.level) == [0.1, 0.3]
-    assert lr.set_index("level").d_lambda[0.3] > lr.set_index("level").d_lambda[0.1] + 0.04
-    assert any("learning_rate=0.3" in s.text for s in g.recipe["xgboost"])
-
-
-def test_guide_cli_on_tiny_run(tmp_path):
-    out = tmp_path / "run"
-    study = Study(name="guide-test", datasets=[DatasetSpec(name="diabetes", alias="<script>x</script>"),
-                                               DatasetSpec(name="breast_cancer")],
-                  engines=["xgboost", "lightgbm"], grid={"reg_alpha": [0, 1], "reg_lambda": [0, 1]},
-                  params={"n_estimators": 5}, folds=2, seeds=[0])
-    run_study(study, out, jobs=1, progress=False)
-    res = CliRunner().invoke(cli, ["guide", str(out)])
-    assert res.exit_code == 0, res.output
-    html, md = out / "guide.html", out / "guide.md"
-    assert html.exists() and md.exists()
-    text = html.read_text()
-    assert "<script>" not in text
-    assert "&lt;script&gt;x&lt;/script&gt;" in text
-    assert 'href="#tunability"' in text and 'id="tunability"' in text
-    assert "Probst et al. 2019, Table 3" in text
-    assert "## Recipe" in md.read_text()
-    # -o chooses the HTML path; the Markdown goes beside it
-    res = CliRunner().invoke(cli, ["guide", str(out), "-o", str(tmp_path / "g.html")])
-    assert res.exit_code == 0, res.output
-    assert (tmp_path / "g.html").exists() and (tmp_path / "g.md").exists()
-    # export -> one Parquet file; the guide built from it is byte-identical to the one built from the folder
-    res = CliRunner().invoke(cli, ["export", str(out), str(tmp_path / "fits.parquet")])
-    assert res.exit_code == 0, res.output
-    assert "32 fit records" in res.output  # 2 datasets x 2 engines x 2 x 2 grid points x 2 folds
-    exported = pd.read_parquet(tmp_path / "fits.parquet")
-    assert list(exported.fit_id) == sorted(exported.fit_id) and exported.fit_id.is_unique
-    res = CliRunner().invoke(cli, ["guide", str(tmp_path / "fits.parquet"), "-o", str(tmp_path / "from_file.html")])
-    assert res.exit_code == 0, res.output
-    from_folder = (tmp_path / "g.html").read_text().replace(str(out), "SRC")
-    from_file = (tmp_path / "from_file.html").read_text().replace(str(tmp_path / "fits.parquet"), "SRC")
-    assert from_folder == from_file
-    assert (tmp_path / "g.md").read_text() == (tmp_path / "from_file.md").read_text()
-    assert "32 fit records (32 ok) of study guide-test" in from_file
-
-
-def test_guide_and_export_refuse_what_is_not_records(tmp_path):
-    bad = tmp_path / "notes.parquet"
-    pd.DataFrame({"a": [1]}).to_parquet(bad)
-    res = CliRunner().invoke(cli, ["guide", str(bad)])
-    assert res.exit_code == 2 and "is not a file of fit records (no column fit_id)" in res.output
-    res = CliRunner().invoke(cli, ["guide", str(tmp_path / "missing")])
-    assert res.exit_code == 2 and "does not exist" in res.output
-    res = CliRunner().invoke(cli, ["export", str(tmp_path), str(tmp_path / "x.parquet")])
-    assert res.exit_code == 2 and "holds no fit records" in res.output
-    assert not (tmp_path / "x.parquet").exists()
-
-
-def test_defaults_gap_sizes_and_early_stopping_match_hand_computation():
-    from boostreg.guide import default_gap, early_stopping, n_effect, guide_rows, same_task_sizes
-
-    fits = synthetic_records()
-    # the same task at two sizes: b_small_x is b_small's records under 10x the rows
-    twin = fits[fits.dataset == "b_small"].copy()
-    twin["dataset"], twin["n_train"] = "b_small_x", 1000
-    fits = pd.concat([fits, twin], ignore_index=True)
+def test_the_rule_is_the_smallest_mean_validation_ratio_by_hand():
+    fits = records(lam_helps)
     df = guide_rows(fits)
+    surface = relative_surface(df[~df.synthetic])
+    rec = recommend(surface, ["r1", "r2", "b1", "b2"]).set_index("engine")
+    # by hand: valid_error / the default's, per fold group, mean over folds, mean over datasets
+    real = fits[(fits.dataset != "syn")]
+    default = real[real.is_default].set_index("group_id").valid_error
+    grid = real[real.in_grid].assign(ratio=lambda d: d.valid_error / d.group_id.map(default))
+    means = grid.groupby(["engine", "dataset", "reg_alpha_relative", "reg_lambda_relative"]).ratio.mean()
+    for engine in ("xgboost", "lightgbm"):
+        by_point = means.loc[engine].groupby(level=[1, 2]).mean()
+        a, lam = by_point.idxmin()
+        assert (rec.at[engine, "alpha_rel"], rec.at[engine, "lambda_rel"]) == (a, lam) == (0.0, 1.0)
+        assert rec.at[engine, "mean_valid_ratio"] == pytest.approx(by_point.min())
+    assert "syn" not in set(surface.dataset)  # synthetic data never enter the rule
 
-    f = fits.assign(metric=fits.test_auc.fillna(fits.test_r2))
-    surf = f.groupby(["engine", "dataset", "reg_alpha", "reg_lambda"]).metric.mean()
-    for _, r in default_gap(df).iterrows():
-        by_hand = [surf[(r.engine, d, 0.0, 1.0)] - surf[(r.engine, d, 0.0, 0.0)] for d in fits.dataset.unique()]
-        assert r["mean"] == pytest.approx(np.mean(by_hand), abs=1e-12) and r.n_datasets == 4
 
-    per_n, _ = n_effect(df)
-    sizes = same_task_sizes(per_n)
-    assert len(sizes) == 2 and set(sizes.small) == {"b_small"} and set(sizes.large) == {"b_small_x"}
-    for r in sizes.itertuples():
-        a0, l0 = DEFAULTS[r.engine]
-        effect = surf[(r.engine, "b_small", 10.0, 10.0)] - surf[(r.engine, "b_small", a0, l0)]
-        assert r.effect_small == pytest.approx(effect) and r.effect_large == pytest.approx(effect)
-        assert r.n_small == 100 and r.n_large == 1000
+def test_leave_one_dataset_out_matches_a_hand_computation():
+    fits = records(lam_helps)
+    proof = lodo(guide_rows(fits)).set_index(["engine", "dataset"])
+    assert "syn" not in set(proof.index.get_level_values(1))
+    for engine in ("xgboost", "lightgbm"):
+        g = fits[(fits.engine == engine) & (fits.dataset == "b1")]
+        default = g[g.is_default].set_index("group_id").test_error
+        chosen = g[g.in_grid & (g.reg_alpha_relative == 0) & (g.reg_lambda_relative == 1.0)].set_index("group_id")
+        d = default.reindex(chosen.index) - chosen.test_error
+        half = stats.t.ppf(0.975, len(d) - 1) * np.sqrt((1 / len(d) + 100 / 200) * d.var(ddof=1))
+        row = proof.loc[(engine, "b1")]
+        assert (row.alpha_rel, row.lambda_rel) == (0.0, 1.0)
+        assert row.rec_gain == pytest.approx(d.mean())
+        assert (row.rec_gain_low, row.rec_gain_high) == pytest.approx((d.mean() - half, d.mean() + half))
+        assert row.rec_rel_gain == pytest.approx(d.mean() / default.mean())
 
-    assert early_stopping(df).empty  # no early stopping in these records
-    es = fits.assign(early_stopping_rounds=10.0, n_estimators=100.0,
-                     n_trees=np.where(fits.reg_lambda == 10.0, np.where(fits.fold == 0, 95, 40), 20))
-    table = early_stopping(guide_rows(es)).set_index(["engine", "reg_lambda"])
-    # at reg_lambda = 10, fold 0 kept 95 trees (best round within 10 of the cap of 100): 1 fit in 3 ended by the cap
-    assert table.loc[("xgboost", 10.0), "share_at_cap"] == pytest.approx(1 / 3)
-    assert table.loc[("xgboost", 10.0), "median_trees"] == 40 and table.loc[("xgboost", 0.0), "median_trees"] == 20
-    assert table.loc[("lightgbm", 1.0), "share_at_cap"] == 0
+
+def test_the_guide_says_where_its_advice_does_not_help_and_the_sentence_flips():
+    good = build_guide(records(lam_helps))
+    xgb = [s.text for s in good.recipe["xgboost"]]
+    assert "no worse than the default on any dataset" in xgb[1]
+
+    def hurts_b2(row, rng):  # the same, except that on b2's test folds lambda = 1 H-bar is 30% worse
+        out = lam_helps(row, rng)
+        if row["dataset"] == "b2" and row["reg_lambda_relative"] == 1.0 and row["in_grid"]:
+            out["test_error"] = 1.3 + rng.normal(0, 0.01)
+        return out
+
+    bad = build_guide(records(hurts_b2))
+    text = [s.text for s in bad.recipe["xgboost"]][1]
+    assert "did not help on 1 of 4 datasets: b2" in text and "clearly worse (interval below 0) on b2" in text
+
+
+def test_no_two_rules_contradict():
+    guide = build_guide(records(lam_helps))
+    assert contradictions(guide.recipe) == []
+    clash = {"x": [Step("a", "p", {("xgboost", "reg_alpha"): 0.1})], "y": [Step("b", "p", {("xgboost", "reg_alpha"): 0.0})]}
+    assert contradictions(clash) == ["('xgboost', 'reg_alpha'): 0.1 vs 0.0"]
+
+
+def test_records_without_defaults_or_validation_are_refused():
+    from boostreg.errors import BoostregError
+
+    with pytest.raises(BoostregError, match="validation"):
+        build_guide(records(lam_helps).assign(valid_error=np.nan))
+    with pytest.raises(BoostregError, match="library-default"):
+        build_guide(records(lam_helps).assign(is_default=False))
+
+
+def test_guide_and_recommend_on_a_tiny_real_run(tmp_path, monkeypatch):
+    from boostreg import DatasetSpec, Study, relative, run_study
+    from boostreg.data import load_builtin
+    from boostreg.recommend import data_units, recommend_for
+
+    study = Study(name="tiny-guide", engines=["xgboost", "lightgbm"],
+                  datasets=[DatasetSpec(name="diabetes"), DatasetSpec(name="breast_cancer"),
+                            DatasetSpec(name="credit_data", max_rows=800)],
+                  grid={"reg_alpha": relative([0, 0.1]), "reg_lambda": relative([0, 1])},
+                  params={"n_estimators": 20, "learning_rate": 0.3, "validation_fraction": 0.2}, folds=2)
+    run_study(study, tmp_path / "out", jobs=1, progress=False)
+    res = CliRunner().invoke(cli, ["guide", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    html, md = tmp_path / "out" / "guide.html", tmp_path / "out" / "guide.md"
+    first = (html.read_bytes(), md.read_bytes(), (tmp_path / "out" / "recommendation.json").read_bytes())
+    assert (tmp_path / "out" / "guide_files" / "lodo_gain.png").stat().st_size > 1000
+    assert "Proof out of sample" in md.read_text() and "data:image/png;base64," in html.read_text()
+    CliRunner().invoke(cli, ["guide", str(tmp_path / "out")])  # the same records give the same files
+    assert first == (html.read_bytes(), md.read_bytes(), (tmp_path / "out" / "recommendation.json").read_bytes())
+    rec = json.loads(first[2])
+    # recommend applies it: raw = relative x (alpha_max, H-bar) of one unpenalized tree on the rows given
+    ds = load_builtin("diabetes")
+    advice = {a.engine: a for a in recommend_for(ds, recommendation=rec)}
+    for engine, a in advice.items():
+        alpha_max, h_bar = data_units(ds, engine, rec["assumptions"][engine])
+        assert a.reg_alpha == pytest.approx(rec["engines"][engine]["reg_alpha_relative"] * alpha_max)
+        assert a.reg_lambda == pytest.approx(rec["engines"][engine]["reg_lambda_relative"] * h_bar)
+        assert a.rows == len(ds.y) and a.h_bar == pytest.approx(len(ds.y) / a.assumptions.get("leaves", 1), rel=10)
+
+
+def test_data_units_by_hand_from_the_first_trees_leaves():
+    """alpha_max = max |G| and H-bar = mean H over the unpenalized first tree's leaves, G and H summed by hand from
+    the rows' leaf ids at the base margin (squared error: g = margin - y, h = 1, so H-bar is rows per leaf)."""
+    from boostreg.data import load_builtin
+    from boostreg.engines import ENGINES, Fold
+    from boostreg.recommend import data_units
+
+    ds = load_builtin("diabetes")
+    settings = {"learning_rate": 0.1, "max_depth": 6, "num_leaves": 31}
+    for engine in ("xgboost", "lightgbm"):
+        alpha_max, h_bar = data_units(ds, engine, settings)
+        e = ENGINES[engine]
+        fold = Fold(ds.X, ds.y, ds.X.iloc[:1], ds.y[:1], ds.task)
+        params = {**settings, "n_estimators": 1, "reg_alpha": 0.0, "reg_lambda": 0.0}
+        prepared = e.prepare(fold, params, threads=1)
+        ens = e.ensemble(e.fit(prepared, params, seed=0, threads=1), prepared, fold, params, test_leaf=False)
+        leaf = ens.train_leaf[:, 0]
+        g = ens.base_margin - ds.y.astype(np.float32)
+        G = pd.Series(g).groupby(leaf).sum()
+        rows = pd.Series(1, index=leaf).groupby(level=0).sum()
+        assert alpha_max == pytest.approx(G.abs().max(), rel=1e-5)
+        assert h_bar == pytest.approx(rows.mean())  # rows per leaf
+        # the unit's meaning: at alpha_max every leaf of this tree thresholds to 0, just below it one does not
+        assert (np.maximum(G.abs() - alpha_max, 0) == 0).all() and (G.abs() > alpha_max * 0.99).any()
+
+
+def test_recommend_cli_json_on_a_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=400), "b": rng.normal(size=400)})
+    frame["y"] = 3 * frame.a + rng.normal(size=400)
+    frame.to_csv(tmp_path / "my.csv", index=False)
+    res = CliRunner().invoke(cli, ["recommend", "--data", str(tmp_path / "my.csv"), "--target", "y", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.output)
+    assert [r["engine"] for r in rows] == ["lightgbm", "xgboost"]
+    for r in rows:
+        for key in ("reg_alpha", "reg_lambda", "reg_alpha_range", "reg_lambda_range", "assumptions", "rule"):
+            assert key in r
+        assert r["reg_lambda"] == pytest.approx(r["reg_lambda_relative"] * r["h_bar"])
+        assert "learning_rate" in r["assumptions"] and r["assumptions"]["rows"] == 400
+    bad = CliRunner().invoke(cli, ["recommend", "--data", str(tmp_path / "nope.csv"), "--target", "y"])
+    assert bad.exit_code == 2 and "not found" in bad.output
