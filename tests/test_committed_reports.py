@@ -42,7 +42,7 @@ def test_committed_records_are_the_whole_tuning_study():
 
 @pytest.mark.xfail(strict=True, reason="known: 2 of 2,161 checked fits (LightGBM, windsor_houses, fold 3: the "
                    "unpenalized fit 0.31 and reg_alpha 0.3 x alpha_max / reg_lambda 0.1 x H-bar 0.11) do not match the "
-                   "closed form; filed as an issue. strict: this fails as soon as they match, so remove the mark then")
+                   "closed form; see README, Notes for developers. strict: this fails as soon as they match, so remove the mark then")
 def test_every_checked_leaf_of_the_tuning_study_matched_its_closed_form():
     fits = pd.read_parquet(REPORTS / "fits.parquet")
     checked = fits[fits.theory_max_rel_err.notna()]
