@@ -80,8 +80,9 @@ class LightGBMEngine(TreeEngine):
             sets, names = sets + [dvalid], names + ["valid"]
         result: dict = {}
         callbacks = [lgb.record_evaluation(result)] + ([_stop_on("valid", rounds)] if rounds else [])
+        # the training booster is kept: it still holds the training rows' scores as training routed them
         model = lgb.train(native, dtrain, num_boost_round=int(params["n_estimators"]), valid_sets=sets,
-                          valid_names=names, callbacks=callbacks)
+                          valid_names=names, callbacks=callbacks, keep_training_booster=True)
         metric = native["metric"]
         kept = model.current_iteration()
         valid = np.asarray(result["valid"][metric]) if dvalid is not None else None
@@ -89,14 +90,36 @@ class LightGBMEngine(TreeEngine):
             # the first best round; the trees after it are dropped. LightGBM keeps evaluating after it stopped adding
             # trees on its own (no split with any gain), so a "best" round past its last tree is that last tree.
             kept = min(int(np.argmin(valid)) + 1, model.current_iteration())
-            if kept < model.current_iteration():
-                model = lgb.Booster(model_str=model.model_to_string(num_iteration=kept))
+            while model.current_iteration() > kept:  # drops the last tree and takes it off the training scores
+                model.rollback_one_iter()
+        if not train_curve:  # the theory check will run: keep training's own scores of the training rows
+            model.boostreg_train_score = _training_scores(model)
         if valid is not None:
             valid = valid[:kept]
         valid_error = float(valid[-1]) if valid is not None and kept else float("nan")
         model.boostreg_log = TrainingLog(np.asarray(result["test"][metric][:kept]), valid_error, valid,
                                          np.asarray(result["train"][metric][:kept]) if train_curve else None)
         return model
+
+    def training_rows_moved(self, model, fold, train_margin):
+        """LightGBM trains on bundled features (exclusive feature bundling, on by default): where two bundled
+        features are both off their most frequent bin in one row (a "conflict", which LightGBM allows), training
+        reads one of them at that bin, while the predictor reads the row's real value. Such a row sits in one leaf
+        while the tree is fitted and in another when ``pred_leaf`` (or ``predict``) routes it, so the leaves'
+        training rows are not the ones boostreg can locate. Detected by comparing the training scores LightGBM
+        kept (its own routing) with the predictor's margins of the same rows."""
+        inner = getattr(model, "boostreg_train_score", None)
+        if inner is None:
+            return None
+        seen = np.asarray(train_margin, dtype=np.float64)
+        if fold.task == "binary":  # LightGBM hands training scores through the link: probabilities
+            seen = 1.0 / (1.0 + np.exp(-seen))
+        moved = int((np.abs(inner - seen) > 1e-9 * np.maximum(1.0, np.abs(seen))).sum())
+        if not moved:
+            return None
+        return (f"LightGBM's feature bundling routed {moved} of {len(seen)} training rows to other leaves while "
+                "training than its predictor does (bundled features both off their most frequent value in those "
+                "rows), so the leaves' training rows cannot be located")
 
     def predict_margin(self, model, prepared, fold):
         return np.asarray(model.predict(fold.X_test, raw_score=True), dtype=np.float64)
@@ -146,6 +169,20 @@ def _stop_on(name: str, rounds: int):
 
     callback.order = 30
     return callback
+
+
+def _training_scores(model) -> np.ndarray:
+    """The training rows' scores as LightGBM kept them while training (through the objective's link: the mean
+    for regression, a probability for binary), read through the public ``eval_train`` with a metric that keeps
+    what it is handed."""
+    seen: dict = {}
+
+    def keep(preds, _data):
+        seen["scores"] = np.array(preds, dtype=np.float64)
+        return "scores", 0.0, False
+
+    model.eval_train(feval=keep)
+    return seen["scores"]
 
 
 def _pred_leaf(model, X, n_trees):
