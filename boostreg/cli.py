@@ -389,9 +389,12 @@ def export(out, file):
 @click.option("--task", type=click.Choice(["regression", "binary"]), help="Override the task inferred from --target.")
 @click.option("--engine", type=click.Choice(["xgboost", "lightgbm"]), multiple=True,
               help="Only this engine (repeatable; default: both).")
+@click.option("--check", is_flag=True,
+              help="Also fit the recommended values and the library default on a validation split of your data (the "
+                   "guide's settings) and keep the one it prefers, as the guide advises: two full fits per engine.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="A table for people, or JSON (a list with one object per engine) for programs.")
-def recommend(data, target, task, engine, fmt):
+def recommend(data, target, task, engine, check, fmt):
     """reg_alpha and reg_lambda for YOUR data, from the tuning guide, in raw units.
 
     \b
@@ -399,7 +402,8 @@ def recommend(data, target, task, engine, fmt):
     alpha_max and reg_lambda as a multiple of H-bar of one unpenalized tree. This fits that one tree per
     engine on your file (seconds), and prints the starting values, the search ranges, the rule they come
     from and its out-of-sample record, and the settings the advice assumes (learning rate, tree size, early
-    stopping).
+    stopping). The guide's advice is to fit these values beside the library default and keep whichever has
+    the lower validation error; --check does that on your data.
     """
     import json
 
@@ -407,7 +411,7 @@ def recommend(data, target, task, engine, fmt):
     from .recommend import recommend_for
 
     ds = load_file(data, target, task=task)
-    advice = recommend_for(ds, list(engine) or None)
+    advice = recommend_for(ds, list(engine) or None, check=check)
     if fmt == "json":
         click.echo(json.dumps([a.to_dict() for a in advice], indent=1, ensure_ascii=False))
         return
@@ -425,7 +429,16 @@ def recommend(data, target, task, engine, fmt):
         settings = ", ".join(f"{k}={v}" for k, v in a.assumptions.items() if k != "note")
         click.echo(f"{a.engine}: {a.reg_alpha_relative:g} x alpha_max and {a.reg_lambda_relative:g} x H-bar. {a.rule} "
                    f"Assumes {settings}.")
+        if a.check:
+            c = a.check
+            click.echo(f"{a.engine}, checked on a {c['validation_fraction']:g} validation split ({c['n_valid']} rows): "
+                       f"recommended {c['valid_error_recommended']:.5g} vs library default "
+                       f"{c['valid_error_default']:.5g} -> keep the {c['kept']} (reg_alpha {_num(c['reg_alpha'])}, "
+                       f"reg_lambda {_num(c['reg_lambda'])}).")
     click.echo(advice[0].assumptions["note"] + ".")
+    if not check:
+        click.echo("Check the recommended values against the library default on your validation split (the guide's "
+                   "advice): boostreg recommend ... --check does it here.", err=True)
 
 
 @cli.command()

@@ -123,12 +123,25 @@ def _per_dataset(g: pd.DataFrame) -> dict:
             "clearly_better": bool(err.ci_low > 0)}
 
 
+def validated(d: pd.DataFrame, pick: pd.Series) -> pd.Series:
+    """The recommended point checked against the library default on each fold group's validation split: per group,
+    the picked fit where its validation error is lower than the default's, else the default fit (a mask). What a
+    user does with the advice: fit both, keep the one the validation split prefers; the test fold is never seen."""
+    default = d[d.is_default.fillna(False).astype(bool)].drop_duplicates("group_id").set_index("group_id")
+    cand = d[pick].drop_duplicates("group_id").set_index("group_id")
+    better = cand.valid_error < default.valid_error.reindex(cand.index)
+    keep = set(cand.fit_id[better]) | set(default.fit_id[~default.index.isin(cand.index[better])])
+    return d.fit_id.isin(keep)
+
+
 def lodo(df: pd.DataFrame) -> pd.DataFrame:
     """Leave-one-dataset-out: per engine and real dataset D, the rule derived without D applied to D, against the
     library default on D's outer folds; beside it Probst et al.'s point (where fitted) and D's own optimum.
 
     Columns: engine, dataset, task, alpha_rel, lambda_rel (the point recommended without D), then for each of
-    ``rec_`` (that point), ``probst_`` and ``own_`` (D's validation-selected setting): gain, gain_low, gain_high,
+    ``rec_`` (that point alone), ``chk_`` (that point checked against the default on D's validation splits: the
+    advice as the guide gives it, :func:`validated`), ``probst_`` and ``own_`` (D's validation-selected setting):
+    gain, gain_low, gain_high,
     rel_gain, rel_low, rel_high, shared_gain, shared_low, shared_high, clearly_worse, clearly_better.
     """
     real = df[~df.synthetic]
@@ -145,6 +158,7 @@ def lodo(df: pd.DataFrame) -> pd.DataFrame:
                "n_train": float(d.n_train.mean())}
         at = d.in_grid.fillna(True).astype(bool) & np.isclose(d.alpha_grid, a) & np.isclose(d.lambda_grid, lam)
         row.update({f"rec_{k}": v for k, v in _per_dataset(_gains_at(d, at)).items()})
+        row.update({f"chk_{k}": v for k, v in _per_dataset(_gains_at(d, validated(d, at))).items()})
         probst = d.get("point_label", pd.Series(None, index=d.index)) == PROBST["label"]
         if probst.any():
             row.update({f"probst_{k}": v for k, v in _per_dataset(_gains_at(d, probst)).items()})
@@ -204,21 +218,43 @@ def optimum_positions(df: pd.DataFrame) -> pd.DataFrame:
                 "selected_in_grid", "at_grid_edge", "n_train"]]
 
 
+def modal_settings(pos: pd.DataFrame) -> pd.DataFrame:
+    """Per engine and dataset: the setting its fold groups selected most often (ties: the smaller reg_alpha, then
+    reg_lambda; the library default counts as a setting off the grid), and whether it lies on the grid's edge."""
+    rows = []
+    for (engine, dataset), g in pos.groupby(["engine", "dataset"], sort=True):
+        counts = (g.groupby(["selected_alpha_grid", "selected_lambda_grid", "selected_in_grid"], dropna=False)
+                  .at_grid_edge.agg(["size", "first"]).reset_index()
+                  .sort_values(["size", "selected_alpha_grid", "selected_lambda_grid"], ascending=[False, True, True],
+                               kind="mergesort"))
+        top = counts.iloc[0]
+        rows.append({"engine": engine, "dataset": dataset, "alpha": float(top.selected_alpha_grid),
+                     "lambda": float(top.selected_lambda_grid), "in_grid": bool(top.selected_in_grid),
+                     "at_grid_edge": bool(top["first"]), "n_selected": int(top["size"]), "n_groups": len(g)})
+    return pd.DataFrame(rows, columns=["engine", "dataset", "alpha", "lambda", "in_grid", "at_grid_edge", "n_selected",
+                                       "n_groups"])
+
+
 def search_ranges(pos: pd.DataFrame) -> pd.DataFrame:
-    """Per engine: the 10%–90% range of the selected settings (in the data's units) and the edge share."""
+    """Per engine: the 10%–90% range of the selected settings (in the data's units) and how often the grid's edge
+    was selected: by fold group (``edge_share``) and by dataset, each dataset's most selected setting
+    (``edge_pairs`` of ``n_datasets``; the target is an interior setting on at least 90% of them)."""
     rows = []
     lo, hi = TARGET_SHARE_BAND
+    modal = modal_settings(pos)
     for engine, g in pos.groupby("engine"):
         g = g[g.selected_in_grid]
         per = g.groupby("dataset")[["selected_alpha_grid", "selected_lambda_grid"]].median()
         q = {k: (float(per[k].quantile(lo, interpolation="lower")), float(per[k].quantile(hi, interpolation="higher")))
              for k in per}
+        m = modal[modal.engine == engine]
         rows.append({"engine": engine, "alpha_low": q["selected_alpha_grid"][0], "alpha_high": q["selected_alpha_grid"][1],
                      "lambda_low": q["selected_lambda_grid"][0], "lambda_high": q["selected_lambda_grid"][1],
-                     "edge_share": float(g.at_grid_edge.mean()), "n_datasets": len(per),
-                     "n_groups": len(g)})
+                     "edge_share": float(g.at_grid_edge.mean()), "edge_pairs": int(m.at_grid_edge.sum()),
+                     "interior_share": float(1 - m.at_grid_edge.mean()) if len(m) else np.nan,
+                     "n_datasets": len(m), "n_groups": len(g)})
     return pd.DataFrame(rows, columns=["engine", "alpha_low", "alpha_high", "lambda_low", "lambda_high", "edge_share",
-                                       "n_datasets", "n_groups"])
+                                       "edge_pairs", "interior_share", "n_datasets", "n_groups"])
 
 
 def data_units(df: pd.DataFrame) -> pd.DataFrame:
@@ -251,31 +287,52 @@ def _g(v) -> str:
 
 
 def rule_start(engine: str, rec: pd.Series, summary: pd.Series | None) -> Step:
-    """Start from the recommended point; cite its out-of-sample record (LODO)."""
+    """Try the recommended point beside the library default and keep the one the validation split prefers; cite
+    that advice's out-of-sample record (LODO, the ``chk_`` columns)."""
     if summary is None:
         return Step(f"{engine}: not enough real datasets to test a starting point out of sample.", "proof")
     a = "reg_alpha = 0" if rec.alpha_rel == 0 else f"reg_alpha = {_g(rec.alpha_rel)} × α_max"
     lam = "reg_lambda = 0" if rec.lambda_rel == 0 else f"reg_lambda = {_g(rec.lambda_rel)} × H̄"
-    ties = f" (tied on {summary.ties})" if summary.ties else ""
-    text = (f"Start {engine} from {a} and {lam} (`boostreg recommend` turns them into raw values for your data). "
-            f"Derived without each dataset and tried on it, this beat {engine}'s default on {summary.wins} of "
-            f"{summary.n_datasets} datasets{ties}, mean "
-            f"relative gain {_pct(summary.mean_rel_gain)} [{_pct(summary.rel_low)}, {_pct(summary.rel_high)}], "
-            f"worst {_pct(summary.worst_rel_gain)} ({summary.worst_dataset}).")
+    ties = f" (and kept the default on {summary.ties})" if summary.ties else ""
+    text = (f"Fit {engine} at {a} and {lam} beside its default, and keep whichever has the lower validation error "
+            f"(`boostreg recommend` turns them into raw values for your data). Derived without each dataset and "
+            f"tried on it this way, this beat {engine}'s default on {summary.wins} of {summary.n_datasets} "
+            f"datasets{ties}, mean relative gain {_pct(summary.mean_rel_gain)} [{_pct(summary.rel_low)}, "
+            f"{_pct(summary.rel_high)}], worst {_pct(summary.worst_rel_gain)} ({summary.worst_dataset}).")
     return Step(text, "proof", {(engine, "reg_alpha"): float(rec.alpha_rel), (engine, "reg_lambda"): float(rec.lambda_rel)})
 
 
-def rule_where_not(engine: str, proof: pd.DataFrame) -> Step:
+def rule_where_not(engine: str, proof: pd.DataFrame, prefix: str = "chk") -> Step:
     """Say plainly where the advice did not help (and where it was clearly worse)."""
     g = proof[proof.engine == engine]
-    worse = g[g.rec_rel_gain <= 0]
-    clear = g[g.rec_clearly_worse]
-    if worse.empty:
-        return Step(f"{engine}: the starting point was no worse than the default on any dataset tried.", "proof")
-    names = ", ".join(f"{r.dataset} ({_pct(r.rec_rel_gain)}, n_train {r.n_train:.0f})" for r in worse.itertuples())
-    text = f"{engine}: it did not help on {len(worse)} of {len(g)} datasets: {names}"
+    worse = g[g[f"{prefix}_rel_gain"] < 0]
+    kept = g[g[f"{prefix}_rel_gain"] == 0]
+    clear = g[g[f"{prefix}_clearly_worse"]]
+    if worse.empty and kept.empty:
+        return Step(f"{engine}: the advice was no worse than the default on any dataset tried.", "proof")
+    parts = []
+    if len(worse):
+        parts.append(", ".join(f"{r.dataset} ({_pct(getattr(r, f'{prefix}_rel_gain'))}, n_train {r.n_train:.0f})"
+                               for r in worse.itertuples()))
+    if len(kept):
+        parts.append(f"the validation split kept the default in every fold of {', '.join(kept.dataset)}")
+    text = f"{engine}: it did not help on {len(worse) + len(kept)} of {len(g)} datasets: " + "; ".join(parts)
     text += (f"; clearly worse (interval below 0) on {', '.join(clear.dataset)}." if len(clear)
              else "; on none of them was the loss clear (every interval holds 0).")
+    return Step(text, "proof")
+
+
+def rule_point_alone(engine: str, alone: pd.Series | None, proof: pd.DataFrame) -> Step:
+    """Why the recipe checks the point against the default: the point alone's out-of-sample record (``rec_``)."""
+    if alone is None:
+        return Step(f"{engine}: the point alone was not tried out of sample.", "proof")
+    g = proof[(proof.engine == engine) & proof.rec_clearly_worse]
+    text = (f"The point alone, without the validation check, beat {engine}'s default on {alone.wins} of "
+            f"{alone.n_datasets} datasets, mean {_pct(alone.mean_rel_gain)} [{_pct(alone.rel_low)}, "
+            f"{_pct(alone.rel_high)}], worst {_pct(alone.worst_rel_gain)} ({alone.worst_dataset})")
+    text += (f", and was clearly worse on {', '.join(f'{r.dataset} ({_pct(r.rec_rel_gain)})' for r in g.itertuples())}: "
+             "that is why the recipe checks it against the default." if len(g) else
+             "; it was clearly worse on none.")
     return Step(text, "proof")
 
 
@@ -285,7 +342,8 @@ def rule_search(engine: str, ranges: pd.Series | None) -> Step:
     return Step(f"If you tune {engine}, search reg_alpha / α_max in [{_g(ranges.alpha_low)}, {_g(ranges.alpha_high)}] "
                 f"(0 included) and reg_lambda / H̄ in [{_g(ranges.lambda_low)}, {_g(ranges.lambda_high)}]: "
                 f"{TARGET_SHARE_BAND[0]:.0%}–{TARGET_SHARE_BAND[1]:.0%} of the per-dataset optima; the grid's edge "
-                f"was selected in {ranges.edge_share:.0%} of {ranges.n_groups} fold groups.", "ranges")
+                f"was selected in {ranges.edge_share:.0%} of {ranges.n_groups} fold groups and was the most selected "
+                f"setting on {ranges.edge_pairs} of {ranges.n_datasets} datasets.", "ranges")
 
 
 def rule_tuning_worth(engine: str, own: pd.DataFrame) -> Step:
@@ -401,7 +459,8 @@ def build_guide(fits: pd.DataFrame) -> Guide:
     surface = relative_surface(df[~df.synthetic])
     rec = recommend(surface, real)
     proof = lodo(df)
-    summ = lodo_summary(proof, "rec")
+    summ = lodo_summary(proof, "chk")
+    summ_alone = lodo_summary(proof, "rec")
     probst = lodo_summary(proof, "probst")
     own = lodo_summary(proof, "own")
     pos = optimum_positions(df)
@@ -415,35 +474,46 @@ def build_guide(fits: pd.DataFrame) -> Guide:
         r = rec[rec.engine == engine].iloc[0]
         s = summ[(summ.engine == engine) & (summ.task == "all")]
         rg = ranges[ranges.engine == engine]
+        alone = summ_alone[(summ_alone.engine == engine) & (summ_alone.task == "all")]
         recipe[engine] = [rule_start(engine, r, s.iloc[0] if len(s) else None), rule_where_not(engine, proof),
+                          rule_point_alone(engine, alone.iloc[0] if len(alone) else None, proof),
                           rule_search(engine, rg.iloc[0] if len(rg) else None), rule_tuning_worth(engine, own)]
     recipe["both engines"] = [rule_l1(claims)]
 
     sections = []
+    summary_cols = ["engine", "task", "n_datasets", "wins", "ties", "mean_rel_gain", "rel_low", "rel_high",
+                    "worst_dataset", "worst_rel_gain", "clearly_worse", "shared_metric", "mean_shared_gain",
+                    "shared_low", "shared_high"]
+    summary_pct = ("mean_rel_gain", "rel_low", "rel_high", "worst_rel_gain")
     sec = Section("proof", "Proof out of sample (leave one dataset out)", [
         "For each real dataset D and engine, the starting point is derived from the other datasets only (the grid "
-        "point with the smallest mean validation error relative to the library default), then scored on D's outer "
-        "test folds against the library default, paired by fold; intervals are corrected resampled t intervals "
-        f"(Nadeau & Bengio 2003) over D's {int(proof.rec_n_groups.max()) if len(proof) else '?'} folds. The pooled "
-        f"mean resamples datasets ({int(CONFIDENCE * 100)}% percentile bootstrap). Relative gain = (default's test "
-        "error − the point's) / default's; > 0 helps. AUC and R² gains are reported per task, never averaged "
-        "together."])
-    sec.tables.append(_table("Summary per engine (and per task)", summ,
-                             ["engine", "task", "n_datasets", "wins", "mean_rel_gain", "rel_low", "rel_high",
-                              "worst_dataset", "worst_rel_gain", "clearly_worse", "shared_metric", "mean_shared_gain",
-                              "shared_low", "shared_high"], pct=("mean_rel_gain", "rel_low", "rel_high", "worst_rel_gain")))
+        "point with the smallest mean validation error relative to the library default). The advice is to fit that "
+        "point beside the library default and keep whichever has the lower validation error: on each of D's fold "
+        "groups the validation split (carved from the training fold) decides, and the kept fit is scored on D's "
+        "outer test fold against the library default, paired by fold; intervals are corrected resampled t "
+        f"intervals (Nadeau & Bengio 2003) over D's {int(proof.rec_n_groups.max()) if len(proof) else '?'} folds. "
+        f"The pooled mean resamples datasets ({int(CONFIDENCE * 100)}% percentile bootstrap). Relative gain = "
+        "(default's test error − the advice's) / default's; > 0 helps; a tie is a dataset where the validation "
+        "split kept the default in every fold. AUC and R² gains are reported per task, never averaged together. "
+        "The point alone, applied without the check, is shown beside it."])
+    sec.tables.append(_table("Summary per engine (and per task): the advice", summ, summary_cols, pct=summary_pct))
+    sec.tables.append(_table("The recommended point alone, without the validation check", summ_alone, summary_cols,
+                             pct=summary_pct))
     if not proof.empty:
         sec.figures.append(_figure("lodo_gain", "Gain over the library default on data the rule never saw",
                                    plots.guide_gains(proof),
-                                   "Per dataset: the recommended point (derived without it), Probst et al.'s point "
-                                   "(XGBoost) and the dataset's own validation-selected optimum; bars are corrected "
-                                   "t intervals over its folds."))
+                                   "Per dataset: the advice (the recommended point, derived without it, or the "
+                                   "default, whichever each fold's validation split preferred), the point alone, "
+                                   "Probst et al.'s point (XGBoost) and the dataset's own validation-selected "
+                                   "optimum; bars are corrected t intervals over its folds."))
         sec.figures.append(_figure("gain_vs_n", "Gain against the training rows", plots.guide_gain_vs_n(proof),
-                                   "Relative gain of the recommended point against the rows each fold trained on."))
+                                   "Relative gain of the advice against the rows each fold trained on."))
     sec.tables.append(_table("Per dataset", proof,
-                             ["engine", "dataset", "task", "n_train", "alpha_rel", "lambda_rel", "rec_rel_gain",
-                              "rec_rel_low", "rec_rel_high", "rec_shared_gain", "probst_rel_gain", "own_rel_gain"],
-                             pct=("rec_rel_gain", "rec_rel_low", "rec_rel_high", "probst_rel_gain", "own_rel_gain")))
+                             ["engine", "dataset", "task", "n_train", "alpha_rel", "lambda_rel", "chk_rel_gain",
+                              "chk_rel_low", "chk_rel_high", "chk_shared_gain", "rec_rel_gain", "rec_rel_low",
+                              "rec_rel_high", "probst_rel_gain", "own_rel_gain"],
+                             pct=("chk_rel_gain", "chk_rel_low", "chk_rel_high", "rec_rel_gain", "rec_rel_low",
+                                  "rec_rel_high", "probst_rel_gain", "own_rel_gain")))
     sections.append(sec)
 
     sec = Section("ranges", "Where the optimum lies, in the data's units", [
@@ -452,7 +522,8 @@ def build_guide(fits: pd.DataFrame) -> Guide:
         "Each fold group's validation-selected setting is one point; the range is the "
         f"{TARGET_SHARE_BAND[0]:.0%}–{TARGET_SHARE_BAND[1]:.0%} band of the per-dataset medians."])
     sec.tables.append(_table("Search ranges (relative)", ranges, ["engine", "alpha_low", "alpha_high", "lambda_low",
-                                                                  "lambda_high", "edge_share", "n_datasets"]))
+                                                                  "lambda_high", "edge_share", "edge_pairs",
+                                                                  "interior_share", "n_datasets"]))
     if not pos.empty:
         sec.figures.append(_figure("optima", "Validation-selected settings, relative to each dataset",
                                    plots.guide_optima(pos), "One dot per fold group (jittered); 0 is drawn left of "
@@ -514,11 +585,19 @@ def build_guide(fits: pd.DataFrame) -> Guide:
             "reg_alpha_range_relative": [float(rg.alpha_low.iloc[0]), float(rg.alpha_high.iloc[0])] if len(rg) else None,
             "reg_lambda_range_relative": [float(rg.lambda_low.iloc[0]), float(rg.lambda_high.iloc[0])] if len(rg) else None,
             "rule": recipe[r.engine][0].text,
-            "lodo": {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
-                     for k, v in (s.iloc[0].to_dict().items() if len(s) else [])
-                     if k in ("n_datasets", "wins", "mean_rel_gain", "rel_low", "rel_high", "worst_dataset",
-                              "worst_rel_gain", "clearly_worse")}}
+            "check_against_default": "fit the recommended values beside the library default (the same other "
+                                     "settings) and keep whichever has the lower validation error",
+            "lodo": _lodo_json(s), "lodo_point_alone": _lodo_json(
+                summ_alone[(summ_alone.engine == r.engine) & (summ_alone.task == "all")])}
     return Guide(recipe, sections, recommendation, proof, summ, provenance=provenance(fits))
+
+
+def _lodo_json(s: pd.DataFrame) -> dict:
+    """One engine's leave-one-dataset-out summary row as plain JSON values."""
+    keys = ("n_datasets", "wins", "ties", "mean_rel_gain", "rel_low", "rel_high", "worst_dataset", "worst_rel_gain",
+            "clearly_worse")
+    return {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+            for k, v in (s.iloc[0].to_dict().items() if len(s) else []) if k in keys}
 
 
 def _assumptions(fits: pd.DataFrame) -> dict:

@@ -361,7 +361,8 @@ def guide_gains(proof: pd.DataFrame) -> Figure:
     n = proof.dataset.nunique()
     fig = Figure(figsize=(PAGE_WIDTH_IN, 0.22 * n + 1.4))
     axes = fig.subplots(1, len(engines), squeeze=False, sharey=True)[0]
-    kinds = [("rec", "recommended (derived without it)", "#1f77b4"), ("probst", "Probst et al. 2019", "#ff7f0e"),
+    kinds = [("chk", "the advice: recommended point (derived without it) or default, by validation", "#1f77b4"),
+             ("rec", "the recommended point alone", "#9467bd"), ("probst", "Probst et al. 2019", "#ff7f0e"),
              ("own", "its own validation-selected optimum", "#2ca02c")]
     datasets = sorted(proof.dataset.unique())
     pos = {d: i for i, d in enumerate(datasets[::-1])}
@@ -370,7 +371,7 @@ def guide_gains(proof: pd.DataFrame) -> Figure:
         for k, (prefix, label, color) in enumerate(kinds):
             if f"{prefix}_rel_gain" not in g or g[f"{prefix}_rel_gain"].isna().all():
                 continue
-            y = np.array([pos[d] for d in g.dataset]) + (k - 1) * 0.25
+            y = np.array([pos[d] for d in g.dataset]) + (k - 1.5) * 0.2
             ax.errorbar(g[f"{prefix}_rel_gain"], y, xerr=[g[f"{prefix}_rel_gain"] - g[f"{prefix}_rel_low"],
                                                           g[f"{prefix}_rel_high"] - g[f"{prefix}_rel_gain"]],
                         fmt="o", ms=3, lw=1, color=color, label=label)
@@ -385,18 +386,20 @@ def guide_gains(proof: pd.DataFrame) -> Figure:
             if lab not in labels:
                 handles.append(h)
                 labels.append(lab)
-    _legend_below(fig, handles, labels, ncol=3)
+    _legend_below(fig, handles, labels, ncol=2)
     return fig
 
 
 @_styled
 def guide_gain_vs_n(proof: pd.DataFrame) -> Figure:
-    """Relative gain of the recommended point against the training rows, a colour per engine."""
+    """Relative gain of the advice (the recommended point or the default, by validation) against the training rows,
+    a colour per engine."""
     fig = Figure(figsize=(PAGE_WIDTH_IN * 0.6, 3.2))
     ax = fig.subplots()
     colors = engine_colors(proof.engine.unique())
+    column = "chk_rel_gain" if "chk_rel_gain" in proof else "rec_rel_gain"
     for engine, g in proof.groupby("engine"):
-        ax.scatter(g.n_train, g.rec_rel_gain, s=18, color=colors[engine], label=engine)
+        ax.scatter(g.n_train, g[column], s=18, color=colors[engine], label=engine)
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xscale("log")
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))

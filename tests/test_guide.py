@@ -105,6 +105,38 @@ def test_the_guide_says_where_its_advice_does_not_help_and_the_sentence_flips():
     assert "did not help on 1 of 4 datasets: b2" in text and "clearly worse (interval below 0) on b2" in text
 
 
+def test_the_advice_keeps_the_default_where_the_validation_split_prefers_it():
+    """The advice is the recommended point checked against the default on each fold's validation split: where the
+    validation split sees the point lose, the default is kept (a tie), where it does not, the point is kept and
+    its test loss counts. By hand, per fold group."""
+    def hurts_b2_visibly(row, rng):  # on b2 lambda = 1 H-bar is 6% worse on validation and on test (elsewhere
+        out = lam_helps(row, rng)    # 5% better, so it stays the rule)
+        if row["dataset"] == "b2" and row["reg_lambda_relative"] == 1.0 and row["in_grid"]:
+            out = {"valid_error": 1.06 + rng.normal(0, 0.002), "test_error": 1.06 + rng.normal(0, 0.002)}
+        if row["dataset"] == "r1" and row["fold"] == 0 and row["reg_lambda_relative"] == 1.0 and row["in_grid"]:
+            out = {"valid_error": 1.2, "test_error": 0.9}  # validation prefers the default in one fold only
+        return out
+
+    fits = records(hurts_b2_visibly)
+    proof = lodo(guide_rows(fits)).set_index(["engine", "dataset"])
+    for engine in ("xgboost", "lightgbm"):
+        b2 = proof.loc[(engine, "b2")]
+        assert (b2.alpha_rel, b2.lambda_rel) == (0.0, 1.0)
+        assert b2.rec_clearly_worse and b2.rec_rel_gain < -0.04  # the point alone loses clearly
+        assert b2.chk_gain == 0 and not b2.chk_clearly_worse  # the advice kept the default in every fold
+        # r1: fold 0 keeps the default (gain 0), folds 1 and 2 keep the point
+        g = fits[(fits.engine == engine) & (fits.dataset == "r1")]
+        default = g[g.is_default].set_index("fold").test_error
+        point = g[g.in_grid & (g.reg_alpha_relative == 0) & (g.reg_lambda_relative == 1.0)].set_index("fold").test_error
+        by_hand = np.mean([0.0, default[1] - point[1], default[2] - point[2]])
+        assert proof.loc[(engine, "r1")].chk_gain == pytest.approx(by_hand)
+        assert proof.loc[(engine, "r1")].rec_gain == pytest.approx((default - point).mean())
+    guide = build_guide(fits)
+    xgb = [s.text for s in guide.recipe["xgboost"]]
+    assert "kept the default in every fold of b2" in xgb[1] and "clearly worse" not in xgb[1].split(";")[-1][:30]
+    assert "clearly worse on b2" in xgb[2] and "that is why the recipe checks it" in xgb[2]
+
+
 def test_no_two_rules_contradict():
     guide = build_guide(records(lam_helps))
     assert contradictions(guide.recipe) == []
@@ -193,3 +225,33 @@ def test_recommend_cli_json_on_a_csv(tmp_path):
         assert "learning_rate" in r["assumptions"] and r["assumptions"]["rows"] == 400
     bad = CliRunner().invoke(cli, ["recommend", "--data", str(tmp_path / "nope.csv"), "--target", "y"])
     assert bad.exit_code == 2 and "not found" in bad.output
+
+
+def test_recommend_check_keeps_what_the_validation_split_prefers_and_the_verdict_flips():
+    """--check fits the recommended values beside the library default on a validation split of the user's rows and
+    keeps the one with the lower validation error. A penalty that zeroes every leaf (reg_alpha = alpha_max) loses
+    to the default where the target has signal, and wins where it is pure noise (the default overfits it)."""
+    from boostreg.data import load_frame
+    from boostreg.recommend import recommend_for
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(600, 4))
+    frames = {"signal": 3 * x[:, 0] + rng.normal(size=600), "noise": rng.normal(size=600)}
+    zero_all = {"assumptions": {e: {"learning_rate": 0.1, "n_estimators": 200, "early_stopping_rounds": 20,
+                                    "validation_fraction": 0.25} for e in ("xgboost", "lightgbm")},
+                "engines": {e: {"reg_alpha_relative": 1.0, "reg_lambda_relative": 0.0} for e in ("xgboost", "lightgbm")}}
+    kept = {}
+    for name, y in frames.items():
+        ds = load_frame(pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "d": x[:, 3], "y": y}), "y",
+                        name=name)
+        for advice in recommend_for(ds, recommendation=zero_all, check=True):
+            c = advice.check
+            assert c["n_valid"] == 150 and c["n_train"] == 450
+            winner = "recommended" if c["valid_error_recommended"] < c["valid_error_default"] else "default"
+            assert c["kept"] == winner
+            assert (advice.reg_alpha, advice.reg_lambda) == ((c["reg_alpha"], c["reg_lambda"]))
+            if winner == "default":
+                assert (advice.reg_alpha, advice.reg_lambda) == (c["default_reg_alpha"], c["default_reg_lambda"])
+            kept[name, advice.engine] = c["kept"]
+    assert kept == {("signal", "lightgbm"): "default", ("signal", "xgboost"): "default",
+                    ("noise", "lightgbm"): "recommended", ("noise", "xgboost"): "recommended"}
