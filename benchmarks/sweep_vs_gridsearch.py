@@ -5,10 +5,12 @@
 
 Per task (regression, binary) and engine (xgboost, lightgbm), each mode runs in its own process so that its
 wall time and peak RSS (the process and its workers) are its own; the ratios a/b and a/c come from one run.
-(a) records every measurement (records, curves, leaves, theory check); (b) GridSearchCV(n_jobs=-1,
+(a) records every measurement a default study records (records, curves, stored leaves, the theory check on its
+default sample); (b) GridSearchCV(n_jobs=-1,
 refit=False) with the scikit-learn wrappers, one thread per fit, scoring only; (c) only training and
 predicting, each (fold, reg_alpha row) task binning its fold once, under two layouts -- one single-threaded
 process per core, and one process using every core per fit -- of which the faster is the lower bound.
+Memory: the largest single process and the largest sum over the process and its workers (sampled).
 """
 
 import argparse
@@ -103,11 +105,49 @@ def mode_c1(task, engine, rows, trees, k):
     return mode_c(task, engine, rows, trees, k, processes=1, threads=os.cpu_count())
 
 
+class PeakMemory:
+    """Peak resident memory of this process and every process under it (workers of a pool that outlive the call
+    included, which ``getrusage(RUSAGE_CHILDREN)`` misses), sampled every 50 ms: the largest single process and
+    the largest sum over the tree at one moment."""
+
+    def __init__(self, every: float = 0.05):
+        import threading
+
+        import psutil
+
+        self.me, self.every, self.single, self.total = psutil.Process(), every, 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self):
+        import psutil
+
+        while not self._stop.is_set():
+            sizes = []
+            for p in [self.me] + self.me.children(recursive=True):
+                try:
+                    sizes.append(p.memory_info().rss)
+                except psutil.Error:
+                    pass
+            self.single, self.total = max(self.single, max(sizes)), max(self.total, sum(sizes))
+            self._stop.wait(self.every)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
 def child(args):
-    wall, fits = {"a": mode_a, "b": mode_b, "c": mode_c, "c1": mode_c1}[args.mode](args.task, args.engine, args.rows, args.trees,
-                                                                    args.folds)
+    with PeakMemory() as mem:
+        wall, fits = {"a": mode_a, "b": mode_b, "c": mode_c, "c1": mode_c1}[args.mode](args.task, args.engine, args.rows,
+                                                                                    args.trees, args.folds)
     peak_kib = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    print(json.dumps({"wall_s": wall, "fits": fits, "peak_rss_mib": peak_kib / 1024}))
+    print(json.dumps({"wall_s": wall, "fits": fits, "peak_rss_mib": max(peak_kib * 1024, mem.single) / 2**20,
+                      "peak_total_mib": mem.total / 2**20}))
 
 
 def main(argv=None):
@@ -116,6 +156,9 @@ def main(argv=None):
     parser.add_argument("--trees", type=int, default=200)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--tasks", nargs="+", default=["regression", "binary"], choices=["regression", "binary"])
+    parser.add_argument("--engines", nargs="+", default=["xgboost", "lightgbm"], choices=["xgboost", "lightgbm"])
+    parser.add_argument("--modes", nargs="+", default=["a", "b", "c"], choices=["a", "b", "c"],
+                        help="which to run: (c), the bare loop, is run in two layouts and is the slowest to measure")
     parser.add_argument("--mode", choices=["a", "b", "c", "c1"], help=argparse.SUPPRESS)
     parser.add_argument("--task", help=argparse.SUPPRESS)
     parser.add_argument("--engine", help=argparse.SUPPRESS)
@@ -123,22 +166,29 @@ def main(argv=None):
     if args.mode:
         return child(args)
     rows = []
+    modes = [m for m in ("a", "b", "c", "c1") if m[0] in args.modes]
     for task in args.tasks:
-        for engine in ("xgboost", "lightgbm"):
+        for engine in args.engines:
             res = {}
-            for mode in ("a", "b", "c", "c1"):
+            for mode in modes:
                 out = subprocess.run([sys.executable, __file__, "--mode", mode, "--task", task, "--engine", engine,
                                       "--rows", str(args.rows), "--trees", str(args.trees), "--folds", str(args.folds)],
                                      capture_output=True, text=True, check=True)
                 res[mode] = json.loads(out.stdout.strip().splitlines()[-1])
-            cores = os.cpu_count()
-            layout = f"{cores}x1" if res["c"]["wall_s"] <= res["c1"]["wall_s"] else f"1x{cores}"
-            res["c"] = min(res["c"], res["c1"], key=lambda r: r["wall_s"])
-            rows.append({"task": task, "engine": engine, "fits": res["a"]["fits"],
-                         **{f"{m}_wall_s": round(res[m]["wall_s"], 1) for m in "abc"},
-                         **{f"{m}_peak_mib": round(res[m]["peak_rss_mib"]) for m in "abc"},
-                         "c_layout": layout, "a/b": round(res["a"]["wall_s"] / res["b"]["wall_s"], 2),
-                         "a/c": round(res["a"]["wall_s"] / res["c"]["wall_s"], 2)})
+            row = {"task": task, "engine": engine, "fits": next(iter(res.values()))["fits"]}
+            if "c" in res:
+                cores = os.cpu_count()
+                row["c_layout"] = f"{cores}x1" if res["c"]["wall_s"] <= res["c1"]["wall_s"] else f"1x{cores}"
+                res["c"] = min(res["c"], res["c1"], key=lambda r: r["wall_s"])
+            shown = [m for m in "abc" if m in res]
+            row.update({f"{m}_wall_s": round(res[m]["wall_s"], 1) for m in shown})
+            row.update({f"{m}_peak_mib": round(res[m]["peak_rss_mib"]) for m in shown})
+            row.update({f"{m}_total_mib": round(res[m]["peak_total_mib"]) for m in shown})
+            for m in "bc":
+                if "a" in res and m in res:
+                    row[f"a/{m}"] = round(res["a"]["wall_s"] / res[m]["wall_s"], 2)
+                    row[f"mem a/{m}"] = round(res["a"]["peak_total_mib"] / res[m]["peak_total_mib"], 2)
+            rows.append(row)
             print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
     print(f"\n{args.rows} rows x 20 features, 5 x 5 grid, {args.folds} folds, {args.trees} trees, {os.cpu_count()} cores, "
           f"{time.strftime('%Y-%m-%d')}")

@@ -257,6 +257,19 @@ def search_ranges(pos: pd.DataFrame) -> pd.DataFrame:
                                        "edge_pairs", "interior_share", "n_datasets", "n_groups"])
 
 
+def tree_cap(df: pd.DataFrame) -> pd.DataFrame:
+    """Per engine and in-grid reg_lambda (grid units): the share of fits whose early stopping never stopped them
+    before the tree cap (n_estimators), and their mean trees. A strong L2 penalty slows each step, so there the grid
+    measures reg_lambda together with the cap."""
+    grid = df[df.in_grid.fillna(True).astype(bool) & ~df.synthetic]
+    if "n_trees" not in grid or "params_json" not in grid or grid.empty:
+        return pd.DataFrame(columns=["engine", "lambda_grid", "fits", "at_cap_share", "mean_trees"])
+    cap = grid.params_json.map(lambda p: json.loads(p).get("n_estimators", np.nan) if isinstance(p, str) else np.nan)
+    grid = grid.assign(at_cap=grid.n_trees >= cap)
+    return (grid.groupby(["engine", "lambda_grid"], as_index=False)
+            .agg(fits=("at_cap", "size"), at_cap_share=("at_cap", "mean"), mean_trees=("n_trees", "mean")))
+
+
 def data_units(df: pd.DataFrame) -> pd.DataFrame:
     """Per engine and dataset: α_max and H̄ of the unpenalized first tree (mean over folds), rows trained on, and
     α_max / H̄ (the largest |mean gradient| of a first-tree leaf): what turns relative advice into raw values."""
@@ -528,6 +541,19 @@ def build_guide(fits: pd.DataFrame) -> Guide:
         sec.figures.append(_figure("optima", "Validation-selected settings, relative to each dataset",
                                    plots.guide_optima(pos), "One dot per fold group (jittered); 0 is drawn left of "
                                    "the smallest nonzero value."))
+    caps = tree_cap(df)
+    if not caps.empty:
+        strong = caps[caps.lambda_grid == caps.lambda_grid.max()]
+        modal = modal_settings(pos)
+        n_top = int((modal.in_grid & np.isclose(modal["lambda"], strong.lambda_grid.iloc[0])).sum())
+        sec.paragraphs.append(
+            "A strong reg_lambda slows every step, so early stopping runs longer; at the grid's largest reg_lambda "
+            f"({_g(strong.lambda_grid.iloc[0])} × H̄) " + ", ".join(
+                f"{r.at_cap_share:.0%} of {r.engine}'s fits" for r in strong.itertuples()) +
+            " reached the cap of trees without stopping, so there the grid tests the penalty together with the cap; "
+            f"it was the most selected setting of {n_top} of {len(modal)} dataset × engine pairs.")
+        sec.tables.append(_table("Fits that reached the tree cap, by reg_lambda / H̄", caps,
+                                 ["engine", "lambda_grid", "fits", "at_cap_share", "mean_trees"]))
     pub = pd.DataFrame(PUBLISHED_RANGES)
     sec.tables.append(_table("Published ranges beside ours, and why they differ", pub,
                              ["source", "engine", "reg_alpha", "reg_lambda", "why"]))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rerun the tuning-guide study and regenerate reports/tuning_guide/ (fits.parquet, guide.html, guide.md, guide_files/,
 # recommendation.json) and the copy of the recommendation that `boostreg recommend` ships with.
-# About 50 minutes on 2 cores. Resumable: run it again after an interruption and stored fits are skipped.
+# About 37 minutes on 2 cores (10,250 fits, measured 2026-12-06). Resumable: run it again after an interruption and stored fits are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/boostreg ] || bash scripts/setup.sh

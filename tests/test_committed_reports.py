@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from click.testing import CliRunner
 
 from boostreg.cli import cli
@@ -40,10 +39,12 @@ def test_committed_records_are_the_whole_tuning_study():
     assert len(checked) > 2000 and (checked.theory_check == "ok").all()
 
 
-@pytest.mark.xfail(strict=True, reason="known: 2 of 2,161 checked fits (LightGBM, windsor_houses, fold 3: the "
-                   "unpenalized fit 0.31 and reg_alpha 0.3 x alpha_max / reg_lambda 0.1 x H-bar 0.11) do not match the "
-                   "closed form; see README, Notes for developers. strict: this fails as soon as they match, so remove the mark then")
 def test_every_checked_leaf_of_the_tuning_study_matched_its_closed_form():
+    """Every checked fit matches; the only fits set aside are the two whose rows LightGBM's feature bundling routed
+    differently in training than in its predictor (windsor_houses fold 3), and they say so."""
     fits = pd.read_parquet(REPORTS / "fits.parquet")
     checked = fits[fits.theory_max_rel_err.notna()]
-    assert checked.theory_max_rel_err.max() < 1e-4
+    assert len(checked) > 2500 and checked.theory_max_rel_err.max() < 1e-4
+    moved = fits[fits.theory_check.str.startswith("not applicable")]
+    assert set(moved.dataset) == {"windsor_houses"} and set(moved.fold) == {3} and set(moved.engine) == {"lightgbm"}
+    assert moved.theory_check.str.contains("feature bundling routed 12 of 349 training rows").all()

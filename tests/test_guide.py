@@ -255,3 +255,16 @@ def test_recommend_check_keeps_what_the_validation_split_prefers_and_the_verdict
             kept[name, advice.engine] = c["kept"]
     assert kept == {("signal", "lightgbm"): "default", ("signal", "xgboost"): "default",
                     ("noise", "lightgbm"): "recommended", ("noise", "xgboost"): "recommended"}
+
+
+def test_tree_cap_share_by_hand():
+    """The share of in-grid fits that reached n_estimators, per engine and reg_lambda, on real datasets only."""
+    from boostreg.guide import tree_cap
+
+    fits = records(lam_helps)
+    fits["n_trees"] = np.where(fits.reg_lambda_relative >= 10.0, 50, 20)  # the cap (params_json) is 50
+    fits.loc[(fits.reg_lambda_relative == 10.0) & (fits.reg_alpha_relative == 0.1), "n_trees"] = 49
+    caps = tree_cap(guide_rows(fits)).set_index(["engine", "lambda_grid"])
+    assert caps.at[("xgboost", 10.0), "at_cap_share"] == pytest.approx(2 / 3)  # 3 alphas, one stopped at 49
+    assert caps.at[("lightgbm", 1.0), "at_cap_share"] == 0.0
+    assert caps.at[("lightgbm", 10.0), "fits"] == 4 * 3 * 3  # 4 real datasets x 3 folds x 3 alphas
