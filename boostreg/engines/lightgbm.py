@@ -92,8 +92,9 @@ class LightGBMEngine(TreeEngine):
             kept = min(int(np.argmin(valid)) + 1, model.current_iteration())
             while model.current_iteration() > kept:  # drops the last tree and takes it off the training scores
                 model.rollback_one_iter()
-        if not train_curve:  # the theory check will run: keep training's own scores of the training rows
-            model.boostreg_train_score = _training_scores(model)
+        # training's own scores of the training rows (kept trees only): the theory check compares them with the
+        # predictor's margins (feature bundling); a fit the check skips takes its training metrics from them
+        model.boostreg_train_score = _training_scores(model)
         if valid is not None:
             valid = valid[:kept]
         valid_error = float(valid[-1]) if valid is not None and kept else float("nan")
@@ -125,7 +126,17 @@ class LightGBMEngine(TreeEngine):
         return np.asarray(model.predict(fold.X_test, raw_score=True), dtype=np.float64)
 
     def predict_train_margin(self, model, prepared, fold):
-        return np.asarray(model.predict(fold.X_train, raw_score=True), dtype=np.float64)
+        """The training rows' final margins as LightGBM's training kept them (no second pass over the rows: a
+        prediction of 40k rows x 200 trees cost about 0.2 s a fit, a fifth of the fit). They equal the predictor's
+        except for rows that feature bundling routes otherwise (README, "The theory check, exactly"), exactly as
+        the training curve LightGBM evaluated on the same scores."""
+        scores = getattr(model, "boostreg_train_score", None)
+        if scores is None:
+            return np.asarray(model.predict(fold.X_train, raw_score=True), dtype=np.float64)
+        if fold.task == "binary":  # LightGBM hands them through the logistic link
+            with np.errstate(divide="ignore"):
+                return np.log(scores) - np.log1p(-scores)
+        return scores
 
     def ensemble(self, model, prepared, fold, params=None, *, test_leaf=True, train_trees=None):
         dtrain, fold, _, _, init = prepared
