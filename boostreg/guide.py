@@ -167,7 +167,8 @@ def lodo(df: pd.DataFrame) -> pd.DataFrame:
         rows.append(row)
     if not rows:
         return pd.DataFrame(columns=["engine", "dataset", "task", "alpha_rel", "lambda_rel", "n_train", "rec_rel_gain",
-                                     "rec_clearly_worse", "rec_n_groups"])
+                                     "rec_clearly_worse", "rec_n_groups", "chk_rel_gain", "chk_clearly_worse",
+                                     "chk_n_groups"])
     return pd.DataFrame(rows)
 
 
