@@ -390,8 +390,9 @@ def export(out, file):
 @click.option("--engine", type=click.Choice(["xgboost", "lightgbm"]), multiple=True,
               help="Only this engine (repeatable; default: both).")
 @click.option("--check", is_flag=True,
-              help="Also fit the recommended values and the library default on a validation split of your data (the "
-                   "guide's settings) and keep the one it prefers, as the guide advises: two full fits per engine.")
+              help="Also fit the recommended values and the library default by 5-fold cross-validation on your data "
+                   "(the guide's settings) and keep the one with the lower mean validation error, as the guide "
+                   "advises: ten full fits per engine.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="A table for people, or JSON (a list with one object per engine) for programs.")
 def recommend(data, target, task, engine, check, fmt):
@@ -431,9 +432,10 @@ def recommend(data, target, task, engine, check, fmt):
                    f"Assumes {settings}.")
         if a.check:
             c = a.check
-            click.echo(f"{a.engine}, checked on a {c['validation_fraction']:g} validation split ({c['n_valid']} rows): "
-                       f"recommended {c['valid_error_recommended']:.5g} vs library default "
-                       f"{c['valid_error_default']:.5g} -> keep the {c['kept']} (reg_alpha {_num(c['reg_alpha'])}, "
+            click.echo(f"{a.engine}, checked by {c['folds']}-fold cross-validation on your rows (mean validation "
+                       f"error): recommended {c['valid_error_recommended']:.5g} vs library default "
+                       f"{c['valid_error_default']:.5g} (recommended better on {c['folds_recommended_better']} of "
+                       f"{c['folds']} folds) -> keep the {c['kept']} (reg_alpha {_num(c['reg_alpha'])}, "
                        f"reg_lambda {_num(c['reg_lambda'])}).")
     click.echo(advice[0].assumptions["note"] + ".")
     if not check:

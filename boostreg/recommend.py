@@ -6,8 +6,8 @@ guide's tree settings on all of its rows, reads α_max (the largest |G| over tha
 mean hessian sum), and multiplies. It takes seconds: one tree, no search.
 
 The guide's advice is to fit those values beside the library default and keep whichever has the lower validation
-error (its leave-one-dataset-out proof applies it that way). ``check=True`` does that here on a validation split of
-the user's rows, with the guide's settings: two full fits per engine instead of one tree.
+error (its leave-one-dataset-out proof applies it that way). ``check=True`` does that here by 5-fold
+cross-validation on the user's rows, with the guide's settings: ten full fits per engine instead of one tree.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from .engines import ENGINES, Fold
 from .engines.base import LOOP_PARAMS, first_tree_scales
 from .errors import BoostregError
 from .guide import recommendation_for
+
+#: cross-validation splits of ``--check``
+CHECK_FOLDS = 5
 
 
 @dataclass
@@ -63,35 +66,51 @@ def data_units(ds, engine: str, settings: dict, *, threads: int = 1, rows=None) 
 
 
 def check_against_default(ds, engine: str, settings: dict, alpha_rel: float, lambda_rel: float, *,
-                          seed: int = 0, threads: int | None = None) -> dict:
-    """Fit the recommended values and the library default on the same rows with the guide's settings (early
-    stopping on a validation split carved as a study carves it, stratified for binary) and say which one the
-    validation split prefers (the default on a tie). The recommended raw values come from the rows trained on."""
-    from .plan import validation_split
+                          folds: int = CHECK_FOLDS, seed: int = 0, threads: int | None = None) -> dict:
+    """Fit the recommended values and the library default with the guide's settings on each of ``folds``
+    cross-validation splits of the user's rows (stratified for binary, whole groups where the data has them; each
+    split's held-out part serves for early stopping and is scored) and keep the one with the lower mean validation
+    error (the default on a tie). The recommended raw values of each split come from the rows it trains on.
+
+    One split (the guide's leave-one-dataset-out proof uses the study's single validation split per fold) picks
+    between two settings whose true difference is often a fraction of a percent: on 10 datasets outside the guide
+    it kept LightGBM's recommended values on folds where they then lost as often as they won. Averaging the
+    validation error over K splits halves the noise of that choice for K - 1 more pairs of fits."""
+    from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 
     eng = ENGINES[engine]
     threads = threads or os.cpu_count() or 1
-    fraction = float(settings.get("validation_fraction", 0.2))
-    train, valid = validation_split(np.arange(len(ds.y)), ds.y, ds.task, fraction, seed, where="your data")
-    alpha_max, h_bar = data_units(ds, engine, settings, threads=threads, rows=train)
-    fold = Fold(ds.X.iloc[train], ds.y[train], ds.X.iloc[valid], ds.y[valid], ds.task,
-                X_valid=ds.X.iloc[valid], y_valid=ds.y[valid])
     base = {k: v for k, v in settings.items() if k != "validation_fraction"}
-    prepared = eng.prepare(fold, base, threads=threads)
-    points = {"recommended": (alpha_rel * alpha_max, lambda_rel * h_bar),
-              "default": (float(eng.library_defaults.get("reg_alpha", 0.0)),
-                          float(eng.library_defaults.get("reg_lambda", 0.0)))}
-    errors, trees = {}, {}
-    for label, (a, lam) in points.items():
-        model = eng.fit(prepared, {**base, "reg_alpha": a, "reg_lambda": lam}, seed=seed, threads=threads)
-        errors[label] = float(model.boostreg_log.valid_error)
-        trees[label] = len(model.boostreg_log.test)
-    kept = "recommended" if errors["recommended"] < errors["default"] else "default"
-    return {"kept": kept, "reg_alpha": points[kept][0], "reg_lambda": points[kept][1],
-            "valid_error_recommended": errors["recommended"], "valid_error_default": errors["default"],
-            "trees_recommended": trees["recommended"], "trees_default": trees["default"],
-            "default_reg_alpha": points["default"][0], "default_reg_lambda": points["default"][1],
-            "n_train": len(train), "n_valid": len(valid), "validation_fraction": fraction}
+    default = (float(eng.library_defaults.get("reg_alpha", 0.0)), float(eng.library_defaults.get("reg_lambda", 0.0)))
+    rows = np.arange(len(ds.y))
+    if ds.groups is not None:
+        splits = GroupKFold(n_splits=folds).split(rows, ds.y, ds.groups)
+    elif ds.task == "binary":
+        splits = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(rows, ds.y)
+    else:
+        splits = KFold(n_splits=folds, shuffle=True, random_state=seed).split(rows)
+    errors = {"recommended": [], "default": []}
+    trees = {"recommended": [], "default": []}
+    sizes = []
+    for train, valid in splits:
+        alpha_max, h_bar = data_units(ds, engine, settings, threads=threads, rows=train)
+        fold = Fold(ds.X.iloc[train], ds.y[train], ds.X.iloc[valid], ds.y[valid], ds.task,
+                    X_valid=ds.X.iloc[valid], y_valid=ds.y[valid])
+        prepared = eng.prepare(fold, base, threads=threads)
+        for label, (a, lam) in {"recommended": (alpha_rel * alpha_max, lambda_rel * h_bar), "default": default}.items():
+            model = eng.fit(prepared, {**base, "reg_alpha": a, "reg_lambda": lam}, seed=seed, threads=threads)
+            errors[label].append(float(model.boostreg_log.valid_error))
+            trees[label].append(len(model.boostreg_log.test))
+        sizes.append((len(train), len(valid)))
+    mean = {label: float(np.mean(v)) for label, v in errors.items()}
+    kept = "recommended" if mean["recommended"] < mean["default"] else "default"
+    return {"kept": kept, "folds": folds, "valid_error_recommended": mean["recommended"],
+            "valid_error_default": mean["default"], "fold_errors_recommended": errors["recommended"],
+            "fold_errors_default": errors["default"], "folds_recommended_better":
+                int(sum(r < d for r, d in zip(errors["recommended"], errors["default"]))),
+            "trees_recommended": float(np.mean(trees["recommended"])), "trees_default": float(np.mean(trees["default"])),
+            "default_reg_alpha": default[0], "default_reg_lambda": default[1],
+            "n_train": sizes[0][0], "n_valid": sizes[0][1]}
 
 
 def recommend_for(ds, engines: list[str] | None = None, *, recommendation: dict | None = None,
@@ -115,6 +134,10 @@ def recommend_for(ds, engines: list[str] | None = None, *, recommendation: dict 
             return [float(pair[0]) * unit, float(pair[1]) * unit] if pair else None
 
         verdict = check_against_default(ds, engine, settings, a, lam) if check else None
+        if verdict is not None:  # the kept values, in the units of all the user's rows
+            keep = (a * alpha_max, lam * h_bar) if verdict["kept"] == "recommended" else \
+                (verdict["default_reg_alpha"], verdict["default_reg_lambda"])
+            verdict.update(reg_alpha=keep[0], reg_lambda=keep[1])
         out.append(Advice(
             engine=engine, reg_alpha=verdict["reg_alpha"] if verdict else a * alpha_max,
             reg_lambda=verdict["reg_lambda"] if verdict else lam * h_bar, check=verdict,

@@ -228,8 +228,8 @@ def test_recommend_cli_json_on_a_csv(tmp_path):
 
 
 def test_recommend_check_keeps_what_the_validation_split_prefers_and_the_verdict_flips():
-    """--check fits the recommended values beside the library default on a validation split of the user's rows and
-    keeps the one with the lower validation error. A penalty that zeroes every leaf (reg_alpha = alpha_max) loses
+    """--check fits the recommended values beside the library default on 5 cross-validation splits of the user's rows
+    and keeps the one with the lower mean validation error. A penalty that zeroes every leaf (reg_alpha = alpha_max) loses
     to the default where the target has signal, and wins where it is pure noise (the default overfits it)."""
     from boostreg.data import load_frame
     from boostreg.recommend import recommend_for
@@ -237,8 +237,9 @@ def test_recommend_check_keeps_what_the_validation_split_prefers_and_the_verdict
     rng = np.random.default_rng(1)
     x = rng.normal(size=(600, 4))
     frames = {"signal": 3 * x[:, 0] + rng.normal(size=600), "noise": rng.normal(size=600)}
-    zero_all = {"assumptions": {e: {"learning_rate": 0.1, "n_estimators": 200, "early_stopping_rounds": 20,
-                                    "validation_fraction": 0.25} for e in ("xgboost", "lightgbm")},
+    # 200 rounds without early stopping: the default overfits pure noise for sure (with early stopping on the
+    # split it is scored on, the default's selected round can match the constant prediction by chance)
+    zero_all = {"assumptions": {e: {"learning_rate": 0.1, "n_estimators": 200} for e in ("xgboost", "lightgbm")},
                 "engines": {e: {"reg_alpha_relative": 1.0, "reg_lambda_relative": 0.0} for e in ("xgboost", "lightgbm")}}
     kept = {}
     for name, y in frames.items():
@@ -246,7 +247,9 @@ def test_recommend_check_keeps_what_the_validation_split_prefers_and_the_verdict
                         name=name)
         for advice in recommend_for(ds, recommendation=zero_all, check=True):
             c = advice.check
-            assert c["n_valid"] == 150 and c["n_train"] == 450
+            assert c["folds"] == 5 and c["n_valid"] == 120 and c["n_train"] == 480
+            assert len(c["fold_errors_recommended"]) == len(c["fold_errors_default"]) == 5
+            assert c["valid_error_recommended"] == pytest.approx(np.mean(c["fold_errors_recommended"]))
             winner = "recommended" if c["valid_error_recommended"] < c["valid_error_default"] else "default"
             assert c["kept"] == winner
             assert (advice.reg_alpha, advice.reg_lambda) == ((c["reg_alpha"], c["reg_lambda"]))
