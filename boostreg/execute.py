@@ -118,6 +118,7 @@ def execute_local(todo, jobs: int, threads: int, write: Callable, progress) -> N
 
     from joblib.externals.loky import get_reusable_executor
 
+    quiet_resource_tracker()
     try:
         pool = get_reusable_executor(max_workers=jobs, timeout=60, initializer=init_worker,
                                      initargs=(os.getpid(),))
@@ -151,6 +152,21 @@ def execute_local(todo, jobs: int, threads: int, write: Callable, progress) -> N
     except BaseException:
         _stop(pool, pending)
         raise
+
+
+#: a -W filter for loky's resource tracker process (it takes the interpreter's -W options when it starts)
+TRACKER_FILTER = "ignore:resource_tracker:UserWarning"
+
+
+def quiet_resource_tracker() -> None:
+    """Keep loky's resource tracker from printing "leaked semlock objects" when a run is stopped (Ctrl-C, SIGTERM).
+
+    The pool's semaphores are unlinked as it shuts down, but the tracker may not have heard so when this process
+    exits; it then "cleans up" what is already gone and warns twice (leaked, then FileNotFoundError) on the user's
+    terminal, after boostreg's one line. The tracker is a separate process started with this interpreter's -W
+    options, so a filter added to ``sys.warnoptions`` before it starts silences exactly those messages there."""
+    if TRACKER_FILTER not in sys.warnoptions:
+        sys.warnoptions.append(TRACKER_FILTER)
 
 
 def _quiet_pool_threads() -> None:

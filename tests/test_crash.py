@@ -107,3 +107,19 @@ def test_ctrl_c_stops_cleanly_keeps_what_finished_and_says_how_to_resume(tmp_pat
     assert 3 <= len(stored) and (stored.status == "ok").all()
     printed = int(lines[0].split("stopped: ")[1].split()[0])
     assert printed <= len(stored) <= printed + 2  # a worker may finish one write while it is being stopped
+
+
+def test_a_stopped_run_leaves_no_resource_tracker_warnings_on_the_terminal():
+    """After Ctrl-C, loky's resource tracker (a separate process sharing stderr) could print "leaked semlock
+    objects" and a FileNotFoundError after boostreg's one line, for semaphores already unlinked. The tracker takes
+    the interpreter's -W options when it starts; boostreg adds a filter for exactly those messages. A process that
+    registers a semaphore and exits without unregistering it shows the warnings without the filter, none with it."""
+    script = ("import sys\n"
+              "if sys.argv[1] == 'quiet':\n"
+              "    from boostreg.execute import quiet_resource_tracker; quiet_resource_tracker()\n"
+              "from joblib.externals.loky.backend import resource_tracker\n"
+              "resource_tracker.register('/loky-boostreg-test-{}'.format(sys.argv[1]), 'semlock')\n")
+    loud = subprocess.run([sys.executable, "-c", script, "loud"], capture_output=True, text=True, timeout=60)
+    quiet = subprocess.run([sys.executable, "-c", script, "quiet"], capture_output=True, text=True, timeout=60)
+    assert "leaked semlock" in loud.stderr and "FileNotFoundError" in loud.stderr
+    assert quiet.returncode == 0 and quiet.stderr == ""
