@@ -20,9 +20,12 @@ def _import_distributed():
 
 
 def _dask_task(group, threads, skip, reference):
-    from .run import run_fits
+    from .run import release_memory, run_fits
 
-    return run_fits(group, [f.fit_id for f in group.fits if f.fit_id not in skip], reference, threads)
+    try:
+        return run_fits(group, [f.fit_id for f in group.fits if f.fit_id not in skip], reference, threads)
+    finally:
+        release_memory()
 
 
 def execute_dask(todo, scheduler: str, threads: int, write, progress) -> None:

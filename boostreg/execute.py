@@ -6,6 +6,10 @@ pool schedules fits, not folds. Each group's reference fit (the unpenalized boos
 relative penalties' units and every fit's shrinkage) runs first, alone; when it returns, the group's other fits
 are queued. Groups go longest first (rows x rounds), so no worker is left with the largest group at the end.
 
+Memory: a worker keeps one binned fold (the one it used last), reads leaf ids a block of trees at a time, and
+gives freed memory back to the system after each chunk (``run.release_memory``); a worker that fits only
+LightGBM never imports XGBoost. benchmarks/README.md has the peak of every process against GridSearchCV's.
+
 Workers only compute: every record comes back to this process, which writes it (a single writer), so nothing is
 written after the run is gone. Workers also end with the run that started them, ``kill -9`` included (Linux:
 the kernel kills them when their parent dies; everywhere: a watchdog thread checks the parent every second).
@@ -63,9 +67,12 @@ def init_worker(parent_pid: int) -> None:
 
 
 def _task(group, fit_ids, reference, threads, engine):
-    from .run import run_fits
+    from .run import release_memory, run_fits
 
-    return run_fits(group, fit_ids, reference, threads, engine)
+    try:
+        return run_fits(group, fit_ids, reference, threads, engine)
+    finally:
+        release_memory()
 
 
 def plan_tasks(todo, jobs: int):
@@ -91,8 +98,9 @@ def execute_local(todo, jobs: int, threads: int, write: Callable, progress) -> N
     """Run every chunk of ``todo`` ((group, stored fit_ids, reference columns or None) triples) on ``jobs``
     workers (or in this process when jobs == 1), writing each record with ``write(record, curves)``."""
     from .engines import ENGINES
-    from .run import reference_columns, run_fits
+    from .run import reference_columns, release_memory, run_fits
 
+    release_memory()  # what loading and planning the datasets left in Arrow's pool
     plans = plan_tasks(todo, jobs)
 
     def reference_of(group, results):
@@ -105,6 +113,7 @@ def execute_local(todo, jobs: int, threads: int, write: Callable, progress) -> N
         for record, curves in results:
             write(record, curves)
             progress.advance()
+        release_memory()  # the parent's Arrow buffers of the records just written
 
     if jobs == 1:
         for group, first, chunks, ref in plans:

@@ -76,6 +76,24 @@ class Ensemble:
         return np.array([int(m.sum()) for m in self.is_leaf], dtype=np.int64)
 
 
+#: trees per call of an engine's ``pred_leaf`` in :func:`leaf_ids`
+LEAF_BLOCK = 25
+
+
+def leaf_ids(predict_block, n_rows: int, n_trees: int, block: int | None = None) -> np.ndarray:
+    """Every row's leaf id in each of ``n_trees`` trees, (n_rows, n_trees) column-major int32 (what
+    :class:`Ensemble` keeps), filled ``block`` trees at a time from ``predict_block(t0, t1)`` -- the engine's
+    ``pred_leaf`` for trees t0..t1-1, (n_rows, t1 - t0) in its own dtype. One call for all trees makes the engine
+    return all ids at once in float (LightGBM: float64, then an int32 copy; XGBoost: float32) before this copy:
+    on 40k rows x 200 trees about 100 MB more at a checked fit's peak than the block-wise fill."""
+    block = block or LEAF_BLOCK
+    out = np.empty((n_rows, n_trees), dtype=np.int32, order="F")
+    for t0 in range(0, n_trees, block):
+        t1 = min(t0 + block, n_trees)
+        out[:, t0:t1] = np.asarray(predict_block(t0, t1)).reshape(n_rows, t1 - t0)
+    return out
+
+
 def threshold_l1(G: np.ndarray, alpha: float) -> np.ndarray:
     """Soft-threshold: sign(G) * max(|G| - alpha, 0)."""
     return np.sign(G) * np.maximum(np.abs(G) - alpha, 0.0)

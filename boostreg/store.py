@@ -261,23 +261,62 @@ class ParquetStore:
             singles = [p for p in _visible(self._dir(table)) if not p.name.startswith(SEGMENT_PREFIX)]
             if not singles:
                 continue
-            parts = []
-            for p in singles:
-                try:
-                    parts.append(pq.read_table(p, schema=schema))
-                except (OSError, pa.ArrowInvalid):
-                    self._quarantine(p, "unreadable")
-                    _warn(f"unreadable file {p.name} in {self._dir(table)} moved to {self.quarantine_dir / table}")
-            if not parts:
-                continue
-            data = pa.concat_tables(parts)
             name = f"{SEGMENT_PREFIX}{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}.parquet"
-            _write_atomic(data, self._dir(table) / name, compression="zstd")
+            rows = self._merge(table, singles, schema, self._dir(table) / name)
             for p in singles:
                 p.unlink(missing_ok=True)
             if table == "fits":
-                merged = data.num_rows
+                merged = rows
+        pa.default_memory_pool().release_unused()
         return merged
+
+    #: rows gathered before one row group of a compacted segment is written
+    MERGE_ROWS = 1 << 15
+
+    def _merge(self, table: str, singles: list[Path], schema: pa.Schema, target: Path) -> int:
+        """Stream one-fit files into one segment (crash-safe: a temporary file renamed at the end), a row group of
+        about MERGE_ROWS rows at a time, so that memory holds one row group, not the table; unreadable files go
+        to quarantine. Returns the rows written (0: nothing readable, no segment)."""
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        writer, batch, pending, written = None, [], 0, 0
+
+        def flush():
+            nonlocal writer, batch, pending, written
+            if batch:
+                data = pa.concat_tables(batch)
+                if writer is None:  # dictionaries for text columns only: on float columns of distinct values
+                    # (leaf values, G, H) a dictionary never pays, and building one doubled the merge's memory
+                    text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+                    writer = pq.ParquetWriter(tmp, schema, compression="zstd", use_dictionary=text or False)
+                writer.write_table(data)
+                written += data.num_rows
+                batch, pending = [], 0
+
+        try:
+            for p in singles:
+                try:
+                    part = pq.read_table(p, schema=schema, use_threads=False)
+                except (OSError, pa.ArrowInvalid):
+                    self._quarantine(p, "unreadable")
+                    _warn(f"unreadable file {p.name} in {self._dir(table)} moved to {self.quarantine_dir / table}")
+                    continue
+                batch.append(part)
+                pending += part.num_rows
+                if pending >= self.MERGE_ROWS:
+                    flush()
+            flush()
+        except BaseException:
+            if writer is not None:
+                writer.close()
+            tmp.unlink(missing_ok=True)
+            raise
+        if writer is None:
+            return 0
+        writer.close()
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+        return written
 
     # ------------------------------------------------------------------------------------------ reading
 

@@ -214,3 +214,29 @@ def test_lightgbm_rows_that_feature_bundling_moves_make_the_check_not_applicable
             assert np.isnan(record["theory_max_rel_err"])
     assert verdicts[3].startswith("not applicable: LightGBM's feature bundling routed 12 of 349 training rows")
     assert all(v == "ok" for k, v in verdicts.items() if k != 3)
+
+
+@pytest.mark.parametrize("engine", ENGINE_NAMES)
+@pytest.mark.parametrize("task", ["regression", "binary"])
+def test_leaf_ids_read_in_blocks_of_trees_equal_one_pred_leaf_call(engine, task, monkeypatch):
+    """pred_leaf is read a block of trees at a time (less memory at a checked fit's peak); the ids must be the
+    ones a single call for all trees gives, for every tree and row, with a last block shorter than the others and
+    with fewer trees than the model holds (train_trees)."""
+    fold = _fold(task, categorical=True)
+    e, prepared, model, _, _ = _fit(engine, fold)
+    monkeypatch.setattr(measure, "LEAF_BLOCK", 7)
+    blocked = e.ensemble(model, prepared, fold, _params())
+    blocked_first = e.ensemble(model, prepared, fold, _params(), train_trees=12)
+    if engine == "xgboost":
+        one_train = model.predict(prepared[0], pred_leaf=True)
+        one_first = model.predict(prepared[0], pred_leaf=True, iteration_range=(0, 12))
+        one_test = model.predict(prepared[1], pred_leaf=True)
+    else:
+        one_train = model.predict(fold.X_train, pred_leaf=True)
+        one_first = model.predict(fold.X_train, pred_leaf=True, num_iteration=12)
+        one_test = model.predict(fold.X_test, pred_leaf=True)
+    assert blocked.train_leaf.shape == (len(fold.y_train), 30) and blocked.train_leaf.flags.f_contiguous
+    assert np.array_equal(blocked.train_leaf, one_train.astype(np.int32))
+    assert np.array_equal(blocked.test_leaf, one_test.astype(np.int32))
+    assert np.array_equal(blocked_first.train_leaf, one_first.astype(np.int32))
+    assert blocked_first.train_leaf.shape[1] == 12

@@ -32,6 +32,22 @@ from .. import measure, prior
 from ..errors import BoostregError
 
 
+class LazyModule:
+    """A module imported on first attribute access. Every engine module is imported with ``boostreg.engines``, in
+    each worker too; an engine whose library is heavy can keep it out of the processes that never fit it."""
+
+    def __init__(self, name: str):
+        self._name = name
+        self._module = None
+
+    def __getattr__(self, attr: str):
+        if self._module is None:
+            import importlib
+
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attr)
+
+
 @dataclass(frozen=True)
 class Fold:
     """One train/test split of a dataset, with the task and the ground truth of synthetic data."""

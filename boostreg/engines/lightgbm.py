@@ -197,8 +197,9 @@ def _training_scores(model) -> np.ndarray:
 
 
 def _pred_leaf(model, X, n_trees):
-    """Each row's leaf in the first ``n_trees`` trees."""
-    return np.asarray(model.predict(X, pred_leaf=True, num_iteration=n_trees)).reshape(len(X), n_trees)
+    """Each row's leaf in the first ``n_trees`` trees, a block of trees at a time (:func:`measure.leaf_ids`)."""
+    return measure.leaf_ids(lambda t0, t1: model.predict(X, pred_leaf=True, start_iteration=t0, num_iteration=t1 - t0),
+                            len(X), n_trees)
 
 
 def _model_init_score(dtrain: lgb.Dataset, task: str, threads: int) -> float:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import xgboost as xgb
 
 from .. import measure
-from .base import LOOP_PARAMS, Fold, TrainingLog, TreeEngine, early_stopping_rounds, primary_metric_name, wants_check
+from .base import (LOOP_PARAMS, Fold, LazyModule, TrainingLog, TreeEngine, early_stopping_rounds, primary_metric_name,
+                   wants_check)
+
+xgb = LazyModule("xgboost")  # imported on first use: a worker that only fits LightGBM never loads it (20 MB less)
 
 OBJECTIVE = {"regression": "reg:squarederror", "binary": "binary:logistic"}
 #: XGBoost's names for boostreg's primary metrics (per-round curves and early stopping)
@@ -97,12 +99,17 @@ class XGBoostEngine(TreeEngine):
         return measure.Ensemble(
             leaf_values=values, is_leaf=is_leaf, depth=np.asarray(depth, dtype=np.int64),
             split_features=split_features, feature_names=tuple(fold.X_train.columns), base_margin=base,
-            train_leaf=(model.predict(dtrain, pred_leaf=True, iteration_range=(0, min(train_trees, len(trees))))
-                        if train_trees is not None and trees else model.predict(dtrain, pred_leaf=True)
-                        ).reshape(dtrain.num_row(), -1),
-            test_leaf=model.predict(dtest, pred_leaf=True).reshape(dtest.num_row(), -1) if test_leaf else None,
+            train_leaf=_pred_leaf(model, dtrain, min(train_trees, len(trees)) if train_trees is not None else len(trees)),
+            test_leaf=_pred_leaf(model, dtest, len(trees)) if test_leaf else None,
             margin_dtype=np.float32, label_dtype=np.float32, grad_arith_dtype=np.float32, grad_dtype=np.float32,
         )
+
+
+def _pred_leaf(model, dmatrix, n_trees: int) -> np.ndarray:
+    """Each row's leaf in the first ``n_trees`` trees, a block of trees at a time (:func:`measure.leaf_ids`;
+    XGBoost's pred_leaf starts at tree 0 only, so each block is read from a slice of the model)."""
+    return measure.leaf_ids(lambda t0, t1: (model if (t0, t1) == (0, model.num_boosted_rounds()) else model[t0:t1])
+                            .predict(dmatrix, pred_leaf=True), dmatrix.num_row(), n_trees)
 
 
 def _depth(left: np.ndarray, right: np.ndarray) -> int:
