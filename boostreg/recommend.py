@@ -13,6 +13,7 @@ cross-validation on the user's rows, with the guide's settings: ten full fits pe
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -83,12 +84,24 @@ def check_against_default(ds, engine: str, settings: dict, alpha_rel: float, lam
     base = {k: v for k, v in settings.items() if k != "validation_fraction"}
     default = (float(eng.library_defaults.get("reg_alpha", 0.0)), float(eng.library_defaults.get("reg_lambda", 0.0)))
     rows = np.arange(len(ds.y))
+    units = len(np.unique(ds.groups)) if ds.groups is not None else len(rows)
+    if units < folds:
+        what = "groups" if ds.groups is not None else "rows"
+        raise BoostregError(f"--check cross-validates on {folds} folds, but your data has {units} {what}; add "
+                            f"{what} or leave out --check (the recommended values need one tree only).")
     if ds.groups is not None:
-        splits = GroupKFold(n_splits=folds).split(rows, ds.y, ds.groups)
+        splits = list(GroupKFold(n_splits=folds).split(rows, ds.y, ds.groups))
     elif ds.task == "binary":
-        splits = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(rows, ds.y)
+        rarer = int(min((ds.y == 1).sum(), (ds.y == 0).sum()))
+        if rarer < folds:
+            warnings.warn(f"--check: the rarer class has {rarer} rows, fewer than the {folds} folds, so some folds "
+                          "validate on one class only; the check's verdict is weak on data this small.", UserWarning,
+                          stacklevel=2)
+        with warnings.catch_warnings():  # said above in boostreg's words
+            warnings.simplefilter("ignore", UserWarning)
+            splits = list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(rows, ds.y))
     else:
-        splits = KFold(n_splits=folds, shuffle=True, random_state=seed).split(rows)
+        splits = list(KFold(n_splits=folds, shuffle=True, random_state=seed).split(rows))
     errors = {"recommended": [], "default": []}
     trees = {"recommended": [], "default": []}
     sizes = []

@@ -237,6 +237,13 @@ CASES = [
                     ["run", _study(d), "--out", "out"])[2]),
     Case("export-into-fits", "an export written into the run's own fits/ folder",
          lambda d: (_records_without_validation(d / "out"), ["export", "out", "out/fits/all.parquet"])[1]),
+    Case("recommend-check-too-few-rows", "recommend --check on fewer rows than its 5 cross-validation folds",
+         lambda d: ["recommend", "--data", _frame_csv(d, "data.csv", _small(4)), "--target", "y", "--check",
+                    "--engine", "lightgbm"]),
+    Case("recommend-check-rare-class", "recommend --check on a binary target whose rarer class has fewer rows than the "
+         "folds (warned; the check goes on)",
+         lambda d: ["recommend", "--data", _frame_csv(d, "data.csv", _small(40, y=lambda n: (np.arange(n) < 2).astype(int))),
+                    "--target", "y", "--check", "--engine", "lightgbm"]),
     Case("export-not-parquet", "export to a file name that is not .parquet",
          lambda d: ((d / "out" / "fits").mkdir(parents=True), (d / "out" / "fits" / "x.parquet").write_bytes(b""),
                     ["export", "out", "fits.csv"])[2]),
