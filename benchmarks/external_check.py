@@ -20,6 +20,7 @@ advice, by cross-validation that boostreg does not run. This script plays the ou
 Targets (issue 14): better than the default on >= 60% of pairs, mean gain > 0, clearly worse on none.
 
     .venv/bin/python benchmarks/external_check.py [--protocol guide fixed] [--datasets ...] [--out FILE.csv]
+    .venv/bin/python benchmarks/external_check.py --summarize FILE.csv      # the summary of a saved run
 """
 
 from __future__ import annotations
@@ -130,6 +131,8 @@ def one_fold(name, ds, engine, protocols, repeat, fold, train, test):
     return rows
 
 
+# The intervals below are computed here, not with boostreg.inference, on purpose: the outside check should not
+# lean on the code it checks.
 def corrected_interval(values, ratio, confidence=0.95):
     v = np.asarray(values, float)
     k = len(v)
@@ -141,6 +144,36 @@ def corrected_interval(values, ratio, confidence=0.95):
     return v.mean(), v.mean() - t * se, v.mean() + t * se
 
 
+def pooled_interval(values, n_boot=10_000, seed=0, confidence=0.95):
+    """Mean over replication units (dataset x engine pairs) with a percentile bootstrap that resamples the units."""
+    v = np.asarray(values, float)
+    means = np.random.default_rng(seed).choice(v, size=(n_boot, len(v)), replace=True).mean(axis=1)
+    lo, hi = np.quantile(means, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return v.mean(), lo, hi
+
+
+def report(df: pd.DataFrame) -> None:
+    """Per dataset x engine: mean gain with its corrected interval; then per engine and pooled over both engines:
+    wins, ties, mean gain with a bootstrap interval over the pairs, clearly worse, worst."""
+    out = []
+    for (protocol, engine, name), g in df.groupby(["protocol", "engine", "dataset"]):
+        mean, lo, hi = corrected_interval(g.rel_gain, 1 / (FOLDS - 1))
+        tie = bool((g.kept == "default").all())
+        out.append(dict(protocol=protocol, engine=engine, dataset=name, task=g.task.iloc[0],
+                        rows=int(g.n_train.iloc[0] * FOLDS / (FOLDS - 1)),
+                        kept_recommended=f"{(g.kept == 'recommended').sum()}/{len(g)}",
+                        rel_gain=mean, low=lo, high=hi, win=(mean > 0) and not tie, tie=tie,
+                        clearly_worse=hi < 0))
+    res = pd.DataFrame(out)
+    pd.set_option("display.width", 200)
+    print(res.to_string(index=False, float_format=lambda x: f"{x:+.4f}"))
+    for key, g in list(res.groupby(["protocol", "engine"])) + [((p, "both"), g) for p, g in res.groupby("protocol")]:
+        mean, lo, hi = pooled_interval(g.rel_gain)
+        print(f"{key[0]:5s} {key[1]:8s}: wins {int(g.win.sum())}/{len(g)} ({g.win.mean():.0%}), ties {int(g.tie.sum())}, "
+              f"mean gain {mean:+.2%} [{lo:+.2%}, {hi:+.2%}] (bootstrap over pairs), clearly worse "
+              f"{int(g.clearly_worse.sum())}, worst {g.rel_gain.min():+.2%} ({g.dataset[g.rel_gain.idxmin()]})")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", nargs="+", default=list(EXTERNAL))
@@ -148,7 +181,11 @@ def main():
     ap.add_argument("--protocol", nargs="+", default=["guide", "fixed"], choices=["guide", "fixed"])
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default=None, help="CSV of every fold's row")
+    ap.add_argument("--summarize", metavar="CSV", help="only print the summary of an earlier run's --out file")
     a = ap.parse_args()
+    if a.summarize:
+        report(pd.read_csv(a.summarize))
+        return
     from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 
     t0 = time.perf_counter()
@@ -165,25 +202,7 @@ def main():
     df = pd.DataFrame(rows)
     if a.out:
         df.to_csv(a.out, index=False)
-    out = []
-    for (protocol, engine, name), g in df.groupby(["protocol", "engine", "dataset"]):
-        mean, lo, hi = corrected_interval(g.rel_gain, 1 / (FOLDS - 1))
-        tie = bool((g.kept == "default").all())
-        out.append(dict(protocol=protocol, engine=engine, dataset=name, task=g.task.iloc[0],
-                        rows=int(g.n_train.iloc[0] * FOLDS / (FOLDS - 1)),
-                        kept_recommended=f"{(g.kept == 'recommended').sum()}/{len(g)}",
-                        rel_gain=mean, low=lo, high=hi, win=(mean > 0) and not tie, tie=tie,
-                        clearly_worse=hi < 0))
-    res = pd.DataFrame(out)
-    pd.set_option("display.width", 200)
-    print(res.to_string(index=False, float_format=lambda x: f"{x:+.4f}"))
-    for (protocol, engine), g in res.groupby(["protocol", "engine"]):
-        print(f"{protocol:5s} {engine:8s}: wins {int(g.win.sum())}/{len(g)}, ties {int(g.tie.sum())}, "
-              f"mean gain {g.rel_gain.mean():+.2%}, clearly worse {int(g.clearly_worse.sum())}, "
-              f"worst {g.rel_gain.min():+.2%} ({g.dataset[g.rel_gain.idxmin()]})")
-    for protocol, g in res.groupby("protocol"):
-        print(f"{protocol:5s} both engines: wins {int(g.win.sum())}/{len(g)} ({g.win.mean():.0%}), "
-              f"mean gain {g.rel_gain.mean():+.2%}, clearly worse {int(g.clearly_worse.sum())}")
+    report(df)
     print(f"{time.perf_counter() - t0:.1f} s")
 
 

@@ -104,7 +104,6 @@ def check_against_default(ds, engine: str, settings: dict, alpha_rel: float, lam
         splits = list(KFold(n_splits=folds, shuffle=True, random_state=seed).split(rows))
     errors = {"recommended": [], "default": []}
     trees = {"recommended": [], "default": []}
-    sizes = []
     for train, valid in splits:
         alpha_max, h_bar = data_units(ds, engine, settings, threads=threads, rows=train)
         fold = Fold(ds.X.iloc[train], ds.y[train], ds.X.iloc[valid], ds.y[valid], ds.task,
@@ -114,7 +113,6 @@ def check_against_default(ds, engine: str, settings: dict, alpha_rel: float, lam
             model = eng.fit(prepared, {**base, "reg_alpha": a, "reg_lambda": lam}, seed=seed, threads=threads)
             errors[label].append(float(model.boostreg_log.valid_error))
             trees[label].append(len(model.boostreg_log.test))
-        sizes.append((len(train), len(valid)))
     mean = {label: float(np.mean(v)) for label, v in errors.items()}
     kept = "recommended" if mean["recommended"] < mean["default"] else "default"
     return {"kept": kept, "folds": folds, "valid_error_recommended": mean["recommended"],
@@ -123,7 +121,7 @@ def check_against_default(ds, engine: str, settings: dict, alpha_rel: float, lam
                 int(sum(r < d for r, d in zip(errors["recommended"], errors["default"]))),
             "trees_recommended": float(np.mean(trees["recommended"])), "trees_default": float(np.mean(trees["default"])),
             "default_reg_alpha": default[0], "default_reg_lambda": default[1],
-            "n_train": sizes[0][0], "n_valid": sizes[0][1]}
+            "n_train": len(splits[0][0]), "n_valid": len(splits[0][1])}
 
 
 def recommend_for(ds, engines: list[str] | None = None, *, recommendation: dict | None = None,
@@ -146,14 +144,14 @@ def recommend_for(ds, engines: list[str] | None = None, *, recommendation: dict 
         def raw(pair, unit):
             return [float(pair[0]) * unit, float(pair[1]) * unit] if pair else None
 
+        kept = (a * alpha_max, lam * h_bar)  # in the units of all the user's rows
         verdict = check_against_default(ds, engine, settings, a, lam) if check else None
-        if verdict is not None:  # the kept values, in the units of all the user's rows
-            keep = (a * alpha_max, lam * h_bar) if verdict["kept"] == "recommended" else \
-                (verdict["default_reg_alpha"], verdict["default_reg_lambda"])
-            verdict.update(reg_alpha=keep[0], reg_lambda=keep[1])
+        if verdict is not None:
+            if verdict["kept"] == "default":
+                kept = (verdict["default_reg_alpha"], verdict["default_reg_lambda"])
+            verdict.update(reg_alpha=kept[0], reg_lambda=kept[1])
         out.append(Advice(
-            engine=engine, reg_alpha=verdict["reg_alpha"] if verdict else a * alpha_max,
-            reg_lambda=verdict["reg_lambda"] if verdict else lam * h_bar, check=verdict,
+            engine=engine, reg_alpha=kept[0], reg_lambda=kept[1], check=verdict,
             reg_alpha_range=raw(r.get("reg_alpha_range_relative"), alpha_max),
             reg_lambda_range=raw(r.get("reg_lambda_range_relative"), h_bar),
             reg_alpha_relative=a, reg_lambda_relative=lam, alpha_max=alpha_max, h_bar=h_bar, rows=len(ds.y),

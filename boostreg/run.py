@@ -515,6 +515,7 @@ def run_study(study: Study, out: str | Path, *, jobs: int | None = None, progres
             store.compact()
         except OSError:
             pass  # the next run compacts what is left
+        release_memory()
     wall = time.perf_counter() - t_start
     _append_run_info(out, study, n_planned, n_todo, wall, jobs, threads)
     return StudyResult(out=out, n_planned=n_planned, n_run=n_todo, n_skipped=n_planned - n_todo, wall_time_s=wall)

@@ -267,7 +267,6 @@ class ParquetStore:
                 p.unlink(missing_ok=True)
             if table == "fits":
                 merged = rows
-        pa.default_memory_pool().release_unused()
         return merged
 
     #: rows gathered before one row group of a compacted segment is written
@@ -278,15 +277,16 @@ class ParquetStore:
         about MERGE_ROWS rows at a time, so that memory holds one row group, not the table; unreadable files go
         to quarantine. Returns the rows written (0: nothing readable, no segment)."""
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        # dictionaries for text columns only: on float columns of distinct values (leaf values, G, H) a dictionary
+        # never pays, and building one doubled the merge's memory
+        text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
         writer, batch, pending, written = None, [], 0, 0
 
         def flush():
             nonlocal writer, batch, pending, written
             if batch:
                 data = pa.concat_tables(batch)
-                if writer is None:  # dictionaries for text columns only: on float columns of distinct values
-                    # (leaf values, G, H) a dictionary never pays, and building one doubled the merge's memory
-                    text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+                if writer is None:  # created on the first readable rows: nothing readable, no segment
                     writer = pq.ParquetWriter(tmp, schema, compression="zstd", use_dictionary=text or False)
                 writer.write_table(data)
                 written += data.num_rows

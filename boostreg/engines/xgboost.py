@@ -107,9 +107,14 @@ class XGBoostEngine(TreeEngine):
 
 def _pred_leaf(model, dmatrix, n_trees: int) -> np.ndarray:
     """Each row's leaf in the first ``n_trees`` trees, a block of trees at a time (:func:`measure.leaf_ids`;
-    XGBoost's pred_leaf starts at tree 0 only, so each block is read from a slice of the model)."""
-    return measure.leaf_ids(lambda t0, t1: (model if (t0, t1) == (0, model.num_boosted_rounds()) else model[t0:t1])
-                            .predict(dmatrix, pred_leaf=True), dmatrix.num_row(), n_trees)
+    XGBoost's pred_leaf starts at tree 0 only, so a later block is read from a slice of the model)."""
+
+    def block(t0, t1):
+        if t0 == 0:
+            return model.predict(dmatrix, pred_leaf=True, iteration_range=(0, t1))
+        return model[t0:t1].predict(dmatrix, pred_leaf=True)
+
+    return measure.leaf_ids(block, dmatrix.num_row(), n_trees)
 
 
 def _depth(left: np.ndarray, right: np.ndarray) -> int:
