@@ -4,7 +4,8 @@ The unit of work is a **chunk**: a few fits of one fold group (``run.run_fits``)
 training fold once and keeps it (``run.prepare_group``) for the next chunks of that group it takes, so the
 pool schedules fits, not folds. Each group's reference fit (the unpenalized booster, whose first tree gives the
 relative penalties' units and every fit's shrinkage) runs first, alone; when it returns, the group's other fits
-are queued. Groups go longest first (rows x rounds), so no worker is left with the largest group at the end.
+may go. Groups go longest first (rows x rounds), and a chunk is cut only when a worker is about to be free, at a
+size that shrinks with the work left (``FitQueue``), so no worker is left with a long chunk at the end.
 
 Memory: a worker keeps one binned fold (the one it used last), reads leaf ids a block of trees at a time, and
 gives freed memory back to the system after each chunk (``run.release_memory``); a worker that fits only
@@ -31,9 +32,13 @@ from typing import Callable
 
 from .errors import BoostregError
 
-#: fits per task: small enough to keep every worker busy to the end, large enough that a task outweighs its
-#: overhead (a task of 4 fits of 0.05 s is 0.2 s; sending it costs about 1 ms)
+#: most fits per task: large enough that a task outweighs its overhead (a task of 4 fits of 0.05 s is 0.2 s;
+#: sending it costs about 1 ms, and a worker that switches to another fold bins it again)
 MAX_CHUNK = 8
+#: a chunk holds at most 1/(GUIDED * workers) of the work not yet sent (guided self-scheduling, see FitQueue):
+#: chunks shrink toward the end, the last ones are single fits, so no worker is left with a long chunk while the
+#: others wait (with fixed chunks of 8 fits of 1.3 s, one of 2 workers idled 9 s at the end)
+GUIDED = 2
 
 _parent_pid: int | None = None
 
@@ -75,33 +80,72 @@ def _task(group, fit_ids, reference, threads, engine):
         release_memory()
 
 
-def plan_tasks(todo, jobs: int):
-    """Order the groups longest first and size the chunks: returns [(group, first_ids, rest_chunks, reference)],
-    where ``first_ids`` is the reference fit to run alone first (empty when its columns are already known)."""
-    remaining = sum(len(g.fits) - len(skip) for g, skip, _ in todo)
-    chunk = max(1, min(MAX_CHUNK, -(-remaining // max(1, jobs * 4))))
-    plans = []
-    for group, skip, ref in sorted(todo, key=lambda t: -_cost(t[0])):
+class FitQueue:
+    """The fits still to send to a worker, cut into a chunk when a worker is free (guided self-scheduling).
+
+    ``entries``: (key, fit_ids, cost of one fit, whether the first id is the group's reference to run alone first)
+    in the order to run them (longest groups first). Every pending reference goes first; then chunks of the first
+    group whose reference is known. A chunk holds at most 1/(GUIDED x jobs) of the cost still unsent (and at most
+    MAX_CHUNK fits, at least one), so chunks shrink as the queue drains, whatever order the references return in,
+    and the last ones are single fits. A chunk never spans two groups: its fits share the worker's binned fold.
+    ``benchmarks/schedule_simulation.py`` replays a run's fit times through this same class."""
+
+    def __init__(self, entries, jobs: int):
+        self.jobs = max(1, jobs)
+        self._refs = [(key, ids[:1]) for key, ids, _, first in entries if first and ids]
+        self._rest = {key: (list(ids[1:] if first else ids), cost) for key, ids, cost, first in entries}
+        self._ready = [key for key, _, _, first in entries if not first]  # in plan order once known
+        self._order = {key: i for i, (key, *_) in enumerate(entries)}
+        self.remaining = sum(len(ids) * cost for ids, cost in self._rest.values())
+
+    def reference_known(self, key) -> None:
+        """The group's reference returned: its other fits may go."""
+        self._ready.append(key)
+        self._ready.sort(key=self._order.__getitem__)
+
+    def next(self):
+        """(key, fit_ids, is_reference) to send now, or None when nothing can go until a reference returns."""
+        if self._refs:
+            key, ids = self._refs.pop(0)
+            return key, ids, True
+        while self._ready:
+            key = self._ready[0]
+            ids, cost = self._rest[key]
+            if not ids:
+                self._ready.pop(0)
+                continue
+            size = int(min(len(ids), MAX_CHUNK, max(1, -(-self.remaining // (GUIDED * self.jobs * cost)))))
+            chunk, self._rest[key] = ids[:size], (ids[size:], cost)
+            self.remaining -= size * cost
+            return key, chunk, False
+        return None
+
+
+def plan_entries(todo):
+    """``todo``'s groups, longest first, as :class:`FitQueue` entries keyed by their position in ``todo``."""
+    entries = []
+    for i, (group, skip, ref) in sorted(enumerate(todo), key=lambda t: -_fit_cost(t[1][0]) * len(t[1][0].fits)):
         ids = [f.fit_id for f in group.fits if f.fit_id not in skip]
-        first = [ids[0]] if ids and ids[0] == group.fits[0].fit_id and ref is None else []
-        rest = ids[len(first):]
-        plans.append((group, first, [rest[i:i + chunk] for i in range(0, len(rest), chunk)], ref))
-    return plans
+        first = bool(ids) and ids[0] == group.fits[0].fit_id and ref is None
+        entries.append((i, ids, _fit_cost(group), first))
+    return entries
 
 
-def _cost(group) -> float:
+def _fit_cost(group) -> float:
+    """One fit's relative cost: the group's rows x rounds."""
     rounds = float(group.fixed.get("n_estimators", 100) or 100)
-    return float(getattr(group, "n_rows", 0) or 1) * rounds * len(group.fits)
+    return float(getattr(group, "n_rows", 0) or 1) * rounds
 
 
 def execute_local(todo, jobs: int, threads: int, write: Callable, progress) -> None:
-    """Run every chunk of ``todo`` ((group, stored fit_ids, reference columns or None) triples) on ``jobs``
+    """Run every fit of ``todo`` ((group, stored fit_ids, reference columns or None) triples) on ``jobs``
     workers (or in this process when jobs == 1), writing each record with ``write(record, curves)``."""
     from .engines import ENGINES
     from .run import reference_columns, release_memory, run_fits
 
     release_memory()  # what loading and planning the datasets left in Arrow's pool
-    plans = plan_tasks(todo, jobs)
+    queue = FitQueue(plan_entries(todo), jobs)
+    refs = {i: ref for i, (_, _, ref) in enumerate(todo)}
 
     def reference_of(group, results):
         for record, _ in results:
@@ -109,20 +153,19 @@ def execute_local(todo, jobs: int, threads: int, write: Callable, progress) -> N
                 return {c: record.get(c) for c in reference_columns(ENGINES[group.engine])}
         return None
 
-    def deliver(results):
+    def deliver(key, results, is_reference):
         for record, curves in results:
             write(record, curves)
             progress.advance()
         release_memory()  # the parent's Arrow buffers of the records just written
+        if is_reference:
+            refs[key] = reference_of(todo[key][0], results)
+            queue.reference_known(key)
 
     if jobs == 1:
-        for group, first, chunks, ref in plans:
-            if first:
-                results = run_fits(group, first, None, threads)
-                deliver(results)
-                ref = reference_of(group, results)
-            for ids in chunks:
-                deliver(run_fits(group, ids, ref, threads))
+        while (task := queue.next()) is not None:
+            key, ids, is_reference = task
+            deliver(key, run_fits(todo[key][0], ids, refs[key], threads), is_reference)
         return
 
     from joblib.externals.loky import get_reusable_executor
@@ -136,28 +179,22 @@ def execute_local(todo, jobs: int, threads: int, write: Callable, progress) -> N
                             "process.") from None
     pending = {}
 
-    def submit(group, ids, ref, after_reference=None):
-        fut = pool.submit(_task, group, ids, ref, threads, ENGINES[group.engine])
-        pending[fut] = (group, after_reference)
+    def fill():
+        """Keep every worker busy and one task waiting, each chunk sized when it is sent."""
+        while len(pending) <= jobs and (task := queue.next()) is not None:
+            key, ids, is_reference = task
+            group = todo[key][0]
+            fut = pool.submit(_task, group, ids, refs[key], threads, ENGINES[group.engine])
+            pending[fut] = (key, is_reference)
 
     try:
-        for group, first, chunks, ref in plans:  # every reference first, longest groups first
-            if first:
-                submit(group, first, None, after_reference=chunks)
-        for group, first, chunks, ref in plans:
-            if not first:
-                for ids in chunks:
-                    submit(group, ids, ref)
+        fill()
         while pending:
             done, _ = wait(list(pending), timeout=0.5, return_when=FIRST_COMPLETED)
             for fut in done:
-                group, after = pending.pop(fut)
-                results = fut.result()
-                deliver(results)
-                if after is not None:
-                    ref = reference_of(group, results)
-                    for ids in after:
-                        submit(group, ids, ref)
+                key, is_reference = pending.pop(fut)
+                deliver(key, fut.result(), is_reference)
+            fill()
     except BaseException:
         _stop(pool, pending)
         raise

@@ -177,26 +177,37 @@ def test_dask_local_cluster_gives_the_same_records(result, tmp_path):
     pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
 
 
-def test_fits_are_scheduled_in_chunks_and_give_the_same_records_on_any_number_of_workers(tmp_path):
-    """3 folds on 2 workers: each group's reference alone first, then its other fits in chunks (no group waits for
-    a whole worker); the records are the same, number for number, with 1 worker or 2."""
-    from boostreg.execute import MAX_CHUNK, plan_tasks
-    from boostreg.plan import make_plan
-    from boostreg.run import load_dataset
+def test_fit_queue_sends_references_first_then_chunks_that_shrink_with_the_work_left():
+    """Every reference alone first; then chunks of the first group (in plan order) whose reference has returned,
+    each at most a quarter (2 workers) of the work not yet sent, so the last ones are single fits."""
+    from boostreg.execute import FitQueue
 
+    entries = [(k, [f"{k}{i}" for i in range(9)], 1.0, True) for k in "abc"]
+    queue = FitQueue(entries, jobs=2)
+    assert [queue.next() for _ in range(3)] == [("a", ["a0"], True), ("b", ["b0"], True), ("c", ["c0"], True)]
+    assert queue.next() is None  # no other fit may go before its group's reference returns
+    queue.reference_known("b")  # references may return out of plan order
+    sent = [queue.next()]
+    assert sent == [("b", ["b1", "b2", "b3", "b4", "b5", "b6"], False)]  # 24 fits left: a chunk of 6
+    queue.reference_known("a")
+    while (task := queue.next()) is not None:
+        sent.append(task)
+    assert [(k, len(ids)) for k, ids, _ in sent[1:]] == [("a", 5), ("a", 3), ("b", 2)]  # a before b: plan order
+    queue.reference_known("c")
+    while (task := queue.next()) is not None:
+        sent.append(task)
+    assert [len(ids) for k, ids, _ in sent if k == "c"] == [2, 2, 1, 1, 1, 1]
+    for k in "abc":  # every fit once, in the group's order
+        assert [i for key, ids, _ in sent if key == k for i in ids] == [f"{k}{i}" for i in range(1, 9)]
+    stored_ref = FitQueue([("a", ["a1", "a2"], 1.0, False)], jobs=2)  # a stored reference is not fitted again
+    assert stored_ref.next() == ("a", ["a1"], False)
+
+
+def test_fits_give_the_same_records_on_any_number_of_workers(tmp_path):
+    """3 folds of a 3 x 3 grid with 1 worker and with 2: the records are the same, number for number."""
     study = Study(name="split", datasets=[DatasetSpec(name="diabetes")], engines=["lightgbm"],
                   grid={"reg_alpha": [0.0, 1.0, 10.0], "reg_lambda": [0.0, 1.0, 10.0]},
                   params={"n_estimators": 10}, folds=3)
-    groups = make_plan(study, {"diabetes": load_dataset(study.datasets[0])})
-    plans = plan_tasks([(g, frozenset(), None) for g in groups], jobs=2)
-    for group, first, chunks, ref in plans:
-        assert first == [group.fits[0].fit_id] and ref is None  # the reference alone, first
-        ids = first + [i for c in chunks for i in c]
-        assert ids == [f.fit_id for f in group.fits]  # every fit once, in the group's order
-        assert max(len(c) for c in chunks) <= min(MAX_CHUNK, -(-27 // 8))
-    stored_ref = plan_tasks([(groups[0], frozenset({groups[0].fits[0].fit_id}), {"leaf_abs_mean": 1.0})], jobs=2)
-    assert stored_ref[0][1] == []  # a stored reference is not fitted again
-
     run_study(study, tmp_path / "one", jobs=1, progress=False)
     run_study(study, tmp_path / "two", jobs=2, progress=False)
     cols = ["fit_id", "test_error", "shrinkage_vs_unpenalized", "alpha_normalized", "theory_max_rel_err"]
