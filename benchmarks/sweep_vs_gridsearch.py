@@ -11,6 +11,8 @@ refit=False) with the scikit-learn wrappers, one thread per fit, scoring only; (
 predicting, each (fold, reg_alpha row) task binning its fold once, under two layouts -- one single-threaded
 process per core, and one process using every core per fit -- of which the faster is the lower bound.
 Memory: the largest single process and the largest sum over the process and its workers (sampled).
+With ``--repeat N`` the modes of a row alternate N times; a row then shows the median wall times and ratios (the
+ratio of each repeat's own pair) and the range of a/b, and the largest memory seen.
 """
 
 import argparse
@@ -23,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from common import bare_predict, bare_train, make_data
 
@@ -159,6 +162,10 @@ def main(argv=None):
     parser.add_argument("--engines", nargs="+", default=["xgboost", "lightgbm"], choices=["xgboost", "lightgbm"])
     parser.add_argument("--modes", nargs="+", default=["a", "b", "c"], choices=["a", "b", "c"],
                         help="which to run: (c), the bare loop, is run in two layouts and is the slowest to measure")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run the modes of a row this many times, alternating (a b a b ...), and report the median "
+                             "of each repeat's ratios with their range: a shared machine's speed drifts by 10-20%% over "
+                             "minutes, which moves one pair's ratio by 0.1")
     parser.add_argument("--mode", choices=["a", "b", "c", "c1"], help=argparse.SUPPRESS)
     parser.add_argument("--task", help=argparse.SUPPRESS)
     parser.add_argument("--engine", help=argparse.SUPPRESS)
@@ -169,25 +176,34 @@ def main(argv=None):
     modes = [m for m in ("a", "b", "c", "c1") if m[0] in args.modes]
     for task in args.tasks:
         for engine in args.engines:
-            res = {}
-            for mode in modes:
-                out = subprocess.run([sys.executable, __file__, "--mode", mode, "--task", task, "--engine", engine,
-                                      "--rows", str(args.rows), "--trees", str(args.trees), "--folds", str(args.folds)],
-                                     capture_output=True, text=True, check=True)
-                res[mode] = json.loads(out.stdout.strip().splitlines()[-1])
-            row = {"task": task, "engine": engine, "fits": next(iter(res.values()))["fits"]}
-            if "c" in res:
+            repeats = []
+            for _ in range(max(1, args.repeat)):
+                res = {}
+                for mode in modes:
+                    out = subprocess.run([sys.executable, __file__, "--mode", mode, "--task", task, "--engine", engine,
+                                          "--rows", str(args.rows), "--trees", str(args.trees), "--folds",
+                                          str(args.folds)], capture_output=True, text=True, check=True)
+                    res[mode] = json.loads(out.stdout.strip().splitlines()[-1])
+                repeats.append(res)
+            row = {"task": task, "engine": engine, "fits": next(iter(repeats[0].values()))["fits"]}
+            if "c" in repeats[0]:
                 cores = os.cpu_count()
-                row["c_layout"] = f"{cores}x1" if res["c"]["wall_s"] <= res["c1"]["wall_s"] else f"1x{cores}"
-                res["c"] = min(res["c"], res["c1"], key=lambda r: r["wall_s"])
-            shown = [m for m in "abc" if m in res]
-            row.update({f"{m}_wall_s": round(res[m]["wall_s"], 1) for m in shown})
-            row.update({f"{m}_peak_mib": round(res[m]["peak_rss_mib"]) for m in shown})
-            row.update({f"{m}_total_mib": round(res[m]["peak_total_mib"]) for m in shown})
+                faster = [r["c"]["wall_s"] <= r["c1"]["wall_s"] for r in repeats]
+                row["c_layout"] = f"{cores}x1" if sum(faster) * 2 >= len(faster) else f"1x{cores}"
+                for r in repeats:
+                    r["c"] = min(r["c"], r["c1"], key=lambda x: x["wall_s"])
+            shown = [m for m in "abc" if m in repeats[0]]
+            row.update({f"{m}_wall_s": round(float(np.median([r[m]["wall_s"] for r in repeats])), 1) for m in shown})
+            row.update({f"{m}_peak_mib": round(max(r[m]["peak_rss_mib"] for r in repeats)) for m in shown})
+            row.update({f"{m}_total_mib": round(max(r[m]["peak_total_mib"] for r in repeats)) for m in shown})
             for m in "bc":
-                if "a" in res and m in res:
-                    row[f"a/{m}"] = round(res["a"]["wall_s"] / res[m]["wall_s"], 2)
-                    row[f"mem a/{m}"] = round(res["a"]["peak_total_mib"] / res[m]["peak_total_mib"], 2)
+                if "a" in shown and m in shown:
+                    ratios = [r["a"]["wall_s"] / r[m]["wall_s"] for r in repeats]
+                    row[f"a/{m}"] = round(float(np.median(ratios)), 2)
+                    if len(ratios) > 1:
+                        row[f"a/{m} range"] = f"{min(ratios):.2f}-{max(ratios):.2f}"
+                    row[f"mem a/{m}"] = round(float(np.median([r["a"]["peak_total_mib"] / r[m]["peak_total_mib"]
+                                                               for r in repeats])), 2)
             rows.append(row)
             print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
     print(f"\n{args.rows} rows x 20 features, 5 x 5 grid, {args.folds} folds, {args.trees} trees, {os.cpu_count()} cores, "
