@@ -24,8 +24,15 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, handled like Ctrl-C: stop the workers, keep what finished, say how to resume."""
 
 
-def _terminated(signum, frame):
-    raise Terminated()
+def _stop_signal(signum, frame):
+    """Ctrl-C (SIGINT) or SIGTERM during a run: remember it, then raise it here. A KeyboardInterrupt raised while
+    Python runs an object's __del__ (pyarrow's ParquetWriter has one) is printed and dropped, and the run would go on
+    to the end; the executor checks what was remembered between tasks, and the run command after the run."""
+    from .execute import STOP_REQUESTS
+
+    stop = Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+    STOP_REQUESTS.append(stop)
+    raise stop()
 
 
 class _Group(click.Group):
@@ -122,9 +129,14 @@ def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local,
     if dry_run:
         _print_plan(study, out, jobs, fmt)
         return
-    previous = signal.signal(signal.SIGTERM, _terminated)  # SIGTERM stops a run like Ctrl-C does
+    from .execute import STOP_REQUESTS
+
+    STOP_REQUESTS.clear()
+    previous = {sig: signal.signal(sig, _stop_signal) for sig in (signal.SIGINT, signal.SIGTERM)}  # SIGTERM = Ctrl-C
     try:
         result = _run(study, out, jobs, quiet, force, scheduler, dask_local)
+        if STOP_REQUESTS:  # the signal came while Python dropped the exception (see _stop_signal): stop all the same
+            raise STOP_REQUESTS[-1]()
     except KeyboardInterrupt as stop:
         from .store import ParquetStore
 
@@ -140,7 +152,8 @@ def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local,
                    "permissions, then run the same command again to resume (finished fits are kept).", err=True)
         sys.exit(EXIT_IO)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if fmt == "json":
         import json
 

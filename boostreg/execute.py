@@ -42,6 +42,15 @@ GUIDED = 2
 
 _parent_pid: int | None = None
 
+#: stop signals the run command's handler saw (``cli._stop_signal``); the executor raises the last between tasks,
+#: in case the handler's own exception was dropped (raised inside an object's __del__)
+STOP_REQUESTS: list[type[BaseException]] = []
+
+
+def _check_stop() -> None:
+    if STOP_REQUESTS:
+        raise STOP_REQUESTS[-1]()
+
 
 def _parent_alive() -> bool:
     return _parent_pid is None or os.getppid() == _parent_pid
@@ -164,6 +173,7 @@ def execute_local(todo, jobs: int, threads: int, write: Callable, progress) -> N
 
     if jobs == 1:
         while (task := queue.next()) is not None:
+            _check_stop()
             key, ids, is_reference = task
             deliver(key, run_fits(todo[key][0], ids, refs[key], threads), is_reference)
         return
@@ -194,6 +204,7 @@ def execute_local(todo, jobs: int, threads: int, write: Callable, progress) -> N
             for fut in done:
                 key, is_reference = pending.pop(fut)
                 deliver(key, fut.result(), is_reference)
+            _check_stop()
             fill()
     except BaseException:
         _stop(pool, pending)

@@ -123,3 +123,25 @@ def test_a_stopped_run_leaves_no_resource_tracker_warnings_on_the_terminal():
     quiet = subprocess.run([sys.executable, "-c", script, "quiet"], capture_output=True, text=True, timeout=60)
     assert "leaked semlock" in loud.stderr and "FileNotFoundError" in loud.stderr
     assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_a_stop_signal_dropped_inside_a_finalizer_still_stops_the_run(tmp_path):
+    """Python drops an exception raised inside __del__ (pyarrow's ParquetWriter has one): a Ctrl-C landing there
+    would let the run go on to the end and exit 0. The handler remembers the signal; the executor raises it between
+    tasks, so nothing more is fitted."""
+    from boostreg import cli, execute
+
+    class Finalized:
+        def __del__(self):
+            cli._stop_signal(signal.SIGINT, None)
+
+    study_path = tmp_path / "crash.toml"
+    study_path.write_text(STUDY)
+    try:
+        Finalized()  # collected at once: the handler's KeyboardInterrupt is printed and dropped
+        assert execute.STOP_REQUESTS == [KeyboardInterrupt]
+        with pytest.raises(KeyboardInterrupt):
+            run_study(load_study(study_path), tmp_path / "out", jobs=1, progress=False)
+        assert ParquetStore(tmp_path / "out").fit_ids() == set()
+    finally:
+        execute.STOP_REQUESTS.clear()
