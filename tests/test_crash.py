@@ -125,6 +125,7 @@ def test_a_stopped_run_leaves_no_resource_tracker_warnings_on_the_terminal():
     assert quiet.returncode == 0 and quiet.stderr == ""
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the drop this test stages
 def test_a_stop_signal_dropped_inside_a_finalizer_still_stops_the_run(tmp_path):
     """Python drops an exception raised inside __del__ (pyarrow's ParquetWriter has one): a Ctrl-C landing there
     would let the run go on to the end and exit 0. The handler remembers the signal; the executor raises it between
