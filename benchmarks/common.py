@@ -34,5 +34,8 @@ def bare_train(engine, prepared, params: dict, task: str, threads: int = 1):
 
 
 def bare_predict(engine, model, prepared, fold):
-    """The test predictions a user of the plain library would compute."""
-    return model.predict(prepared[1] if engine.name == "xgboost" else fold.X_test)
+    """The test predictions a user of the plain library would compute, on the threads the model trained with
+    (LightGBM's predict does not inherit them; its scikit-learn wrapper passes n_jobs)."""
+    if engine.name == "xgboost":
+        return model.predict(prepared[1])
+    return model.predict(fold.X_test, num_threads=int(model.params.get("num_threads", 0)))
