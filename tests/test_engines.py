@@ -265,3 +265,35 @@ def test_lightgbm_predictions_run_on_the_threads_the_fit_trained_with(threads, m
         model = e.fit(prepared, params, seed=0, threads=threads)
         e.measure(model, prepared, params, fold)
     assert len(seen) >= 3 and set(seen) == {threads}
+
+
+@pytest.mark.parametrize("task", ["regression", "binary"])
+def test_xgboost_margins_kept_from_its_prediction_cache_are_the_bits_a_fresh_prediction_gives(task):
+    """XGBoost's final margins are read from its prediction cache before xgb.train drops it (a fresh prediction of
+    every tree over every row cost 6% of a fit). They must be the bits that prediction gives, on data with missing
+    values and a categorical column, with penalties; and a model that early stopping cut back must not use
+    margins of the trees it dropped."""
+    import dataclasses
+
+    e = ENGINES["xgboost"]
+    fold = _fold(task, categorical=True)
+    for check in (True, False):
+        params = _params(reg_alpha=1.0, reg_lambda=5.0, max_delta_step=0.5, _check=check)
+        prepared = e.prepare(fold, params, threads=1)
+        model = e.fit(prepared, params, seed=0, threads=1)
+        assert model.boostreg_margins is not None
+        fresh_train = model.predict(prepared[0], output_margin=True)
+        fresh_test = model.predict(prepared[1], output_margin=True)
+        assert np.array_equal(e.predict_train_margin(model, prepared, fold), fresh_train)
+        assert np.array_equal(e.predict_margin(model, prepared, fold), fresh_test)
+    n = len(fold.y_train)
+    stopped = dataclasses.replace(fold, X_train=fold.X_train.iloc[: n // 2], y_train=fold.y_train[: n // 2],
+                                  X_valid=fold.X_train.iloc[n // 2:], y_valid=fold.y_train[n // 2:])
+    params = _params(n_estimators=300, learning_rate=0.8, early_stopping_rounds=3, _check=False)
+    prepared = e.prepare(stopped, params, threads=1)
+    model = e.fit(prepared, params, seed=0, threads=1)
+    assert model.num_boosted_rounds() < 300  # stopped and cut back
+    assert np.array_equal(e.predict_margin(model, prepared, stopped), model.predict(prepared[1], output_margin=True))
+    record, curves = e.measure(model, prepared, params, stopped)
+    assert len(curves) == model.num_boosted_rounds()
+    assert record["train_error"] == pytest.approx(curves["train_error"].iloc[-1], rel=1e-5)
