@@ -1,11 +1,12 @@
 """The local executor: fits scheduled on a warm pool of worker processes, records written here, in one place.
 
-The unit of work is a **chunk**: a few fits of one fold group (``run.run_fits``). A worker bins a group's
-training fold once and keeps it (``run.prepare_group``) for the next chunks of that group it takes, so the
+The unit of work is a **task**: some fits of one fold group (``run.run_fits``). A worker bins a group's
+training fold once and keeps it (``run.prepare_group``) for the next task of that group it takes, so the
 pool schedules fits, not folds. Each group's reference fit (the unpenalized booster, whose first tree gives the
-relative penalties' units and every fit's shrinkage) runs first, alone; when it returns, the group's other fits
-may go. Groups go longest first (rows x rounds), and a chunk is cut only when a worker is about to be free, at a
-size that shrinks with the work left (``FitQueue``), so no worker is left with a long chunk at the end.
+relative penalties' units and every fit's shrinkage) runs before the group's other fits: in the same task when
+the whole group fits one, else alone first, the other fits going in chunks once it returns. Groups go longest
+first (rows x rounds), and a task is cut only when a worker is about to be free, at a size that shrinks with
+the work left (``FitQueue``), so no worker is left with a long task at the end.
 
 Memory: a worker keeps one binned fold (the one it used last), reads leaf ids a block of trees at a time, and
 gives freed memory back to the system after each chunk (``run.release_memory``); a worker that fits only
@@ -32,9 +33,9 @@ from typing import Callable
 
 from .errors import BoostregError
 
-#: most fits per task: large enough that a task outweighs its overhead (a task of 4 fits of 0.05 s is 0.2 s;
-#: sending it costs about 1 ms, and a worker that switches to another fold bins it again)
-MAX_CHUNK = 8
+#: most fits per task: a group of a default grid (16 fits) goes whole, so its fold is binned once; a task of 16
+#: fits of 1.3 s (40k rows, 200 trees) is 21 s of a worker's progress bar and of what a stop loses
+MAX_CHUNK = 16
 #: a chunk holds at most 1/(GUIDED * workers) of the work not yet sent (guided self-scheduling, see FitQueue):
 #: chunks shrink toward the end, the last ones are single fits, so no worker is left with a long chunk while the
 #: others wait (with fixed chunks of 8 fits of 1.3 s, one of 2 workers idled 9 s at the end)
@@ -90,44 +91,73 @@ def _task(group, fit_ids, reference, threads, engine):
 
 
 class FitQueue:
-    """The fits still to send to a worker, cut into a chunk when a worker is free (guided self-scheduling).
+    """The fits still to send to a worker, cut into a task when a worker is free (guided self-scheduling).
 
-    ``entries``: (key, fit_ids, cost of one fit, whether the first id is the group's reference to run alone first)
-    in the order to run them (longest groups first). Every pending reference goes first; then chunks of the first
-    group whose reference is known. A chunk holds at most 1/(GUIDED x jobs) of the cost still unsent (and at most
-    MAX_CHUNK fits, at least one), so chunks shrink as the queue drains, whatever order the references return in,
-    and the last ones are single fits. A chunk never spans two groups: its fits share the worker's binned fold.
+    ``entries``: (key, fit_ids, cost of one fit, whether the first id is the group's reference, not yet fitted) in
+    the order to run them (longest groups first). A task holds at most 1/(GUIDED x jobs) of the cost still unsent
+    (and at most MAX_CHUNK fits, at least one), so tasks shrink as the queue drains and the last ones are single
+    fits. A task never spans two groups: its fits share the worker's binned fold.
+
+    A group that fits in one task goes whole: its reference first, in the same task, so the worker bins the fold
+    once for all of them (a study of many small groups re-binned each group for its reference and again for each
+    chunk: 2-3 times, as long as a fit). A group too large for one task sends its reference alone, before any
+    other task, and its other fits in chunks once the reference has returned (``reference_known``); whichever
+    returns first, the first group in plan order that can go goes next.
     ``benchmarks/schedule_simulation.py`` replays a run's fit times through this same class."""
 
     def __init__(self, entries, jobs: int):
         self.jobs = max(1, jobs)
-        self._refs = [(key, ids[:1]) for key, ids, _, first in entries if first and ids]
+        self._refs = {key: ids[:1] for key, ids, _, first in entries if first and ids}  # references not yet sent
         self._rest = {key: (list(ids[1:] if first else ids), cost) for key, ids, cost, first in entries}
-        self._ready = [key for key, _, _, first in entries if not first]  # in plan order once known
-        self._order = {key: i for i, (key, *_) in enumerate(entries)}
-        self.remaining = sum(len(ids) * cost for ids, cost in self._rest.values())
+        self._known = {key for key, _, _, first in entries if not first}  # a reference known (stored, or returned)
+        self._active = dict.fromkeys(key for key, ids, _, _ in entries if ids)  # fits still unsent, in plan order
+        self.remaining = sum((len(ids) + (key in self._refs)) * cost for key, (ids, cost) in self._rest.items())
+        # a group goes whole while the work left exceeds its threshold (_threshold): the largest threshold last
+        self._split_next = sorted((self._threshold(key), -i, key) for i, key in enumerate(self._refs))
 
     def reference_known(self, key) -> None:
         """The group's reference returned: its other fits may go."""
-        self._ready.append(key)
-        self._ready.sort(key=self._order.__getitem__)
+        self._known.add(key)
+
+    def _size(self, n: int, cost: float) -> int:
+        """Fits of one cost in the next task: its share of the work left, at most ``n`` and MAX_CHUNK."""
+        return int(min(n, MAX_CHUNK, max(1, -(-self.remaining // (GUIDED * self.jobs * cost)))))
+
+    def _threshold(self, key) -> float:
+        """The group (reference and n other fits) fits one task while ``remaining`` > n x GUIDED x jobs x cost."""
+        ids, cost = self._rest[key]
+        return len(ids) * GUIDED * self.jobs * cost if len(ids) < MAX_CHUNK else float("inf")
+
+    def _whole(self, key) -> bool:
+        ids, cost = self._rest[key]
+        return self._size(len(ids) + 1, cost) == len(ids) + 1
 
     def next(self):
-        """(key, fit_ids, is_reference) to send now, or None when nothing can go until a reference returns."""
-        if self._refs:
-            key, ids = self._refs.pop(0)
-            return key, ids, True
-        while self._ready:
-            key = self._ready[0]
+        """(key, fit_ids, is_reference) to send now, or None when nothing can go until a reference returns.
+        ``is_reference``: the task's first fit is its group's reference (the others in it, if any, use it)."""
+        while self._split_next:  # a reference whose group must go in chunks unblocks them: alone, first
+            key = self._split_next[-1][2]
+            if key in self._refs and self._whole(key):
+                break  # and so is every group with a lower threshold
+            self._split_next.pop()
+            if key in self._refs:
+                return self._send(key, 0)
+        for key in self._active:  # skips only the groups whose reference is out (at most jobs + 1)
             ids, cost = self._rest[key]
-            if not ids:
-                self._ready.pop(0)
-                continue
-            size = int(min(len(ids), MAX_CHUNK, max(1, -(-self.remaining // (GUIDED * self.jobs * cost)))))
-            chunk, self._rest[key] = ids[:size], (ids[size:], cost)
-            self.remaining -= size * cost
-            return key, chunk, False
+            if key in self._refs:  # the whole group in one task, its reference first
+                return self._send(key, len(ids) if self._whole(key) else 0)
+            if key in self._known:
+                return self._send(key, self._size(len(ids), cost))
         return None
+
+    def _send(self, key, size: int):
+        ids, cost = self._rest[key]
+        ref = self._refs.pop(key, [])
+        chunk, self._rest[key] = ids[:size], (ids[size:], cost)
+        self.remaining -= (len(ref) + size) * cost
+        if not self._rest[key][0]:
+            self._active.pop(key, None)
+        return key, ref + chunk, bool(ref)
 
 
 def plan_entries(todo):

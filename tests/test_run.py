@@ -178,8 +178,9 @@ def test_dask_local_cluster_gives_the_same_records(result, tmp_path):
 
 
 def test_fit_queue_sends_references_first_then_chunks_that_shrink_with_the_work_left():
-    """Every reference alone first; then chunks of the first group (in plan order) whose reference has returned,
-    each at most a quarter (2 workers) of the work not yet sent, so the last ones are single fits."""
+    """Groups too large for one task: every reference alone first; then chunks of the first group (in plan order)
+    whose reference has returned, each at most a quarter (2 workers) of the work not yet sent (27 fits: 6.75, so a
+    group of 9 cannot go whole), so the last ones are single fits."""
     from boostreg.execute import FitQueue
 
     entries = [(k, [f"{k}{i}" for i in range(9)], 1.0, True) for k in "abc"]
@@ -203,15 +204,68 @@ def test_fit_queue_sends_references_first_then_chunks_that_shrink_with_the_work_
     assert stored_ref.next() == ("a", ["a1"], False)
 
 
-def test_fits_give_the_same_records_on_any_number_of_workers(tmp_path):
-    """3 folds of a 3 x 3 grid with 1 worker and with 2: the records are the same, number for number."""
-    study = Study(name="split", datasets=[DatasetSpec(name="diabetes")], engines=["lightgbm"],
-                  grid={"reg_alpha": [0.0, 1.0, 10.0], "reg_lambda": [0.0, 1.0, 10.0]},
+def test_fit_queue_sends_a_group_that_fits_one_task_whole_with_its_reference_first():
+    """Small groups go whole (reference first, in the same task: the worker bins the fold once); a group over
+    MAX_CHUNK fits, and toward the end any group over its share of the work left, sends its reference alone first."""
+    from boostreg.execute import MAX_CHUNK, FitQueue
+
+    big = MAX_CHUNK + 4
+    entries = ([("big", [f"big{i}" for i in range(big)], 1.0, True)]
+               + [(k, [f"{k}{i}" for i in range(4)], 1.0, True) for k in "abcdefgh"])  # 20 + 32 fits
+    queue = FitQueue(entries, jobs=2)
+    first = [queue.next() for _ in range(3)]
+    assert first[0] == ("big", ["big0"], True)  # too large for one task: its reference alone, before anything
+    assert first[1:] == [("a", ["a0", "a1", "a2", "a3"], True), ("b", ["b0", "b1", "b2", "b3"], True)]
+    queue.reference_known("big")  # plan order: the big group's chunks, 43 / 4 -> 11 fits, then its last 8
+    sent = []
+    while (task := queue.next()) is not None:
+        sent.append(task)
+    assert [(k, len(ids), ref) for k, ids, ref in sent] == [
+        ("big", 11, False), ("big", 8, False), ("c", 4, True), ("d", 4, True), ("e", 4, True),
+        # 12 fits left: a group of 4 is over 12 / 4 = 3, so the last groups' references go alone
+        ("f", 1, True), ("g", 1, True), ("h", 1, True)]
+    queue.reference_known("h")
+    assert queue.next() == ("h", ["h1", "h2", "h3"], False) and queue.next() is None
+    every = first + sent + [("h", ["h1", "h2", "h3"], False)]
+    for k, n in [("big", big), *[(k, 4) for k in "abcdeh"], ("f", 1), ("g", 1)]:  # f, g: chunks wait for their references
+        assert [i for key, ids, _ in every if key == k for i in ids] == [f"{k}{i}" for i in range(n)]
+
+
+def test_fits_give_the_same_records_on_any_number_of_workers_and_any_cut_into_tasks(tmp_path, monkeypatch):
+    """3 folds of a 3 x 3 grid in the data's units (every fit needs its group's reference): 1 worker, 2 workers
+    with each group whole in one task (the reference computed in the worker that uses it), and 2 workers with tasks
+    of at most 2 fits (the reference alone first, its columns sent back with the chunks). Every column but the
+    timings is the same, bit for bit."""
+    from boostreg import execute
+    from boostreg.study import relative
+
+    study = Study(name="split", datasets=[DatasetSpec(name="diabetes")], engines=["lightgbm", "xgboost"],
+                  grid={"reg_alpha": relative([0.0, 0.1, 1.0]), "reg_lambda": relative([0.0, 1.0, 10.0])},
                   params={"n_estimators": 10}, folds=3)
+    sent = []
+    queue_next = execute.FitQueue.next
+
+    def spy(self):
+        task = queue_next(self)
+        if task is not None:
+            sent.append((len(task[1]), task[2]))
+        return task
+
+    monkeypatch.setattr(execute.FitQueue, "next", spy)
     run_study(study, tmp_path / "one", jobs=1, progress=False)
-    run_study(study, tmp_path / "two", jobs=2, progress=False)
-    cols = ["fit_id", "test_error", "shrinkage_vs_unpenalized", "alpha_normalized", "theory_max_rel_err"]
-    one = pd.read_parquet(tmp_path / "one" / "fits")[cols].sort_values("fit_id").reset_index(drop=True)
-    two = pd.read_parquet(tmp_path / "two" / "fits")[cols].sort_values("fit_id").reset_index(drop=True)
-    assert len(one) == 27 and one.shrinkage_vs_unpenalized.notna().all()
-    pd.testing.assert_frame_equal(one, two, rtol=1e-12)
+    sent.clear()
+    run_study(study, tmp_path / "whole", jobs=2, progress=False)
+    assert sent[:3] == [(10, True)] * 3  # XGBoost groups: the grid and the default, 10 fits; the first go whole
+    sent.clear()
+    monkeypatch.setattr(execute, "MAX_CHUNK", 2)
+    run_study(study, tmp_path / "chunks", jobs=2, progress=False)
+    assert (1, True) in sent and (2, False) in sent and max(n for n, _ in sent) == 2
+
+    def records(name):
+        fits = pd.read_parquet(tmp_path / name / "fits").drop(columns=["fit_time_s", "measure_time_s"])
+        return fits.sort_values("fit_id").reset_index(drop=True)
+
+    one = records("one")
+    assert len(one) == 57 and one.shrinkage_vs_unpenalized.notna().all() and (one.reg_alpha > 0).sum() == 36
+    pd.testing.assert_frame_equal(one, records("whole"), check_exact=True)
+    pd.testing.assert_frame_equal(one, records("chunks"), check_exact=True)
