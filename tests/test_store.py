@@ -1,6 +1,7 @@
 """Tests for boostreg.store.ParquetStore: round trips through the store and plain pandas, atomicity, idempotence."""
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -245,3 +246,75 @@ def test_compaction_streams_row_groups_and_keeps_every_row(tmp_path, monkeypatch
     assert len(back) == 60
     np.testing.assert_array_equal(back.train_error.to_numpy(), expected.train_error.to_numpy())
     np.testing.assert_array_equal(back["round"].to_numpy(), expected["round"].to_numpy())
+
+
+def test_compaction_streams_what_the_store_wrote_and_reads_only_other_files(tmp_path, monkeypatch):
+    """The rows a store writes go into the next segment as they are written, so its compaction reads no file it
+    wrote; a one-fit file a killed run left is read and joins the same segment. The folder reads back the same,
+    row for row, as when every file is read (a fresh store's compaction)."""
+    import pyarrow.parquet as pq
+
+    killed = ParquetStore(tmp_path / "out")  # a run killed before its compaction left these one-fit files
+    killed.create()
+    killed.write(_ok("0" * 16, test_error=1.0), _curves(3))
+    store = ParquetStore(tmp_path / "out")
+    store.create()
+    ids = [f"{i:016x}" for i in range(1, 6)]
+    for i, fit_id in enumerate(ids):
+        store.write(_ok(fit_id, test_error=10.0 + i, fold=i), _curves(4 + i, scale=i + 1.0))
+    read = []
+    real_read = pq.read_table
+    monkeypatch.setattr(pq, "read_table", lambda path, *a, **kw: read.append(Path(path).name) or real_read(path, *a, **kw))
+    assert store.compact() == 6
+    assert sorted(read) == ["0" * 16 + ".parquet"] * 2  # the killed run's fit and curves, nothing else
+    monkeypatch.undo()
+    for table in ("fits", "curves"):
+        assert [p.name.startswith("segment-") for p in (tmp_path / "out" / table).iterdir()] == [True]
+    fits = pd.read_parquet(tmp_path / "out" / "fits")
+    assert sorted(fits.fit_id) == ["0" * 16] + ids and len(pd.read_parquet(tmp_path / "out" / "curves")) == 3 + 4 + 5 + 6 + 7 + 8
+    # the same folder compacted by reading every file: the same rows, in the same (key) order
+    other = tmp_path / "read"
+    reader = ParquetStore(other)
+    reader.create()
+    for fit_id, test_error, fold, n, scale in [("0" * 16, 1.0, 1, 3, 1.0)] + [
+            (f, 10.0 + i, i, 4 + i, i + 1.0) for i, f in enumerate(ids)]:
+        ParquetStore(other).write(_ok(fit_id, test_error=test_error, fold=fold), _curves(n, scale=scale))
+    reader.compact()
+    pd.testing.assert_frame_equal(store.fits(), reader.fits())
+    pd.testing.assert_frame_equal(store.curves(), reader.curves())
+    assert store.fits().fit_id.tolist() == sorted(["0" * 16] + ids)
+
+
+def test_compaction_never_brings_back_a_removed_file_or_a_fit_written_twice(tmp_path):
+    """If a file the store wrote is gone before compaction (removed, or a crash between its curves and its record)
+    or a fit was written twice, the streamed segment is dropped and the files are read: one row per fit, none for
+    a removed one."""
+    store = ParquetStore(tmp_path)
+    store.create()
+    store.write(_ok("1" * 16, test_error=10.0), _curves(4))
+    store.write(_ok("1" * 16, test_error=20.0), _curves(3))  # written twice
+    store.write(_ok("2" * 16), _curves(2))
+    os.remove(tmp_path / "fits" / f"{'2' * 16}.parquet")  # its record gone
+    assert store.compact() == 1
+    fits, curves = pd.read_parquet(tmp_path / "fits"), pd.read_parquet(tmp_path / "curves")
+    assert fits.fit_id.tolist() == ["1" * 16] and fits.test_error.tolist() == [20.0]
+    assert len(curves[curves.fit_id == "1" * 16]) == 3 and store.fit_ids() == {"1" * 16}
+    assert len(store.curves()) == 3  # the orphan curves of the removed fit are left out
+
+
+def test_a_killed_run_leaves_its_streamed_segment_hidden_and_the_next_run_removes_it(tmp_path):
+    """Killed before compaction: the streamed segment is a hidden temporary file that readers skip; the next run's
+    create() removes it and its compaction reads the one-fit files, which stay the records until then."""
+    store = ParquetStore(tmp_path)
+    store.create()
+    for i in range(3):
+        store.write(_ok(f"{i:016x}"), _curves(40))
+    store._live["fits"][0]._flush()  # rows on disk in the hidden file, as a long run would have
+    hidden = [p for p in (tmp_path / "fits").iterdir() if p.name.startswith(".segment-")]
+    assert len(hidden) == 1 and hidden[0].name.endswith(".tmp")
+    assert len(pd.read_parquet(tmp_path / "fits")) == 3 and len(store.fits()) == 3  # the one-fit files, once each
+    del store  # the process dies here: no compaction
+    rerun = ParquetStore(tmp_path)
+    rerun.create()
+    assert not hidden[0].exists()
+    assert rerun.compact() == 3 and len(pd.read_parquet(tmp_path / "fits")) == 3
