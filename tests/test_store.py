@@ -318,3 +318,27 @@ def test_a_killed_run_leaves_its_streamed_segment_hidden_and_the_next_run_remove
     rerun.create()
     assert not hidden[0].exists()
     assert rerun.compact() == 3 and len(pd.read_parquet(tmp_path / "fits")) == 3
+
+
+def test_the_streamed_segment_copies_small_tables_together_and_keeps_every_row(tmp_path, monkeypatch):
+    """With tables copied together every 3 adds and row groups of 25 rows, 9 fits of 4 curve rows stream into the
+    same rows as written: copying and flushing at their own boundaries loses and repeats nothing."""
+    from boostreg.store import _SegmentWriter
+
+    monkeypatch.setattr(ParquetStore, "MERGE_ROWS", 25)
+    monkeypatch.setattr(_SegmentWriter, "CONSOLIDATE", 3)
+    store = ParquetStore(tmp_path)
+    store.create()
+    written = []
+    for i in range(9):
+        fit_id = f"{8 - i:016x}"  # written in reverse key order
+        store.write(_ok(fit_id, test_error=float(i)), _curves(4, scale=i + 1.0))
+        written.append(_curves(4, scale=i + 1.0).assign(fit_id=fit_id))
+    writer = store._live["curves"][0]
+    assert writer.rows == 28 and len(writer._batch) == 2  # 28 rows (two copied tables and one) flushed; 8 left in 2
+    assert store.compact() == 9
+    back = pd.read_parquet(tmp_path / "curves")
+    expected = pd.concat(written)
+    assert len(back) == 36 and back[["fit_id", "round", "train_error"]].equals(
+        expected[["fit_id", "round", "train_error"]].reset_index(drop=True))  # the segment keeps the order written
+    assert store.fits().fit_id.tolist() == [f"{i:016x}" for i in range(9)]  # readers: key order
