@@ -203,8 +203,9 @@ class _SegmentWriter:
         self.text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
         self._writer, self._batch, self._pending, self.rows, self._consolidated = None, [], 0, 0, 0
 
-    #: tables added before they are copied into one: a one-row record table holds ~100 buffers of its own
-    #: (135 MiB for the default study's 2,016 records kept apart, 1 MiB copied together)
+    #: tables added before they are copied into one: a one-row record table holds ~100 buffers of its own. Writing
+    #: the default study's fits, curves and leaves, streaming grew the parent by 135 MiB more than not streaming
+    #: with every table kept apart, and by 17 MiB with this copying
     CONSOLIDATE = 64
 
     def add(self, table: pa.Table) -> None:
