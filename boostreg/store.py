@@ -204,7 +204,7 @@ class _SegmentWriter:
         self._writer, self._batch, self._pending, self.rows, self._consolidated = None, [], 0, 0, 0
 
     #: tables added before they are copied into one: a one-row record table holds ~100 buffers of its own. Writing
-    #: the default study's fits, curves and leaves, streaming grew the parent by 135 MiB more than not streaming
+    #: the default study's fits, curves and leaves, streaming grew the parent by 170 MiB more than not streaming
     #: with every table kept apart, and by 17 MiB with this copying
     CONSOLIDATE = 64
 
