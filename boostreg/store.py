@@ -118,10 +118,14 @@ def fit_schema() -> pa.Schema:
     return pa.schema(list(FIT_SCHEMA) + [pa.field(n, t) for n, t in sorted(extra.items())]) if extra else FIT_SCHEMA
 
 
-def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
-    unknown = set(frame.columns) - set(schema.names)
+def _check_columns(names, schema: pa.Schema) -> None:
+    unknown = set(names) - set(schema.names)
     if unknown:
         raise KeyError(f"columns missing from the store schema: {sorted(unknown)}")
+
+
+def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    _check_columns(frame.columns, schema)
     arrays = []
     for f in schema:
         if f.name in frame:
@@ -138,17 +142,12 @@ def _record_table(record: dict, schema: pa.Schema) -> pa.Table:
     """One fit record as a one-row table: the same table as ``_table(pd.DataFrame([record]), schema)`` (NaN and
     None are null, a missing column is null), without building a DataFrame, which took 7 ms of the parent's time
     per fit, one third of the default study's writing."""
-    unknown = set(record) - set(schema.names)
-    if unknown:
-        raise KeyError(f"columns missing from the store schema: {sorted(unknown)}")
+    _check_columns(record, schema)
     arrays = []
     for f in schema:
         value = record.get(f.name)
         if pa.types.is_integer(f.type) and value is not None and not isinstance(value, (int, np.integer)):
-            if isinstance(value, (float, np.floating)) and (value != value or float(value).is_integer()):
-                value = None if value != value else int(value)  # as _table: 3.0 -> 3, NaN -> null
-            else:  # anything else as _table takes it (and its error for 2.5)
-                value = pd.to_numeric(pd.Series([value])).astype("Int64").iloc[0]
+            value = pd.to_numeric(pd.Series([value])).astype("Int64").iloc[0]  # as _table: 3.0 -> 3, NaN -> null
         arrays.append(pa.array([value], type=f.type, from_pandas=True))
     return pa.Table.from_arrays(arrays, schema=schema)
 

@@ -78,12 +78,10 @@ class XGBoostEngine(TreeEngine):
         return model
 
     def predict_margin(self, model, prepared, fold):
-        kept = getattr(model, "boostreg_margins", None)  # absent on a model cut back by early stopping
-        return kept[1] if kept is not None else model.predict(prepared[1], output_margin=True)
+        return _final_margin(model, prepared, 1)
 
     def predict_train_margin(self, model, prepared, fold):
-        kept = getattr(model, "boostreg_margins", None)
-        return kept[0] if kept is not None else model.predict(prepared[0], output_margin=True)
+        return _final_margin(model, prepared, 0)
 
     def ensemble(self, model, prepared, fold, params=None, *, test_leaf=True, train_trees=None):
         dtrain, dtest, _, _ = prepared
@@ -121,6 +119,13 @@ def _keep_margins(dtrain, dtest):
             return model
 
     return KeepMargins()
+
+
+def _final_margin(model, prepared, which: int) -> np.ndarray:
+    """The final margins of the training (0) or test (1) rows: those ``_keep_margins`` read from the prediction
+    cache, or a fresh prediction on a model cut back by early stopping (a new Booster, without them)."""
+    kept = getattr(model, "boostreg_margins", None)
+    return kept[which] if kept is not None else model.predict(prepared[which], output_margin=True)
 
 
 def _pred_leaf(model, dmatrix, n_trees: int) -> np.ndarray:
