@@ -296,9 +296,12 @@ def _baseline_groups(study: Study, spec: DatasetSpec, ds: Dataset, engine: str, 
     eng = ENGINES[engine]
     penalties = study.baseline_penalties(engine)
     default = eng.library_defaults.get("penalty")
+    # the library default as users run it is a fit of its own where it differs from the grid point of the same
+    # penalty (a regression baseline's default is fitted on the target's own scale, the grid on standardized y)
+    own = default is not None and bool(getattr(eng, "own_default_fit", False))
     # the least penalized grid point first (the group's reference), then the library default if the grid lacks it
-    entries = [(p, True, p == default) for p in penalties]
-    if default is not None and float(default) not in penalties:
+    entries = [(p, True, p == default and not own) for p in penalties]
+    if default is not None and (own or float(default) not in penalties):
         entries.insert(1, (float(default), False, True))
     groups = []
     for seed in study.seeds:
@@ -307,9 +310,12 @@ def _baseline_groups(study: Study, spec: DatasetSpec, ds: Dataset, engine: str, 
                    "fold": fold, "seed": seed, "n_splits": n_splits, "metric": metric,
                    **({"cv": repr(study.cv)} if study.cv is not None else {})}
             group_id = _digest(key)
-            fits = [FitSpec(fit_id=_digest({**key, "params": {**fixed, "penalty": p}}), group_id=group_id,
-                            study=study.name, dataset=spec.label, engine=engine, fold=fold, seed=seed,
-                            n_splits=n_splits, params={**fixed, "penalty": p}, in_grid=in_grid, is_default=is_default)
+            # an own default fit has the grid point's params: its fit_id says it is the default
+            mark = {"default": "as users run it"} if own else {}
+            fits = [FitSpec(fit_id=_digest({**key, "params": {**fixed, "penalty": p}, **(mark if is_default else {})}),
+                            group_id=group_id, study=study.name, dataset=spec.label, engine=engine, fold=fold,
+                            seed=seed, n_splits=n_splits, params={**fixed, "penalty": p}, in_grid=in_grid,
+                            is_default=is_default)
                     for p, in_grid, is_default in entries]
             groups.append(FitGroup(
                 group_id=group_id, dataset_spec=spec, dataset=spec.label, fingerprint=ds.fingerprint, task=ds.task,

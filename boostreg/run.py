@@ -239,6 +239,8 @@ def fit_one(group: FitGroup, spec, engine, ready: PreparedGroup, reference: dict
             record.update(_identity(group, spec, ready.version, params))
             record.update(_relative_columns(spec, params, reference))
         run_params = {**params, "_check": spec.check} if engine.kind == "booster" else params
+        if spec.is_default and getattr(engine, "own_default_fit", False):  # the estimator as users run it
+            run_params = {**params, "_default": True}
         t0 = time.perf_counter()
         model = engine.fit(ready.prepared, run_params, seed=group.seed, threads=threads)
         t1 = time.perf_counter()
@@ -375,6 +377,10 @@ def engine_versions(engines=None) -> dict[str, str]:
     return {getattr(ENGINES[n], "library", None) or n: _engine_version(ENGINES[n]) for n in sorted(set(names))}
 
 
+#: how a baseline's library-default fit is made (part of the study identity of studies with such baselines)
+DEFAULT_FIT_RULE = "the estimator's own defaults on the user's target scale"
+
+
 def study_identity(study: Study, datasets: dict[str, Dataset]) -> dict:
     """What a study's records depend on, and its fingerprint: the study (datasets, engines, grid, parameters,
     folds, seeds, metrics), each dataset's content fingerprint, and the engines' versions."""
@@ -383,6 +389,10 @@ def study_identity(study: Study, datasets: dict[str, Dataset]) -> dict:
     spec["study"].pop("check", None)  # which fits get the theory check changes no measured number
     parts = {"study": spec, "data": {label: ds.fingerprint for label, ds in sorted(datasets.items())},
              "versions": engine_versions(study.engines)}
+    if any(getattr(ENGINES[n], "own_default_fit", False) for n in study.engines if n in ENGINES):
+        # a baseline's default became its own fit on the user's target scale: a folder written before holds the
+        # grid's point as the default, so it must not be resumed into (it reads as changed)
+        parts["baseline_defaults"] = DEFAULT_FIT_RULE
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
     return {"fingerprint": digest, "name": study.name, "parts": parts}
 
@@ -400,6 +410,8 @@ def _what_changed(old: dict, new: dict) -> str:
             changed.append(key)
     head_a, head_b = a.get("study", {}).get("study", {}), b["study"].get("study", {})
     changed += [k for k in sorted(set(head_a) | set(head_b)) if head_a.get(k) != head_b.get(k)]
+    if a.get("baseline_defaults") != b.get("baseline_defaults"):
+        changed.append("baseline defaults (now " + str(b.get("baseline_defaults")) + ")")
     for lib in sorted(b["versions"]):
         if a.get("versions", {}).get(lib) != b["versions"][lib]:
             changed.append(f"{lib} {a.get('versions', {}).get(lib, '?')} -> {b['versions'][lib]}")

@@ -43,12 +43,17 @@ def test_every_fit_ok_and_engines_only_on_their_tasks(fits):
     assert tasks["lasso"] == tasks["ridge"] == tasks["svr_rbf"] == {"regression"}
     assert tasks["logistic_l1"] == tasks["linear_svc_l1"] == tasks["svc_rbf"] == {"binary"}
     assert tasks["xgboost"] == {"regression", "binary"}
-    # lasso: 5 penalties x 2 folds; logistic_l1 default grid: 6 x 2
-    assert (fits.engine == "lasso").sum() == 10 and (fits.engine == "logistic_l1").sum() == 12
+    # lasso: 5 penalties + Lasso() as users run it (a fit of its own: raw y) x 2 folds; logistic_l1 default grid
+    # 6 x 2, its default the grid's C = 1
+    assert (fits.engine == "lasso").sum() == 12 and (fits.engine == "logistic_l1").sum() == 12
+    lasso = fits[fits.engine == "lasso"]
+    assert (lasso.is_default == ~lasso.in_grid).all() and lasso[lasso.is_default].penalty.eq(1.0).all()
+    logit = fits[fits.engine == "logistic_l1"]
+    assert logit.in_grid.all() and logit[logit.is_default].penalty.eq(1.0).all()
 
 
 def test_lasso_sparsity_rises_with_alpha_ridge_has_none(fits):
-    lasso = fits[(fits.engine == "lasso") & (fits.dataset == "sparse_linear")]
+    lasso = fits[(fits.engine == "lasso") & (fits.dataset == "sparse_linear") & fits.in_grid]
     zeros = lasso.groupby("penalty").zero_coef_frac.mean()
     assert zeros.is_monotonic_increasing and zeros.iloc[0] < 0.5 and zeros.iloc[-1] == 1.0
     noise = lasso.groupby("penalty").n_noise_features_used.mean()
@@ -200,7 +205,8 @@ def test_baseline_grid_from_toml_and_deterministic_fit_ids():
     assert {(g.engine, g.task) for g in groups} == {("lasso", "regression"), ("logistic_l2", "binary"),
                                                     ("svc_rbf", "binary")}
     ids = [f.fit_id for g in groups for f in g.fits]
-    assert len(set(ids)) == len(ids) == 2 * 3 + 2 * 3 + 2 * (2 + 1)  # svc_rbf: scikit-learn's C = 1 added
+    # lasso: Lasso() on raw y is a fit of its own beside the grid's alpha = 1; svc_rbf: scikit-learn's C = 1 added
+    assert len(set(ids)) == len(ids) == 2 * (3 + 1) + 2 * 3 + 2 * (2 + 1)
     assert ids == [f.fit_id for g in make_plan(study_from_dict(doc), data) for f in g.fits]
     assert study_from_dict(study.to_toml_dict()) == study  # [baseline_grid] survives the round trip
     default = study_from_dict({**doc, "baseline_grid": {}})
@@ -384,3 +390,141 @@ def _penalty_kind_shows(name, engine, task):
         assert frac[0] > frac[1] > frac[2] > 0, frac
     else:
         pytest.fail(f"no check for penalty_kind {engine.penalty_kind!r}: add one here")
+
+
+# ------------------------------------------------------------------------------------ defaults as users run them
+
+def _plain_preprocessing(X):
+    """What a user puts before the estimator in a Pipeline: mean-impute and standardize the numbers, one-hot the
+    categories (unknown test levels ignored). Written out here, not taken from boostreg's ``preprocess``."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    cat = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+    num = [c for c in X.columns if c not in cat]
+    parts = [("num", make_pipeline(SimpleImputer(strategy="mean", keep_empty_features=True), StandardScaler()), num)]
+    if cat:
+        parts.append(("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), cat))
+    return ColumnTransformer(parts, sparse_threshold=0.0)
+
+
+def _plain(name, seed=0):
+    """The scikit-learn estimator a user runs for each baseline: the class with its own defaults (the engine's loss
+    or penalty type where the engine is one of the class's variants; a fixed seed where the solver shuffles)."""
+    from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression, Ridge
+    from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR
+
+    return {"lasso": Lasso(), "ridge": Ridge(), "elasticnet": ElasticNet(), "svr_rbf": SVR(),
+            "linear_svr_l1loss": LinearSVR(random_state=seed),
+            "linear_svr_l2loss": LinearSVR(loss="squared_epsilon_insensitive", random_state=seed),
+            "logistic_l2": LogisticRegression(), "linear_svc_l2": LinearSVC(random_state=seed),
+            "linear_svc_l1": LinearSVC(penalty="l1", random_state=seed), "svc_rbf": SVC(),
+            # L1 / elastic-net logistic: saga is scikit-learn's one solver for them with an unpenalized intercept;
+            # boostreg solves the same problem to its optimum (see _Logistic), so compare with a converged saga
+            "logistic_l1": LogisticRegression(l1_ratio=1.0, solver="saga", max_iter=100_000, tol=1e-10),
+            "logistic_elasticnet": LogisticRegression(l1_ratio=0.5, solver="saga", max_iter=100_000, tol=1e-10),
+            }[name]
+
+
+def default_fit_and_plain(name, dataset, max_rows=None):
+    """boostreg's library-default fit of ``name`` on fold 0 of a 3-fold study (planned and run as a study runs
+    it), and the plain scikit-learn pipeline fitted on the same training rows: (record, pipeline, dataset, train,
+    test)."""
+    import warnings
+
+    from sklearn.base import clone
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.pipeline import make_pipeline
+
+    from boostreg.plan import split_folds
+    from boostreg.run import run_fits
+
+    spec = DatasetSpec(name=dataset, max_rows=max_rows)
+    ds = load_builtin(dataset, max_rows=max_rows)
+    study = Study(name="defaults", engines=[name], datasets=[spec], folds=3)
+    group = next(g for g in make_plan(study, {spec.label: ds}) if g.fold == 0)
+    default = [f for f in group.fits if f.is_default]
+    assert len(default) == 1 and default[0].params["penalty"] == ENGINES[name].library_defaults["penalty"]
+    (record, _), = run_fits(group, [default[0].fit_id], None, 1)
+    assert record["status"] == "ok", record.get("error")
+    train, test = split_folds(ds, 3, group.seed)[0]
+    pipe = make_pipeline(_plain_preprocessing(ds.X), clone(_plain(name, group.seed)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # as a user's run may warn
+        pipe.fit(ds.X.iloc[train], ds.y[train])
+    return record, pipe, ds, train, test
+
+
+REGRESSION_DEFAULTS = ["lasso", "ridge", "elasticnet", "svr_rbf", "linear_svr_l1loss", "linear_svr_l2loss"]
+
+
+@pytest.mark.parametrize("dataset, max_rows", [("diabetes", None), ("diamonds", 3000)])
+@pytest.mark.parametrize("name", REGRESSION_DEFAULTS)
+def test_regression_default_is_the_plain_estimator_on_the_users_target(name, dataset, max_rows):
+    """The is_default fit is what ``make_pipeline(<preprocessing>, Lasso())`` gives on the same fold: fitted on y
+    as the user has it, not on the standardized y of the grid (where Lasso(alpha=1) zeroes every coefficient)."""
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+    record, pipe, ds, train, test = default_fit_and_plain(name, dataset, max_rows)
+    for prefix, rows in (("test", test), ("train", train)):
+        pred = pipe.predict(ds.X.iloc[rows])
+        y = ds.y[rows]
+        assert record[f"{prefix}_rmse"] == pytest.approx(np.sqrt(mean_squared_error(y, pred)), rel=1e-6), prefix
+        assert record[f"{prefix}_mae"] == pytest.approx(mean_absolute_error(y, pred), rel=1e-6), prefix
+        assert record[f"{prefix}_r2"] == pytest.approx(r2_score(y, pred), rel=1e-6, abs=1e-9), prefix
+    assert record["test_error"] == record["test_rmse"] and not record["in_grid"] and record["is_default"]
+    model = pipe[-1]
+    sd = float(np.std(ds.y[train]))
+    if hasattr(model, "coef_"):  # the record's coefficients: the user's, in standardized-y units (/ sd of y)
+        coef = np.ravel(model.coef_)
+        assert record["coef_abs_mean"] == pytest.approx(np.abs(coef).mean() / sd, rel=1e-6)
+        assert record["zero_coef_frac"] == np.mean(coef == 0)
+    else:
+        assert record["n_support"] == len(model.support_)
+    if name in ("lasso", "elasticnet"):  # the L1 axis of the user's alpha: >= 1 exactly when every coefficient is 0
+        Xs = pipe[0].transform(ds.X.iloc[train])
+        alpha_max = np.abs((Xs - Xs.mean(0)).T @ (ds.y[train] - ds.y[train].mean())).max() / len(train)
+        rho = 1.0 if name == "lasso" else 0.5
+        assert record["alpha_normalized"] == pytest.approx(rho / alpha_max, rel=1e-9)
+        assert (record["alpha_normalized"] >= 1) == bool(np.all(np.ravel(model.coef_) == 0))
+
+
+@pytest.mark.parametrize("name", BINARY_BASELINES)
+def test_binary_default_is_the_plain_estimator(name):
+    """Binary baselines have no target to scale: the default fit is the class with its own C on the same fold."""
+    from sklearn.metrics import accuracy_score, roc_auc_score
+    from scipy.special import expit
+
+    record, pipe, ds, train, test = default_fit_and_plain(name, "breast_cancer")
+    assert record["in_grid"] and record["is_default"]  # C = 1 is in the default grid: that grid fit is the default
+    margin = pipe.decision_function(ds.X.iloc[test])
+    y = ds.y[test]
+    converged = name in ("logistic_l1", "logistic_elasticnet")  # the same optimum, reached by another solver
+    rel = 2e-2 if converged else 1e-6
+    assert record["test_accuracy"] == pytest.approx(accuracy_score(y, margin > 0), rel=rel)
+    assert record["test_auc"] == pytest.approx(roc_auc_score(y, margin), rel=rel / 10 if converged else rel)
+    if ENGINES[name].has_proba:
+        p = expit(margin)
+        assert record["test_logloss"] == pytest.approx(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)), rel=rel)
+
+
+def test_the_grid_keeps_its_standardized_point_beside_the_users_default():
+    """Lasso's grid point alpha = 1 (standardized y: every coefficient 0 on diabetes) stays in the grid as it was;
+    Lasso() as users run it is another fit, with its own fit_id, the same params and penalty."""
+    from boostreg.run import run_fits
+
+    spec = DatasetSpec(name="diabetes")
+    ds = load_builtin("diabetes")
+    study = Study(name="defaults", engines=["lasso"], datasets=[spec], folds=3)
+    group = next(g for g in make_plan(study, {spec.label: ds}) if g.fold == 0)
+    grid = [f for f in group.fits if f.in_grid and f.params["penalty"] == 1.0]
+    default = [f for f in group.fits if f.is_default]
+    assert len(grid) == len(default) == 1 and not grid[0].is_default and not default[0].in_grid
+    assert grid[0].params == default[0].params and grid[0].fit_id != default[0].fit_id
+    assert group.fits[1] is default[0]  # right after the reference, as an added default always was
+    records = {r["fit_id"]: r for r, _ in run_fits(group, [grid[0].fit_id, default[0].fit_id], None, 1)}
+    on_grid, users = records[grid[0].fit_id], records[default[0].fit_id]
+    assert on_grid["zero_coef_frac"] == 1 and on_grid["alpha_normalized"] > 1 and on_grid["test_r2"] < 0.01
+    assert users["zero_coef_frac"] < 1 and users["alpha_normalized"] < 1 and users["test_r2"] > 0.3

@@ -7,8 +7,28 @@ alpha, largest C): that fit is the group's reference for ``shrinkage_vs_unpenali
 Preprocessing, fitted on the training fold only, once per fold (``prepare``): numeric columns are mean-imputed
 and standardized, pandas category columns one-hot encoded (unknown test levels ignored, missing values a
 level of their own); the test fold and the validation split (``fold.X_valid``, when the study carves one) are
-transformed with it. Regression targets are standardized too (training mean and sd): penalties and
-coefficients are on the standardized scale, while predictions and errors are back in the target's units.
+transformed with it. For the grid, regression targets are standardized too (training mean and sd): the grid's
+penalties and coefficients are on the standardized scale (so that one axis pools datasets), while predictions and
+errors are back in the target's units.
+
+The library default (the record with ``is_default``; penalty = ``library_defaults``) is the estimator as users
+run it: a regression baseline's default (``own_default_fit``) is ``Lasso()`` / ``Ridge()`` / ``ElasticNet()`` /
+``LinearSVR()`` / ``SVR()`` with the class's own settings (max_iter, tol, epsilon, dual: only what the study
+sets is passed) fitted on the target as the user has it (raw y, not standardized), after the same preprocessing
+of X, so its predictions need no back-transform. Fitting on raw y is the one rule that holds for all of them:
+Lasso's alpha = 1 on standardized y zeroes every coefficient where ``Lasso()`` on diabetes does not, elastic
+net's L1 and L2 terms scale differently with y, and (Linear)SVR's epsilon is in y's units. It is a fit of its
+own, beside the grid point of the same penalty (whose record stays the standardized one): the plan gives it its
+own fit_id and the runner passes it ``_default``. Its measured columns stay comparable with the grid's: the
+coefficient columns (``coef_abs_mean``, norms, ``prior_*``, hence ``shrinkage_vs_unpenalized``) are its
+coefficients divided by the training sd of y, i.e. in standardized-y units like the grid's (``zero_coef_frac``
+and the feature counts do not depend on the scale), and ``alpha_normalized`` / ``lambda_normalized`` /
+``penalty_normalized`` are the axis of the standardized-scale penalty the raw fit is equivalent to (Lasso
+alpha / sd_y, Ridge alpha, elastic net's L1 term / sd_y and L2 term unchanged, C / sd_y for an absolute loss
+with an L2 penalty, C for a squared one; exact up to liblinear's penalized intercept and an epsilon > 0).
+Binary baselines have no target to scale: their default is the grid point C = 1 (or a fit of its own when the
+grid lacks it).
+
 The binary task uses decision_function as the margin: for logistic regression that is the log-odds, so log
 loss is the boosters'; LinearSVC (and the RBF SVC) has no probabilities, so its log loss is NaN, accuracy and
 AUC come from the margin, and a log-loss primary metric falls back to the misclassification error (the
@@ -23,7 +43,7 @@ the base rate (see :class:`_Logistic`).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -50,6 +70,7 @@ class Prepared:
     threads: int = 1               # BLAS / OpenMP threads for this fold's fits (threadpoolctl)
     X_valid: np.ndarray | None = None  # the validation split, transformed like the test fold (None without one)
     cache: dict = field(default_factory=dict)  # per-fold axis quantities, computed on first use
+    y_train_raw: np.ndarray | None = None  # the training target as the user has it (the library default's)
 
     def cached(self, key, compute):
         if key not in self.cache:
@@ -94,14 +115,15 @@ def preprocess(fold: Fold) -> Prepared:
         enc = ct.named_transformers_["cat"].named_steps["onehot"]
         for c, levels in zip(cat, enc.categories_):
             owner.extend([index[c]] * len(levels))
-    y = np.asarray(fold.y_train, dtype=np.float64)
+    y = raw = np.asarray(fold.y_train, dtype=np.float64)
     if fold.task == "regression":
         mean, scale = float(y.mean()), float(y.std())
         scale = scale if scale > 0 else 1.0
         y = (y - mean) / scale
     else:
         mean, scale = 0.0, 1.0
-    return Prepared(Xtr, Xte, y, mean, scale, np.asarray(owner, dtype=np.int64), names, fold.task, X_valid=Xva)
+    return Prepared(Xtr, Xte, y, mean, scale, np.asarray(owner, dtype=np.int64), names, fold.task, X_valid=Xva,
+                    y_train_raw=raw)
 
 
 def coef_columns(coef: np.ndarray | None, prepared: Prepared, noise_features) -> dict[str, float]:
@@ -143,6 +165,12 @@ class SklearnEngine(Engine):
     default_grid: ClassVar[dict] = {"log": [1e-3, 1e2], "num": 6}
     #: whether the model gives probabilities (its decision_function is a log-odds)
     has_proba: ClassVar[bool] = False
+    #: whether the library default is a fit of its own: the estimator as users run it (the class's own settings,
+    #: raw y), not the grid point of the same penalty (see the module docstring); the runner passes it ``_default``
+    own_default_fit: ClassVar[bool] = False
+    #: the own default fit's penalty on the standardized-y scale is penalty * sd_y ** standardized_power (Lasso's
+    #: alpha -> alpha / sd_y: -1; Ridge's alpha and a squared loss's C: 0; an absolute loss's C -> C / sd_y: -1)
+    standardized_power: ClassVar[float] = 0.0
 
     def least_penalized_first(self, values: list[float]) -> list[float]:
         """The grid ordered from the least penalized fit (the group's reference): alpha ascending, C descending."""
@@ -159,6 +187,21 @@ class SklearnEngine(Engine):
     def estimator(self, penalty: float, params: dict, seed: int):
         raise NotImplementedError
 
+    def users_default(self, params: dict) -> bool:
+        """Whether this fit is the library default as users run it (an own default fit: raw y, the class's settings)."""
+        return self.own_default_fit and bool(params.get("_default", False))
+
+    def settings(self, params: dict, **boostreg_defaults) -> dict:
+        """Estimator settings: the study's where it sets them, else boostreg's (grid fits), or for the library
+        default as users run it nothing (the class's own defaults)."""
+        if self.users_default(params):
+            return {k: type(v)(params[k]) for k, v in boostreg_defaults.items() if k in params}
+        return {k: type(v)(params.get(k, v)) for k, v in boostreg_defaults.items()}
+
+    def target(self, prepared: Prepared, params: dict) -> np.ndarray:
+        """The training target of a fit: standardized (grid), or as the user has it (the default as users run it)."""
+        return prepared.y_train_raw if self.users_default(params) else prepared.y_train
+
     def fit(self, prepared: Prepared, params, *, seed, threads):
         from sklearn.exceptions import ConvergenceWarning
         from threadpoolctl import threadpool_limits
@@ -171,7 +214,7 @@ class SklearnEngine(Engine):
 
     def fit_estimator(self, model, prepared: Prepared, params) -> None:
         """Fit the built estimator on the preprocessed training rows (an engine may warm-start or polish it)."""
-        model.fit(prepared.X_train, prepared.y_train)
+        model.fit(prepared.X_train, self.target(prepared, params))
 
     def coefficients(self, model) -> np.ndarray | None:
         return np.asarray(model.coef_).ravel()
@@ -179,6 +222,10 @@ class SklearnEngine(Engine):
     def axis(self, prepared: Prepared, penalty: float, params: dict) -> tuple[float, float]:
         """(alpha_normalized, lambda_normalized) of this fit; see boostreg.penalty_axis."""
         raise NotImplementedError
+
+    def users_default_axis(self, prepared: Prepared, penalty: float, params: dict) -> tuple[float, float]:
+        """The axis of a fit on raw y: that of the standardized-y penalty it is equivalent to."""
+        return self.axis(prepared, penalty * prepared.y_scale ** self.standardized_power, params)
 
     def extra_columns(self, model, prepared: Prepared) -> dict:
         return {}
@@ -204,24 +251,31 @@ class SklearnEngine(Engine):
         return model.decision_function(X)
 
     def _measure(self, model, prepared: Prepared, params, fold: Fold):
+        raw = self.users_default(params)
+        fitted = prepared
+        if raw:  # fitted on y as the user has it: its predictions are in y's units already, no back-transform
+            fitted = replace(prepared, y_train=prepared.y_train_raw, y_mean=0.0, y_scale=1.0)
         metric = self.primary_metric(fold)
         record: dict[str, Any] = {"penalty_kind": self.penalty_kind, "penalty": float(params["penalty"]),
                                   "primary_metric": metric}
         for prefix, y, X in (("train", fold.y_train, prepared.X_train), ("test", fold.y_test, prepared.X_test)):
-            record.update(measure.metrics(y, self.margin(model, prepared, X), fold.task, prefix, metric))
+            record.update(measure.metrics(y, self.margin(model, fitted, X), fold.task, prefix, metric))
             if fold.task == "binary" and not self.has_proba:  # a margin is not a log-odds: no log loss
                 record[f"{prefix}_logloss"] = np.nan
         record["valid_error"] = np.nan
         if prepared.X_valid is not None:
-            margin = self.margin(model, prepared, prepared.X_valid)
+            margin = self.margin(model, fitted, prepared.X_valid)
             record["valid_error"] = float(measure.primary_error(fold.y_valid, margin, fold.task, metric)[0])
         coef = self.coefficients(model)
+        if raw and coef is not None:  # in standardized-y units, like the grid's coefficients
+            coef = np.asarray(coef, dtype=np.float64) / prepared.y_scale
         record.update(coef_columns(coef, prepared, fold.noise_features))
         record.update(prior.prior_columns(coef))
-        a, l = self.axis(prepared, float(params["penalty"]), params)
+        axis = self.users_default_axis if raw else self.axis
+        a, l = axis(prepared, float(params["penalty"]), params)
         record.update(alpha_normalized=a, lambda_normalized=l,
                       penalty_normalized=penalty_axis.combine(self.penalty_kind, a, l))
-        record.update(self.extra_columns(model, prepared))
+        record.update(self.extra_columns(model, fitted))
         return record, None
 
 
@@ -230,6 +284,7 @@ class SklearnEngine(Engine):
 class _AlphaRegression(SklearnEngine):
     tasks = ("regression",)
     penalty_param = "alpha"
+    own_default_fit = True
 
     def alpha_max(self, prepared):
         return prepared.cached("alpha_max", lambda: penalty_axis.lasso_alpha_max(prepared.X_train, prepared.y_train))
@@ -240,11 +295,12 @@ class LassoEngine(_AlphaRegression):
     library_defaults = {"penalty": 1.0}  # Lasso(alpha=1.0)
     penalty_kind = "l1"
     default_grid = {"log": [1e-3, 1.0], "num": 7}  # alpha_max <= 1 on standardized X and y
+    standardized_power = -1.0  # (1/2n)||y - Xw||^2 + alpha |w|_1 with y = s y', w = s w': alpha / s on y'
 
     def estimator(self, penalty, params, seed):
         from sklearn.linear_model import Lasso
 
-        return Lasso(alpha=penalty, max_iter=int(params.get("max_iter", 5000)), tol=float(params.get("tol", 1e-4)))
+        return Lasso(alpha=penalty, **self.settings(params, max_iter=5000, tol=1e-4))
 
     def axis(self, prepared, penalty, params):
         return penalty_axis.l1_linear(penalty, self.alpha_max(prepared)), 0.0
@@ -276,14 +332,18 @@ class ElasticNetEngine(_AlphaRegression):
     def estimator(self, penalty, params, seed):
         from sklearn.linear_model import ElasticNet
 
-        return ElasticNet(alpha=penalty, l1_ratio=float(params["l1_ratio"]),
-                          max_iter=int(params.get("max_iter", 5000)), tol=float(params.get("tol", 1e-4)))
+        return ElasticNet(alpha=penalty, l1_ratio=float(params["l1_ratio"]), **self.settings(params, max_iter=5000,
+                                                                                              tol=1e-4))
 
-    def axis(self, prepared, penalty, params):
+    def axis(self, prepared, penalty, params, l1_penalty=None):
         rho = float(params["l1_ratio"])
         n = len(prepared.y_train)
-        return (penalty_axis.l1_linear(penalty, self.alpha_max(prepared), rho),
+        return (penalty_axis.l1_linear(penalty if l1_penalty is None else l1_penalty, self.alpha_max(prepared), rho),
                 penalty_axis.l2_shrink(self.eigenvalues(prepared), n * penalty * (1 - rho)))
+
+    def users_default_axis(self, prepared, penalty, params):
+        """On raw y the L1 term is alpha * l1_ratio / sd_y on the standardized scale, the L2 term unchanged."""
+        return self.axis(prepared, penalty, params, l1_penalty=penalty / prepared.y_scale)
 
 
 class _LinearSVR(SklearnEngine):
@@ -294,13 +354,15 @@ class _LinearSVR(SklearnEngine):
     loss: ClassVar[str] = "epsilon_insensitive"
     curvature: ClassVar[float] = 1.0
     native_params = frozenset({"max_iter", "tol", "epsilon"})
+    own_default_fit = True
 
     def estimator(self, penalty, params, seed):
         from sklearn.svm import LinearSVR
 
-        return LinearSVR(C=penalty, loss=self.loss, epsilon=float(params.get("epsilon", 0.0)),
-                         dual=self.loss == "epsilon_insensitive", max_iter=int(params.get("max_iter", 2000)),
-                         tol=float(params.get("tol", 1e-4)), random_state=seed)
+        # the default as users run it keeps LinearSVR's dual="auto" (the same choice for the L1 loss)
+        dual = {} if self.users_default(params) else {"dual": self.loss == "epsilon_insensitive"}
+        return LinearSVR(C=penalty, loss=self.loss, random_state=seed, **dual,
+                         **self.settings(params, epsilon=0.0, max_iter=2000, tol=1e-4))
 
     def axis(self, prepared, penalty, params):
         lam = penalty_axis.ridge_equivalent_of_c(penalty, self.curvature)
@@ -314,15 +376,17 @@ class LinearSVRL1LossEngine(_LinearSVR):
     library_defaults = {"penalty": 1.0}  # LinearSVR(C=1.0)
     loss = "epsilon_insensitive"
     curvature = 1.0  # no curvature: unit by convention (penalty_axis)
+    standardized_power = -1.0  # C sum|r| + |w|^2 / 2 with y = s y', w = s w': C / s on y'
 
 
 class LinearSVRL2LossEngine(_LinearSVR):
     """LinearSVR with the squared epsilon-insensitive (L2) loss."""
 
     name = "linear_svr_l2loss"
-    library_defaults = {"penalty": 1.0}  # LinearSVR(C=1.0)
+    library_defaults = {"penalty": 1.0}  # LinearSVR(loss="squared_epsilon_insensitive", C=1.0)
     loss = "squared_epsilon_insensitive"
     curvature = 2.0
+    standardized_power = 0.0  # C sum r^2 + |w|^2 / 2: both terms scale with s^2
 
 
 # ---------------------------------------------------------------------------------------------- binary

@@ -7,6 +7,12 @@ sees them all). ``n_support`` / ``support_frac`` count the support vectors. SVC 
 and AUC come from decision_function, and a log-loss primary metric falls back to the misclassification error
 (``SklearnEngine.primary_metric``). penalty_normalized is the L2 shrink 1 - mean e/(e + 1/C) over the
 eigenvalues e of the training kernel matrix (see ``boostreg.penalty_axis``).
+
+SVR's grid fits see the standardized target, like the linear baselines'; its library default (``is_default``) is
+``SVR()`` as users run it (``own_default_fit``): C = 1, epsilon = 0.1 and tol with scikit-learn's defaults (what
+the study sets excepted), fitted on the target as the user has it (raw y), so epsilon is in y's units, as it is
+for them. Its penalty_normalized is the axis of C / sd_y, the C it is equivalent to on the standardized scale
+(with epsilon / sd_y). SVC's default is the grid point C = 1 (no target to scale).
 """
 
 from __future__ import annotations
@@ -55,13 +61,15 @@ class SVREngine(_RBF):
     name = "svr_rbf"
     library_defaults = {"penalty": 1.0}  # SVR(C=1.0)
     tasks = ("regression",)
+    own_default_fit = True
+    standardized_power = -1.0  # C sum max(0, |r| - eps) + |w|^2 / 2 with y = s y': C / s (and eps / s) on y'
 
     def estimator(self, penalty, params, seed):
         from sklearn.svm import SVR
 
-        return SVR(kernel="rbf", C=penalty, gamma="scale", epsilon=float(params.get("epsilon", 0.1)),
-                   tol=float(params.get("tol", 1e-3)), max_iter=int(params.get("max_iter", -1)),
-                   cache_size=float(params.get("cache_size", 500)))
+        # cache_size changes the speed, not the fit
+        return SVR(kernel="rbf", C=penalty, gamma="scale", cache_size=float(params.get("cache_size", 500)),
+                   **self.settings(params, epsilon=0.1, tol=1e-3, max_iter=-1))
 
 
 class SVCEngine(_RBF):
