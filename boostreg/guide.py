@@ -13,8 +13,9 @@ the library default, corrected intervals):
   applied to D: its gain over the library default on D's outer test folds (paired by fold, corrected t
   interval) is what a user with new data would get. Beside it: Probst et al.'s (2019) defaults where they were
   fitted, and D's own validation-selected optimum (what tuning on D itself gives).
-* **Pooled** statements resample datasets (bootstrap over datasets); gains in AUC (binary) and R² (regression)
-  are never averaged together; relative error gains are unit-free.
+* **Pooled** statements are t intervals over datasets (the replication unit; a percentile bootstrap over 3-23
+  datasets is too narrow); gains in AUC (binary) and R² (regression) are never averaged together; relative error
+  gains are unit-free.
 * Synthetic datasets (known noise features) inform "when L1 helps" only; they never enter the rule or its proof.
 
 ``build_guide`` is a pure function of the records; every sentence is chosen by a rule function below from
@@ -34,7 +35,7 @@ import pandas as pd
 
 from . import inference
 from .errors import BoostregError
-from .inference import CONFIDENCE, bootstrap_units, corrected_t
+from .inference import CONFIDENCE, corrected_t, pooled_t
 
 #: AUC for binary datasets, R² for regression: unit-free, higher is better, never averaged together
 SHARED = {"binary": ("test_auc", "AUC"), "regression": ("test_r2", "R²")}
@@ -113,11 +114,11 @@ def _per_dataset(g: pd.DataFrame) -> dict:
     """Mean gains over one dataset's fold groups with corrected t intervals (error units, relative, shared)."""
     ratio = float((g.n_test / g.n_train).mean())
     err = corrected_t(g.gain, ratio)
+    # relative gain as everywhere (boostreg.inference): the mean of per-group ratios, with its own interval
+    rel = corrected_t(g.gain / g.default_error, ratio)
     shared = corrected_t(g.shared_gain, ratio)
-    base = float(g.default_error.mean())
     return {"gain": err.mean, "gain_low": err.ci_low, "gain_high": err.ci_high,
-            "rel_gain": err.mean / base if base else np.nan, "rel_low": err.ci_low / base if base else np.nan,
-            "rel_high": err.ci_high / base if base else np.nan, "shared_gain": shared.mean,
+            "rel_gain": rel.mean, "rel_low": rel.ci_low, "rel_high": rel.ci_high, "shared_gain": shared.mean,
             "shared_low": shared.ci_low, "shared_high": shared.ci_high, "n_groups": err.n,
             "n_train": float(g.n_train.mean()), "clearly_worse": bool(err.ci_high < 0),
             "clearly_better": bool(err.ci_low > 0)}
@@ -174,7 +175,7 @@ def lodo(df: pd.DataFrame) -> pd.DataFrame:
 
 def lodo_summary(proof: pd.DataFrame, prefix: str = "rec") -> pd.DataFrame:
     """Per engine (and both engines: dataset x engine pairs), per task and both tasks (relative error only): wins
-    (relative gain > 0), ties (the same fit as the default), mean relative gain with a bootstrap interval over
+    (relative gain > 0), ties (the same fit as the default), mean relative gain with a t interval over
     datasets, the worst case, and how many datasets were clearly worse off (interval below 0)."""
     rows = []
     columns = ["engine", "task", "n_datasets", "wins", "ties", "win_rate", "mean_rel_gain", "rel_low", "rel_high",
@@ -189,7 +190,7 @@ def lodo_summary(proof: pd.DataFrame, prefix: str = "rec") -> pd.DataFrame:
             sub = sub[sub[f"{prefix}_rel_gain"].notna()]
             if sub.empty:
                 continue
-            est = bootstrap_units(sub[f"{prefix}_rel_gain"])
+            est = pooled_t(sub[f"{prefix}_rel_gain"])
             worst = sub.loc[sub[f"{prefix}_rel_gain"].idxmin()]
             row = {"engine": engine, "task": task, "n_datasets": len(sub),
                    "wins": int((sub[f"{prefix}_rel_gain"] > 0).sum()),
@@ -200,7 +201,7 @@ def lodo_summary(proof: pd.DataFrame, prefix: str = "rec") -> pd.DataFrame:
                    "clearly_worse": int(sub[f"{prefix}_clearly_worse"].sum()),
                    "clearly_better": int(sub[f"{prefix}_clearly_better"].sum())}
             if task != "all":
-                shared = bootstrap_units(sub[f"{prefix}_shared_gain"])
+                shared = pooled_t(sub[f"{prefix}_shared_gain"])
                 row.update(shared_metric=SHARED[task][1], mean_shared_gain=shared.mean, shared_low=shared.ci_low,
                            shared_high=shared.ci_high)
             rows.append(row)
@@ -312,8 +313,29 @@ def rule_start(engine: str, rec: pd.Series, summary: pd.Series | None) -> Step:
             f"(`boostreg recommend` turns them into raw values for your data). Derived without each dataset and "
             f"tried on it this way, this beat {engine}'s default on {summary.wins} of {summary.n_datasets} "
             f"datasets{ties}, mean relative gain {_pct(summary.mean_rel_gain)} [{_pct(summary.rel_low)}, "
-            f"{_pct(summary.rel_high)}], worst {_pct(summary.worst_rel_gain)} ({summary.worst_dataset}).")
+            f"{_pct(summary.rel_high)}], worst {_pct(summary.worst_rel_gain)} ({summary.worst_dataset}). "
+            + _pooled_reading(summary))
     return Step(text, "proof", {(engine, "reg_alpha"): float(rec.alpha_rel), (engine, "reg_lambda"): float(rec.lambda_rel)})
+
+
+#: the practical-equivalence band of pooled advice claims: relative gains within it are "no difference"
+EQUIVALENCE_BAND = 0.01
+
+
+def _pooled_reading(summary: pd.Series) -> str:
+    """What the pooled interval says, with the equivalence band (inference.verdict decides; no fixed sentence)."""
+    est = inference.Estimate(summary.mean_rel_gain, summary.rel_low, summary.rel_high, int(summary.n_datasets), "t")
+    v = inference.verdict(est, +1, band=EQUIVALENCE_BAND)
+    if v == "holds":
+        return "Pooled, it beats the default (the interval is above 0)."
+    if v == "does not hold here":
+        note = inference.equivalence_note(est, EQUIVALENCE_BAND, pct=True)
+        return (f"Pooled, it is no better than the default: {note}." if note else
+                f"Pooled, a gain of {EQUIVALENCE_BAND:.0%} or more is ruled out.")
+    if v == "inconclusive":
+        return (f"Pooled, the interval holds 0 and reaches +{EQUIVALENCE_BAND:.0%}: neither a gain nor "
+                "equivalence is shown.")
+    return "Pooled: not enough datasets for a verdict."
 
 
 def rule_where_not(engine: str, proof: pd.DataFrame, prefix: str = "chk") -> Step:
@@ -323,7 +345,8 @@ def rule_where_not(engine: str, proof: pd.DataFrame, prefix: str = "chk") -> Ste
     kept = g[g[f"{prefix}_rel_gain"] == 0]
     clear = g[g[f"{prefix}_clearly_worse"]]
     if worse.empty and kept.empty:
-        return Step(f"{engine}: the advice was no worse than the default on any dataset tried.", "proof")
+        return Step(f"{engine}: the advice was no worse than the default on any dataset tried." + _resolution(g, prefix),
+                    "proof")
     parts = []
     if len(worse):
         parts.append(", ".join(f"{r.dataset} ({_pct(getattr(r, f'{prefix}_rel_gain'))}, n_train {r.n_train:.0f})"
@@ -333,7 +356,18 @@ def rule_where_not(engine: str, proof: pd.DataFrame, prefix: str = "chk") -> Ste
     text = f"{engine}: it did not help on {len(worse) + len(kept)} of {len(g)} datasets: " + "; ".join(parts)
     text += (f"; clearly worse (interval below 0) on {', '.join(clear.dataset)}." if len(clear)
              else "; on none of them was the loss clear (every interval holds 0).")
-    return Step(text, "proof")
+    return Step(text + _resolution(g, prefix), "proof")
+
+
+def _resolution(g: pd.DataFrame, prefix: str) -> str:
+    """How small a loss the per-dataset comparisons could have seen: their intervals' half-widths."""
+    if f"{prefix}_rel_high" not in g:
+        return ""
+    half = ((g[f"{prefix}_rel_high"] - g[f"{prefix}_rel_low"]) / 2).dropna()
+    if half.empty:
+        return ""
+    return (f" A loss smaller than an interval's half-width could not be told from none: median "
+            f"{float(half.median()):.1%}, largest {float(half.max()):.1%} ({g.loc[half.idxmax(), 'dataset']}).")
 
 
 def rule_point_alone(engine: str, alone: pd.Series | None, proof: pd.DataFrame) -> Step:
@@ -374,17 +408,23 @@ def rule_tuning_worth(engine: str, own: pd.DataFrame) -> Step:
 
 
 def rule_l1(claims: list) -> Step:
-    """When L1 helps: the claims ledger's matched-error verdicts on these records."""
+    """When L1 helps: a sentence built from the claims ledger's matched-error verdicts (never a fixed text)."""
     pick = {c.claim: c for c in claims}
-    zero = next((c for k, c in pick.items() if "exact-zero leaves" in k), None)
+    size = next((c for k, c in pick.items() if "smaller models" in k), None)
     noise = next((c for k, c in pick.items() if "noise features" in k), None)
     parts = []
-    if zero is not None:
-        parts.append(f"at matched validation error L1 left {_g(round(zero.effect, 3))} more of the leaves exactly 0 "
-                     f"than L2 ({zero.verdict})")
+    if size is not None and np.isfinite(size.effect):
+        said = {"holds": "Use reg_alpha for smaller models: ",
+                "does not hold here": "reg_alpha did not give smaller models than reg_lambda here: "}
+        parts.append(said.get(size.verdict, "Whether reg_alpha gives smaller models than reg_lambda is "
+                                            f"{size.verdict} here: ")
+                     + f"at matched validation error the L1 model had {size.effect:+.1%} fewer non-zero leaves per "
+                       f"tree than the L2 model [{size.ci_low:+.1%}, {size.ci_high:+.1%}] ({size.verdict})")
+    elif size is not None:
+        parts.append(f"Whether reg_alpha gives smaller models than reg_lambda: {size.verdict}")
     if noise is not None:
         parts.append(f"fewer noise features than L2: {noise.verdict}")
-    return Step("Use reg_alpha for smaller models, not for accuracy: " + "; ".join(parts) + ".", "l1")
+    return Step("; ".join(parts) + "." if parts else "L1 against L2 was not measured.", "l1")
 
 
 def contradictions(recipe: dict[str, list[Step]]) -> list[str]:
@@ -506,7 +546,7 @@ def build_guide(fits: pd.DataFrame) -> Guide:
         "groups the validation split (carved from the training fold) decides, and the kept fit is scored on D's "
         "outer test fold against the library default, paired by fold; intervals are corrected resampled t "
         f"intervals (Nadeau & Bengio 2003) over D's {int(proof.rec_n_groups.max()) if len(proof) else '?'} folds. "
-        f"The pooled mean resamples datasets ({int(CONFIDENCE * 100)}% percentile bootstrap). Relative gain = "
+        f"The pooled mean gets a {int(CONFIDENCE * 100)}% t interval over datasets. Relative gain = "
         "(default's test error − the advice's) / default's; > 0 helps; a tie is a dataset where the validation "
         "split kept the default in every fold. AUC and R² gains are reported per task, never averaged together. "
         "The point alone, applied without the check, is shown beside it."])

@@ -59,7 +59,7 @@ class Run:
         from .inference import require_validation, summary_table
 
         require_validation(self.fits, f"the records in '{self.out}'")
-        return summary_table(self.fits)
+        return summary_table(self.fits, self.identity)
 
     def report(self, path: str | Path | None = None) -> Path:
         """Write the HTML report (default OUT/report.html); return its path."""

@@ -75,16 +75,22 @@ def test_tuning_beats_the_default_flips():
     assert _find(verdicts(records(helps, datasets=2)), "beats xgboost") == "not enough evidence"
 
 
-def test_l1_zeros_at_matched_error_flips():
+def test_l1_smaller_models_at_matched_error_flips():
     def l1_zeros(row, rng):
         return {**flat(row, rng), "zero_leaf_frac": rng.uniform(0.3, 0.5) if row["reg_alpha"] > 0 else 0.0}
 
-    def l2_zeros(row, rng):  # records where L2-only fits carry the zeros instead (impossible in a real engine)
-        return {**flat(row, rng),
-                "zero_leaf_frac": rng.uniform(0.3, 0.5) if row["reg_alpha"] == 0 and row["reg_lambda"] > 0 else 0.0}
+    def l2_prunes(row, rng):  # L2 grows smaller trees than L1's zeros save: the L2 model is the smaller one
+        l2 = row["reg_alpha"] == 0 and row["reg_lambda"] > 0
+        return {**flat(row, rng), "zero_leaf_frac": rng.uniform(0.1, 0.2) if row["reg_alpha"] > 0 else 0.0,
+                "n_leaves_mean": 4.0 + rng.uniform(0, 0.5) if l2 else 10.0}
 
-    assert _find(verdicts(records(l1_zeros)), "more exact-zero leaves") == "holds"
-    assert _find(verdicts(records(l2_zeros)), "more exact-zero leaves") == "does not hold here"
+    def same_size(row, rng):  # neither zeros nor pruning: the sizes agree, within the 1% band
+        return {**flat(row, rng), "n_leaves_mean": 10.0 + rng.normal(0, 0.01)}
+
+    words = "L1 gives smaller models than L2"
+    assert _find(verdicts(records(l1_zeros)), words) == "holds"
+    assert _find(verdicts(records(l2_prunes)), words) == "does not hold here"
+    assert _find(verdicts(records(same_size)), words) == "does not hold here"
 
     def l1_breaks(row, rng):  # L1 is only ever far worse on validation: no L1 fit is an operating point
         out = flat(row, rng)
@@ -92,7 +98,7 @@ def test_l1_zeros_at_matched_error_flips():
             out["valid_error"] = 2.0
         return {**out, "zero_leaf_frac": 0.9 if row["reg_alpha"] > 0 else 0.0}
 
-    assert _find(verdicts(records(l1_breaks)), "more exact-zero leaves") == "not enough evidence"
+    assert _find(verdicts(records(l1_breaks)), words) == "not enough evidence"
 
 
 def test_noise_features_at_matched_error_flip_and_informative_ones_must_stay():
@@ -114,6 +120,8 @@ def test_noise_features_at_matched_error_flip_and_informative_ones_must_stay():
     assert _find(verdicts(records(l1_keeps_noise, synthetic=True)), words) == "does not hold here"
     assert _find(verdicts(records(l1_drops_everything, synthetic=True)), words) == "does not hold here"
     assert _find(verdicts(records(flat, synthetic=False)), words) == "not enough evidence"  # no known noise features
+    # every operating point uses every noise feature: the count cannot differ, so it is not a measurement
+    assert _find(verdicts(records(flat, synthetic=True)), words) == "not measurable here"
 
 
 def test_reg_lambda_limits_tree_size_per_engine_flips():
@@ -132,20 +140,22 @@ def test_reg_lambda_limits_tree_size_per_engine_flips():
     assert v["reg_lambda limits tree size (lightgbm)"] == "holds"
 
 
-def test_gap_narrowing_at_the_selected_setting_flips():
-    def narrows(row, rng):
+def test_gap_claim_is_the_test_error_falling_not_the_training_error_rising():
+    def test_falls(row, rng):
+        chosen = row["reg_alpha_relative"] == 0.1 and row["reg_lambda_relative"] == 1.0
+        return {"valid_error": (0.9 if chosen else 1.0) + rng.uniform(0, 0.001),
+                "test_error": (0.9 if chosen else 1.0) + rng.normal(0, 0.005), "train_error": 0.5}
+
+    def train_rises(row, rng):  # the gap narrows only because training error rose: the claim must not hold
         chosen = row["reg_alpha_relative"] == 0.1 and row["reg_lambda_relative"] == 1.0
         return {"valid_error": (0.9 if chosen else 1.0) + rng.uniform(0, 0.001), "test_error": 1.0,
                 "train_error": (0.8 if chosen else 0.5) + rng.normal(0, 0.01)}
 
-    def widens(row, rng):
-        chosen = row["reg_alpha_relative"] == 0.1 and row["reg_lambda_relative"] == 1.0
-        return {"valid_error": (0.9 if chosen else 1.0) + rng.uniform(0, 0.001), "test_error": 1.0,
-                "train_error": (0.2 if chosen else 0.5) + rng.normal(0, 0.01)}
-
     words = "narrows the train–test gap"
-    assert _find(verdicts(records(narrows)), words) == "holds"
-    assert _find(verdicts(records(widens)), words) == "does not hold here"
+    assert _find(verdicts(records(test_falls)), words) == "holds"
+    claim = [c for c in claims_ledger(records(train_rises)) if words in c.claim][0]
+    assert claim.verdict == "does not hold here"
+    assert "training error up +30.0%" in claim.details[0] and "test error down +0.0%" in claim.details[0]
 
 
 def test_without_a_validation_split_no_claim_is_decided():

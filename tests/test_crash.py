@@ -146,3 +146,36 @@ def test_a_stop_signal_dropped_inside_a_finalizer_still_stops_the_run(tmp_path):
         assert ParquetStore(tmp_path / "out").fit_ids() == set()
     finally:
         execute.STOP_REQUESTS.clear()
+
+
+def test_a_killed_runs_summary_says_it_is_incomplete_and_never_scores_a_missing_group(tmp_path):
+    """A real run stopped part-way: the summary counts the stored fits against the plan and says how to finish."""
+    from click.testing import CliRunner
+
+    from boostreg.cli import cli
+
+    study_path = tmp_path / "valid.toml"
+    study_path.write_text(STUDY.replace("learning_rate = 0.2", "learning_rate = 0.2\nvalidation_fraction = 0.2"))
+    out = tmp_path / "killed"
+    proc = _start(study_path, out, jobs=1)
+    for _ in range(300):
+        time.sleep(0.1)
+        if out.exists() and len(ParquetStore(out).fit_ids()) >= 12:
+            break
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=60)
+    stored = len(ParquetStore(out).fit_ids())
+    total = 2 * 2 * 2 * 10  # datasets x engines x folds x (9 grid points + the default off XGBoost's grid / LightGBM's)
+    assert 12 <= stored < total
+    res = CliRunner().invoke(cli, ["summary", str(out)])
+    assert res.exit_code == 0, res.output
+    (line,) = [x for x in res.output.splitlines() if x.startswith("incomplete run:")]
+    assert f"of 8 planned fold groups are complete ({stored} fits stored)" in line
+    assert "Run the same command again to finish it." in line
+    summary = pd.DataFrame(__import__("json").loads(CliRunner().invoke(cli, ["summary", str(out), "--format",
+                                                                            "json"]).output))
+    assert len(summary) == 4 and not summary.complete.all()  # every planned dataset x engine has a row
+    assert (summary.n_groups == 2).all() and (summary.n_used <= summary.n_groups).all()
+    assert summary.fits_present.sum() == stored
+    unreached = summary[summary.fits_present == 0]
+    assert unreached.gain_vs_default.isna().all() and (unreached.selected == "not reached").all()

@@ -1,5 +1,6 @@
 """The inference protocol on hand-made records: selection on the validation split, paired gains against the library
-default, the corrected resampled t interval, grid edges, pooled bootstrap over units, and verdict rules."""
+default, the corrected resampled t interval, grid edges, pooled t intervals over units (their error rate simulated),
+verdict rules that can fail, and failed or missing fits that never count as a gain of 0."""
 
 import json
 
@@ -10,7 +11,7 @@ from scipy import stats
 
 from boostreg import inference
 from boostreg.errors import BoostregError
-from boostreg.inference import Estimate, bootstrap_units, corrected_t, selection_table, summary_table, verdict
+from boostreg.inference import Estimate, corrected_t, pooled_t, selection_table, summary_table, verdict
 
 
 def _fit(**kw):
@@ -46,19 +47,78 @@ def test_selection_uses_the_validation_error_never_the_test_fold():
     assert row.gain_vs_unpenalized == pytest.approx(0.90 - 0.99)
 
 
-def test_ties_go_to_the_smaller_reg_alpha_then_the_smaller_reg_lambda():
+def test_ties_go_to_the_more_regularized_fit_for_every_engine_kind():
     fits = pd.DataFrame(_group("g0", 0, [
         (0.0, 0.0, 1.0, 0.9, True, False), (1.0, 10.0, 0.5, 0.8, True, False), (1.0, 1.0, 0.5, 0.7, True, False),
-        (10.0, 0.0, 0.5, 0.6, True, False), (0.0, 1.0, 0.9, 0.9, False, True)]))
+        (0.0, 1.0, 0.9, 0.9, False, True)]))
     row = selection_table(fits).iloc[0]
-    assert (row.selected_reg_alpha, row.selected_reg_lambda) == (1.0, 1.0)
+    assert (row.selected_reg_alpha, row.selected_reg_lambda) == (1.0, 10.0)
+    fits = pd.DataFrame(_group("g0", 0, [
+        (0.0, 0.0, 1.0, 0.9, True, False), (1.0, 10.0, 0.5, 0.8, True, False), (10.0, 0.0, 0.5, 0.6, True, False),
+        (0.0, 1.0, 0.9, 0.9, False, True)]))
+    assert selection_table(fits).iloc[0].selected_reg_alpha == 10.0  # the larger reg_alpha first
+    # ridge (alpha: larger is stronger) takes the larger alpha; logistic (C: smaller is stronger) the smaller C
     base = pd.DataFrame([_fit(group_id="b", dataset="d", engine="ridge", fold=0, seed=0, penalty=p, valid_error=v,
                               test_error=t, is_default=p == 1.0) for p, v, t in ((0.1, 2.0, 1.0), (1.0, 1.0, 1.1),
                                                                                    (10.0, 1.0, 1.2))])
     row = selection_table(base).iloc[0]
-    assert row.selected_penalty == 1.0 and row.gain_vs_default == 0.0
+    assert row.selected_penalty == 10.0 and row.selected_point == "alpha=10"
+    assert row.gain_vs_default == pytest.approx(1.1 - 1.2)
     assert row.test_error_unpenalized == 1.0  # ridge: the smallest alpha is the least penalized
-    assert not row.at_grid_edge
+    logit = pd.DataFrame([_fit(group_id="c", dataset="d", engine="logistic_l2", fold=0, seed=0, penalty=p,
+                               valid_error=v, test_error=t, is_default=p == 1.0, task="binary",
+                               primary_metric="logloss") for p, v, t in ((0.1, 1.0, 0.5), (1.0, 1.0, 0.6),
+                                                                         (10.0, 2.0, 0.7))])
+    row = selection_table(logit).iloc[0]
+    assert row.selected_penalty == 0.1 and row.selected_point == "C=0.1 (smaller = stronger)"
+    assert row.test_error_unpenalized == 0.7  # C: the largest is the least penalized
+
+
+def test_a_failed_or_missing_fit_gives_no_gain_and_is_counted():
+    rows = []
+    for j in range(4):
+        rows += _group(f"g{j}", j, [(0.0, 0.0, 1.0, 1.0, True, False), (1.0, 0.0, 0.9, 0.9, True, False),
+                                   (0.0, 1.0, 1.0, 1.0, False, True)])
+    fits = pd.DataFrame(rows)
+    fits.loc[(fits.group_id == "g1") & fits.is_default, "status"] = "failed"     # default failed
+    fits.loc[(fits.group_id == "g2") & (fits.reg_alpha == 1.0), "status"] = "failed"  # the grid point failed
+    fits = fits[~((fits.group_id == "g3") & (fits.reg_alpha == 1.0))]             # killed before this fit
+    sel = selection_table(fits).set_index("group_id")
+    assert sel.complete.to_dict() == {"g0": True, "g1": False, "g2": False, "g3": False}
+    assert sel.gain_vs_default.isna().tolist() == [False, True, True, True]  # never a gain of 0.0
+    r = summary_table(fits).iloc[0]
+    assert (r.n_groups, r.n_used, r.n_failed_groups, r.n_incomplete_groups) == (4, 1, 2, 1)
+    assert (r.fits_present, r.fits_planned, r.complete) == (11, 12, False)
+    assert r.gain_vs_default == pytest.approx(0.1) and np.isnan(r.gain_ci_low)  # one group: no interval
+    # a fold group no fit of this engine reached, but another engine did, is missing too
+    other = pd.DataFrame(_group("h", 9, [(0.0, 0.0, 1.0, 1.0, True, True), (1.0, 0.0, 0.9, 0.9, True, False)],
+                                engine="lightgbm"))
+    st = inference.group_status(pd.concat([fits, other]))
+    assert ((st.engine == "xgboost") & ~st.present).sum() == 1 and ((st.engine == "lightgbm") & ~st.present).sum() == 4
+
+
+def test_relative_gain_is_the_mean_of_per_group_ratios_with_its_own_interval():
+    rows = []
+    for j, (default, selected) in enumerate([(1.0, 0.9), (2.0, 1.9), (4.0, 3.0)]):
+        rows += _group(f"g{j}", j, [(0.0, 0.0, 1.0, default, True, False), (1.0, 0.0, 0.5, selected, True, False),
+                                   (0.0, 1.0, 1.0, default, False, True)])
+    r = summary_table(pd.DataFrame(rows)).iloc[0]
+    ratios = [0.1, 0.05, 0.25]
+    est = corrected_t(ratios, 50 / 80)
+    assert r.gain_vs_default_relative == pytest.approx(np.mean(ratios))  # not mean(gain) / mean(default) = 0.171
+    assert (r.rel_gain_ci_low, r.rel_gain_ci_high) == pytest.approx((est.ci_low, est.ci_high))
+    assert r.resolution_relative == pytest.approx(est.width / 2)
+
+
+def test_paired_model_difference_pairs_by_outer_fold():
+    rows = []
+    for j, (a, b) in enumerate([(0.80, 0.70), (0.90, 0.81), (0.85, 0.74)]):
+        for engine, auc in (("logistic_l2", a), ("xgboost", b)):
+            rows.append({"dataset": "d", "engine": engine, "fold": j, "seed": 0, "complete": True, "n_test": 50,
+                         "n_train": 100, "test_auc_selected": auc})
+    est = inference.paired_model_difference(pd.DataFrame(rows), "d", "logistic_l2", "xgboost", "test_auc_selected")
+    ref = corrected_t([0.10, 0.09, 0.11], 0.5)
+    assert (est.mean, est.ci_low, est.ci_high) == pytest.approx((ref.mean, ref.ci_low, ref.ci_high))
 
 
 def test_grid_edge_is_flagged_for_the_largest_penalty_not_for_added_fits():
@@ -106,15 +166,50 @@ def test_records_without_a_validation_split_are_refused():
         inference.require_validation(fits)
 
 
-def test_bootstrap_resamples_units_and_verdicts_can_fail():
-    est = bootstrap_units([0.1, 0.2, 0.3, 0.15])
-    assert est.n == 4 and est.ci_low > 0 and est.mean == pytest.approx(0.1875)
-    assert verdict(est, +1, unit_values=[0.1, 0.2, 0.3, 0.15]) == "holds"
-    assert verdict(est, -1, unit_values=[0.1, 0.2, 0.3, 0.15]) == "does not hold here"
-    mixed = bootstrap_units([-0.2, 0.3, -0.1, 0.25])
-    assert verdict(mixed, +1, unit_values=[-0.2, 0.3, -0.1, 0.25]) == "inconclusive"
-    two = bootstrap_units([0.1, 0.2])
-    assert verdict(two, +1, unit_values=[0.1, 0.2]) == "not enough evidence"
-    flat = bootstrap_units([0.5, 0.5, 0.5])
-    assert verdict(flat, +1, unit_values=[0.5, 0.5, 0.5]) == "not enough evidence"  # a zero-width interval decides nothing
+def test_pooled_t_interval_by_hand_and_verdicts_that_can_fail():
+    v = [0.1, 0.2, 0.3, 0.15]
+    est = pooled_t(v)
+    half = stats.t.ppf(0.975, 3) * np.std(v, ddof=1) / 2
+    assert est.n == 4 and est.mean == pytest.approx(0.1875)
+    assert (est.ci_low, est.ci_high) == pytest.approx((0.1875 - half, 0.1875 + half))
+    assert verdict(est, +1) == "holds"
+    assert verdict(est, -1, band=0.01) == "does not hold here"  # the opposite side
+    assert verdict(pooled_t([-0.2, 0.3, -0.1, 0.25]), +1, band=0.01) == "inconclusive"
+    # a consistent null is an answer: no effect beyond the band
+    null = pooled_t([0.001, -0.002, 0.0005, 0.0])
+    assert verdict(null, +1, band=0.01) == "does not hold here"
+    assert inference.equivalence_note(null, 0.01, pct=True) == "no difference beyond ±1%"
+    assert verdict(pooled_t([0.0, 0.0, 0.0]), +1, band=0.01) == "does not hold here"
+    assert verdict(pooled_t([0.1, 0.2]), +1) == "not enough evidence"
     assert verdict(Estimate(np.nan, np.nan, np.nan, 0, "none"), +1) == "not enough evidence"
+
+
+def _percentile_bootstrap_holds(v, rng, n_boot=400):
+    """The rule this project used before (a percentile bootstrap over units): for the simulation's contrast."""
+    means = v[rng.integers(0, len(v), size=(n_boot, len(v)))].mean(axis=1)
+    return np.quantile(means, 0.025) > 0
+
+
+@pytest.mark.parametrize("n", [3, 4, 6, 12])
+def test_pooled_verdict_keeps_its_error_rate_at_small_n_and_has_power(n):
+    """Unit effects with true mean 0 (normal, Laplace, and normal with unit-to-unit spread of 0.2-5x): the share of
+    "holds" must stay at most 2.5% plus 3 Monte Carlo standard errors; the percentile bootstrap exceeded it. And a
+    true effect of 1.5 standard deviations must be found ("holds") in at least the power the t test promises."""
+    rng = np.random.default_rng(n)
+    reps = 3000
+    limit = 0.025 + 3 * np.sqrt(0.025 * 0.975 / reps)
+    draws = {"normal": rng.normal(size=(reps, n)), "laplace": rng.laplace(size=(reps, n)),
+             "mixed scales": rng.normal(size=(reps, n)) * rng.choice([0.2, 1.0, 5.0], size=(reps, n))}
+    for name, d in draws.items():
+        false_holds = np.mean([verdict(pooled_t(row), +1) == "holds" for row in d])
+        assert false_holds <= limit, (name, false_holds)
+    boot = np.mean([_percentile_bootstrap_holds(row, rng) for row in draws["normal"][:1000]])
+    assert boot > limit  # the old rule fails this test (12.7% at n=3 in the audit)
+    effect = 1.5
+    power = np.mean([verdict(pooled_t(row + effect), +1) == "holds" for row in draws["normal"]])
+    promised = 1 - stats.nct.cdf(stats.t.ppf(0.975, n - 1), n - 1, effect * np.sqrt(n))
+    assert power >= promised - 3 * np.sqrt(promised * (1 - promised) / reps), (power, promised)
+    # and the equivalence side: a true effect of exactly the band is ruled out ("does not hold here") at most 2.5%
+    band = 0.5
+    wrong = np.mean([verdict(pooled_t(row + band), +1, band=band) == "does not hold here" for row in draws["normal"]])
+    assert wrong <= limit

@@ -111,7 +111,7 @@ def build_report_vm(out: str | Path) -> ReportVM:
     leaves = S.leaves_frame(fits, store.leaves())  # every leaf with its fit's dataset, engine and penalties, joined once
     study = fits.study.iloc[0]
     sections = [
-        S.use_section(fits), S.study_section(out, fits), S.surfaces_section(fits), S.validation_section(fits),
+        S.use_section(fits, store.identity()), S.study_section(out, fits), S.surfaces_section(fits), S.validation_section(fits),
         S.learning_section(fits, curves), S.leaves_section(fits, leaves), S.theory_section(fits, leaves),
         S.baselines_section(fits), S.dynamics_section(out), S.claims_section(fits, leaves),
     ]

@@ -38,14 +38,14 @@ def leaves_frame(fits: pd.DataFrame, leaves: pd.DataFrame) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------------------------- what should I use?
 
-def use_section(fits: pd.DataFrame) -> SectionVM:
+def use_section(fits: pd.DataFrame, identity: dict | None = None) -> SectionVM:
     sec = SectionVM("use", "What should I use?")
     if not inference.has_validation(fits):
         sec.commentary.append("This study carved no validation split from its training folds, so no setting can be "
                               "selected without looking at the test folds, and no gain is computed. Add "
                               "validation_fraction = 0.2 under [params] and run it again.")
         return sec
-    summary = inference.summary_table(fits)
+    summary = inference.summary_table(fits, identity)
     if summary.empty:
         sec.commentary.append("No fold group has a fit with a validation error.")
         return sec
@@ -55,6 +55,22 @@ def use_section(fits: pd.DataFrame) -> SectionVM:
         "penalties (XGBoost reg_alpha 0, reg_lambda 1; LightGBM 0, 0; scikit-learn's alpha or C = 1). Intervals are "
         f"{PCT}% corrected resampled t intervals over folds × seeds (Nadeau & Bengio 2003), which allow for the "
         "overlap of the training folds.")
+    status = inference.group_status(fits, identity)
+    unreached = status[~status.present].groupby(["dataset", "engine"]).size()
+    if len(unreached):
+        sec.commentary.append(
+            f"Incomplete run: {int(status.n_fits.sum())} of {int(status.n_expected.sum())} planned fits are stored; "
+            + "; ".join(f"{d} · {e}: {n} fold groups without a fit" for (d, e), n in unreached.items())
+            + ". Run the same command again to finish it.")
+    summary = summary[summary.fits_present > 0]  # the unreached pairs are named above and have nothing to show
+    bad = summary[~summary.complete]
+    if len(bad):
+        sec.commentary.append(
+            f"Incomplete: {len(bad)} dataset × engine pairs have failed or missing fits ("
+            + "; ".join(f"{r.dataset} · {r.engine}: {r.fits_present} of {r.fits_planned} fits, "
+                        f"{r.n_failed_groups} fold groups with a failed fit" for r in bad.itertuples())
+            + "). A fold group with a failed or missing fit gives no gain (never a gain of 0); their gains rest on "
+              "the complete fold groups only, and a pair without one has none.")
     for engine, g in summary[summary.kind == "booster"].groupby("engine"):
         better = int((g.gain_vs_default > 0).sum())
         sure = int((g.gain_ci_low > 0).sum())
@@ -68,7 +84,7 @@ def use_section(fits: pd.DataFrame) -> SectionVM:
         f"The setting selected most often sat on the grid's edge for {len(edge)} of {len(summary)} dataset × engine "
         "pairs" + (f" ({', '.join(f'{r.dataset} · {r.engine}' for r in edge.itertuples())}): widen the grid there."
                    if len(edge) else "."))
-    sec.commentary.extend(_models_commentary(summary))
+    sec.commentary.extend(_models_commentary(summary, inference.selection_table(fits)))
     rows = []
     for r in summary.itertuples():
         rows.append([Cell(r.dataset), Cell(r.engine + (f" ({r.setting})" if r.setting else "")),
@@ -103,21 +119,34 @@ def _models_table(summary: pd.DataFrame) -> TableVM:
                    "Models side by side: each engine's selected setting on one scale (AUC and accuracy, or R² and RMSE)")
 
 
-def _models_commentary(summary: pd.DataFrame) -> list[str]:
-    out, beaten = [], []
+def _models_commentary(summary: pd.DataFrame, sel: pd.DataFrame) -> list[str]:
+    """Which model scored higher, decided by paired corrected intervals (a point estimate alone decides nothing)."""
+    out, beaten, close = [], [], []
     for dataset, g in summary.groupby("dataset", sort=True):
         top = g.loc[g.shared_selected.idxmax()]
         boost, base = g[g.kind == "booster"], g[g.kind == "baseline"]
-        if len(boost) and len(base) and base.shared_selected.max() > boost.shared_selected.max():
-            b = base.loc[base.shared_selected.idxmax()]
-            beaten.append(f"{dataset} ({b.engine} {METRIC_NAMES[b.shared_metric]} {b.shared_selected:.3g} vs "
-                          f"{boost.shared_selected.max():.3g})")
-        out.append(f"{dataset}: best {METRIC_NAMES[top.shared_metric]} from {top.engine} ({top.shared_selected:.3g}).")
+        out.append(f"{dataset}: highest {METRIC_NAMES[top.shared_metric]} from {top.engine} ({top.shared_selected:.3g}).")
+        if not (len(boost) and len(base)):
+            continue
+        b = base.loc[base.shared_selected.idxmax()]
+        col = f"test_{b.shared_metric}_selected"
+        diffs = [inference.paired_model_difference(sel, dataset, b.engine, e, col) for e in boost.engine]
+        if all(d.ci_low > 0 for d in diffs):
+            beaten.append(f"{dataset} ({b.engine} {METRIC_NAMES[b.shared_metric]} {b.shared_selected:.3g}; paired "
+                          "difference over the better booster " + ", ".join(
+                              f"{e} {_ci(d.mean, d.ci_low, d.ci_high)}" for e, d in zip(boost.engine, diffs)) + ")")
+        elif b.shared_selected > boost.shared_selected.max():
+            close.append(dataset)
     n = summary.dataset.nunique()
     if not (summary.kind == "baseline").any() or not (summary.kind == "booster").any():
         return [" ".join(out)]
-    lead = (f"On {len(beaten)} of {n} datasets a baseline's selected setting scored higher than both boosters': "
-            + "; ".join(beaten) + "." if beaten else f"On none of the {n} datasets did a baseline beat the boosters.")
+    lead = (f"On {len(beaten)} of {n} datasets a baseline's selected setting scored higher than every booster, with "
+            f"the paired {PCT}% interval above 0: " + "; ".join(beaten) + "." if beaten else
+            f"On none of the {n} datasets did a baseline score higher than every booster with a paired interval "
+            "above 0.")
+    if close:
+        lead += (f" On {', '.join(close)} a baseline's mean was higher but the paired intervals hold 0: "
+                 "indistinguishable.")
     return [lead, " ".join(out)]
 
 
