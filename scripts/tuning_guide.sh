@@ -10,3 +10,4 @@ mkdir -p reports/tuning_guide
 .venv/bin/boostreg export runs/tuning_guide reports/tuning_guide/fits.parquet
 .venv/bin/boostreg guide reports/tuning_guide/fits.parquet -o reports/tuning_guide/guide.html
 cp reports/tuning_guide/recommendation.json boostreg/recommendation.json
+.venv/bin/python benchmarks/fresh_check.py --summarize benchmarks/fresh_check.csv --write-recommendation  # keep the fresh hold-out record recommend --check quotes

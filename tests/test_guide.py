@@ -86,7 +86,11 @@ def test_leave_one_dataset_out_matches_a_hand_computation():
         assert (row.alpha_rel, row.lambda_rel) == (0.0, 1.0)
         assert row.rec_gain == pytest.approx(d.mean())
         assert (row.rec_gain_low, row.rec_gain_high) == pytest.approx((d.mean() - half, d.mean() + half))
-        assert row.rec_rel_gain == pytest.approx(d.mean() / default.mean())
+        # relative gain as everywhere: the mean of per-group ratios (not mean(d) / mean(default)), same interval
+        r = d / default.reindex(chosen.index)
+        r_half = stats.t.ppf(0.975, len(r) - 1) * np.sqrt((1 / len(r) + 100 / 200) * r.var(ddof=1))
+        assert row.rec_rel_gain == pytest.approx(r.mean())
+        assert (row.rec_rel_low, row.rec_rel_high) == pytest.approx((r.mean() - r_half, r.mean() + r_half))
 
 
 def test_the_guide_says_where_its_advice_does_not_help_and_the_sentence_flips():
@@ -258,6 +262,65 @@ def test_recommend_check_keeps_what_the_validation_split_prefers_and_the_verdict
             kept[name, advice.engine] = c["kept"]
     assert kept == {("signal", "lightgbm"): "default", ("signal", "xgboost"): "default",
                     ("noise", "lightgbm"): "recommended", ("noise", "xgboost"): "recommended"}
+
+
+def test_recommend_quotes_the_record_of_the_procedure_it_ran(tmp_path):
+    """check=True quotes the fresh hold-out's record of the 5-fold check (and only for the values it tested);
+    check=False quotes the guide's record of the values alone, never the fresh check's, and names the one-split
+    procedure where only that record exists. The shipped recommendation carries the fresh record; the CLI prints it."""
+    from boostreg.data import load_frame
+    from boostreg.guide import recommendation_for
+    from boostreg.recommend import PROCEDURE_ALONE, PROCEDURE_CHECKED, PROCEDURE_ONE_SPLIT, recommend_for
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(300, 3))
+    ds = load_frame(pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "y": 2 * x[:, 0] + rng.normal(size=300)}),
+                    "y", name="t")
+    row = lambda wins: {"n_datasets": 23, "wins": wins, "ties": 1, "clearly_worse": 0, "mean_rel_gain": 0.01,
+                        "rel_low": 0.0, "rel_high": 0.02, "worst_dataset": "w", "worst_rel_gain": -0.01}
+    fresh = {"n": 14, "wins": 9, "ties": 2, "clearly_worse": 0, "clearly_better": 1, "mean_rel_gain": 0.004,
+             "rel_low": -0.001, "rel_high": 0.009, "worst_dataset": "fresh_worst", "worst_rel_gain": -0.02,
+             "reg_alpha_relative": 0.0, "reg_lambda_relative": 1.0}
+    rec = {"assumptions": {"lightgbm": {"learning_rate": 0.3, "n_estimators": 20}},
+           "engines": {"lightgbm": {"reg_alpha_relative": 0.0, "reg_lambda_relative": 1.0, "lodo": row(17),
+                                    "lodo_point_alone": row(15)}},
+           "fresh_check": {"datasets": 14, "date": "2026-12-07", "list_sha256": "ab" * 32, "outer_cv": "5-fold x 2",
+                           "pooled_interval": "t", "engines": {"lightgbm": fresh}}}
+    checked = recommend_for(ds, recommendation=rec, check=True)[0].evidence
+    assert checked["procedure"] == PROCEDURE_CHECKED and "fresh hold-out" in checked["record"]
+    assert (checked["wins"], checked["n_datasets"], checked["worst_dataset"]) == (9, 14, "fresh_worst")
+    assert "9 of 14" in checked["text"] and "17 of 23" not in checked["text"]
+    alone = recommend_for(ds, recommendation=rec)[0].evidence
+    assert alone["procedure"] == PROCEDURE_ALONE and (alone["wins"], alone["n_datasets"]) == (15, 23)
+    assert "fresh" not in alone["record"] and "9 of 14" not in alone["text"] and "15 of 23" in alone["text"]
+    # only the one-split checked record: quoted as exactly that, not as the unchecked values' record
+    one_split = {**rec, "engines": {"lightgbm": {k: v for k, v in rec["engines"]["lightgbm"].items()
+                                                 if k != "lodo_point_alone"}}}
+    ev = recommend_for(ds, recommendation=one_split)[0].evidence
+    assert ev["procedure"] == PROCEDURE_ONE_SPLIT and ev["wins"] == 17 and "one validation split" in ev["text"]
+    # a fresh record of other values is not quoted for these
+    other = {"lightgbm": {**fresh, "reg_lambda_relative": 3.0}}
+    stale = {**rec, "fresh_check": {**rec["fresh_check"], "engines": other}}
+    ev = recommend_for(ds, recommendation=stale, check=True)[0].evidence
+    assert ev["record"] is None and "wins" not in ev and "9 of 14" not in ev["text"]
+
+    shipped = recommendation_for()
+    for engine, r in shipped["engines"].items():
+        f = shipped["fresh_check"]["engines"][engine]
+        assert (f["reg_alpha_relative"], f["reg_lambda_relative"]) == (r["reg_alpha_relative"],
+                                                                        r["reg_lambda_relative"])
+    frame = pd.DataFrame({"a": x[:, 0], "y": 2 * x[:, 0] + rng.normal(size=300)})
+    path = tmp_path / "my.csv"
+    frame.to_csv(path, index=False)
+    for flag, quoted in ((["--check"], shipped["fresh_check"]["engines"]["lightgbm"]),
+                         ([], shipped["engines"]["lightgbm"]["lodo_point_alone"])):
+        res = CliRunner().invoke(cli, ["recommend", "--data", str(path), "--target", "y", "--engine", "lightgbm",
+                                       *flag])
+        assert res.exit_code == 0, res.output
+        line = next(s for s in res.output.splitlines() if s.startswith("lightgbm, evidence"))
+        assert f"{quoted['wins']} of {quoted.get('n_datasets', quoted.get('n'))} datasets" in line
+        assert ("never used to design it" in line) == bool(flag)
+        assert "boostreg recommend" not in res.output
 
 
 def test_tree_cap_share_by_hand():
