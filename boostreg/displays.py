@@ -11,6 +11,7 @@ import matplotlib
 import pandas as pd
 
 from . import analysis, plots
+from .errors import BoostregError
 
 
 def _axes(ax):
@@ -26,6 +27,9 @@ class GainDisplay:
     """Gain of the validation-selected setting over the library default, per dataset x engine, with intervals."""
 
     def __init__(self, summary: pd.DataFrame):
+        if summary is None or summary.empty:
+            raise BoostregError("no gain to draw: the run has no dataset × engine with a validation-selected setting "
+                                "(add validation_fraction = 0.2 under [params] and run it again).")
         self.summary_ = summary
 
     @classmethod
@@ -48,6 +52,14 @@ class ValidationCurveDisplay:
     """Train and test error along one penalty (the other at 0) for one dataset, a line per engine, with bands."""
 
     def __init__(self, path: pd.DataFrame, dataset: str, axis: str = "reg_lambda"):
+        known = sorted(path.dataset.unique()) if len(path) else []
+        if dataset not in known:
+            raise BoostregError(f"no validation curve for dataset '{dataset}': "
+                                + (f"the run has {', '.join(known)}." if known else "the run has no booster fits."))
+        axes = sorted(path[path.dataset == dataset].axis.unique())
+        if axis not in axes:
+            raise BoostregError(f"no validation curve along '{axis}' for dataset '{dataset}' (no booster's grid "
+                                f"moves it with the other penalty at 0); it has {', '.join(axes)}.")
         self.path_ = path[(path.dataset == dataset) & (path.axis == axis)]
         self.dataset, self.axis = dataset, axis
 

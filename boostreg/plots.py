@@ -10,16 +10,19 @@ report shows them (96 CSS px per inch), so a 9 pt label reads as 9 pt at 100% zo
 from __future__ import annotations
 
 import functools
+import textwrap
 
 import matplotlib
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib import patheffects
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
-ENGINE_PALETTE = {"xgboost": "#1f77b4", "lightgbm": "#2ca02c"}
+from .engines import engine_colors as _registry_colors
+
 #: the report's text width in inches (figures wider than this are scaled down in the page)
 PAGE_WIDTH_IN = 10.8
 STYLE = {
@@ -39,10 +42,9 @@ def _styled(fn):
 
 
 def engine_colors(engines) -> dict:
-    """A colour per engine: the boosters' fixed ones, then a palette for the rest (baselines, new engines)."""
-    rest = [e for e in sorted(set(engines)) if e not in ENGINE_PALETTE]
-    colors = dict(zip(rest, sns.color_palette("tab10", len(rest) + 2)[2:]))
-    return {**{e: ENGINE_PALETTE[e] for e in engines if e in ENGINE_PALETTE}, **colors}
+    """A colour per engine, from the engine registry (each engine declares its own; engines without one get a
+    fallback made from their name): distinct within the set and the same in every figure. Sorted by name."""
+    return _registry_colors(sorted(set(engines)))
 
 
 def _panels(n: int, ncol: int, width: float, height: float, layout: str | None = None):
@@ -67,10 +69,24 @@ def _fmt(v: float) -> str:
     return "0" if v == 0 else f"{v:g}"
 
 
+#: significant digits of a heatmap cell's number: cells whose values differ by 1% or more read differently
+CELL_DIGITS = 3
+
+
 def _cell_text(v: float) -> str:
+    """A heatmap cell's number with :data:`CELL_DIGITS` significant digits (integers from 100 on)."""
     if not np.isfinite(v):
         return "–"
-    return f"{v:.0f}" if abs(v) >= 100 else f"{v:.2g}"
+    if abs(v) >= 10 ** (CELL_DIGITS - 1) or v == 0:
+        return f"{v:.0f}"
+    return f"{v:#.{CELL_DIGITS}g}".rstrip(".")  # trailing zeros kept: 63.0 beside 63.9, not 63
+
+
+def _cell_fontsize(texts, ncols: int, panel_width_in: float) -> float:
+    """The annotation size (pt) that fits the longest number in a cell of a panel ``panel_width_in`` wide."""
+    longest = max((len(s) for s in texts), default=1)
+    cell_pt = panel_width_in * 0.72 * 72 / max(ncols, 1)  # about 72% of a panel is the image itself
+    return float(np.clip(cell_pt / (0.62 * longest + 0.8), 5.5, 9.0))
 
 
 #: how each heatmap's colour is scaled so that one scale is shared by every panel (the rule is in the caption)
@@ -102,36 +118,54 @@ def heatmaps(surf: pd.DataFrame, value: str, label: str = "", *, cmap: str = "vi
     Every panel shares one colour scale made by ``rule`` (:data:`HEATMAP_SCALES`); ``unpenalized_ref`` gives,
     per dataset and engine, the reference the rule divides by (column ``ref``). ``marks`` (dataset, engine,
     mark, reg_alpha, reg_lambda) outlines the validation-selected cell and labels the library default's.
+    Cells carry the value with :data:`CELL_DIGITS` significant digits. A dataset x engine without a value is
+    left out and named under the panels; a panel whose colour cannot be computed (the rule's reference is
+    missing) is grey and says so in its title. The colour bar lies under the panels, its label wrapped to fit.
     """
-    panels = surf[["dataset", "engine"]].drop_duplicates().sort_values(["dataset", "engine"]).to_records(index=False)
-    fig, axes = _panels(len(panels), 3, PAGE_WIDTH_IN / 3, 2.75, layout="constrained")
-    grids, colours = [], []
+    pairs = surf[["dataset", "engine"]].drop_duplicates().sort_values(["dataset", "engine"]).to_records(index=False)
     refs = unpenalized_ref.set_index(["dataset", "engine"]).ref if unpenalized_ref is not None else None
-    for d, e in panels:
+    panels, grids, colours, empty = [], [], [], []
+    for d, e in pairs:
         sub = surf[(surf.dataset == d) & (surf.engine == e)]
-        grid = sub.pivot_table(index="reg_lambda", columns="reg_alpha", values=value).sort_index(ascending=False)
+        grid = sub.pivot_table(index="reg_lambda", columns="reg_alpha", values=value, dropna=False)
+        grid = grid.sort_index(ascending=False)
         z = grid.to_numpy(dtype=float)
+        if not np.isfinite(z).any():
+            empty.append(f"{d} · {e}")
+            continue
         ref = float(refs.get((d, e), np.nan)) if refs is not None else np.nan
+        panels.append((d, e))
         grids.append(grid)
         colours.append(_colour_values(z, rule, ref))
-    finite = np.concatenate([c[np.isfinite(c)] for c in colours]) if colours else np.zeros(1)
+    if not panels:
+        fig = Figure(figsize=(PAGE_WIDTH_IN / 2, 1.0))
+        fig.text(0.5, 0.5, f"No dataset × engine has a value of {value} to show"
+                 + (f" ({', '.join(empty)}: none recorded)." if empty else "."), ha="center", va="center", wrap=True)
+        return fig
+    ncol = min(3, len(panels))
+    panel_w, panel_h = PAGE_WIDTH_IN / 3, 2.75
+    fig, axes = _panels(len(panels), 3, panel_w, panel_h, layout="constrained")
+    fig.set_figheight(fig.get_figheight() + 0.75 + (0.2 if empty else 0))  # the colour bar and its label below
+    finite = np.concatenate([c[np.isfinite(c)] for c in colours])
     vmin, vmax = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
     if rule in ("share_of_unpenalized", "absolute") and value == "zero_leaf_frac":
         vmin, vmax = 0.0, 1.0
     if rule == "excess_over_best":  # the collapsed corners would take the whole scale: saturate where it matters
         vmin, vmax = 0.0, min(vmax, 0.5)
-    colormap = sns.color_palette(cmap, as_cmap=True)
+    colormap = sns.color_palette(cmap, as_cmap=True).with_extremes(bad="#e4e4e4")  # grey: no colour to give
     norm = matplotlib.colors.Normalize(vmin=vmin, vmax=vmax if vmax > vmin else vmin + 1e-12)
     relative = {k: bool((surf[f"{k}_units"] == "relative").any()) if f"{k}_units" in surf else False
                 for k in ("alpha", "lambda")}
     for k, ((d, e), grid, col) in enumerate(zip(panels, grids, colours)):
         ax = axes[k]
         z = grid.to_numpy(dtype=float)
-        ax.imshow(col, cmap=colormap, norm=norm, aspect="auto")
+        ax.imshow(np.ma.masked_invalid(col), cmap=colormap, norm=norm, aspect="auto")
+        texts = [[_cell_text(v) for v in row] for row in z]
+        size = _cell_fontsize([s for row in texts for s in row], z.shape[1], panel_w)
         for (r, c), v in np.ndenumerate(z):
             red, green, blue, _ = colormap(norm(col[r, c])) if np.isfinite(col[r, c]) else (1, 1, 1, 1)
             dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5  # text colour readable on the cell
-            ax.text(c, r, _cell_text(v), ha="center", va="center", fontsize=9, color="white" if dark else "black")
+            ax.text(c, r, texts[r][c], ha="center", va="center", fontsize=size, color="white" if dark else "black")
         if marks is not None and len(marks):
             for m in marks[(marks.dataset == d) & (marks.engine == e)].itertuples():
                 cols = [i for i, a in enumerate(grid.columns) if np.isclose(a, m.reg_alpha)]
@@ -142,17 +176,24 @@ def heatmaps(surf: pd.DataFrame, value: str, label: str = "", *, cmap: str = "vi
                     ax.add_patch(Rectangle((cols[0] - 0.5, rows[0] - 0.5), 1, 1, fill=False, lw=2.2, ec="#d62728"))
                 else:
                     ax.text(cols[0] - 0.45, rows[0] - 0.45, "D", ha="left", va="top", fontsize=8, fontweight="bold",
-                            color="#d62728")
+                            color="#d62728", path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
         ax.set_xticks(range(z.shape[1]), [_fmt(v) for v in grid.columns])
         ax.set_yticks(range(z.shape[0]), [_fmt(v) for v in grid.index])
         ax.grid(False)
-        ax.set_title(f"{d} · {e}")
+        uncoloured = not np.isfinite(col).any()
+        ax.set_title(f"{d} · {e}" + ("\n(grey: no unpenalized cell to divide by)" if uncoloured else ""))
         ax.set_xlabel(_axis("relative" if relative["alpha"] else "raw", "reg_alpha"))
         ax.set_ylabel(_axis("relative" if relative["lambda"] else "raw", "reg_lambda"))
-    bar = fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=colormap), ax=axes, shrink=0.6, pad=0.02,
-                       label=HEATMAP_SCALES[rule].split(";")[0].replace("colour: ", ""))
+    width_in = panel_w * ncol
+    text = HEATMAP_SCALES[rule].split(";")[0].replace("colour: ", "")
+    bar = fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=colormap), ax=axes, location="bottom",
+                       shrink=0.9 if ncol == 1 else 0.6, aspect=35 if ncol > 1 else 25, pad=0.02,
+                       label=textwrap.fill(text, max(30, int(width_in * 72 / 5.2))))
     if rule in ("excess_over_best", "gap_share"):
-        bar.ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+        bar.ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    if empty:
+        fig.supxlabel(textwrap.fill(f"Not shown, no {value} recorded: {', '.join(empty)}.",
+                                    max(40, int(width_in * 72 / 5.2))), fontsize=8.5)
     if label:
         fig.suptitle(label)
     return fig
@@ -165,8 +206,19 @@ def _axis(units: str, key: str) -> str:
 
 
 def _symlog(ax, values):
+    """A symlog x axis, linear from 0 to the smallest positive value; ticks at 0 and at the powers of ten from
+    there on (a power of ten inside the linear part would sit on top of the 0)."""
     positive = np.asarray([v for v in values if v > 0])
-    ax.set_xscale("symlog", linthresh=float(positive.min()) if len(positive) else 1.0)
+    linthresh = float(positive.min()) if len(positive) else 1.0
+    ax.set_xscale("symlog", linthresh=linthresh)
+    if len(positive):
+        lo, hi = int(np.ceil(np.log10(linthresh) - 1e-9)), int(np.floor(np.log10(positive.max()) + 1e-9))
+        step = max(1, int(np.ceil((hi - lo + 1) / 8)))  # at most about eight labelled decades
+        ticks = [10.0 ** k for k in range(lo, hi + 1, step)]
+        if not ticks:  # every value within one decade: label some of them
+            values = sorted(set(positive.tolist()))
+            ticks = values[:: max(1, len(values) // 5)]
+        ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator([0.0, *ticks]))
 
 
 @_styled
@@ -322,33 +374,110 @@ def update_dynamics(dyn: pd.DataFrame) -> Figure:
     return fig
 
 
+#: kinds of engine, in the order the gain plot stacks them, with each panel's title
+GAIN_PANELS = {"booster": "boosters", "baseline": "baselines"}
+#: an interval reaching further than this many times a typical one is clipped (:func:`gain_range`)
+CLIP_FACTOR = 1.5
+GAIN_XLABEL = "test error of the default − of the selected, relative to the default's (> 0: tuning helped)"
+
+
 @_styled
 def gains(summary: pd.DataFrame) -> Figure:
     """Relative gain of the validation-selected setting over the library default, with its interval: one row
-    per dataset x engine (``summary`` from ``inference.summary_table``), grouped by dataset."""
-    fig = Figure(figsize=(PAGE_WIDTH_IN * 0.7, 0.26 * len(summary) + 1.1))
-    draw_gains(fig.subplots(), summary)
-    fig.tight_layout()
+    per dataset x engine (``summary`` from ``inference.summary_table``), grouped by dataset; a panel per kind of
+    engine (boosters, baselines), each with its own x range. An interval end beyond :func:`gain_range` is
+    clipped: the line ends in an arrow at the axis with the end's value printed beside it (each panel's title
+    says so)."""
+    kinds = [k for k in GAIN_PANELS if "kind" in summary and (summary.kind == k).any()]
+    kinds += sorted(set(summary.kind) - set(kinds)) if "kind" in summary else []
+    parts = [summary[summary.kind == k] for k in kinds] if kinds else [summary]
+    sizes = [max(len(p), 1) for p in parts]
+    fig = Figure(figsize=(PAGE_WIDTH_IN * 0.75, 0.26 * sum(sizes) + 0.75 * len(parts) + 0.9))
+    axes = fig.subplots(len(parts), 1, squeeze=False, height_ratios=[s + 2.2 for s in sizes])[:, 0]
+    for ax, kind, part in zip(axes, kinds or [None], parts):
+        clipped = draw_gains(ax, part, legend=False)
+        title = GAIN_PANELS.get(kind, kind or "")
+        if clipped:
+            title += f": {clipped} interval end{'s' if clipped > 1 else ''} clipped at the axis (arrow; value beside it)"
+        ax.set_title(title, loc="left")
+        ax.set_xlabel("")
+    axes[-1].set_xlabel(GAIN_XLABEL)
+    colors = engine_colors(summary.engine.unique())
+    handles = [Line2D([], [], color=c, lw=2) for c in colors.values()]
+    handles.append(Line2D([], [], color="#d62728", marker=">", ls="none", ms=5))
+    labels = list(colors) + ["selected on the grid's edge"]
+    ncol = min(len(labels), 6)
+    _legend_below(fig, handles, labels, ncol=ncol, rows=int(np.ceil(len(labels) / ncol)))
     return fig
 
 
-def draw_gains(ax, summary: pd.DataFrame) -> None:
-    """Draw :func:`gains` on ``ax`` (any matplotlib Axes)."""
-    s = summary.sort_values(["dataset", "engine"]).reset_index(drop=True)
+def _relative_gains(s: pd.DataFrame):
+    """The summary's one relative gain (mean of per-fold ratios) and its interval (boostreg.inference)."""
+    if "gain_vs_default_relative" in s and "rel_gain_ci_low" in s:
+        return (s.gain_vs_default_relative.to_numpy(float), s.rel_gain_ci_low.to_numpy(float),
+                s.rel_gain_ci_high.to_numpy(float))
     base = s.test_error_default.replace(0, np.nan)
-    rel, lo, hi = s.gain_vs_default / base, s.gain_ci_low / base, s.gain_ci_high / base
+    return ((s.gain_vs_default / base).to_numpy(float), (s.gain_ci_low / base).to_numpy(float),
+            (s.gain_ci_high / base).to_numpy(float))
+
+
+def gain_range(summary: pd.DataFrame) -> tuple[float, float]:
+    """The x range of a gain panel (relative gains): 0, every point estimate and every interval, except that an
+    interval reaching further from 0 than :data:`CLIP_FACTOR` times a typical interval's reach (``max(|low|,
+    |high|)``: the upper quartile of the panel's rows, the smaller of two) is cut there, when that at least
+    halves the range: one interval spanning ±600% does not flatten the others to dots on zero."""
+    rel, lo, hi = _relative_gains(summary)
+    ok = np.isfinite(rel)
+    if not ok.any():
+        return -0.1, 0.1
+    rel, lo, hi = rel[ok], np.where(np.isfinite(lo[ok]), lo[ok], rel[ok]), np.where(np.isfinite(hi[ok]), hi[ok], rel[ok])
+    reach = np.maximum(np.abs(lo), np.abs(hi))
+    typical = float(np.quantile(reach, 0.75, method="lower"))  # a row's own reach: never one inflated by the outlier
+    cap = max(1.1 * float(np.abs(rel).max()), CLIP_FACTOR * typical, float(reach.min()), 0.01)
+    full = min(float(lo.min()), 0.0), max(float(hi.max()), 0.0)
+    left, right = max(full[0], -cap), min(full[1], cap)
+    if full[1] - full[0] <= 2 * (right - left):  # clipping would not even halve the range: show it all
+        return full
+    return left, right
+
+
+def draw_gains(ax, summary: pd.DataFrame, *, legend: bool = True) -> int:
+    """Draw :func:`gains` on ``ax`` (any matplotlib Axes), intervals clipped to :func:`gain_range`; returns how
+    many interval ends were clipped."""
+    s = summary.sort_values(["dataset", "engine"]).reset_index(drop=True)
+    rel, lo, hi = _relative_gains(s)
     colors = engine_colors(s.engine.unique())
+    left, right = gain_range(s)
+    pad = 0.07 * (right - left)
     y = np.arange(len(s))[::-1]
+    clipped = 0
     for i, r in s.iterrows():
-        ax.plot([lo[i], hi[i]], [y[i], y[i]], color=colors[r.engine], lw=2)
+        if not np.isfinite(rel[i]):
+            continue
+        a = lo[i] if np.isfinite(lo[i]) else rel[i]
+        b = hi[i] if np.isfinite(hi[i]) else rel[i]
+        ax.plot([max(a, left), min(b, right)], [y[i], y[i]], color=colors[r.engine], lw=2, solid_capstyle="butt")
         ax.plot([rel[i]], [y[i]], "o", color=colors[r.engine], ms=4)
+        for end, edge, marker, side in ((a, left, "<", "left"), (b, right, ">", "right")):
+            if (end < edge) if side == "left" else (end > edge):
+                clipped += 1
+                ax.plot([edge], [y[i]], marker, color=colors[r.engine], ms=6)
+                ax.annotate(f"{end:+.0%}".replace("-", "\N{MINUS SIGN}"), (edge, y[i]),
+                            xytext=(3 if side == "left" else -3, 3), textcoords="offset points", ha=side, va="bottom",
+                            fontsize=7, color="#444444")
         if r.at_grid_edge:
-            ax.plot([hi[i]], [y[i]], ">", color="#d62728", ms=5)
+            ax.plot([min(b, right)], [y[i]], ">", color="#d62728", ms=5)
+    ax.set_xlim(left - pad, right + pad)
+    ax.set_ylim(-0.7, len(s) - 0.3)
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(y, [f"{r.dataset} · {r.engine}" for r in s.itertuples()])
+    settings = s.setting if "setting" in s else pd.Series("", index=s.index)
+    ax.set_yticks(y, [f"{r.dataset} · {r.engine}" + (f" ({setting})" if isinstance(setting, str) and setting else "")
+                      for r, setting in zip(s.itertuples(), settings)])
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-    ax.set_xlabel("test error of the default − of the selected, relative to the default's (> 0: tuning helped)")
-    ax.legend([Line2D([], [], color=colors[e], lw=2) for e in colors], list(colors), loc="best")
+    ax.set_xlabel(GAIN_XLABEL)
+    if legend:
+        ax.legend([Line2D([], [], color=colors[e], lw=2) for e in colors], list(colors), loc="best")
+    return clipped
 
 
 # ---------------------------------------------------------------------------------------------- the tuning guide

@@ -36,5 +36,13 @@ def test_gain_display_holds_the_summary_and_draws_on_given_axes(tmp_path):
     assert sorted(t.get_text() for t in ax.get_yticklabels()) == ["diabetes · lightgbm", "diabetes · xgboost"]
     curve = ValidationCurveDisplay.from_run(str(tmp_path / "out"), "diabetes", "reg_lambda", ax=Figure().subplots())
     assert set(curve.path_.split) == {"train", "test"} and len(curve.ax_.lines) >= 4
+    colors = {line.get_color() for line in curve.ax_.lines}
+    assert len(colors) == 2  # one colour per engine, from the registry: train and test lines share it
+    from boostreg.errors import BoostregError
+
+    ax = Figure().subplots()
+    with pytest.raises(BoostregError, match="'breast_cancer'.*diabetes"):  # not drawn empty: said what there is
+        ValidationCurveDisplay.from_run(result, "breast_cancer", ax=ax)
+    assert not ax.lines
     with pytest.raises(Exception):
         GainDisplay.from_run(tmp_path / "nothing")

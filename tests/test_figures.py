@@ -1,0 +1,214 @@
+"""Figures that read: engine colours from the registry, a gain plot one huge interval cannot flatten, heatmap
+numbers that tell cells apart, labels inside the figure, no blank panels, Displays that refuse unknown data.
+
+Everything here draws from small hand-made frames (no study is run): the figures are checked through their
+matplotlib artists (axis limits, texts, images), never pixels.
+"""
+
+import itertools
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+import boostreg.engines as engines_module
+from boostreg import plots
+from boostreg.engines import ENGINES, color_distance, declared_color, engine_colors, register_engine
+from boostreg.engines.xgboost import XGBoostEngine
+from boostreg.errors import BoostregError
+
+
+class PluginBooster(XGBoostEngine):
+    """A user's engine: XGBoost under its own name, declaring no colour (XGBoost's must not be inherited)."""
+
+    name = "figure_plugin"
+
+
+@pytest.fixture
+def registry(monkeypatch):
+    """The engine registry, restored after the test."""
+    monkeypatch.setattr(engines_module, "ENGINES", dict(ENGINES))
+    return engines_module.ENGINES
+
+
+def _panel_axes(fig):
+    return [ax for ax in fig.axes if ax.get_visible() and ax.axison and ax.get_label() != "<colorbar>"]
+
+
+def _drawn(fig):
+    FigureCanvasAgg(fig).draw()
+    return fig.canvas.get_renderer()
+
+
+# ---------------------------------------------------------------------------------------------- colours
+
+def test_every_built_in_engine_declares_its_own_colour():
+    for name, engine in ENGINES.items():
+        assert declared_color(engine) is not None, f"{name} declares no color"
+
+
+def test_registered_engines_and_a_plugin_get_distinct_colours_that_never_change(registry):
+    unregistered = engine_colors(["figure_plugin"])["figure_plugin"]  # a report built where the plug-in is not loaded
+    register_engine(PluginBooster())
+    names = list(registry)
+    colors = engine_colors(names)
+    assert set(colors) == set(names)
+    for a, b in itertools.combinations(names, 2):
+        assert color_distance(colors[a], colors[b]) >= engines_module.MIN_COLOR_DISTANCE, (a, b, colors[a], colors[b])
+    assert declared_color(registry["figure_plugin"]) is None  # a subclass does not inherit XGBoost's colour
+    assert colors["figure_plugin"] == unregistered == engine_colors(["figure_plugin"])["figure_plugin"]
+    # the same colour for an engine whatever else the figure shows, and what plots uses
+    assert all(engine_colors([n])[n] == colors[n] for n in names)
+    assert plots.engine_colors(names) == {n: colors[n] for n in sorted(names)}
+    # several plug-ins without colours are distinct from each other too
+    many = engine_colors(["plugin_a", "plugin_b", "plugin_c", "plugin_d", *names])
+    for a, b in itertools.combinations(many, 2):
+        assert many[a] != many[b]
+
+
+def test_an_engine_colour_must_be_hex(registry):
+    class Badly(PluginBooster):
+        name = "badly_coloured"
+        color = "green"
+
+    with pytest.raises(BoostregError, match="badly_coloured.*hex"):
+        register_engine(Badly())
+
+
+def test_no_engine_name_outside_the_engines_package():
+    package = Path(plots.__file__).parent
+    names = [n for n in ENGINES if len(n) > 3]
+    for path in (package / "plots.py", package / "displays.py"):
+        text = path.read_text(encoding="utf-8")
+        found = [n for n in names if re.search(rf"\b{n}\b", text, flags=re.IGNORECASE)]
+        assert not found, f"{path.name} names engines {found}: colours come from the registry"
+
+
+# ---------------------------------------------------------------------------------------------- the gain plot
+
+def _summary(huge: float = 6.0) -> pd.DataFrame:
+    rows = []
+    for k, (dataset, engine, kind) in enumerate([("diabetes", "xgboost", "booster"), ("diabetes", "lightgbm", "booster"),
+                                                  ("wage", "xgboost", "booster"), ("diabetes", "lasso", "baseline"),
+                                                  ("diabetes", "ridge", "baseline"), ("wage", "ridge", "baseline"),
+                                                  ("bc", "logistic_l1", "baseline")]):
+        gain, half = 0.02 * (k - 3), 0.04 + 0.01 * k
+        if engine == "logistic_l1":
+            gain, half = -0.5, huge
+        rows.append({"dataset": dataset, "engine": engine, "kind": kind, "setting": "", "test_error_default": 1.0,
+                     "gain_vs_default": gain, "gain_ci_low": gain - half, "gain_ci_high": gain + half,
+                     "at_grid_edge": k == 0})
+    return pd.DataFrame(rows)
+
+
+def test_one_huge_interval_does_not_blow_up_the_gain_axis():
+    fig = plots.gains(_summary(huge=6.0))  # one baseline's interval spans -650% .. +550%
+    boosters, baselines = _panel_axes(fig)
+    assert boosters.get_title(loc="left").startswith("boosters")
+    assert baselines.get_title(loc="left").startswith("baselines")
+    lo, hi = boosters.get_xlim()
+    assert -0.3 < lo < 0 < hi < 0.3  # the boosters' own range, not the baseline's ±600%
+    lo, hi = baselines.get_xlim()
+    assert -1.5 < lo < 0 < hi < 1.5
+    # the clipped ends are said, with their true values, and the title says why
+    notes = [t.get_text() for t in baselines.texts]
+    assert "\N{MINUS SIGN}650%" in notes and "+550%" in notes
+    assert "2 interval ends clipped" in baselines.get_title(loc="left")
+    assert "clipped" not in boosters.get_title(loc="left")
+    # every row still has its label, and nothing is clipped when no interval stands out
+    labels = [t.get_text() for ax in (boosters, baselines) for t in ax.get_yticklabels()]
+    assert len(labels) == 7 and "bc · logistic_l1" in labels
+    calm = plots.gains(_summary(huge=0.1))
+    assert not any("clipped" in ax.get_title(loc="left") for ax in _panel_axes(calm))
+
+
+def test_gain_range_keeps_every_point_estimate():
+    s = _summary(huge=6.0)
+    s.loc[s.engine == "logistic_l1", "gain_vs_default"] = -2.0  # a point estimate is never clipped
+    left, right = plots.gain_range(s[s.kind == "baseline"])
+    assert left <= -2.0 and right > 0
+
+
+# ---------------------------------------------------------------------------------------------- heatmaps
+
+def _surface(values: dict, value: str = "test_error") -> pd.DataFrame:
+    rows = []
+    for (dataset, engine), grid in values.items():
+        for (r, lam), (c, alpha) in itertools.product(enumerate([1.0, 0.0]), enumerate([0.0, 0.1, 1.0])):
+            rows.append({"dataset": dataset, "engine": engine, "reg_alpha": alpha, "reg_lambda": lam,
+                         "alpha_units": "relative", "lambda_units": "relative", value: grid[r][c], "n_fits": 2})
+    return pd.DataFrame(rows)
+
+
+def test_heatmap_numbers_tell_apart_cells_two_percent_apart():
+    grid = [[11.0, 11.22, 11.44], [11.67, 11.9, 12.14]]  # each 2% above the one before
+    fig = plots.heatmaps(_surface({("diabetes", "xgboost"): grid}), "test_error", rule="excess_over_best")
+    (ax,) = _panel_axes(fig)
+    numbers = [t.get_text() for t in ax.texts if t.get_text() not in ("D", "")]
+    assert len(numbers) == 6 and len(set(numbers)) == 6, numbers
+    small = plots.heatmaps(_surface({("d", "e"): [[0.101, 0.103, 0.105], [0.107, 0.109, 0.111]]}), "test_error")
+    assert len({t.get_text() for t in _panel_axes(small)[0].texts}) == 6
+
+
+@pytest.mark.parametrize("engines", [1, 2])
+def test_heatmap_labels_lie_inside_the_figure(engines):
+    values = {("diabetes", e): [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]] for e in ["xgboost", "lightgbm"][:engines]}
+    fig = plots.heatmaps(_surface(values, "generalization_gap"), "generalization_gap", rule="gap_share",
+                         unpenalized_ref=pd.DataFrame([{"dataset": d, "engine": e, "ref": 10.0} for d, e in values]))
+    renderer = _drawn(fig)
+    box = fig.bbox
+    (bar,) = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    texts = [bar.xaxis.label, bar.yaxis.label] + [ax.title for ax in fig.axes]
+    for text in texts:
+        if text.get_text():
+            ext = text.get_window_extent(renderer)
+            assert ext.x0 >= box.x0 - 1 and ext.x1 <= box.x1 + 1 and ext.y0 >= box.y0 - 1, text.get_text()
+
+
+def test_a_panel_without_data_is_left_out_and_named():
+    nan = [[np.nan] * 3, [np.nan] * 3]
+    surf = _surface({("diabetes", "xgboost"): [[1.0, 1.1, 1.2], [1.3, 1.4, 1.5]], ("diabetes", "lightgbm"): nan,
+                     ("wage", "xgboost"): [[2.0, 2.1, 2.2], [2.3, 2.4, 2.5]]}, "generalization_gap")
+    # wage · xgboost has no unpenalized reference: drawn in grey with its numbers, and says so
+    ref = pd.DataFrame([{"dataset": "diabetes", "engine": "xgboost", "ref": 10.0}])
+    fig = plots.heatmaps(surf, "generalization_gap", rule="gap_share", unpenalized_ref=ref)
+    panels = _panel_axes(fig)
+    assert [ax.get_title().split("\n")[0] for ax in panels] == ["diabetes · xgboost", "wage · xgboost"]
+    for ax in panels:  # no blank axes: every panel shown has its cells and their numbers
+        assert len(ax.images) == 1 and len([t for t in ax.texts if t.get_text() != "–"]) == 6
+    assert "grey" in panels[1].get_title()
+    assert "diabetes · lightgbm" in " ".join(t.get_text() for t in fig.texts)  # named under the panels
+    nothing = plots.heatmaps(_surface({("diabetes", "lightgbm"): nan}, "generalization_gap"), "generalization_gap")
+    assert not _panel_axes(nothing) and "diabetes · lightgbm" in " ".join(t.get_text() for t in nothing.texts)
+
+
+# ---------------------------------------------------------------------------------------------- displays
+
+def _path() -> pd.DataFrame:
+    rows = []
+    for dataset, axis, engine, split, penalty in itertools.product(["diabetes", "wage"], ["reg_lambda"], ["xgboost"],
+                                                                   ["train", "test"], [0.0, 0.1, 1.0]):
+        rows.append({"dataset": dataset, "axis": axis, "engine": engine, "split": split, "penalty": penalty,
+                     "mean": 1.0 + penalty, "ci_low": 0.9, "ci_high": 1.1 + penalty, "units": "relative",
+                     "metric": "rmse", "n_fits": 2})
+    return pd.DataFrame(rows)
+
+
+def test_a_display_of_an_unknown_dataset_or_axis_raises_naming_what_there_is():
+    from matplotlib.figure import Figure
+
+    from boostreg.displays import GainDisplay, ValidationCurveDisplay
+
+    with pytest.raises(BoostregError, match=r"'nope'.*diabetes, wage"):
+        ValidationCurveDisplay(_path(), "nope")
+    with pytest.raises(BoostregError, match=r"'reg_alpha'.*'wage'.*reg_lambda"):
+        ValidationCurveDisplay(_path(), "wage", "reg_alpha")
+    with pytest.raises(BoostregError, match="no booster fits"):
+        ValidationCurveDisplay(_path().iloc[:0], "wage")
+    with pytest.raises(BoostregError, match="no gain"):
+        GainDisplay(pd.DataFrame())
+    shown = ValidationCurveDisplay(_path(), "wage").plot(ax=Figure().subplots())
+    assert len(shown.ax_.lines) == 2 and shown.ax_.get_title() == "wage: reg_lambda"
