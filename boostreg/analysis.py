@@ -298,32 +298,61 @@ def mechanism_checks(fits: pd.DataFrame, leaves: pd.DataFrame | None) -> list[Ch
     lv = leaves[leaves.H > 0]
     if "max_delta_step" in lv:
         lv = lv[~(lv.max_delta_step.fillna(0) > 0)]  # clipping changes both statements
+    # The theory check's tolerance (README, "The theory check"): a leaf agrees when its error is at most
+    # THEORY_TOLERANCE x max(|w_stored|, |w_theory|, lr·Σ|g_i|/(H + λ)), the last term allowing for the float32
+    # rounding of a G that is a small sum of large per-row gradients. The leaves table has no Σ|g_i|, but a fit whose
+    # theory check passed has every leaf within that tolerance: there a leaf that misses a statement below only by
+    # G's float32 rounding is set aside (and said), while in a fit whose check failed every miss counts.
+    accepted = np.zeros(len(lv), dtype=bool)
+    if "fit_id" in lv and "fit_id" in fits:
+        passed = checked.fit_id[checked.theory_max_rel_err <= THEORY_TOLERANCE]
+        accepted = lv.fit_id.isin(passed).to_numpy()
     a = lv.reg_alpha.to_numpy(dtype=float)
     G = lv.G.to_numpy(dtype=float)
-    # |G| within float32 rounding of alpha could go either way in the engine: set aside, and say how many
-    clear = np.abs(np.abs(G) - a) > 1e-6 * np.maximum(1.0, np.abs(G))
     zero = lv.value.to_numpy() == 0
     below = np.abs(G) <= a
-    l1 = (a > 0) & clear
+    # A leaf on the wrong side of the rule only by G's rounding, in a fit whose check passed, is set aside:
+    # * stored 0 while |G| > alpha: the check measured |G| - alpha <= tolerance x Σ|g_i| for that very leaf;
+    # * kept nonzero while |G| <= alpha: the check bounds the engine's |G| - alpha, and alpha - |G| must be within the
+    #   tolerance at the smallest Σ|g_i| such a leaf can have (>= the engine's |G| > alpha), so a nonzero leaf whose
+    #   |G| is clearly below alpha (one bit from 0 or not) still fails
+    rounded = accepted & (a > 0) & np.where(zero, ~below, below & (a - np.abs(G) <= THEORY_TOLERANCE * a))
+    l1 = (a > 0) & ~rounded
     out.append(Check("a leaf is exactly 0 iff |G| ≤ reg_alpha", int((zero == below)[l1].sum()), int(l1.sum()),
                      "every stored leaf of the stored fits with reg_alpha > 0: exactly 0 when |G| ≤ reg_alpha, "
                      "nonzero otherwise",
-                     [f"{int((~clear & (a > 0)).sum())} leaves with |G| within float32 rounding of reg_alpha set aside",
+                     [f"{int(rounded.sum())} leaves on the wrong side of reg_alpha by less than the theory check's "
+                      f"tolerance ({THEORY_TOLERANCE:g}·Σ|gᵢ| of their rows, in fits whose check passed: float32 "
+                      "rounding of G) set aside",
                       f"{int((zero & (a == 0)).sum())} exact zeros among {int((a == 0).sum())} leaves without L1"]))
-    l2 = lv[(lv.reg_alpha == 0) & (lv.reg_lambda > 0)]
+    is_l2 = ((lv.reg_alpha == 0) & (lv.reg_lambda > 0)).to_numpy()
+    l2, l2_accepted = lv[is_l2], accepted[is_l2]
     newton = -l2.learning_rate * l2.G / l2.H
     factor = l2.H / (l2.H + l2.reg_lambda)
     expected = newton * factor
     scale = np.maximum(np.abs(expected), np.abs(l2.value))
     # leaves whose closed form has an engine's own term (LightGBM's cat_l2 on many-vs-many categorical splits, a
-    # tree that made no split, a penalty stored in float32): the theory column says so; they are counted apart
-    extra = np.abs(l2.theory - expected) > 1e-9 * np.maximum(scale, 1e-300)
-    ok = (np.abs(l2.value - expected) <= THEORY_TOLERANCE * scale)[~extra]
-    out.append(Check("L2 scales the Newton step by H/(H + λ)", int(ok.sum()), int(len(ok)),
+    # tree that made no split): the theory column says so; they are counted apart. A penalty or learning rate the
+    # engine keeps in float32 (CatBoost) moves the theory column by ~6e-8 relative: float32 rounding, not a term
+    extra = (np.abs(l2.theory - expected) > 1e-6 * np.maximum(scale, 1e-300)).to_numpy()
+    close = (np.abs(l2.value - expected) <= THEORY_TOLERANCE * scale).to_numpy()
+    # off by more than the tolerance of |w| but in a fit whose theory check passed: within lr·Σ|g_i|/(H + λ)
+    l2_rounded = ~close & l2_accepted & ~extra
+    counted = ~extra & ~l2_rounded
+    notes = []
+    if extra.any():
+        by = (f" ({', '.join(f'{e} {n}' for e, n in l2[extra].groupby('engine').size().items())})"
+              if "engine" in l2 else "")
+        notes.append(f"{int(extra.sum())} leaves{by} whose closed form has an engine's own term (e.g. LightGBM's "
+                     "cat_l2 on many-vs-many categorical splits) set aside; the theory check covers them")
+    if l2_rounded.any():
+        notes.append(f"{int(l2_rounded.sum())} leaves off by more than {THEORY_TOLERANCE:g} of their value but within "
+                     f"{THEORY_TOLERANCE:g}·lr·Σ|gᵢ|/(H + λ), the theory check's tolerance, met by their fits: their G "
+                     f"(|G| ≤ {np.abs(l2.G.to_numpy()[l2_rounded]).max():.2g}) is a small sum of per-row gradients "
+                     "the engine keeps in float32, so its rounding is large against G; set aside")
+    out.append(Check("L2 scales the Newton step by H/(H + λ)", int(close[counted].sum()), int(counted.sum()),
                      f"every stored leaf of the L2-only fits equals lr·(-G/H)·H/(H + λ) within {THEORY_TOLERANCE:g} "
-                     "relative", [f"{int(extra.sum())} leaves whose closed form has an engine's own term (e.g. "
-                                  "LightGBM's cat_l2 on many-vs-many categorical splits) set aside; the theory check "
-                                  "covers them"] if extra.any() else []))
+                     "relative", notes))
     return out
 
 

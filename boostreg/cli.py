@@ -100,7 +100,11 @@ def cli():
                    "are stored and one in ten of the rest; all: every fit, slower).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="How to print the closing summary (or the --dry-run plan): a table, or JSON for programs.")
-def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local, quiet, no_report, dry_run, check, fmt):
+@click.option("--refit", "refit_rule", type=click.Choice(["best", "smallest"]), default=None, flag_value="best",
+              is_flag=False, help="After the run, fit each booster's chosen setting (best, or the smallest model "
+                                  "within noise: --refit smallest) on every row and save it under OUT/models/.")
+def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local, quiet, no_report, dry_run, check, fmt,
+        refit_rule):
     """Run a study (default: the quickstart study), store one record per fit, write the HTML report.
 
     Fits already stored in the output folder are skipped, so running the same command again resumes an
@@ -126,6 +130,14 @@ def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local,
 
         study = dataclasses.replace(study, check=check)
     out = out or Path("runs") / study.name
+    if refit_rule and not (study.params.get("validation_fraction")
+                           or any(p.get("validation_fraction") for p in study.engine_params.values())):
+        raise BoostregError("--refit needs a validation split to choose a setting; add validation_fraction = 0.2 under "
+                            "[params] of the study (boostreg run --data adds one), then run it again.")
+    if refit_rule:
+        import dataclasses
+
+        study = dataclasses.replace(study, refit=refit_rule)
     if dry_run:
         _print_plan(study, out, jobs, fmt)
         return
@@ -164,6 +176,8 @@ def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local,
                               ensure_ascii=False))
     else:
         _print_run_summary(result)
+    for path in result.models:
+        click.echo(f"model: {path}")
     if not no_report:
         from .report import build_report
 
@@ -257,7 +271,12 @@ def _summary_rich_table(summary, title: str):
         table.add_column(col, justify=justify, no_wrap=col in ("dataset", "engine", "rel."))
     for _, r in summary.iterrows():
         label = r.engine + (f" ({r.setting})" if r.setting else "")
+        if r.fits_present == 0:  # planned, never reached (a stopped run)
+            table.add_row(r.dataset, label, f"not reached (0 of {r.n_groups} fold groups)", "", "–", "–", "–")
+            continue
         edge = " edge!" if r.at_grid_edge else ""
+        if not r.complete:  # failed or missing fits: say so, and on how many groups the gain rests
+            edge += f" incomplete: {r.fits_present}/{r.fits_planned} fits, gain over {r.n_used} of {r.n_groups}"
         table.add_row(r.dataset, label, f"{r.selected} ({r.n_selected}/{r.n_groups}){edge}", r.metric,
                       _interval(r.gain_vs_default, r.gain_ci_low, r.gain_ci_high),
                       _num(r.gain_vs_default_relative, "{:+.1%}"),
@@ -265,9 +284,45 @@ def _summary_rich_table(summary, title: str):
     return table
 
 
+def _print_answers(run) -> None:
+    """The answer: per dataset and engine, the verdict and a line to paste (and the smaller model within noise)."""
+    from .refit import answer_rows
+
+    rows = answer_rows(run)
+    if not rows:
+        return
+    click.echo("\nWhat to use (best: the lowest mean validation error over the folds; smaller: the smallest model "
+               "whose validation error is within one standard error of it; raw values for your whole table):")
+    for r in rows:
+        setting = f" ({r['setting']})" if r["setting"] else ""
+        click.echo(f"  {r['dataset']} · {r['engine']}{setting}: {r['verdict_text']}")
+        if r.get("params_line"):
+            click.echo(f"    {r['params_line']}")
+        if r.get("params_smallest_line") and r["params_smallest"] != r["params"]:
+            size = (f" ({r['smallest_leaves_per_tree']:.3g} vs {r['best_leaves_per_tree']:.3g} leaves carrying a "
+                    "value per tree)" if r["kind"] == "booster" else "")
+            click.echo(f"    smaller, within noise{size}: {r['params_smallest_line']}")
+
+
+def _incomplete_line(fits, identity) -> str | None:
+    """One line when a fold group failed, misses fits, or was never reached (a killed or failing run), else None."""
+    from .inference import group_status
+
+    st = group_status(fits, identity)
+    if st.empty or st.complete.all():
+        return None
+    bad = st[~st.complete]
+    return (f"incomplete run: {int(st.complete.sum())} of {len(st)} planned fold groups are complete "
+            f"({int(st.n_fits.sum())} fits stored); {int((bad.n_failed > 0).sum())} have a failed fit, "
+            f"{int((bad.present & (bad.n_fits < bad.n_expected)).sum())} miss fits and {int((~bad.present).sum())} "
+            f"have none yet, over {bad[['dataset', 'engine']].drop_duplicates().shape[0]} dataset x engine pairs. "
+            "Gains use complete fold groups only. Run the same command again to finish it.")
+
+
 SUMMARY_NOTE = ("Gain = test error of the library default minus that of the setting selected on the validation split "
                 "(positive: tuning helped), mean over folds x seeds with the corrected resampled t interval "
-                "(Nadeau & Bengio 2003); 'rel.' divides by the default's error; 'edge!': selected on the grid's edge. "
+                "(Nadeau & Bengio 2003); 'rel.' is the mean over folds of the gain divided by that fold's default error; "
+                "'edge!': selected on the grid's edge. "
                 "AUC (binary) or R² (regression) of the selected setting puts every model on one scale. "
                 "'boostreg summary OUT --format json' has every column.")
 
@@ -282,9 +337,7 @@ def _print_run_summary(result) -> None:
     fits = result.fits
     console = _console()
     if has_validation(fits):
-        summary = summary_table(fits)
-        console.print(_summary_rich_table(summary, f"{fits.study.iloc[0]}: what should I use?"))
-        click.echo(SUMMARY_NOTE)
+        _print_summary(result, summary_table(fits, result.identity))
     else:
         counts = fit_counts(fits)
         table = Table(title=f"{fits.study.iloc[0] if len(fits) else ''}: fits", title_justify="left")
@@ -310,26 +363,53 @@ def summary(out, fmt):
     \b
     In each fold group (dataset x engine x fold x seed) the setting with the lowest validation error is
     selected (the test fold is never seen), and its test error is compared, on the same outer fold, with the
-    library's default penalties (XGBoost reg_alpha 0, reg_lambda 1; LightGBM 0, 0; scikit-learn alpha or
-    C = 1) and with the unpenalized fit. The mean gain over folds x seeds gets the corrected resampled t
-    interval (Nadeau & Bengio 2003). Computed from OUT/fits alone.
+    library's default penalties (each engine's own, printed below the table: e.g. XGBoost reg_lambda 1,
+    CatBoost l2_leaf_reg 3, MLP alpha 1e-4) and with the unpenalized fit. The mean gain over folds x seeds
+    gets the corrected resampled t interval (Nadeau & Bengio 2003). Fits that did not converge (MLP's solver
+    at max_iter) are counted and named below the table (JSON: n_not_converged_default / _selected).
+    Computed from OUT/fits alone.
     """
     import json
 
-    from .inference import require_validation, summary_records, summary_table
-    from .store import ParquetStore
+    from .results import open_run
 
-    store = ParquetStore(out)
-    store.require_records()
-    fits = store.fits()
-    require_validation(fits, f"the records in '{out}'")
-    table = summary_table(fits)
+    run_ = open_run(out)
+    table = run_.summary()
     if fmt == "json":
-        click.echo(json.dumps(summary_records(table), indent=1, ensure_ascii=False))
+        click.echo(json.dumps(_summary_json(run_, table), indent=1, ensure_ascii=False))
         return
-    console = _console()
-    console.print(_summary_rich_table(table, f"{fits.study.iloc[0]}: what should I use?"))
+    _print_summary(run_, table)
+
+
+def _print_summary(run_, table) -> None:
+    """The summary table, its notes (defaults, convergence, an incomplete run) and the answer's lines."""
+    from .report.sections import library_defaults_text, not_converged_notes  # the report's own sentences
+
+    fits = run_.fits
+    _console().print(_summary_rich_table(table, f"{fits.study.iloc[0]}: what should I use?"))
     click.echo(SUMMARY_NOTE)
+    click.echo(f"Library defaults compared against: {library_defaults_text(fits.engine.unique())}.")
+    for note in not_converged_notes(table):
+        click.echo(note)
+    line = _incomplete_line(fits, run_.identity)
+    if line:
+        click.echo(line)
+    _print_answers(run_)
+
+
+def _summary_json(run_, table) -> list[dict]:
+    """The summary's rows, each with the answer: verdict, and the engine's class with ``params`` to paste."""
+    from .inference import summary_records
+    from .refit import answer_rows
+
+    answers = {(a["dataset"], a["engine"], a["setting"]): a for a in answer_rows(run_)}
+    out = []
+    for rec in summary_records(table):
+        a = answers.get((rec["dataset"], rec["engine"], rec.get("setting") or ""), {})
+        rec.update({k: a.get(k) for k in ("verdict", "verdict_text", "best_point", "smallest_point", "estimator",
+                                          "params", "params_smallest")})
+        out.append(rec)
+    return out
 
 
 @cli.command()
@@ -450,10 +530,15 @@ def recommend(data, target, task, engine, check, fmt):
                        f"{c['valid_error_default']:.5g} (recommended better on {c['folds_recommended_better']} of "
                        f"{c['folds']} folds) -> keep the {c['kept']} (reg_alpha {_num(c['reg_alpha'])}, "
                        f"reg_lambda {_num(c['reg_lambda'])}).")
-    click.echo(advice[0].assumptions["note"] + ".")
+        click.echo(f"{a.engine}, evidence for what was done here ({a.evidence['procedure']}): {a.evidence['text']}")
+        from .refit import paste_line
+
+        click.echo(f"  {paste_line({'class': a.estimator, 'params': a.params})}  # fit(X, y, eval_set=[(X_valid, "
+                   "y_valid)]) with a 20% validation split of your rows: early stopping as the guide assumes")
+    click.echo(advice[0].assumptions["note"] + "; the line to paste above does that already.")
     if not check:
-        click.echo("Check the recommended values against the library default on your validation split (the guide's "
-                   "advice): boostreg recommend ... --check does it here.", err=True)
+        click.echo("These values are not checked on your data: the guide's advice is to fit them beside the library "
+                   "default and keep whichever has the lower validation error (the --check option does that).", err=True)
 
 
 @cli.command()

@@ -695,7 +695,32 @@ def render_html(guide: Guide, command: str = "") -> str:
 
     env = Environment(loader=PackageLoader("boostreg.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), keep_trailing_newline=True)
-    return env.get_template("guide.html.j2").render(g=guide, version=__version__, command=command)
+    return env.get_template("guide.html.j2").render(g=_html_sentences(guide), version=__version__, command=command)
+
+
+def _html_inline(text: str):
+    """A sentence written for Markdown as HTML: escaped, its inline code (`...`) as <code>...</code>, so the HTML
+    shows no Markdown backticks (the Markdown keeps them)."""
+    import re
+
+    from markupsafe import Markup, escape
+
+    return Markup(re.sub(r"`([^`\n]+)`", r"<code>\1</code>", str(escape(text))))
+
+
+def _html_sentences(guide: Guide) -> Guide:
+    """The guide with every sentence, table cell and caption as :func:`_html_inline` HTML (the same words)."""
+    from dataclasses import replace
+
+    return replace(
+        guide, title=_html_inline(guide.title), provenance=_html_inline(guide.provenance),
+        recipe={e: [replace(s, text=_html_inline(s.text)) for s in steps] for e, steps in guide.recipe.items()},
+        sections=[replace(sec, title=_html_inline(sec.title), paragraphs=[_html_inline(p) for p in sec.paragraphs],
+                          tables=[Table(_html_inline(t.title), [_html_inline(c) for c in t.columns],
+                                        [[_html_inline(c) for c in row] for row in t.rows]) for t in sec.tables],
+                          figures=[replace(f, title=_html_inline(f.title), caption=_html_inline(f.caption))
+                                   for f in sec.figures])
+                  for sec in guide.sections])
 
 
 def _md_text(text: str) -> str:

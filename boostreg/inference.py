@@ -434,6 +434,13 @@ def summary_table(fits: pd.DataFrame, identity: dict | None = None) -> pd.DataFr
     if sel.empty:
         return pd.DataFrame()
     status = group_status(fits, identity)
+    # fits that report whether their solver converged (the ``converged`` column: MLP's stopped before max_iter);
+    # NA for engines that do not say. Per fold group: the selected fit's and the library default's
+    reported = _col(fits, "converged").astype("boolean")
+    unfinished = pd.Series((~reported).fillna(False).to_numpy(bool), index=fits.fit_id)
+    says = pd.Series(reported.notna().to_numpy(), index=fits.fit_id)
+    default_fit = (fits[_flag(fits, "is_default", False) & (fits.status == "ok")]
+                   .drop_duplicates("group_id").set_index("group_id").fit_id)
     rows = []
     for (dataset, engine, setting), g_all in sel.groupby(["dataset", "engine", "setting"], sort=True):
         kind = g_all.kind.iloc[0]
@@ -468,6 +475,11 @@ def summary_table(fits: pd.DataFrame, identity: dict | None = None) -> pd.DataFr
                "gain_unpenalized_ci_high": unpen.ci_high,
                "fit_time_s": float(g_all.fit_time_s_selected.mean()),
                "tuning_time_s": float(g_all.fit_time_s_group.mean())}
+        # of the n_used fold groups behind the gain: selected and default fits that did not converge (NaN where the
+        # engine does not report convergence)
+        for which, ids in (("selected", g.selected_fit_id), ("default", g.group_id.map(default_fit).dropna())):
+            row[f"n_not_converged_{which}"] = (int(unfinished.reindex(ids).fillna(False).sum())
+                                              if says.reindex(ids).fillna(False).any() else np.nan)
         if kind == "baseline":
             row.update(selected_penalty=float(first.selected_penalty), penalty_name=penalty_name(engine),
                        selected_reg_alpha=np.nan,

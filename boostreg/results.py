@@ -23,6 +23,7 @@ class Run:
 
     def __post_init__(self):
         self.out = Path(self.out)
+        self._cache = {}
 
     @property
     def store(self) -> ParquetStore:
@@ -52,6 +53,7 @@ class Run:
         """Forget the cached tables (after another run wrote into the folder)."""
         for name in ("fits", "curves", "leaves"):
             self.__dict__.pop(name, None)
+        self._cache.clear()
         return self
 
     def summary(self) -> pd.DataFrame:
@@ -60,6 +62,43 @@ class Run:
 
         require_validation(self.fits, f"the records in '{self.out}'")
         return summary_table(self.fits, self.identity)
+
+    def answers(self, band: float | None = None) -> pd.DataFrame:
+        """Per dataset and engine: the verdict (tune / keep the default / not enough evidence) and the ``best`` and
+        ``smallest`` settings (:func:`boostreg.answer.answer_table`)."""
+        from .answer import BAND, answer_table
+        from .inference import require_validation
+
+        key = ("answers", band)
+        if key not in self._cache:
+            require_validation(self.fits, f"the records in '{self.out}'")
+            self._cache[key] = answer_table(self.fits, self.identity, band=BAND if band is None else band)
+        return self._cache[key]
+
+    def best_params(self, dataset: str, engine: str, rule: str = "best", *, data=None) -> dict:
+        """Keyword arguments for the engine's own scikit-learn class (e.g. ``xgboost.XGBRegressor(**params)``) that
+        fit the chosen setting on the whole dataset: rule "best" (lowest mean validation error) or "smallest" (the
+        smallest model within one standard error of it). See :mod:`boostreg.refit`."""
+        from .refit import paste
+
+        return paste(self, dataset, engine, rule, data=data)["params"]
+
+    def refit(self, dataset: str, engine: str, rule: str = "best", *, data=None) -> Path:
+        """Fit the chosen setting on every row and save it under OUT/models/ (the library's own format) with a JSON
+        card beside it; returns the model's path."""
+        from .refit import refit
+
+        return refit(self, dataset, engine, rule, data=data)
+
+    def refit_all(self, rule: str = "best", data: dict | None = None) -> list[Path]:
+        """:meth:`refit` for every booster of the run that has a complete fold group; the saved models' paths."""
+        from .engines import ENGINES
+
+        out = []
+        for r in self.answers().itertuples():
+            if ENGINES[r.engine].kind == "booster" and isinstance(getattr(r, "best_point", None), str):
+                out.append(self.refit(r.dataset, r.engine, rule, data=(data or {}).get(r.dataset)))
+        return out
 
     def report(self, path: str | Path | None = None) -> Path:
         """Write the HTML report (default OUT/report.html); return its path."""

@@ -16,7 +16,7 @@ import tempfile
 import time
 import traceback
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -42,6 +42,8 @@ class StudyResult(Run):
     n_run: int = 0
     n_skipped: int = 0
     wall_time_s: float = 0.0
+    #: the refit models saved under OUT/models/ (``Study(refit=...)``)
+    models: list = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------- datasets
@@ -377,22 +379,21 @@ def engine_versions(engines=None) -> dict[str, str]:
     return {getattr(ENGINES[n], "library", None) or n: _engine_version(ENGINES[n]) for n in sorted(set(names))}
 
 
-#: how a baseline's library-default fit is made (part of the study identity of studies with such baselines)
-DEFAULT_FIT_RULE = "the estimator's own defaults on the user's target scale"
-
-
 def study_identity(study: Study, datasets: dict[str, Dataset]) -> dict:
     """What a study's records depend on, and its fingerprint: the study (datasets, engines, grid, parameters,
     folds, seeds, metrics), each dataset's content fingerprint, and the engines' versions."""
     spec = study.to_toml_dict()
     spec["study"].pop("description", None)
     spec["study"].pop("check", None)  # which fits get the theory check changes no measured number
+    spec["study"].pop("refit", None)  # nor does a refit after the sweep
     parts = {"study": spec, "data": {label: ds.fingerprint for label, ds in sorted(datasets.items())},
              "versions": engine_versions(study.engines)}
-    if any(getattr(ENGINES[n], "own_default_fit", False) for n in study.engines if n in ENGINES):
-        # a baseline's default became its own fit on the user's target scale: a folder written before holds the
-        # grid's point as the default, so it must not be resumed into (it reads as changed)
-        parts["baseline_defaults"] = DEFAULT_FIT_RULE
+    records = {n: ENGINES[n].records_version for n in sorted(set(study.engines))
+               if n in ENGINES and getattr(ENGINES[n], "records_version", 1) > 1}
+    if records:
+        # an engine whose records changed meaning (a baseline's default fit; CatBoost's zero leaves): a folder
+        # written before must not be resumed into, so it reads as changed
+        parts["records"] = records
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
     return {"fingerprint": digest, "name": study.name, "parts": parts}
 
@@ -410,8 +411,10 @@ def _what_changed(old: dict, new: dict) -> str:
             changed.append(key)
     head_a, head_b = a.get("study", {}).get("study", {}), b["study"].get("study", {})
     changed += [k for k in sorted(set(head_a) | set(head_b)) if head_a.get(k) != head_b.get(k)]
-    if a.get("baseline_defaults") != b.get("baseline_defaults"):
-        changed.append("baseline defaults (now " + str(b.get("baseline_defaults")) + ")")
+    for engine in sorted(set(a.get("records", {})) | set(b.get("records", {}))):
+        if a.get("records", {}).get(engine, 1) != b.get("records", {}).get(engine, 1):
+            changed.append(f"{engine}'s records (version {a.get('records', {}).get(engine, 1)} -> "
+                           f"{b.get('records', {}).get(engine, 1)})")
     for lib in sorted(b["versions"]):
         if a.get("versions", {}).get(lib) != b["versions"][lib]:
             changed.append(f"{lib} {a.get('versions', {}).get(lib, '?')} -> {b['versions'][lib]}")
@@ -530,7 +533,10 @@ def run_study(study: Study, out: str | Path, *, jobs: int | None = None, progres
         release_memory()
     wall = time.perf_counter() - t_start
     _append_run_info(out, study, n_planned, n_todo, wall, jobs, threads)
-    return StudyResult(out=out, n_planned=n_planned, n_run=n_todo, n_skipped=n_planned - n_todo, wall_time_s=wall)
+    result = StudyResult(out=out, n_planned=n_planned, n_run=n_todo, n_skipped=n_planned - n_todo, wall_time_s=wall)
+    if study.refit:
+        result.models = result.refit_all(study.refit, datasets)
+    return result
 
 
 def _write_dynamics(out: Path) -> None:

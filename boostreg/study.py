@@ -162,6 +162,9 @@ class Study:
     #: which fits get the theory check: "sample" (the fits whose leaves are stored — fold 0 of the first seed — and
     #: a deterministic tenth of the rest) or "all" (every fit; slower: every training row's leaf in every tree)
     check: str = "sample"
+    #: after the run, fit each booster's chosen setting on every row and save it under OUT/models/: None (no),
+    #: "best" (the lowest mean validation error) or "smallest" (the smallest model within one standard error)
+    refit: str | None = None
     #: a scikit-learn splitter (KFold, StratifiedKFold, GroupKFold, TimeSeriesSplit, RepeatedKFold, ...) instead
     #: of ``folds`` x ``seeds``: its folds are the study's (seeds then only seed the engines; give one)
     cv: Any = field(default=None, compare=False)
@@ -216,7 +219,8 @@ class Study:
         d: dict[str, Any] = {
             "study": {"name": self.name, "description": self.description, "engines": list(self.engines),
                       "folds": self.folds, "seeds": list(self.seeds), "primary_metric": dict(self.primary_metric),
-                      **({"check": self.check} if self.check != "sample" else {})},
+                      **({"check": self.check} if self.check != "sample" else {}),
+                      **({"refit": self.refit} if self.refit else {})},
             "datasets": [ds.to_dict() for ds in self.datasets],
             "grid": {k: ({"relative": list(v["relative"])} if is_relative(v) else list(v)) for k, v in self.grid.items()},
             "params": {**self.params, **{e: dict(p) for e, p in self.engine_params.items()}},
@@ -233,7 +237,7 @@ class Study:
 
 # ---------------------------------------------------------------------------------------------- validation
 
-_STUDY_KEYS = {"name", "description", "engines", "folds", "seeds", "primary_metric", "check"}
+_STUDY_KEYS = {"name", "description", "engines", "folds", "seeds", "primary_metric", "check", "refit"}
 _DATASET_KEYS = {"name", "file", "target", "task", "max_rows", "params", "alias", "grid", "groups"}
 _TOP_KEYS = {"study", "datasets", "grid", "params", "baseline_grid", "extra_points"}
 _EXTRA_POINT_KEYS = {"engine", "label", "reg_alpha", "reg_lambda"}
@@ -293,6 +297,13 @@ def validate(study: Study) -> None:
     if study.check not in ("sample", "all"):
         raise BoostregError(f"check = {study.check!r} in {where}; use \"sample\" (the default) or \"all\" (the theory "
                             "check on every fit).")
+    if study.refit not in (None, "best", "smallest"):
+        raise BoostregError(f"refit = {study.refit!r} in {where}; use \"best\" (the lowest mean validation error) or "
+                            "\"smallest\" (the smallest model within one standard error of it), or leave it out.")
+    if study.refit and not (study.params.get("validation_fraction")
+                            or any(p.get("validation_fraction") for p in study.engine_params.values())):
+        raise BoostregError(f"refit = {study.refit!r} in {where} needs a validation split to choose a setting; add "
+                            "validation_fraction = 0.2 under [params].")
     if isinstance(study.folds, bool) or not isinstance(study.folds, (int, np.integer)) or study.folds < 2:
         raise BoostregError(f"folds = {study.folds!r} in {where}; use a whole number >= 2, e.g. folds = 5.")
     if not study.seeds or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and 0 <= s < MAX_SEED
@@ -544,7 +555,7 @@ def study_from_dict(doc: dict, *, source: str = "<dict>", base_dir: Path | None 
         name=head.get("name", ""), description=head.get("description", ""), datasets=datasets, extra_points=extra,
         engines=list(head.get("engines", ["xgboost", "lightgbm"])), grid=grid, params=params,
         engine_params=engine_params, folds=head.get("folds", 3), seeds=list(head.get("seeds", [0])),
-        check=head.get("check", "sample"),
+        check=head.get("check", "sample"), refit=head.get("refit"),
         primary_metric=primary, baseline_grid=baseline_grid, source=source,
     )
 

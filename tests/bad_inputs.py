@@ -244,6 +244,8 @@ CASES = [
          "folds (warned; the check goes on)",
          lambda d: ["recommend", "--data", _frame_csv(d, "data.csv", _small(40, y=lambda n: (np.arange(n) < 2).astype(int))),
                     "--target", "y", "--check", "--engine", "lightgbm"]),
+    Case("refit-without-validation", "run --refit on a study with no validation split to choose a setting on",
+         lambda d: ["run", _study(d), "--refit", "--out", "out"]),
     Case("export-not-parquet", "export to a file name that is not .parquet",
          lambda d: ((d / "out" / "fits").mkdir(parents=True), (d / "out" / "fits" / "x.parquet").write_bytes(b""),
                     ["export", "out", "fits.csv"])[2]),

@@ -192,6 +192,59 @@ def test_zero_iff_and_the_l2_factor_count_leaves_and_fail_on_a_wrong_one():
     assert checks["L2 scales the Newton step by H/(H + λ)"].agree == 3
 
 
+def _theory_rel_err(lv: pd.DataFrame, sum_abs_g: np.ndarray) -> float:
+    """The theory check's error of a fit (README): max |value - theory| / max(|value|, |theory|, lr·Σ|g|/(H + λ))."""
+    scale = lv.learning_rate * sum_abs_g / (lv.H + lv.reg_lambda)
+    denom = np.maximum(np.maximum(np.abs(lv.value), np.abs(lv.theory)), scale)
+    return float((np.abs(lv.value - lv.theory) / denom).max())
+
+
+def test_a_leaf_off_by_the_float32_rounding_of_a_cancelling_G_is_set_aside_and_a_real_miss_still_fails():
+    # leaf 0: 1000 rows whose gradients of ±0.5 cancel to G = -0.002 (Σ|g| = 500); the engine's float32 sum is off
+    # by 5e-6 = 1e-8·Σ|g|, 2.5e-3 of G: the plain relative error misses 1e-4, the theory check's tolerance holds
+    G, H, A = np.array([-0.002, 3.0, -2.0]), np.array([250.0, 20.0, 8.0]), np.array([500.0, 3.0, 2.0])
+    l2 = _leaves(None, G, H, alpha=0.0, lam=4.0)
+    l2["value"] = -0.1 * (G + np.array([5e-6, 0.0, 0.0])) / (H + 4.0)
+    fits = pd.DataFrame({"fit_id": ["f"], "status": ["ok"], "theory_max_rel_err": [_theory_rel_err(l2, A)]})
+    assert fits.theory_max_rel_err[0] == pytest.approx(1e-8)  # the theory check passes this fit
+    factor = mechanism_checks(fits, l2)[2]
+    assert (factor.agree, factor.total, factor.status) == (2, 2, "passed")
+    assert any(d.startswith("1 leaves off by more than 0.0001 of their value") and "|G| ≤ 0.002" in d
+               for d in factor.details)
+    # without the fit's record (or with a fit whose check failed) the same leaf counts as a miss
+    assert mechanism_checks(fits.drop(columns="fit_id"), l2)[2].status == "failed"
+    # a real mismatch: leaf 1 (nothing cancels: |G| = Σ|g|) 1% off fails the theory check, so every miss counts
+    l2.loc[1, "value"] *= 1.01
+    fits.loc[0, "theory_max_rel_err"] = _theory_rel_err(l2, A)
+    assert fits.theory_max_rel_err[0] > 1e-3
+    factor = mechanism_checks(fits, l2)[2]
+    assert (factor.agree, factor.total, factor.status) == (1, 3, "failed")
+    assert not any("set aside" in d for d in factor.details)
+
+
+def test_zero_iff_sets_aside_a_leaf_zeroed_by_rounding_but_not_a_nonzero_leaf_below_alpha():
+    # alpha = 1. Leaf 0: G = 1.000002 over rows with Σ|g| = 400, whose float32 sum in the engine is 0.999998 <= alpha:
+    # stored 0, closed form -lr·2e-6/(H + λ); the theory check's error 2e-6 / 400 = 5e-9 passes. Leaf 1 is kept one
+    # bit from 0 with |G| = 0.5, clearly below alpha: the theory check cannot see it (8.67e-19 against lr·Σ|g|/H),
+    # the zero-iff check must.
+    G, H, A = np.array([1.000002, 0.5, 3.0, -0.2]), np.array([10.0, 20.0, 5.0, 8.0]), np.array([400.0, 0.5, 3.0, 0.2])
+    l1 = _leaves(None, G, H, alpha=1.0, lam=0.0)
+    l1["value"] = l1.theory.where(np.arange(4) != 0, 0.0)
+    fits = pd.DataFrame({"fit_id": ["f"], "status": ["ok"], "theory_max_rel_err": [_theory_rel_err(l1, A)]})
+    assert fits.theory_max_rel_err[0] == pytest.approx(5e-9)
+    zero = mechanism_checks(fits, l1)[1]
+    assert (zero.agree, zero.total, zero.status) == (3, 3, "passed")
+    assert zero.details[0].startswith("1 leaves on the wrong side of reg_alpha")
+    l1.loc[1, "value"] = -8.67e-19
+    fits.loc[0, "theory_max_rel_err"] = _theory_rel_err(l1, A)
+    assert fits.theory_max_rel_err[0] < 1e-4  # still passes the theory check
+    zero = mechanism_checks(fits, l1)[1]
+    assert (zero.agree, zero.total, zero.status) == (2, 3, "failed")
+    # in a fit whose theory check failed nothing is set aside
+    zero = mechanism_checks(fits.assign(theory_max_rel_err=1e-2), l1)[1]
+    assert (zero.agree, zero.total) == (2, 4) and zero.details[0].startswith("0 leaves")
+
+
 @pytest.mark.parametrize("err, status", [(1e-9, "passed"), (1e-2, "failed")])
 def test_closed_form_check_counts_fits(err, status):
     fits = pd.DataFrame({"status": ["ok", "ok"], "theory_max_rel_err": [1e-9, err]})

@@ -48,3 +48,8 @@ def test_every_checked_leaf_of_the_tuning_study_matched_its_closed_form():
     moved = fits[fits.theory_check.str.startswith("not applicable")]
     assert set(moved.dataset) == {"windsor_houses"} and set(moved.fold) == {3} and set(moved.engine) == {"lightgbm"}
     assert moved.theory_check.str.contains("feature bundling routed 12 of 349 training rows").all()
+
+
+def test_committed_guide_html_has_no_markdown_backticks():
+    html = (REPORTS / "guide.html").read_text(encoding="utf-8")
+    assert "`" not in html and "<code>boostreg recommend</code>" in html

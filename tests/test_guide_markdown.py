@@ -24,3 +24,18 @@ def test_names_from_the_data_are_escaped_in_markdown():
 def test_plain_names_are_unchanged():
     md = render_markdown(_guide("diabetes_2k"))
     assert "| xgboost | diabetes_2k |" in md and "Built from 10 fit records of study diabetes_2k." in md
+
+
+def test_html_shows_inline_code_as_code_and_no_markdown_backticks():
+    from boostreg.guide import render_html
+
+    guide = _guide("<script>alert(1)</script>")
+    guide.recipe["xgboost"].append(Step("Run it on your data (`boostreg recommend --data FILE`).", "proof"))
+    guide.sections[0].paragraphs.append("The same protocol as `boostreg summary` on `<b>`.")
+    html = render_html(guide, "boostreg guide fits.parquet")
+    assert "`" not in html
+    assert "(<code>boostreg recommend --data FILE</code>)" in html and "<code>boostreg summary</code>" in html
+    assert "<code>&lt;b&gt;</code>" in html  # inline code is escaped like the rest
+    assert "<script>" not in html and html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 4
+    md = render_markdown(guide)  # the Markdown keeps its backticks
+    assert "(`boostreg recommend --data FILE`)" in md and "`boostreg summary`" in md

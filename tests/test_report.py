@@ -117,6 +117,8 @@ def _open_in_browser(path: Path, screenshot: Path) -> dict:
             "shown": page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight, e.width])"),
             "pwned": page.evaluate("() => window.__pwned === undefined ? null : window.__pwned"),
             "text": page.inner_text("body"),
+            "cards": page.eval_on_selector_all(".card", "els => els.map(e => [e.dataset.card, "
+                                                        "e.getBoundingClientRect().top])"),
         }
         page.screenshot(path=str(screenshot), full_page=True)
         browser.close()
@@ -150,8 +152,83 @@ def test_report_in_a_real_browser(report_path):
     assert seen["console_errors"] == []
     assert seen["requests"] == []
     assert seen["sections"] == list(SECTIONS)
+    # the first screen answers: the first dataset's card starts within the first 900 pixels, with lines to paste
+    assert seen["cards"] and seen["cards"][0][1] < 900
+    assert "XGBRegressor(" in seen["text"] and "LGBMRegressor(" in seen["text"]
     assert len(seen["images"]) >= 8 and all(done and w > 0 and h > 0 for done, w, h in seen["images"])
     # figures carry twice the pixels they are shown with (sharp at 2x, text at its true size at 100% zoom)
     assert all(abs(w - 2 * shown) <= 2 for done, w, h, shown in seen["shown"])
     assert seen["pwned"] is None
     assert (OUTPUT_DIR / "report.png").stat().st_size > 10_000
+
+
+def test_method_text_names_each_engines_own_library_defaults(run_dir):
+    """The defaults the gains are measured against come from the engines (their ``library_defaults``), for the
+    engines of the run only: no prose 'alpha or C = 1' (MLP's alpha is 1e-4, CatBoost's l2_leaf_reg 3)."""
+    from boostreg.engines import ENGINES
+    from boostreg.report import sections as S
+    from boostreg.store import ParquetStore
+
+    fits = ParquetStore(run_dir).fits()
+    text = S.use_section(fits).commentary[0]
+    assert "alpha or C" not in text
+    for engine in fits.engine.unique():
+        d = ENGINES[engine].library_defaults
+        assert (f"{engine} reg_alpha {d['reg_alpha']:g}, reg_lambda {d['reg_lambda']:g}" if engine in
+                ("xgboost", "lightgbm") else f"{engine} alpha {d['penalty']:g}") in text
+    assert "mlp" not in text and "catboost" not in text  # not in this run
+    everyone = S.library_defaults_text(["xgboost", "lightgbm", "histgb", "mlp", "logistic_l2", "svc_rbf"]
+                                       + (["catboost"] if "catboost" in ENGINES else []))
+    assert "xgboost reg_alpha 0, reg_lambda 1 (alpha, lambda)" in everyone
+    parts = {p.split(" ")[0]: p for p in everyone.split("; ")}
+    assert parts["histgb"] == "histgb reg_lambda 0 (l2_regularization)"  # an L2-only engine: no reg_alpha
+    assert "mlp alpha 0.0001" in everyone and "logistic_l2 C 1" in everyone and "svc_rbf C 1" in everyone
+    if "catboost" in ENGINES:
+        assert "catboost reg_lambda 3 (l2_leaf_reg)" in everyone
+    # a changed default shows: the text is read from the engine, not written
+    mlp = ENGINES["mlp"]
+    saved = mlp.library_defaults
+    try:
+        type(mlp).library_defaults = {"penalty": 0.5}
+        assert "mlp alpha 0.5" in S.library_defaults_text(["mlp"])
+    finally:
+        type(mlp).library_defaults = saved
+
+
+def test_mlp_fits_that_did_not_converge_are_counted_and_flagged(tmp_path):
+    """MLP stopped after one lbfgs iteration (max_iter = 1): every fit reports converged = False; the summary counts
+    them per dataset x engine, the report and `boostreg summary` name them where the gain and the models table are."""
+    import json
+
+    from click.testing import CliRunner
+
+    from boostreg.cli import cli
+    from boostreg.inference import summary_table
+    from boostreg.report import sections as S
+    from boostreg.store import ParquetStore
+
+    study = Study(name="mlp-unfinished", datasets=[DatasetSpec(name="diabetes")], engines=["mlp", "ridge"],
+                  params={"validation_fraction": 0.25}, engine_params={"mlp": {"max_iter": 1}},
+                  baseline_grid={"mlp": [1e-4, 1.0], "ridge": [1.0, 10.0]}, folds=2)
+    out = tmp_path / "out"
+    run_study(study, out, jobs=1, progress=False)
+    fits = ParquetStore(out).fits()
+    mlp = fits[fits.engine == "mlp"]
+    assert (mlp.converged == False).all() and (mlp.n_iter == 1).all() and mlp.is_default.any()  # noqa: E712
+    summary = summary_table(fits)
+    r = summary[summary.engine == "mlp"].iloc[0]
+    assert (r.n_not_converged_default, r.n_not_converged_selected, r.n_used) == (2, 2, 2)
+    assert summary.loc[summary.engine == "ridge", ["n_not_converged_default", "n_not_converged_selected"]].isna().all().all()
+    sec = S.use_section(fits)
+    note = next(c for c in sec.commentary if "did not converge" in c)
+    assert "diabetes · mlp: default 2 of 2, selected 2 of 2" in note and "ridge" not in note and "[params.mlp]" in note
+    cells = [c.text for t in sec.tables for row in t.rows for c in row]
+    assert any(c.endswith("(not converged: default 2/2, selected 2/2)") for c in cells)  # the relative gain's cell
+    assert any(c.startswith("alpha=") and c.endswith("(not converged: selected 2/2)") for c in cells)  # models table
+    res = CliRunner().invoke(cli, ["summary", str(out)])
+    assert "diabetes · mlp: default 2 of 2, selected 2 of 2" in res.output
+    assert "Library defaults compared against: mlp alpha 0.0001; ridge alpha 1." in res.output
+    res = CliRunner().invoke(cli, ["summary", str(out), "--format", "json"])
+    rows = {row["engine"]: row for row in json.loads(res.output[res.output.index("["):])}
+    assert (rows["mlp"]["n_not_converged_default"], rows["mlp"]["n_not_converged_selected"]) == (2, 2)
+    assert rows["ridge"]["n_not_converged_selected"] is None

@@ -23,6 +23,7 @@ from __future__ import annotations
 import difflib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -128,8 +129,15 @@ class Engine(ABC):
     penalties: ClassVar[tuple[str, ...]] = ("reg_alpha", "reg_lambda")
     #: record columns this engine adds beyond boostreg's schema: name -> "float64" | "string" | "bool" | "int64"
     record_columns: ClassVar[dict[str, str]] = {}
+    #: raised when what this engine's records mean changes, so a folder written before reads as another study
+    #: (2: scikit-learn baselines' default is the class as users run it; CatBoost's empty leaves are not zeros)
+    records_version: ClassVar[int] = 1
     #: the Python package whose __version__ is the record's engine_version (default: the engine's name)
     library: ClassVar[str | None] = None
+    #: the engine's colour in every figure ("#rrggbb"), declared by the class that declares ``name``; an engine
+    #: without one (or a subclass that renames an engine and keeps its parent's) gets a fallback colour made
+    #: from its name (:func:`boostreg.engines.engine_colors`)
+    color: ClassVar[str | None] = None
 
     @classmethod
     def check_native_params(cls, params: dict, where: str) -> None:
@@ -156,6 +164,20 @@ class Engine(ABC):
         if params.get("subsample", 1.0) < 1.0:
             return "row subsampling: the rows behind each leaf are not known"
         return None
+
+    def sklearn_estimator(self, params: dict[str, Any], task: str) -> tuple[str, dict[str, Any]]:
+        """The library's own scikit-learn class (its dotted path) and the keyword arguments that fit ``params``
+        (common names, the penalties included) with it: what ``boostreg summary`` prints for users to paste and
+        what a refit fits. Engines without such a class raise BoostregError."""
+        raise BoostregError(f"engine '{self.name}' names no scikit-learn class to paste or refit.")
+
+    def save_native(self, model: Any, stem: Path) -> Path:
+        """Save a fitted ``sklearn_estimator`` model in the library's own format (default: joblib); its path."""
+        import joblib
+
+        path = stem.with_suffix(".joblib")
+        joblib.dump(model, path)
+        return path
 
     @abstractmethod
     def prepare(self, fold: Fold, params: dict[str, Any], *, threads: int) -> Any:

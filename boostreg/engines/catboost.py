@@ -50,7 +50,8 @@ computes every leaf from all training rows (measured: relative error 0 to 7e-15 
 leaf comes from ``calc_leaf_indexes``; leaf values from ``get_leaf_values`` (they include the learning rate),
 the intercept from ``get_scale_and_bias`` (the label mean with ``boost_from_average``, RMSE's default).
 A symmetric tree of depth d has 2^d leaves, many of which no training row reaches: those are stored as exactly
-0, so ``zero_leaf_frac`` counts them; the record column ``empty_leaf_frac`` says how many leaves are empty.
+0 though no penalty zeroed them. The record column ``empty_leaf_frac`` says how many leaves are empty, and
+``zero_leaf_frac`` counts only the leaves that training rows reach (an exact 0 among them is the penalty's or G's).
 """
 
 from __future__ import annotations
@@ -132,6 +133,8 @@ def not_applicable(resolved: dict, task: str, has_ctr_split: bool = False,
 
 class CatBoostEngine(TreeEngine):
     name = "catboost"
+    records_version = 2  # zero_leaf_frac counts reached leaves only (empty ones are empty_leaf_frac)
+    color = "#ff7f0e"
     library = "catboost"
     penalties = ("reg_lambda",)
     record_columns = {"empty_leaf_frac": "float64"}
@@ -234,6 +237,10 @@ class CatBoostEngine(TreeEngine):
         del model.boostreg_structure
         empty = [np.bincount(ens.train_leaf[:, t], minlength=len(v)) == 0 for t, v in enumerate(ens.leaf_values)]
         record["empty_leaf_frac"] = float(np.concatenate(empty).mean()) if empty else np.nan
+        # an empty leaf is stored as 0 because no row reached it, not because the penalty zeroed it: zero_leaf_frac
+        # counts the leaves that training rows reach (empty_leaf_frac says how many are empty)
+        reached = ~np.concatenate(empty) if empty else np.zeros(0, dtype=bool)
+        record["zero_leaf_frac"] = float(np.mean(ens.leaves()[reached] == 0.0)) if reached.any() else np.nan
         return record, curves
 
     def ensemble(self, model, prepared: CatPrepared, fold, params=None, *, test_leaf=True, train_trees=None):

@@ -110,6 +110,7 @@ def _patience(curve: list[float], rounds: int) -> tuple[int, bool]:
 
 class HistGBEngine(TreeEngine):
     name = "histgb"
+    color = "#9467bd"
     library = "sklearn"  # engine_version is scikit-learn's
     penalties = ("reg_lambda",)
     param_names = {

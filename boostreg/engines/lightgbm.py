@@ -25,6 +25,7 @@ _MAX_CAT_TO_ONEHOT_DEFAULT = 4
 
 class LightGBMEngine(TreeEngine):
     name = "lightgbm"
+    color = "#2ca02c"
     param_names = {
         "learning_rate": "learning_rate", "reg_alpha": "lambda_l1", "reg_lambda": "lambda_l2",
         "num_leaves": "num_leaves", "max_depth": "max_depth", "min_child_weight": "min_sum_hessian_in_leaf",
@@ -37,6 +38,24 @@ class LightGBMEngine(TreeEngine):
     library_defaults = {"reg_alpha": 0.0, "reg_lambda": 0.0, "learning_rate": 0.1, "num_leaves": 31}
     sample_checks = True
     default_params = {"n_estimators": 100, "learning_rate": 0.1, "num_leaves": 31}
+
+    #: boostreg's common names that lightgbm's scikit-learn classes call otherwise
+    _SKLEARN_NAMES = {"gamma": "min_split_gain"}
+
+    def sklearn_estimator(self, params, task):
+        """lightgbm.LGBMRegressor / LGBMClassifier; row subsampling is switched on as boostreg does (subsample_freq
+        1), and LightGBM's log is silenced."""
+        kw = {self._SKLEARN_NAMES.get(k, k): v for k, v in params.items()
+              if k in self.param_names or k in self.native_params}
+        if kw.get("subsample", 1.0) < 1.0:
+            kw.setdefault("subsample_freq", kw.pop("bagging_freq", 1))
+        kw["verbose"] = -1
+        return ("lightgbm.LGBMClassifier" if task == "binary" else "lightgbm.LGBMRegressor"), kw
+
+    def save_native(self, model, stem):
+        path = stem.with_suffix(".txt")  # LightGBM's own text model (lightgbm.Booster(model_file=...) reads it)
+        model.booster_.save_model(str(path))
+        return path
 
     def theory_not_applicable(self, params):
         if params.get("path_smooth", 0) > 0:

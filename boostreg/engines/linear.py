@@ -285,6 +285,7 @@ class _AlphaRegression(SklearnEngine):
     tasks = ("regression",)
     penalty_param = "alpha"
     own_default_fit = True
+    records_version = 2
 
     def alpha_max(self, prepared):
         return prepared.cached("alpha_max", lambda: penalty_axis.lasso_alpha_max(prepared.X_train, prepared.y_train))
@@ -292,6 +293,7 @@ class _AlphaRegression(SklearnEngine):
 
 class LassoEngine(_AlphaRegression):
     name = "lasso"
+    color = "#d62728"
     library_defaults = {"penalty": 1.0}  # Lasso(alpha=1.0)
     penalty_kind = "l1"
     default_grid = {"log": [1e-3, 1.0], "num": 7}  # alpha_max <= 1 on standardized X and y
@@ -308,6 +310,7 @@ class LassoEngine(_AlphaRegression):
 
 class RidgeEngine(_AlphaRegression):
     name = "ridge"
+    color = "#8c564b"
     library_defaults = {"penalty": 1.0}  # Ridge(alpha=1.0)
     penalty_kind = "l2"
     default_grid = {"log": [0.1, 1e5], "num": 7}
@@ -323,6 +326,7 @@ class RidgeEngine(_AlphaRegression):
 
 class ElasticNetEngine(_AlphaRegression):
     name = "elasticnet"
+    color = "#e377c2"
     library_defaults = {"penalty": 1.0}  # ElasticNet(alpha=1.0)
     penalty_kind = "elasticnet"
     default_grid = {"log": [1e-3, 2.0], "num": 7}
@@ -355,6 +359,7 @@ class _LinearSVR(SklearnEngine):
     curvature: ClassVar[float] = 1.0
     native_params = frozenset({"max_iter", "tol", "epsilon"})
     own_default_fit = True
+    records_version = 2
 
     def estimator(self, penalty, params, seed):
         from sklearn.svm import LinearSVR
@@ -373,6 +378,7 @@ class LinearSVRL1LossEngine(_LinearSVR):
     """LinearSVR with the epsilon-insensitive (L1) loss; L2 penalty 0.5||w||^2, C on the loss."""
 
     name = "linear_svr_l1loss"
+    color = "#b2df8a"
     library_defaults = {"penalty": 1.0}  # LinearSVR(C=1.0)
     loss = "epsilon_insensitive"
     curvature = 1.0  # no curvature: unit by convention (penalty_axis)
@@ -383,6 +389,7 @@ class LinearSVRL2LossEngine(_LinearSVR):
     """LinearSVR with the squared epsilon-insensitive (L2) loss."""
 
     name = "linear_svr_l2loss"
+    color = "#fb9a99"
     library_defaults = {"penalty": 1.0}  # LinearSVR(loss="squared_epsilon_insensitive", C=1.0)
     loss = "squared_epsilon_insensitive"
     curvature = 2.0
@@ -495,6 +502,7 @@ class LogisticL1Engine(_Logistic):
     """
 
     name = "logistic_l1"
+    color = "#f0027f"
     library_defaults = {"penalty": 1.0}  # LogisticRegression(C=1.0)
     penalty_kind = "l1"
     l1_ratio = 1.0
@@ -511,6 +519,7 @@ class LogisticL1Engine(_Logistic):
 
 class LogisticL2Engine(_Logistic):
     name = "logistic_l2"
+    color = "#637939"
     library_defaults = {"penalty": 1.0}  # LogisticRegression(C=1.0)
     penalty_kind = "l2"
     l1_ratio = 0.0
@@ -519,6 +528,7 @@ class LogisticL2Engine(_Logistic):
 
 class LogisticElasticNetEngine(_Logistic):
     name = "logistic_elasticnet"
+    color = "#ffbb78"
     library_defaults = {"penalty": 1.0}  # LogisticRegression(C=1.0)
     penalty_kind = "elasticnet"
     l1_ratio = 0.5
@@ -543,6 +553,7 @@ class _LinearSVC(_CBinary):
 
 class LinearSVCL1Engine(_LinearSVC):
     name = "linear_svc_l1"
+    color = "#b15928"
     library_defaults = {"penalty": 1.0}  # LinearSVC(C=1.0)
     penalty_kind = "l1"
     l1_ratio = 1.0
@@ -550,6 +561,7 @@ class LinearSVCL1Engine(_LinearSVC):
 
 class LinearSVCL2Engine(_LinearSVC):
     name = "linear_svc_l2"
+    color = "#393b79"
     library_defaults = {"penalty": 1.0}  # LinearSVC(C=1.0)
     penalty_kind = "l2"
     l1_ratio = 0.0

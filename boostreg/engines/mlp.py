@@ -64,6 +64,7 @@ def raw_output(model, X: np.ndarray) -> np.ndarray:
 
 class MLPEngine(SklearnEngine):
     name = "mlp"
+    color = "#bcbd22"
     tasks = ("regression", "binary")
     penalty_param = "alpha"
     param_names = {"penalty": "alpha"}

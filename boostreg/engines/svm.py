@@ -59,9 +59,11 @@ class _RBF(SklearnEngine):
 
 class SVREngine(_RBF):
     name = "svr_rbf"
+    color = "#17becf"
     library_defaults = {"penalty": 1.0}  # SVR(C=1.0)
     tasks = ("regression",)
     own_default_fit = True
+    records_version = 2
     standardized_power = -1.0  # C sum max(0, |r| - eps) + |w|^2 / 2 with y = s y': C / s (and eps / s) on y'
 
     def estimator(self, penalty, params, seed):
@@ -74,6 +76,7 @@ class SVREngine(_RBF):
 
 class SVCEngine(_RBF):
     name = "svc_rbf"
+    color = "#1b9e77"
     library_defaults = {"penalty": 1.0}  # SVC(C=1.0)
     tasks = ("binary",)
 

@@ -24,6 +24,7 @@ EVAL_METRIC = {"rmse": "rmse", "mae": "mae", "logloss": "logloss", "error": "err
 
 class XGBoostEngine(TreeEngine):
     name = "xgboost"
+    color = "#1f77b4"
     param_names = {
         "learning_rate": "eta", "reg_alpha": "alpha", "reg_lambda": "lambda", "max_depth": "max_depth",
         "max_leaves": "max_leaves", "min_child_weight": "min_child_weight", "max_delta_step": "max_delta_step",
@@ -35,6 +36,16 @@ class XGBoostEngine(TreeEngine):
     library_defaults = {"reg_alpha": 0.0, "reg_lambda": 1.0, "learning_rate": 0.3, "max_depth": 6}
     sample_checks = True
     default_params = {"n_estimators": 100, "learning_rate": 0.1, "max_depth": 6}
+
+    def sklearn_estimator(self, params, task):
+        """xgboost.XGBRegressor / XGBClassifier: boostreg's common names are the scikit-learn API's own."""
+        kw = {k: v for k, v in params.items() if k in self.param_names or k in self.native_params}
+        return ("xgboost.XGBClassifier" if task == "binary" else "xgboost.XGBRegressor"), kw
+
+    def save_native(self, model, stem):
+        path = stem.with_suffix(".json")  # XGBoost's own JSON model (xgboost.Booster(model_file=...) reads it)
+        model.save_model(path)
+        return path
 
     def prepare(self, fold: Fold, params, *, threads):
         max_bin = int(params.get("max_bin", 256))

@@ -22,7 +22,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from ..errors import BoostregError
 from ..store import ParquetStore
 
-SECTIONS = ("use", "study", "surfaces", "validation", "learning", "leaves", "theory", "baselines", "dynamics", "claims")
+SECTIONS = ("answer", "use", "study", "surfaces", "validation", "learning", "leaves", "theory", "baselines", "dynamics", "claims")
 #: figures are drawn at this many pixels per inch and shown at half that size (sharp on 2x screens, text at true size)
 PNG_DPI = 192
 
@@ -50,12 +50,33 @@ class TableVM:
 
 
 @dataclass
+class AnswerVM:
+    """One engine's answer on a card: verdict, the line to paste, and the smaller model within noise."""
+
+    engine: str
+    verdict: str
+    verdict_cls: str
+    paste: str
+    smaller: str = ""
+
+
+@dataclass
+class CardVM:
+    """The first screen's card of one dataset: every engine's answer and one figure."""
+
+    title: str
+    answers: list[AnswerVM]
+    figure: FigureVM | None = None
+
+
+@dataclass
 class SectionVM:
     id: str
     title: str
     commentary: list[str] = field(default_factory=list)
     figures: list[FigureVM] = field(default_factory=list)
     tables: list[TableVM] = field(default_factory=list)
+    cards: list[CardVM] = field(default_factory=list)
 
 
 @dataclass
@@ -110,8 +131,10 @@ def build_report_vm(out: str | Path) -> ReportVM:
     curves = store.curves()
     leaves = S.leaves_frame(fits, store.leaves())  # every leaf with its fit's dataset, engine and penalties, joined once
     study = fits.study.iloc[0]
+    from ..results import Run
+
     sections = [
-        S.use_section(fits, store.identity()), S.study_section(out, fits), S.surfaces_section(fits), S.validation_section(fits),
+        S.answer_section(Run(out)), S.use_section(fits, store.identity()), S.study_section(out, fits), S.surfaces_section(fits), S.validation_section(fits),
         S.learning_section(fits, curves), S.leaves_section(fits, leaves), S.theory_section(fits, leaves),
         S.baselines_section(fits), S.dynamics_section(out), S.claims_section(fits, leaves),
     ]

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .. import analysis, inference, plots
 from ..inference import CONFIDENCE
-from . import Cell, SectionVM, TableVM, figure, table_vm
+from . import AnswerVM, CardVM, Cell, SectionVM, TableVM, figure, table_vm
 
 METRIC_NAMES = {"rmse": "RMSE", "mae": "MAE", "logloss": "log loss", "error": "error rate", "auc": "AUC",
                 "accuracy": "accuracy", "r2": "R²"}
@@ -30,6 +30,60 @@ def _ci(mean, lo, hi, fmt="{:.3g}") -> str:
     return f"{_f(mean, fmt)} [{_f(lo, fmt)}, {_f(hi, fmt)}]"
 
 
+def library_defaults_text(engines) -> str:
+    """The library-default penalties of these engines, read from each engine's own ``library_defaults`` (boosters
+    by boostreg's names with the library's in brackets, baselines by their class's alpha or C), e.g.
+    'xgboost reg_alpha 0, reg_lambda 1 (alpha, lambda); catboost reg_lambda 3 (l2_leaf_reg); mlp alpha 0.0001'."""
+    from ..engines import ENGINES
+
+    parts = []
+    for name in sorted(set(map(str, engines)), key=lambda e: (inference.engine_kind(e) != "booster", e)):
+        eng = ENGINES.get(name)
+        defaults = getattr(eng, "library_defaults", None) or {}
+        if eng is None or not defaults:
+            parts.append(f"{name} not declared by the engine")
+        elif eng.kind == "booster":
+            keys = [k for k in eng.penalties]
+            native = [eng.param_names.get(k, k) for k in keys]
+            parts.append(f"{name} " + ", ".join(f"{k} {float(defaults.get(k, 0.0)):g}" for k in keys)
+                         + (f" ({', '.join(native)})" if native != keys else ""))
+        else:
+            parts.append(f"{name} {inference.penalty_name(name)} {float(defaults.get('penalty', np.nan)):g}")
+    return "; ".join(parts)
+
+
+def not_converged_notes(summary: pd.DataFrame) -> list[str]:
+    """One sentence on the dataset × engine pairs whose selected or default fits did not converge (``converged``,
+    reported by MLP: the solver stopped at max_iter), or none."""
+    cols = ("n_not_converged_selected", "n_not_converged_default")
+    if summary.empty or not all(c in summary for c in cols):
+        return []
+    bad = summary[(summary[list(cols)].fillna(0) > 0).any(axis=1)]
+    if bad.empty:
+        return []
+    pairs = []
+    for r in bad.itertuples():
+        parts = [f"{w} {_n(v)} of {r.n_used}" for w, v in (("default", r.n_not_converged_default),
+                                                         ("selected", r.n_not_converged_selected))
+                 if np.nan_to_num(v) > 0]
+        pairs.append(f"{r.dataset} · {r.engine}: {', '.join(parts)}")
+    engines = ", ".join(f"[params.{e}]" for e in sorted(bad.engine.unique()))
+    return [f"Fits that did not converge (the solver stopped at its iteration limit: their error is an unfinished "
+            f"fit's, not the penalty's alone), of the fold groups behind each gain: {'; '.join(pairs)}. Their gains "
+            f"and rankings compare unfinished fits; raise max_iter under {engines} before reading them."]
+
+
+def _n(v) -> str:
+    return "–" if v is None or not np.isfinite(v) else str(int(v))
+
+
+def _not_converged_mark(r, which: str = "default") -> str:
+    """' (not converged: default 3/3, selected 1/3)' for a summary row with such fits, else ''."""
+    parts = [f"{w} {_n(getattr(r, f'n_not_converged_{w}', np.nan))}/{r.n_used}" for w in ("default", "selected")
+             if w in which.split() and np.nan_to_num(getattr(r, f"n_not_converged_{w}", np.nan)) > 0]
+    return f" (not converged: {', '.join(parts)})" if parts else ""
+
+
 def leaves_frame(fits: pd.DataFrame, leaves: pd.DataFrame) -> pd.DataFrame:
     cols = [c for c in ["fit_id", "dataset", "engine", "reg_alpha", "reg_lambda", "learning_rate", "max_delta_step",
                         "reg_alpha_relative", "reg_lambda_relative"] if c in fits]
@@ -37,6 +91,40 @@ def leaves_frame(fits: pd.DataFrame, leaves: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------- what should I use?
+
+def answer_section(run) -> SectionVM:
+    """The first screen: one card per dataset, per engine the verdict, the line to paste and the smaller model."""
+    from ..refit import answer_rows
+
+    sec = SectionVM("answer", "The answer")
+    if not inference.has_validation(run.fits):
+        sec.commentary.append("No validation split in this study, so no setting is chosen: add validation_fraction = "
+                              "0.2 under [params] and run it again.")
+        return sec
+    rows = answer_rows(run)
+    summary = run.summary()
+    sec.commentary.append(
+        "Per dataset and engine: the verdict on tuning (the validation-selected setting against the library default "
+        f"on the test folds, relative, with its {PCT}% corrected interval; \"keep the default\" when the interval "
+        "lies within ±1% or below 0), the setting with the lowest mean validation error as the engine's own "
+        "class with raw values for the whole table, and the smallest model within one standard error of it.")
+    for dataset in sorted({r["dataset"] for r in rows}):
+        answers = []
+        for r in (r for r in rows if r["dataset"] == dataset):
+            smaller = ""
+            if r.get("params_smallest_line") and r["params_smallest"] != r["params"]:
+                size = (f"{r['smallest_leaves_per_tree']:.3g} leaves carrying a value per tree against "
+                        f"{r['best_leaves_per_tree']:.3g}; " if r["kind"] == "booster" else "")
+                smaller = f"Smaller model within noise ({size}{r['smallest_point']}): {r['params_smallest_line']}"
+            answers.append(AnswerVM(r["engine"] + (f" ({r['setting']})" if r["setting"] else ""), r["verdict_text"],
+                                    f"v-{r['verdict'].replace(' ', '-')}", r.get("params_line") or "", smaller))
+        sub = summary[(summary.dataset == dataset) & (summary.fits_present > 0)]
+        fig = (figure("", plots.gains(sub), f"gain over the default on {dataset}",
+                      "Relative gain of the validation-selected setting over the library default, with its interval.")
+               if len(sub) else None)
+        sec.cards.append(CardVM(dataset, answers, fig))
+    return sec
+
 
 def use_section(fits: pd.DataFrame, identity: dict | None = None) -> SectionVM:
     sec = SectionVM("use", "What should I use?")
@@ -52,9 +140,10 @@ def use_section(fits: pd.DataFrame, identity: dict | None = None) -> SectionVM:
     sec.commentary.append(
         "In each fold group (dataset × engine × fold × seed) the setting with the lowest validation error is selected "
         "— the test fold is never seen — and compared on the same outer test fold with the library's default "
-        "penalties (XGBoost reg_alpha 0, reg_lambda 1; LightGBM 0, 0; scikit-learn's alpha or C = 1). Intervals are "
+        f"penalties ({library_defaults_text(fits.engine.unique())}). Intervals are "
         f"{PCT}% corrected resampled t intervals over folds × seeds (Nadeau & Bengio 2003), which allow for the "
         "overlap of the training folds.")
+    sec.commentary.extend(not_converged_notes(summary))
     status = inference.group_status(fits, identity)
     unreached = status[~status.present].groupby(["dataset", "engine"]).size()
     if len(unreached):
@@ -91,7 +180,8 @@ def use_section(fits: pd.DataFrame, identity: dict | None = None) -> SectionVM:
                      Cell(f"{r.selected} ({r.n_selected}/{r.n_groups})"), Cell("edge" if r.at_grid_edge else ""),
                      Cell(METRIC_NAMES.get(r.metric, r.metric)),
                      Cell(_ci(r.gain_vs_default, r.gain_ci_low, r.gain_ci_high), "num"),
-                     Cell(_f(r.gain_vs_default_relative, "{:+.1%}"), "num"),
+                     Cell(_f(r.gain_vs_default_relative, "{:+.1%}") + _not_converged_mark(r, "default selected"),
+                          "num"),
                      Cell(_ci(r.gain_vs_unpenalized, r.gain_unpenalized_ci_low, r.gain_unpenalized_ci_high), "num")])
     sec.tables.append(TableVM(["dataset", "engine", "selected (times of folds × seeds)", "grid edge", "error",
                                f"gain vs default [{PCT}% CI]", "relative", f"gain vs unpenalized [{PCT}% CI]"], rows,
@@ -99,7 +189,8 @@ def use_section(fits: pd.DataFrame, identity: dict | None = None) -> SectionVM:
     sec.tables.append(_models_table(summary))
     sec.figures.append(figure("Gain over the library default", plots.gains(summary), "gain forest plot",
                               f"Relative gain with its {PCT}% corrected t interval; a red arrow marks a selection on "
-                              "the grid's edge."))
+                              "the grid's edge; an interval end beyond the axis is clipped: an arrow at the edge with "
+                              "its value."))
     return sec
 
 
@@ -108,7 +199,7 @@ def _models_table(summary: pd.DataFrame) -> TableVM:
     for dataset, g in summary.groupby("dataset", sort=True):
         for r in g.sort_values("shared_selected", ascending=False).itertuples():
             rows.append([Cell(dataset), Cell(r.engine + (f" ({r.setting})" if r.setting else "")), Cell(r.kind),
-                         Cell(r.selected),
+                         Cell(r.selected + _not_converged_mark(r, "selected")),
                          Cell(f"{METRIC_NAMES[r.shared_metric]} {_ci(r.shared_selected, r.shared_ci_low, r.shared_ci_high)}",
                               "num"),
                          Cell(f"{METRIC_NAMES[r.shared2_metric]} {_ci(r.shared2_selected, r.shared2_ci_low, r.shared2_ci_high)}",
