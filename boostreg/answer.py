@@ -126,6 +126,9 @@ def answer_table(fits: pd.DataFrame, identity: dict | None = None, *, band: floa
             within = cand[cand.valid_mean <= best.valid_mean + best.valid_se + 1e-12]
             small = (within.sort_values("leaves", kind="mergesort").iloc[0] if r["kind"] == "booster"
                      else within.iloc[0])
+            if r["kind"] == "booster" and not small.leaves < best.leaves:
+                small = best  # no smaller model within noise: the best is the smallest
+
             for tag, p in (("best", best), ("smallest", small)):
                 row.update(_point_columns(tag, p))
         rows.append(row)

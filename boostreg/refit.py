@@ -180,21 +180,27 @@ def paste_line(p: dict) -> str:
 
 
 def refit(run, dataset: str, engine: str, rule: str = "best", *, data=None) -> Path:
-    """Fit the chosen setting on every row with the engine's own scikit-learn class; save it under OUT/models/ in the
-    library's format with a JSON card beside it; return the model's path."""
+    """Fit the chosen setting on every row with the engine's own scikit-learn class (a baseline inside boostreg's
+    preprocessing pipeline); save it under OUT/models/ in the library's format (XGBoost JSON, LightGBM text, CatBoost
+    cbm, joblib for scikit-learn) with a JSON card beside it; return the model's path."""
     p = paste(run, dataset, engine, rule, data=data)
     eng = ENGINES[engine]
-    if eng.kind != "booster":
-        raise BoostregError(f"refit fits the boosters' own scikit-learn classes; '{engine}' is a baseline (its "
-                            "setting is printed by 'boostreg summary').")
     ds = load_data(run, dataset, data)
     params = dict(p["params"])
+    X = ds.X
     if ds.categorical and p["class"].startswith("xgboost."):
         params["enable_categorical"] = True
-        p["params"] = params
+    if ds.categorical and p["class"].startswith("catboost."):
+        from .engines.linear import as_object
+
+        params["cat_features"] = list(ds.categorical)  # CatBoost reads categories as text; missing as a level
+        X = as_object(ds.X, ds.categorical)
     module, name = p["class"].rsplit(".", 1)
     model = getattr(importlib.import_module(module), name)(**params)
-    model.fit(ds.X, ds.y)
+    if eng.kind == "baseline":
+        model = _baseline_pipeline(model, ds, standardized_y=p["scale"] != BASELINE_SCALE["binary"])
+    model.fit(X, ds.y)
+    p["params"] = params
     folder = Path(run.out) / "models"
     folder.mkdir(parents=True, exist_ok=True)
     stem = folder / f"{_safe(dataset)}--{engine}--{rule}"
@@ -204,11 +210,26 @@ def refit(run, dataset: str, engine: str, rule: str = "best", *, data=None) -> P
             "params": params, "model": path.name, "rows": int(ds.n_rows), "task": ds.task,
             "data_fingerprint": ds.fingerprint, "versions": _versions(eng),
             "expected_test_error": est, "verdict": p["verdict"],
-            "how_to_load": _how_to_load(p["class"], path.name)}
+            "how_to_load": _how_to_load(p["class"], path.name, eng.kind == "baseline")}
     tmp = stem.with_suffix(".card.json.tmp")
     tmp.write_text(json.dumps(card, indent=1, default=float) + "\n", encoding="utf-8")
     os.replace(tmp, stem.with_suffix(".card.json"))
     return path
+
+
+def _baseline_pipeline(estimator, ds, *, standardized_y: bool):
+    """The baseline as boostreg fits it: its preprocessing (fitted on the rows given) before the estimator, and a
+    standardized target where the chosen penalty is on that scale (TransformedTargetRegressor)."""
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from .engines.linear import preprocessor
+
+    model = make_pipeline(preprocessor(ds.X), estimator)
+    if standardized_y and ds.task == "regression":
+        model = TransformedTargetRegressor(regressor=model, transformer=StandardScaler())
+    return model
 
 
 def _safe(name: str) -> str:
@@ -229,9 +250,12 @@ def _test_error(run, dataset: str, engine: str, rule: str) -> dict:
             "n_folds": int(row["n_groups"]), "interval": "corrected resampled t (Nadeau & Bengio 2003)"}
 
 
-def _how_to_load(cls: str, name: str) -> str:
+def _how_to_load(cls: str, name: str, pipeline: bool) -> str:
     if cls.startswith("xgboost."):
         return f"xgboost.{cls.rsplit('.', 1)[1]}().load_model('{name}')"
     if cls.startswith("lightgbm."):
         return f"lightgbm.Booster(model_file='{name}')"
-    return f"joblib.load('{name}')"
+    if cls.startswith("catboost."):
+        return f"catboost.{cls.rsplit('.', 1)[1]}().load_model('{name}')"
+    return f"joblib.load('{name}')" + ("  # the whole pipeline: boostreg's preprocessing, then the estimator"
+                                       if pipeline else "")

@@ -91,12 +91,13 @@ class Run:
         return refit(self, dataset, engine, rule, data=data)
 
     def refit_all(self, rule: str = "best", data: dict | None = None) -> list[Path]:
-        """:meth:`refit` for every booster of the run that has a complete fold group; the saved models' paths."""
+        """:meth:`refit` for every engine of the run that has a complete fold group and a scikit-learn class; the saved
+        models' paths."""
         from .engines import ENGINES
 
         out = []
         for r in self.answers().itertuples():
-            if ENGINES[r.engine].kind == "booster" and isinstance(getattr(r, "best_point", None), str):
+            if isinstance(getattr(r, "best_point", None), str) and _refittable(ENGINES[r.engine]):
                 out.append(self.refit(r.dataset, r.engine, rule, data=(data or {}).get(r.dataset)))
         return out
 
@@ -105,6 +106,21 @@ class Run:
         from .report import build_report
 
         return build_report(self.out, path)
+
+
+def _refittable(engine) -> bool:
+    """Whether an engine names a scikit-learn class (plugins may not)."""
+    from .errors import BoostregError
+
+    if engine.kind == "baseline":  # a scikit-learn estimator inside boostreg's preprocessing
+        return True
+    try:
+        engine.sklearn_estimator({}, "regression" if "regression" in engine.tasks else engine.tasks[0])
+    except BoostregError:
+        return False
+    except Exception:  # noqa: BLE001 - a class whose arguments need more than nothing still names one
+        return True
+    return True
 
 
 def open_run(out: str | Path) -> Run:

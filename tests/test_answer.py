@@ -143,8 +143,8 @@ def test_bad_requests_are_one_line_errors_and_write_nothing(tuned, tmp_path):
         tuned.best_params("breast_cancer", "lasso")
     with pytest.raises(BoostregError, match="unknown rule 'median'"):
         tuned.best_params("diabetes", "xgboost", rule="median")
-    with pytest.raises(BoostregError, match="is a baseline"):
-        tuned.refit("diabetes", "lasso")
+    with pytest.raises(BoostregError, match="dataset 'nope' is not in this run"):
+        tuned.refit("nope", "lasso")
     # a group whose default failed everywhere: no complete group, no answer
     out = tmp_path / "failed"
     import shutil
@@ -180,3 +180,42 @@ def test_on_real_fits_the_default_is_declared_fine_where_penalties_change_nothin
     row = _real_answer(tmp_path, "nil", {"reg_alpha": relative([0, 1e-10]), "reg_lambda": relative([0, 1e-10])},
                        rounds=20, num_leaves=4)
     assert row.verdict == "keep the default" and "no difference beyond ±1%" in row.verdict_text
+
+
+def test_every_engine_kind_refits_in_its_own_format_and_loads_back(tmp_path):
+    """CatBoost's cbm, scikit-learn's HistGB and the baselines (boostreg's preprocessing pipeline) by joblib: each
+    saved model, loaded with its library's own API, predicts what the same call on the same rows predicts."""
+    import catboost
+    import joblib
+
+    from boostreg.refit import _baseline_pipeline, load_data, paste
+
+    study = Study(name="kinds", engines=["catboost", "histgb", "lasso", "logistic_l2"],
+                  datasets=[DatasetSpec(name="diamonds", max_rows=500), DatasetSpec(name="breast_cancer")],
+                  grid={"reg_alpha": [0], "reg_lambda": relative([0, 1])},
+                  params={"n_estimators": 15, "validation_fraction": 0.2}, folds=2, seeds=[0], refit="best")
+    result = run_study(study, tmp_path / "kinds", jobs=2, progress=False)
+    names = sorted(p.name for p in result.models)
+    assert names == ["breast_cancer--catboost--best.cbm", "breast_cancer--histgb--best.joblib",
+                     "breast_cancer--logistic_l2--best.joblib", "diamonds--catboost--best.cbm",
+                     "diamonds--histgb--best.joblib", "diamonds--lasso--best.joblib"]
+    for path in result.models:
+        dataset, engine, _ = path.stem.split("--")
+        ds = load_data(result, dataset)
+        card = json.loads(path.with_name(path.stem + ".card.json").read_text())
+        if engine == "catboost":
+            cls = catboost.CatBoostClassifier if ds.task == "binary" else catboost.CatBoostRegressor
+            saved = cls().load_model(str(path))
+            from boostreg.engines.linear import as_object
+
+            X = as_object(ds.X, ds.categorical)
+            again = cls(**card["params"]).fit(X, ds.y)
+            np.testing.assert_allclose(saved.predict(X), again.predict(X), rtol=1e-9)
+        else:
+            saved = joblib.load(path)
+            p = paste(result, dataset, engine)
+            mod, name = p["class"].rsplit(".", 1)
+            est = getattr(__import__(mod, fromlist=[name]), name)(**p["params"])
+            if engine != "histgb":
+                est = _baseline_pipeline(est, ds, standardized_y="target" in p["scale"])
+            np.testing.assert_allclose(saved.predict(ds.X), est.fit(ds.X, ds.y).predict(ds.X), rtol=1e-9)

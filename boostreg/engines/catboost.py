@@ -155,6 +155,19 @@ class CatBoostEngine(TreeEngine):
             return params[_REASON]
         return not_applicable(params, "binary")  # from the study's parameters alone (the model decides in measure())
 
+    def sklearn_estimator(self, params, task):
+        """catboost.CatBoostRegressor / CatBoostClassifier with boostreg's loss (no reg_alpha: CatBoost has none)."""
+        native = self._native({k: v for k, v in params.items() if k != "reg_alpha"}, seed=0, threads=1)
+        for key in ("random_seed", "thread_count"):
+            native.pop(key, None)
+        native["loss_function"] = LOSS[task]
+        return ("catboost.CatBoostClassifier" if task == "binary" else "catboost.CatBoostRegressor"), native
+
+    def save_native(self, model, stem):
+        path = stem.with_suffix(".cbm")  # CatBoost's own model (catboost.CatBoost().load_model(...) reads it)
+        model.save_model(str(path))
+        return path
+
     def _native(self, params, seed: int, threads: int) -> dict:
         if params.get("reg_alpha", 0.0):
             raise BoostregError(f"catboost takes no reg_alpha (CatBoost's leaves have an L2 term only); got "

@@ -135,6 +135,13 @@ class HistGBEngine(TreeEngine):
         X_valid = encode(fold.X_valid, max_bins)[0] if fold.X_valid is not None else None
         return HistPrepared(fold, X_train, X_test, X_valid, categorical, max_bins, threads)
 
+    def sklearn_estimator(self, params, task):
+        """sklearn.ensemble.HistGradientBoostingRegressor / Classifier, its own early stopping off as here."""
+        native = self.native({k: v for k, v in params.items() if k != "reg_alpha"})
+        native["early_stopping"] = False
+        return ("sklearn.ensemble.HistGradientBoostingClassifier" if task == "binary"
+                else "sklearn.ensemble.HistGradientBoostingRegressor"), native
+
     def estimator(self, prepared: HistPrepared, params, seed: int):
         from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 

@@ -78,24 +78,32 @@ class Prepared:
         return self.cache[key]
 
 
-def preprocess(fold: Fold) -> Prepared:
-    """Fit the ColumnTransformer on the training fold; transform the test fold and the validation split (if any)."""
+def as_object(X: pd.DataFrame, cat) -> pd.DataFrame:
+    """Category columns as objects, missing values a level of their own (what the one-hot encoder is given)."""
+    if not cat:
+        return X
+    X = X.copy()
+    for c in cat:
+        X[c] = X[c].astype(object).where(X[c].notna(), _MISSING)
+    return X
+
+
+def preprocessor(X: pd.DataFrame):
+    """:func:`preprocess`'s steps, unfitted, as one scikit-learn transformer of a table like ``X`` (a refit's
+    pipeline: ``make_pipeline(preprocessor(X), Lasso(...))``)."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    cat = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+    return make_pipeline(FunctionTransformer(as_object, kw_args={"cat": cat}),
+                         _column_transformer(cat, [c for c in X.columns if c not in cat]))
+
+
+def _column_transformer(cat, num):
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-    names = tuple(fold.X_train.columns)
-    cat = [c for c in names if isinstance(fold.X_train[c].dtype, pd.CategoricalDtype)]
-    num = [c for c in names if c not in cat]
-
-    def as_object(X: pd.DataFrame) -> pd.DataFrame:
-        if not cat:
-            return X
-        X = X.copy()
-        for c in cat:
-            X[c] = X[c].astype(object).where(X[c].notna(), _MISSING)
-        return X
 
     transformers = []
     if num:
@@ -105,10 +113,18 @@ def preprocess(fold: Fold) -> Prepared:
         transformers.append(("cat", Pipeline([("impute", SimpleImputer(strategy="constant", fill_value=_MISSING)),
                                               ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False))]),
                              cat))
-    ct = ColumnTransformer(transformers, sparse_threshold=0.0)
-    Xtr = np.asarray(ct.fit_transform(as_object(fold.X_train)), dtype=np.float64)
-    Xte = np.asarray(ct.transform(as_object(fold.X_test)), dtype=np.float64)
-    Xva = None if fold.X_valid is None else np.asarray(ct.transform(as_object(fold.X_valid)), dtype=np.float64)
+    return ColumnTransformer(transformers, sparse_threshold=0.0)
+
+
+def preprocess(fold: Fold) -> Prepared:
+    """Fit the ColumnTransformer on the training fold; transform the test fold and the validation split (if any)."""
+    names = tuple(fold.X_train.columns)
+    cat = [c for c in names if isinstance(fold.X_train[c].dtype, pd.CategoricalDtype)]
+    num = [c for c in names if c not in cat]
+    ct = _column_transformer(cat, num)
+    Xtr = np.asarray(ct.fit_transform(as_object(fold.X_train, cat)), dtype=np.float64)
+    Xte = np.asarray(ct.transform(as_object(fold.X_test, cat)), dtype=np.float64)
+    Xva = None if fold.X_valid is None else np.asarray(ct.transform(as_object(fold.X_valid, cat)), dtype=np.float64)
     index = {c: i for i, c in enumerate(names)}
     owner = [index[c] for c in num]
     if cat:
