@@ -141,6 +141,11 @@ def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local,
     if dry_run:
         _print_plan(study, out, jobs, fmt)
         return
+    if not no_report and ((out / "report.html").is_symlink() or (out / "report.html").exists()):
+        from .paths import check_target
+
+        # a report.html that is a folder or a device would fail after every fit: refuse now (boostreg.paths)
+        check_target(out / "report.html", "the report", "another --out, or pass --no-report")
     from .execute import STOP_REQUESTS
 
     STOP_REQUESTS.clear()
@@ -228,6 +233,8 @@ def _print_plan(study, out, jobs, fmt) -> None:
     for r in rows:
         table.add_row(*[str(v) for v in r.values()])
     _console().print(table)
+    for split in dict.fromkeys(g.split for g in groups if g.split):
+        click.echo(f"outer folds: {split}")
     click.echo(f"{total['to_run']} of {total['fits']} fits to run into {out} on {workers} workers: roughly "
                f"{total['estimated_wall_s']:.0f} s (a rough estimate from rows x rounds).")
 
@@ -464,14 +471,7 @@ def export(out, file):
     store.require_records()
     if file.suffix != ".parquet":
         raise BoostregError(f"'{file}' does not end in .parquet; name the export e.g. fits.parquet.")
-    inside = file.resolve().parent
-    for table in ("fits", "curves", "leaves"):
-        if inside == (out / table).resolve() or (out / table).resolve() in inside.parents:
-            raise BoostregError(f"'{file}' is inside the run's {table}/ folder, where it would be read as records; "
-                                "write the export elsewhere, e.g. fits.parquet beside the run folder.")
-    if not file.parent.exists():
-        raise BoostregError(f"folder '{file.parent}' does not exist; create it or choose another FILE.")
-    n = store.export_fits(file)
+    n = store.export_fits(file)  # refuses a FILE in any run's data or that is not a regular file (boostreg.paths)
     click.echo(f"export: {n} fit records -> {file}")
 
 

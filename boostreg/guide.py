@@ -752,12 +752,9 @@ def render_markdown(guide: Guide, files_dir: str = "") -> str:
 
 
 def _write(path: Path, data: str | bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    if isinstance(data, bytes):
-        tmp.write_bytes(data)
-    else:
-        tmp.write_text(data, encoding="utf-8")
-    os.replace(tmp, path)
+    from .paths import write_atomic
+
+    write_atomic(path, data, "the guide", "another -o")  # a temporary file renamed over it; a failed write is one line
 
 
 def load_fits(source: str | Path) -> pd.DataFrame:
@@ -788,11 +785,18 @@ def write_guide(source: str | Path, html_path: str | Path | None = None,
     default_dir = source.parent if source.is_file() else source
     html_path = Path(html_path) if html_path else default_dir / "guide.html"
     md_path = Path(md_path) if md_path else html_path.with_suffix(".md")
-    for p in (html_path, md_path):
-        if not p.parent.exists():
-            raise BoostregError(f"folder '{p.parent}' for the guide does not exist; create it or choose another -o.")
-    guide = build_guide(fits)
+    from .paths import check_target
+
+    # never in a run's data, only over regular files or nothing, in folders that can be written (boostreg.paths)
+    for p in (html_path, md_path, html_path.with_name("recommendation.json")):
+        check_target(p, "the guide", "another -o")
     files = md_path.with_name(f"{md_path.stem}_files")
+    if os.path.lexists(files) and not files.is_dir():
+        raise BoostregError(f"'{files}' (the guide's figures) exists and is not a folder; choose another -o.")
+    guide = build_guide(fits)
+    for sec in guide.sections if files.is_dir() else ():
+        for fig in sec.figures:
+            check_target(files / f"{fig.name}.png", "the guide", "another -o")
     files.mkdir(exist_ok=True)
     for sec in guide.sections:
         for fig in sec.figures:

@@ -14,10 +14,11 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold, train_test_split
 
 from .data import Dataset
 from .errors import BoostregError
@@ -68,6 +69,8 @@ class FitGroup:
     validation_fraction: float = 0.0
     n_rows: int = 0  # the dataset's rows (the scheduler runs the largest groups first)
     cv: object = None  # the study's splitter (None: shuffled K-fold, stratified for binary tasks, seeded by ``seed``)
+    #: how the outer folds are made (:func:`outer_split`), e.g. "GroupKFold(5) over 40 groups, each group whole ..."
+    split: str = ""
 
 
 #: with check = "sample", one fit in this many (by fit_id, deterministic) is checked beside the stored-leaves fits
@@ -110,9 +113,40 @@ def fold_indices(y: np.ndarray, task: str, n_splits: int, seed: int, *,
     return [(tr, te) for tr, te in splitter.split(np.zeros(len(y)), y)]
 
 
+def group_fold_indices(ds: Dataset, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """K-fold splits that keep each group (``Dataset.groups``) whole on one side: GroupKFold, StratifiedGroupKFold for
+    a binary task; shuffled by ``seed`` (one repetition per seed)."""
+    groups = np.asarray(ds.groups)
+    n_groups = len(np.unique(groups))
+    if n_groups < n_splits:
+        raise BoostregError(f"folds = {n_splits} but dataset '{ds.name}' has only {n_groups} group(s), and each group "
+                            f"stays whole on one side of a fold; use folds <= {n_groups} or more groups.")
+    splitter = (StratifiedGroupKFold if ds.task == "binary" else GroupKFold)(n_splits=n_splits, shuffle=True,
+                                                                            random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # StratifiedGroupKFold warns when a class has fewer groups than folds
+        folds = [(tr, te) for tr, te in splitter.split(np.zeros(len(ds.y)), ds.y, groups)]
+    if ds.task == "binary" and any(len(np.unique(ds.y[tr])) < 2 for tr, _ in folds):
+        raise BoostregError(f"dataset '{ds.name}': keeping its groups whole, a training fold holds a single class; use "
+                            "fewer folds, or more groups with rows of each class.")
+    return folds
+
+
+def outer_split(ds: Dataset, study: Study) -> str:
+    """How the study's outer folds of this dataset are made, for the plan: the splitter, and whether groups stay whole."""
+    if study.cv is not None:
+        return repr(study.cv)
+    if getattr(ds, "groups", None) is not None:
+        kind = "StratifiedGroupKFold" if ds.task == "binary" else "GroupKFold"
+        return f"{kind}({study.folds}) over {len(np.unique(ds.groups))} groups, each group whole on one side"
+    return f"{'StratifiedKFold' if ds.task == 'binary' else 'KFold'}({study.folds}, shuffled)"
+
+
 def split_folds(ds: Dataset, n_splits: int, seed: int, cv=None) -> list[tuple[np.ndarray, np.ndarray]]:
     """A dataset's (train, test) folds: the study's splitter ``cv`` if given (with the dataset's groups), else
     :func:`fold_indices`. The fold's identity is its test rows (:func:`fold_digest`) either way."""
+    if cv is None and getattr(ds, "groups", None) is not None:
+        return group_fold_indices(ds, n_splits, seed)
     if cv is None:
         return fold_indices(ds.y, ds.task, n_splits, seed, task_inferred=getattr(ds, "task_inferred", False))
     try:
@@ -209,11 +243,14 @@ def other_points(grid: dict[str, list]) -> list[dict]:
 def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
     """Every fit of the study, grouped so that each group bins its training fold once."""
     from .engines import ENGINES
+    from .study import validate
 
+    validate(study)  # a Study's dicts and lists can be changed after it was built
     groups = []
     for spec in study.datasets:
         ds = datasets[spec.label]
         grid = study.grid_for(spec)
+        split = outer_split(ds, study)
         metric = study.primary_metric[ds.task]
         for seed in study.seeds:
             split_folds(ds, study.folds, seed, study.cv)  # fail early when the folds cannot be made
@@ -244,7 +281,7 @@ def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
                     for fold in range(n_splits):
                         key = {"dataset": spec.label, "fingerprint": ds.fingerprint, "engine": engine,
                                "fixed": fixed, "fold": fold, "seed": seed, "n_splits": n_splits, "metric": metric,
-                               **({"cv": repr(study.cv)} if study.cv is not None else {})}
+                               **({"cv": repr(study.cv)} if study.cv is not None else {}), **_group_key(ds, study)}
                         group_id = _digest(key)
                         fits = []
                         keep = fold == 0 and seed == study.seeds[0]
@@ -262,9 +299,15 @@ def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
                             task=ds.task, engine=engine, fold=fold, seed=seed, n_splits=n_splits, cv=study.cv,
                             primary_metric=metric, noise_features=ds.noise, fixed=fixed, fits=fits,
                             keep_leaves=fold == 0 and seed == study.seeds[0], validation_fraction=fraction,
-                            n_rows=len(ds.y)))
+                            n_rows=len(ds.y), split=split))
     _check_validation_splits(groups, datasets)
     return groups
+
+
+def _group_key(ds: Dataset, study: Study) -> dict:
+    """What a fit's identity adds when its outer folds keep groups whole (records of the plain K-fold that groups
+    without cv= gave before are other fits)."""
+    return {"outer": "groups"} if study.cv is None and getattr(ds, "groups", None) is not None else {}
 
 
 def _check_validation_splits(groups: list[FitGroup], datasets: dict[str, Dataset]) -> None:
@@ -308,7 +351,7 @@ def _baseline_groups(study: Study, spec: DatasetSpec, ds: Dataset, engine: str, 
         for fold in range(n_splits):
             key = {"dataset": spec.label, "fingerprint": ds.fingerprint, "engine": engine, "fixed": fixed,
                    "fold": fold, "seed": seed, "n_splits": n_splits, "metric": metric,
-                   **({"cv": repr(study.cv)} if study.cv is not None else {})}
+                   **({"cv": repr(study.cv)} if study.cv is not None else {}), **_group_key(ds, study)}
             group_id = _digest(key)
             # an own default fit has the grid point's params: its fit_id says it is the default
             mark = {"default": "as users run it"} if own else {}
@@ -321,5 +364,5 @@ def _baseline_groups(study: Study, spec: DatasetSpec, ds: Dataset, engine: str, 
                 group_id=group_id, dataset_spec=spec, dataset=spec.label, fingerprint=ds.fingerprint, task=ds.task,
                 engine=engine, fold=fold, seed=seed, n_splits=n_splits, cv=study.cv, primary_metric=metric,
                 noise_features=ds.noise, fixed=fixed, fits=fits, validation_fraction=_validation_fraction(fixed),
-                n_rows=len(ds.y)))
+                n_rows=len(ds.y), split=outer_split(ds, study)))
     return groups

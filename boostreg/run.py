@@ -28,6 +28,7 @@ from . import measure, penalty_axis
 from .data import Dataset, load_builtin, load_file, load_frame
 from .engines import ENGINES, Fold
 from .errors import BoostregError
+from .paths import check_out_folder, check_unlocked, lock_out, unlock_out
 from .results import Run
 from .plan import FitGroup, fold_digest, make_plan, split_folds, validation_split
 from .store import ParquetStore
@@ -250,6 +251,18 @@ def fit_one(group: FitGroup, spec, engine, ready: PreparedGroup, reference: dict
         t2 = time.perf_counter()
         del model
         record.update(measured)
+        # a metric that is NaN or infinite (predictions that overflowed, e.g. learning_rate = 1e30; a plugin's NaN) is
+        # a failed fit, never an "ok" one that vanishes from summaries or wins a selection at -inf
+        # the primary metric (the record's errors): a metric a model has no meaning for (LinearSVC's log loss,
+        # without probabilities) is NaN by design and not checked
+        scored = ["test_error", "train_error"] + (["valid_error"] if record.get("n_valid") else [])
+        if record.get("task") == "regression":
+            scored += ["test_rmse", "test_mae", "train_rmse", "train_mae"]
+        bad = [f"{k} = {record[k]}" for k in scored if k in record and not _is_finite_number(record[k])]
+        if bad:
+            more = ", ..." if len(bad) > 3 else ""
+            raise BoostregError(f"non-finite metric(s) {', '.join(bad[:3])}{more}: the model's predictions are NaN or "
+                                "infinite (e.g. a learning_rate too large for the data)")
         record.update(status="ok", fit_time_s=t1 - t0, measure_time_s=t2 - t1)
         record["generalization_gap"] = record["test_error"] - record["train_error"]
         if is_reference:
@@ -304,6 +317,14 @@ def run_group(group: FitGroup, *, threads: int, skip: frozenset[str] = frozenset
             continue
         record, curves, reference = fit_one(group, spec, engine, ready, reference, threads)
         on_fit(record, curves)
+
+
+def _is_finite_number(value) -> bool:
+    """A metric a record can hold as "ok": a real, finite number (not NaN, inf, text or None)."""
+    try:
+        return not isinstance(value, (bool, str)) and bool(np.isfinite(float(value)))
+    except (TypeError, ValueError):
+        return False
 
 
 def error_text(err: BaseException, frames: int = 3) -> str:
@@ -427,8 +448,7 @@ def _check_out(out: Path, identity: dict, force: bool) -> str | None:
     With ``force`` the earlier study's records are moved apart (OUT/previous/<fingerprint>/) and this study starts
     in OUT; returns where they went (None when nothing moved).
     """
-    if out.exists() and not out.is_dir():
-        raise BoostregError(f"output path '{out}' is a file, not a folder; choose another --out.")
+    check_out_folder(out)  # a folder, not in a run's data nor nested in another run (boostreg.paths)
     probe = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
     try:  # really try: as root, os.access says yes even where the file system says no
         fd, name = tempfile.mkstemp(dir=probe, prefix=".boostreg-probe-")
@@ -437,10 +457,12 @@ def _check_out(out: Path, identity: dict, force: bool) -> str | None:
     except OSError as err:
         raise BoostregError(f"output folder '{out}' cannot be written ({err.strerror}); choose another --out.") from None
     if not out.exists():
+        lock_out(out)  # one run per folder, held until run_study ends (or the process does)
         return None
+    check_unlocked(out)  # another run writing here: refuse before reading what it writes
     store = ParquetStore(out)
     known = store.identity()
-    has_records = any(store.fits_dir.glob("*.parquet")) if store.fits_dir.exists() else False
+    has_records = bool(store.record_files("fits"))  # a user's own file in fits/ is not a record
     ours = {"fits", "curves", "leaves", "quarantine", "previous", "study.toml", "study.json", "runs.json",
             "report.html", "dynamics.parquet"}
     foreign = [p.name for p in out.iterdir() if p.name not in ours and not p.name.startswith(".")]
@@ -450,14 +472,14 @@ def _check_out(out: Path, identity: dict, force: bool) -> str | None:
     if known is None and (out / "study.toml").exists() and not has_records:
         raise BoostregError(f"output folder '{out}' holds a study.toml that boostreg did not write with records; "
                             "choose a new or empty --out.")
-    if known is not None and known["fingerprint"] == identity["fingerprint"]:
-        return None
-    if known is None and not has_records:
+    if (known is not None and known["fingerprint"] == identity["fingerprint"]) or (known is None and not has_records):
+        lock_out(out)
         return None
     what = _what_changed(known or {}, identity) if known else "records written before study fingerprints"
     if not force:
         raise BoostregError(f"output folder '{out}' holds records of another study (changed: {what}); choose another "
                             "--out, or pass --force to keep the earlier records apart under OUT/previous/ and start here.")
+    lock_out(out)
     return str(store.archive(known["fingerprint"] if known else "earlier"))
 
 
@@ -467,13 +489,35 @@ def _write_atomic_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _releases_out_lock(func):
+    """Release OUT/.lock (taken by ``_check_out``) when the run returns or fails; the kernel releases it when the
+    process ends (Ctrl-C, ``kill -9``)."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(study, out, *args, **kwargs):
+        try:
+            return func(study, out, *args, **kwargs)
+        finally:
+            unlock_out(out)
+
+    return wrapper
+
+
+@_releases_out_lock
 def run_study(study: Study, out: str | Path, *, jobs: int | None = None, progress: bool = True,
               force: bool = False, scheduler: str | None = None) -> StudyResult:
     """Run every fit of ``study`` not yet stored under ``out``; return where the records are.
 
     All input is loaded and validated before anything is written, so a bad study leaves no trace.
     """
+    from .study import validate
+
     t_start = time.perf_counter()
+    if not isinstance(study, Study):
+        raise BoostregError(f"run_study needs a Study, got {type(study).__name__}; build one with Study(...) or "
+                            "load_study(PATH).")
+    validate(study)  # again: a Study's dicts and lists can be changed after it was built
     out = Path(out)
     _choose_layout(jobs, 1)  # reject a bad --jobs before anything is written
     datasets = {spec.label: load_dataset(spec) for spec in study.datasets}

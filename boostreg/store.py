@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 import warnings
@@ -180,10 +181,44 @@ def _is_parquet(path: Path) -> bool:
         return False
 
 
+#: a one-fit file: its fit_id (16 hex digits, boostreg.plan) and .parquet
+_FIT_FILE = re.compile(r"[0-9a-f]{16}\.parquet")
+#: the columns that make a Parquet file of a table folder one of its record files
+_KEY_COLUMNS = {"fits": {"fit_id", "status"}, "curves": {"fit_id", "round"}, "leaves": {"fit_id", "tree", "leaf"}}
+#: (path, mtime, size) -> whether the file is a record file, so each segment's schema is read once
+_OURS_CACHE: dict[tuple, bool] = {}
+
+
+def _is_record_file(path: Path, table: str) -> bool:
+    """A record file of a table: a one-fit file named by its fit_id, or a segment (``segment-*.parquet``) with the
+    table's key columns. A segment that cannot be read is ours (torn: quarantined and redone); any other file (a
+    user's Parquet file, an export copied there) is not: never read, moved or deleted."""
+    if _FIT_FILE.fullmatch(path.name):
+        return True
+    if not path.name.startswith(SEGMENT_PREFIX):
+        return False
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    if key not in _OURS_CACHE:
+        try:
+            ours = _KEY_COLUMNS.get(table, {"fit_id"}) <= set(pq.read_schema(path).names)
+        except (OSError, pa.ArrowInvalid):
+            ours = True
+        if len(_OURS_CACHE) > 4096:
+            _OURS_CACHE.clear()
+        _OURS_CACHE[key] = ours
+    return _OURS_CACHE[key]
+
+
 def _visible(folder: Path) -> list[Path]:
+    """The record files of a table folder (files of other origin are left out: see ``ParquetStore.foreign_files``)."""
     if not folder.exists():
         return []
-    return sorted(Path(e.path) for e in os.scandir(folder) if e.name.endswith(".parquet") and not e.name.startswith("."))
+    return sorted(p for p in (Path(e.path) for e in os.scandir(folder) if e.name.endswith(".parquet")
+                              and not e.name.startswith(".") and e.is_file()) if _is_record_file(p, folder.name))
 
 
 def _warn(message: str) -> None:
@@ -271,6 +306,23 @@ class ParquetStore:
     def _dir(self, table: str) -> Path:
         return self.root / table
 
+    def record_files(self, table: str) -> list[Path]:
+        """The table's record files: one-fit files and segments (never a user's file left there)."""
+        return _visible(self._dir(table))
+
+    def foreign_files(self, table: str | None = None) -> list[Path]:
+        """Files in fits/, curves/ or leaves/ that boostreg did not write (a user's Parquet file, notes): never read,
+        moved or deleted."""
+        found = []
+        for name in [table] if table else list(TABLES):
+            folder = self._dir(name)
+            if not folder.is_dir():
+                continue
+            ours = set(_visible(folder))
+            found += sorted(Path(e.path) for e in os.scandir(folder)
+                            if not e.name.startswith((".", "_")) and Path(e.path) not in ours)
+        return found
+
     def create(self) -> None:
         """Make the folders, and remove temporary files that a killed run left half-written."""
         for folder in (self.fits_dir, self.curves_dir, self.leaves_dir):
@@ -308,6 +360,11 @@ class ParquetStore:
                 for p in _visible(self._dir(table)):
                     if not p.name.startswith(SEGMENT_PREFIX) and p.stem in held:
                         p.unlink(missing_ok=True)
+        foreign = self.foreign_files()
+        if foreign:
+            notes.append(f"{len(foreign)} file(s) in {self.root} that boostreg did not write (e.g. "
+                         f"{foreign[0].relative_to(self.root)}) are left alone and not read as records; move them out "
+                         "of fits/, curves/ and leaves/ so that pandas.read_parquet reads only the run's records")
         return notes
 
     def drop_failed(self) -> int:
@@ -485,9 +542,19 @@ class ParquetStore:
         return self._read("fits")
 
     def export_fits(self, path: str | Path) -> int:
-        """Write every fit record to one Parquet file (zstd), atomically; return the number of records."""
+        """Write every fit record to one Parquet file (zstd), atomically; return the number of records. A path in a
+        run folder's data or that is not a regular file is refused (``boostreg.paths.check_target``)."""
+        from .errors import BoostregError
+        from .paths import check_target
+
+        path = check_target(path, "the export", "another FILE")
         table = pa.Table.from_pandas(self.fits(), schema=fit_schema(), preserve_index=False).sort_by("fit_id")
-        _write_atomic(table, Path(path), compression="zstd")
+        try:
+            _write_atomic(table, path, compression="zstd")
+        except OSError as err:
+            path.with_name(f".{path.name}.{os.getpid()}.tmp").unlink(missing_ok=True)
+            raise BoostregError(f"writing the export '{path}' failed ({err.strerror or err}); free space or choose "
+                                "another FILE.") from None
         return table.num_rows
 
     def leaves(self) -> pd.DataFrame:
@@ -526,6 +593,12 @@ class ParquetStore:
         target.mkdir(parents=True)
         for name in ("fits", "curves", "leaves", "study.toml", "study.json", "runs.json", "report.html",
                      "dynamics.parquet", "quarantine"):
-            if (self.root / name).exists():
+            keep = set(self.foreign_files(name)) if name in TABLES else set()
+            if keep:  # a user's files stay where they are: only the records move
+                (target / name).mkdir()
+                for p in (self.root / name).iterdir():
+                    if p not in keep:
+                        shutil.move(str(p), str(target / name / p.name))
+            elif (self.root / name).exists():
                 shutil.move(str(self.root / name), str(target / name))
         return target

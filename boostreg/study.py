@@ -175,6 +175,21 @@ class Study:
     source: str = "<python>"
 
     def __post_init__(self):
+        # the study owns copies of what it was given: validation fills in and converts them (numpy arrays become
+        # lists, a missing penalty becomes [0.0]), which must never reach the caller's dicts and lists
+        import copy
+        import dataclasses
+
+        for name in ("grid", "params", "engine_params", "baseline_grid", "extra_points", "engines", "seeds",
+                     "primary_metric"):
+            value = getattr(self, name)
+            if isinstance(value, (dict, list, tuple, np.ndarray)):
+                object.__setattr__(self, name, copy.deepcopy(value) if not isinstance(value, tuple) else list(value))
+        if isinstance(self.datasets, (list, tuple)):
+            object.__setattr__(self, "datasets", [
+                dataclasses.replace(spec, grid=copy.deepcopy(spec.grid), params=copy.deepcopy(spec.params))
+                if isinstance(spec, DatasetSpec) and isinstance(spec.grid, dict) and isinstance(spec.params, dict)
+                else spec for spec in self.datasets])
         validate(self)
 
     def grid_for(self, spec: DatasetSpec) -> dict[str, list]:

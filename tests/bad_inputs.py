@@ -98,6 +98,38 @@ def _records_without_validation(out: Path) -> None:
                  "reg_lambda": 0.0, "primary_metric": "rmse", "test_error": 1.0, "train_error": 1.0}, None)
 
 
+def _run_folder(out: Path) -> Path:
+    """A run folder: one stored record (a one-fit file in fits/) and a study.json."""
+    _records_without_validation(out)
+    (out / "study.json").write_text('{"fingerprint": "0123456789abcdef"}', encoding="utf-8")
+    return out
+
+
+def _foreign_file(d: Path) -> list[str]:
+    """A real run into out/, then a user's own Parquet file put in out/fits/, then the same command again."""
+    argv = ["run", _study(d), "--out", "out", "-q", "--no-report"]
+    proc = subprocess.run([sys.executable, "-m", "boostreg.cli", *argv], cwd=d, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert proc.returncode == 0, proc.stderr
+    pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}).to_parquet(d / "out" / "fits" / "mine.parquet")
+    return argv
+
+
+#: processes holding a folder's lock while a case runs; each ends when this process closes its stdin
+_HOLDERS: list[subprocess.Popen] = []
+
+
+def _locked(d: Path) -> list[str]:
+    """out/ held by another boostreg process (its lock taken, as a run takes it) while the same run starts there."""
+    holder = subprocess.Popen([sys.executable, "-c", "import sys; from boostreg.paths import lock_out; lock_out('out'); "
+                               "print('held', flush=True); sys.stdin.read()"], cwd=d, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    _HOLDERS.append(holder)
+    (d / "holder.pid").write_text(str(holder.pid))  # run_case writes it as PID in the message
+    return ["run", _study(d), "--out", "out"]
+
+
 def _both_engines(d: Path, dataset: str) -> str:
     text = TINY.format(dataset=dataset, alpha="[0, 1]").replace('engines = ["lightgbm"]',
                                                                 'engines = ["xgboost", "lightgbm"]')
@@ -237,6 +269,29 @@ CASES = [
                     ["run", _study(d), "--out", "out"])[2]),
     Case("export-into-fits", "an export written into the run's own fits/ folder",
          lambda d: (_records_without_validation(d / "out"), ["export", "out", "out/fits/all.parquet"])[1]),
+    Case("report-over-records", "a report written over a run's own record file (once: every record became HTML)",
+         lambda d: (_run_folder(d / "out"), ["report", "out", "-o", f"out/fits/{'a' * 16}.parquet"])[1]),
+    Case("report-over-study-json", "a report written over a run's study.json (once: the run lost its identity)",
+         lambda d: (_run_folder(d / "out"), ["report", "out", "-o", "out/study.json"])[1]),
+    Case("report-over-fifo", "a report written over a fifo (or a device such as /dev/full: once replaced by a file)",
+         lambda d: (_run_folder(d / "out"), os.mkfifo(d / "pipe.html"), ["report", "out", "-o", "pipe.html"])[2]),
+    Case("report-into-proc", "a report written into /proc", lambda d: (_run_folder(d / "out"),
+                                                                       ["report", "out", "-o", "/proc/report.html"])[1]),
+    Case("export-over-other-run", "an export written over another run's records (once: B's records replaced by A's)",
+         lambda d: (_run_folder(d / "a"), _run_folder(d / "b"), ["export", "a", f"b/fits/{'a' * 16}.parquet"])[2]),
+    Case("export-beside-other-run", "an export written into another run's fits/ (once: two studies in one folder)",
+         lambda d: (_run_folder(d / "a"), _run_folder(d / "b"), ["export", "a", "b/fits/extra.parquet"])[2]),
+    Case("guide-over-study-json", "a guide written over a run's study.json",
+         lambda d: (_run_folder(d / "out"), ["guide", "out", "-o", "out/study.json"])[1]),
+    Case("out-in-run-data", "--out inside another run's fits/ folder",
+         lambda d: (_run_folder(d / "other"), ["run", _study(d), "--out", "other/fits/sub"])[1]),
+    Case("out-nested-in-run", "--out inside another run's folder",
+         lambda d: (_run_folder(d / "other"), ["run", _study(d), "--out", "other/sub"])[1]),
+    Case("report-html-is-a-folder", "a run whose OUT/report.html is a folder (once: refused after every fit)",
+         lambda d: ((d / "out" / "report.html").mkdir(parents=True), ["run", _study(d), "--out", "out"])[1]),
+    Case("foreign-file-in-fits", "a user's own Parquet file in OUT/fits (once: deleted, then every run crashed): "
+         "warned, left alone; the run goes on", _foreign_file, exit_code=0),
+    Case("out-locked", "a second run into a folder another boostreg process is writing into", _locked),
     Case("recommend-check-too-few-rows", "recommend --check on fewer rows than its 5 cross-validation folds",
          lambda d: ["recommend", "--data", _frame_csv(d, "data.csv", _small(4)), "--target", "y", "--check",
                     "--engine", "lightgbm"]),
@@ -246,9 +301,22 @@ CASES = [
                     "--target", "y", "--check", "--engine", "lightgbm"]),
     Case("refit-without-validation", "run --refit on a study with no validation split to choose a setting on",
          lambda d: ["run", _study(d), "--refit", "--out", "out"]),
+    Case("target-huge-scale", "a target of order 1e20 (XGBoost's float32 split gains overflow; it stops splitting)",
+         lambda d: ["run", "--data", _frame_csv(d, "data.csv", _small().assign(y=lambda f: f.y * 1e20)), "--target", "y"]),
+    Case("target-large-offset", "a target 1e8 + noise (float32 rounding, in which both engines compute gradients, "
+         "loses the labels)",
+         lambda d: ["run", "--data", _frame_csv(d, "data.csv", _small().assign(y=lambda f: f.y + 1e8)), "--target", "y"]),
+    Case("target-linear-copy", "a feature that is a scaled copy of the target (x3 = 2 y)",
+         lambda d: ["run", "--data", _frame_csv(d, "data.csv", _small().assign(x3=lambda f: 2 * f.y)), "--target", "y"]),
+    Case("uint64-hash-column", "a uint64 column near 2^63 (hashes that floating point cannot tell apart)",
+         lambda d: ["run", "--data", _frame_csv(d, "data.csv", _small(h=lambda n: np.uint64(2 ** 63) + np.arange(
+             n, dtype=np.uint64) * np.uint64(7))), "--target", "y"]),
+    Case("numbers-as-text", "numeric columns with '?' cells (UCI style) and thousands separators ('1,234.00'): read "
+         "as numbers with a warning; the run goes on",
+         lambda d: ["run", _study(d, f'file = "{_frame_csv(d, "data.csv", _small(q=lambda n: np.where(np.arange(n) % 20 == 0, "?", np.arange(n).astype(str)), money=lambda n: [f"{1000 + 37 * i:,.2f}" for i in range(n)]))}"\n'
+                                     'target = "y"'), "--out", "out", "-q", "--no-report"], exit_code=0),
     Case("export-not-parquet", "export to a file name that is not .parquet",
-         lambda d: ((d / "out" / "fits").mkdir(parents=True), (d / "out" / "fits" / "x.parquet").write_bytes(b""),
-                    ["export", "out", "fits.csv"])[2]),
+         lambda d: (_records_without_validation(d / "out"), ["export", "out", "fits.csv"])[1]),
 ]
 
 
@@ -263,6 +331,8 @@ def run_case(case: Case, folder: Path) -> dict:
     after = {p for p in folder.rglob("*")}
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     message = "\n".join(line.replace(str(folder), "DIR") for line in lines)
+    if (folder / "holder.pid").exists():  # another process's id (``_locked``) changes from run to run
+        message = message.replace(f"pid {(folder / 'holder.pid').read_text()})", "pid PID)")
     return {"code": proc.returncode, "message": message, "traceback": "Traceback" in proc.stderr + proc.stdout,
             "written": sorted(str(p.relative_to(folder)) for p in after - before), "argv": argv}
 

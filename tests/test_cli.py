@@ -211,3 +211,49 @@ def test_run_on_a_csv_then_rerun_skips_everything(quick):
                     "gain_vs_unpenalized", "at_grid_edge", "shared_metric", "shared_selected"):
             assert key in r
         assert r["shared_metric"] == "r2" and r["gain_ci_low"] <= r["gain_vs_default"] <= r["gain_ci_high"]
+
+
+# ---------------------------------------------------------------------------------------------- the run's data
+
+def test_writers_never_touch_a_runs_data_and_a_second_run_is_refused_while_one_writes(tmp_path):
+    """report/export/guide/--out into a run's fits/ or study.json, or over a fifo, exit 2 in one line and every
+    byte stays; a run into a folder whose lock another process holds exits 2 at once naming it, and runs once the
+    holder is killed (-9: the kernel releases the flock)."""
+    import os
+    import signal
+    import time
+
+    (tmp_path / "tiny.toml").write_text(TINY.format(dataset="diabetes", alpha="0, 1"))
+    for name in ("A", "B"):
+        proc = _cli(["run", "tiny.toml", "--out", name, "-q", "--no-report"], tmp_path)
+        assert proc.returncode == 0, proc.stderr
+    segment = next((tmp_path / "B" / "fits").glob("segment-*.parquet")).relative_to(tmp_path)
+    os.mkfifo(tmp_path / "fifo.html")
+    before = {p: p.read_bytes() for p in (tmp_path / "B").rglob("*") if p.is_file()}
+    calls = [["report", "A", "-o", segment], ["report", "A", "-o", "B/study.json"], ["report", "A", "-o", "fifo.html"],
+             ["export", "A", segment], ["export", "A", "B/fits/extra.parquet"], ["guide", "A", "-o", "B/study.json"],
+             ["run", "tiny.toml", "--out", "B/fits/sub", "-q"], ["run", "tiny.toml", "--out", "B/sub", "-q"]]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        procs = list(pool.map(lambda args: _cli(args, tmp_path), calls))
+    for args, proc in zip(calls, procs):
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith("boostreg: error: "), (args, proc.stderr)
+    assert {p: p.read_bytes() for p in (tmp_path / "B").rglob("*") if p.is_file()} == before
+    assert (tmp_path / "fifo.html").is_fifo()
+
+    holder = subprocess.Popen([sys.executable, "-c", "import time; from boostreg.paths import lock_out; "
+                               "lock_out('B'); print('held', flush=True); time.sleep(120)"], cwd=tmp_path,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        start = time.monotonic()
+        refused = _cli(["run", "tiny.toml", "--out", "B", "-q", "--no-report"], tmp_path)
+        assert refused.returncode == 2 and time.monotonic() - start < 60, refused.stderr
+        assert refused.stderr.strip() == (f"boostreg: error: another boostreg process (pid {holder.pid}) is writing "
+                                          "into 'B'; wait for it to end (or stop it), then run again, or choose "
+                                          "another --out.")
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    again = _cli(["run", "tiny.toml", "--out", "B", "-q", "--no-report"], tmp_path)
+    assert again.returncode == 0 and "0 fits run, 6 already stored" in again.stdout, again.stderr

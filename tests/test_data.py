@@ -447,3 +447,67 @@ def test_an_inferred_binary_target_says_why_it_is_a_class(tmp_path):
     _raises(lambda: fold_indices(y, "binary", 2, 0, task_inferred=True), "only 1 row(s)", "inferred as binary")
     message = _raises(lambda: fold_indices(y, "binary", 2, 0), "only 1 row(s)")
     assert "inferred" not in message  # a task the user gave needs no explanation
+
+
+# ------------------------------------------------------------------- numeric traps (issue 28)
+
+def _load(frame, **kw):
+    from boostreg.data import load_frame
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = load_frame(frame, "y", name="t", **kw)
+    return ds, [str(w.message) for w in caught]
+
+
+def test_targets_float32_cannot_learn_are_refused_with_the_fix():
+    from boostreg.data import load_frame
+
+    frame = _frame(200)
+    _raises(lambda: load_frame(frame.assign(y=frame.y * 1e20), "y", name="t"), "too large", "float32",
+            "divide it by 1e20")
+    _raises(lambda: load_frame(frame.assign(y=frame.y + 1e8), "y", name="t"), "lost to rounding", "centre it",
+            "subtract")
+    _raises(lambda: load_frame(frame.assign(y=frame.y * 1e-6), "y", name="t"), "too small", "multiply it by 1e6")
+    for ok in (frame.y * 1e6, frame.y + 1e3, frame.y * 1e-2, 2000 + frame.y):  # ordinary scales and offsets load
+        assert load_frame(frame.assign(y=ok), "y", name="t").task == "regression"
+    binary = frame.assign(y=np.where(frame.y > 0, 1e8 + 1, 1e8))  # a binary target is 0/1 to the engines
+    assert load_frame(binary, "y", name="t").task == "binary"
+
+
+def test_numbers_written_as_text_are_read_as_numbers_with_a_warning():
+    rng = np.random.default_rng(0)
+    n = 200
+    question = np.where(np.arange(n) % 40 == 0, "?", rng.normal(size=n).round(3).astype(str)).astype(object)
+    money = [f"{v:,.2f}" for v in rng.uniform(0, 1e5, n)]
+    ds, said = _load(_frame(n, q=question, money=money))
+    assert ds.X.q.dtype == np.float64 and ds.X.q.isna().sum() == 5
+    assert ds.X.money.dtype == np.float64 and ds.X.money.between(0, 1e5).all()
+    assert len(said) == 1 and "as numbers" in said[0] and "'?' in 5 cell(s) as missing" in said[0] and "thousands separators" in said[0]
+    words = np.resize(["red", "green", "blue", "?"], n)  # text stays text: the tokens are not a few among numbers
+    ds, _ = _load(_frame(n, colour=words))
+    assert "colour" in ds.categorical
+
+
+def test_columns_of_other_number_types_get_their_right_treatment():
+    import decimal
+
+    n = 100
+    ds, said = _load(_frame(n, flag=pd.array(np.where(np.arange(n) % 2 == 0, 1, None), dtype="Int64"),
+                            price=[decimal.Decimal(f"{i}.25") for i in range(n)],
+                            wait=pd.to_timedelta(np.arange(n) % 17, unit="min")))
+    assert ds.X.flag.isna().sum() == n // 2  # one value and missing cells: informative, kept
+    assert ds.X.price.dtype == np.float64 and ds.X.price.iloc[3] == 3.25
+    assert ds.X.wait.dtype == np.float64 and ds.X.wait.max() == 16 * 60.0
+    assert any("durations, in seconds" in s for s in said)
+    hashes = np.uint64(2 ** 63) + np.arange(n, dtype=np.uint64) * np.uint64(7)
+    _raises(lambda: _load(_frame(n, h=hashes)), "'h'", "whole numbers", "identifier or hash")
+    _raises(lambda: _load(_frame(n, c=1e12 + np.arange(n))), "'c'", "float32", "subtract its minimum")
+
+
+def test_a_linear_copy_of_the_target_is_refused_as_a_leak():
+    frame = _frame(100)
+    _raises(lambda: _load(frame.assign(x3=2 * frame.y + 1)), "'x3'", "linear copy", "remove that column")
+    _raises(lambda: _load(frame.assign(x3=-frame.y + 1e-7 * frame.x1)), "linear copy")
+    near = frame.assign(x3=frame.y + 0.2 * frame.x1)  # strongly related is not a copy
+    assert "x3" in _load(near)[0].X.columns

@@ -343,3 +343,35 @@ def test_a_dataset_listed_twice_needs_an_alias():
         study_from_dict({"study": {"name": "g"}, "datasets": [{"name": "diabetes"}, {"name": "diabetes"}]})
     with pytest.raises(BoostregError, match="unknown grid parameter 'reg_alfa' in \\[datasets.grid\\]"):
         study_from_dict({"study": {"name": "g"}, "datasets": [{"name": "diabetes", "grid": {"reg_alfa": [1]}}]})
+
+
+@pytest.mark.parametrize("task", ["regression", "binary"])
+def test_groups_without_cv_keep_every_group_on_one_side_of_every_outer_fold(task):
+    import pandas as pd
+
+    from boostreg.data import load_frame
+    from boostreg.plan import split_folds
+
+    rng = np.random.default_rng(0)
+    n = 300
+    frame = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n), "store": rng.integers(0, 12, n)})
+    frame["y"] = frame.x1 + rng.normal(size=n)
+    if task == "binary":
+        frame["y"] = (frame.y > 0).astype(int)
+    spec = DatasetSpec(frame=frame, name="shops", target="y", groups="store")
+    study = Study(name="g", datasets=[spec], engines=["lightgbm"], grid={"reg_alpha": [0]}, params={"n_estimators": 3},
+                  folds=3, seeds=[0, 1])
+    ds = load_frame(frame, "y", name="shops", groups="store")
+    groups = make_plan(study, {"shops": ds})
+    kind = "StratifiedGroupKFold" if task == "binary" else "GroupKFold"
+    assert {g.split for g in groups} == {f"{kind}(3) over 12 groups, each group whole on one side"}  # said in the plan
+    for seed in (0, 1):
+        folds = split_folds(ds, 3, seed)
+        assert len(folds) == 3 and sorted(np.concatenate([te for _, te in folds]).tolist()) == list(range(n))
+        for train, test in folds:
+            assert not set(ds.groups[train]) & set(ds.groups[test])
+    plain = make_plan(dataclasses.replace(study, datasets=[dataclasses.replace(spec, groups=None)]),
+                      {"shops": load_frame(frame.drop(columns="store"), "y", name="shops")})
+    assert plain[0].split.startswith(("KFold", "StratifiedKFold"))
+    with pytest.raises(BoostregError, match="only 12 group"):
+        split_folds(ds, 13, 0)

@@ -269,3 +269,46 @@ def test_fits_give_the_same_records_on_any_number_of_workers_and_any_cut_into_ta
     assert len(one) == 57 and one.shrinkage_vs_unpenalized.notna().all() and (one.reg_alpha > 0).sum() == 36
     pd.testing.assert_frame_equal(one, records("whole"), check_exact=True)
     pd.testing.assert_frame_equal(one, records("chunks"), check_exact=True)
+
+
+def test_run_study_checks_a_study_changed_after_it_was_built(tmp_path):
+    from boostreg.errors import BoostregError
+
+    study = Study(name="changed", datasets=[DatasetSpec(name="diabetes")], engines=["lightgbm"],
+                  grid={"reg_alpha": [0, 1]}, params={"n_estimators": 3}, folds=2)
+    study.params["learning_rate"] = 0
+    with pytest.raises(BoostregError, match="learning_rate = 0"):
+        run_study(study, tmp_path / "out", jobs=1, progress=False)
+    del study.params["learning_rate"]
+    study.grid["reg_alpha"].append(-5)
+    with pytest.raises(BoostregError, match="reg_alpha value -5"):
+        run_study(study, tmp_path / "out", jobs=1, progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_fit_with_non_finite_metrics_is_failed_with_the_reason(tmp_path):
+    from boostreg.engines import ENGINES, register_engine
+    from boostreg.engines.lightgbm import LightGBMEngine
+
+    class NaNBooster(LightGBMEngine):
+        """A plug-in whose metrics are NaN (test) and -inf (validation): never an "ok" fit."""
+
+        name = "nan_booster"
+        library = "lightgbm"
+
+        def measure(self, model, prepared, params, fold):
+            record, curves = super().measure(model, prepared, params, fold)
+            return {**record, "test_error": float("nan"), "valid_error": float("-inf")}, curves
+
+    register_engine(NaNBooster())
+    try:
+        study = Study(name="nonfinite", datasets=[DatasetSpec(name="diabetes")],
+                      engines=["xgboost", "lightgbm", "nan_booster"], grid={"reg_alpha": [0]},
+                      params={"n_estimators": 3, "learning_rate": 1e30, "validation_fraction": 0.2}, folds=2)
+        fits = run_study(study, tmp_path / "out", jobs=1, progress=False).fits
+    finally:
+        ENGINES.pop("nan_booster", None)
+    xgb, toy = fits[fits.engine == "xgboost"], fits[fits.engine == "nan_booster"]
+    assert len(xgb) and (xgb.status == "failed").all()  # learning_rate = 1e30: XGBoost's predictions are all NaN
+    assert xgb.error.str.contains("non-finite metric").all() and xgb.error.str.contains("test_error = nan").all()
+    assert len(toy) and (toy.status == "failed").all() and toy.error.str.contains("valid_error = -inf").all()

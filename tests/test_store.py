@@ -342,3 +342,117 @@ def test_the_streamed_segment_copies_small_tables_together_and_keeps_every_row(t
     assert len(back) == 36 and back[["fit_id", "round", "train_error"]].equals(
         expected[["fit_id", "round", "train_error"]].reset_index(drop=True))  # the segment keeps the order written
     assert store.fits().fit_id.tolist() == [f"{i:016x}" for i in range(9)]  # readers: key order
+
+
+def test_a_users_file_in_the_table_folders_is_never_read_moved_or_deleted(tmp_path):
+    """An unrelated Parquet file (and a text file, and a non-Parquet .parquet) in fits/ or curves/ is not a record:
+    readers, healing, compaction and removal leave it byte-identical; the run's warning names it."""
+    store = ParquetStore(tmp_path)
+    store.create()
+    mine = tmp_path / "fits" / "mine.parquet"
+    pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}).to_parquet(mine)
+    notes = tmp_path / "curves" / "notes.parquet"
+    notes.write_bytes(b"my notes, not Parquet")
+    before = {p: p.read_bytes() for p in (mine, notes)}
+    store.write(_ok("1" * 16), _curves(3))
+    store.write(_failed("2" * 16), None)
+    assert store.fit_ids() == {"1" * 16, "2" * 16} and len(store.fits()) == 2 and len(store.curves()) == 3
+    assert store.foreign_files() == [mine, notes]
+    notes_out = store.heal()
+    assert len(notes_out) == 1 and "2 file(s)" in notes_out[0] and "fits/mine.parquet" in notes_out[0]
+    assert store.compact() == 2 and store.drop_failed() == 1
+    store.remove({"1" * 16})
+    assert store.fit_ids() == set() and store.unreadable() == []
+    assert {p: p.read_bytes() for p in (mine, notes)} == before
+    assert not (tmp_path / "quarantine" / "fits" / "mine.parquet").exists()
+
+
+def test_a_users_file_in_fits_survives_two_runs_byte_identical(tmp_path):
+    """Once deleted by the next run (its rows read as null records), then every run crashed (ArrowTypeError)."""
+    import warnings
+
+    from boostreg import DatasetSpec, Study, run_study
+
+    study = Study(name="mine", datasets=[DatasetSpec(name="diabetes")], engines=["lightgbm"],
+                  grid={"reg_alpha": [0, 1], "reg_lambda": [0]}, params={"n_estimators": 3}, folds=2)
+    out = tmp_path / "out"
+    run_study(study, out, jobs=1, progress=False)
+    mine = out / "fits" / "mine.parquet"
+    pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}).to_parquet(mine)
+    data = mine.read_bytes()
+    for _ in range(2):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = run_study(study, out, jobs=1, progress=False)
+        assert result.n_skipped == 4 and result.n_run == 0 and len(result.fits) == 4
+        assert (result.fits.status == "ok").all()
+        said = [str(w.message) for w in caught if "did not write" in str(w.message)]
+        assert len(said) == 1 and "fits/mine.parquet" in said[0]
+    assert mine.read_bytes() == data and not (out / "quarantine").exists()
+
+
+def test_writers_refuse_a_run_folders_data_and_anything_but_a_regular_file(tmp_path, monkeypatch):
+    """boostreg.paths.check_target, the rule of report, guide and export: never in fits/, curves/, leaves/,
+    quarantine/ or study.json of a run folder, never over a folder, device or fifo; a failed write is one line
+    and leaves no temporary file."""
+    from boostreg.errors import BoostregError
+    from boostreg.paths import check_out_folder, check_target, write_atomic
+
+    run = tmp_path / "run"
+    (run / "fits").mkdir(parents=True)
+    (run / "study.json").write_text("{}")
+    for bad in ("fits/segment-x.parquet", "fits/extra.parquet", "study.json", "curves/r.html", "leaves/r.html",
+                "quarantine/r.html", "fits/sub/deeper.html"):
+        with pytest.raises(BoostregError, match="which only 'boostreg run' writes"):
+            check_target(run / bad)
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "folder").mkdir()
+    for bad, kind in ((tmp_path / "fifo", "a fifo"), (tmp_path / "folder", "a folder"), (Path("/dev/null"), "a device")):
+        with pytest.raises(BoostregError, match=f"exists and is {kind}"):
+            check_target(bad)
+    with pytest.raises(BoostregError, match="does not exist"):
+        check_target(tmp_path / "nope" / "r.html")
+    assert check_target(run / "report.html") == run / "report.html"  # beside the data is fine
+    (tmp_path / "old.html").write_text("old")
+    assert check_target(tmp_path / "old.html") == tmp_path / "old.html"  # a regular file is replaced
+    # run --out: a run folder resumes; inside its data or nested in it is refused
+    check_out_folder(run)
+    for bad, words in ((run / "fits" / "sub", "in the fits/ folder"), (run / "sub", "inside the run folder")):
+        with pytest.raises(BoostregError, match=words):
+            check_out_folder(bad)
+
+    def full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(BoostregError, match=r"writing the report '.*old.html' failed \(No space left on device\)"):
+        write_atomic(tmp_path / "old.html", "new", "the report")
+    assert (tmp_path / "old.html").read_text() == "old" and not list(tmp_path.glob(".old.html*"))
+
+
+def test_one_run_per_folder_lock_is_reentrant_and_released(tmp_path):
+    """lock_out holds OUT/.lock with this pid; held again here it is a no-op; another holder is refused in one line;
+    unlock_out releases it (the file stays)."""
+    import fcntl
+
+    from boostreg.errors import BoostregError
+    from boostreg.paths import check_unlocked, lock_out, unlock_out
+
+    out = tmp_path / "out"
+    lock_out(out)
+    lock_out(out)
+    check_unlocked(out)
+    assert (out / ".lock").read_text().strip() == str(os.getpid())
+    unlock_out(out)
+    fd = os.open(out / ".lock", os.O_RDWR)  # another holder (flock locks belong to the open file)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(BoostregError, match=rf"another boostreg process \(pid {os.getpid()}\) is writing into"):
+            check_unlocked(out)
+        with pytest.raises(BoostregError, match="another boostreg process"):
+            lock_out(out)
+    finally:
+        os.close(fd)
+    lock_out(out)
+    unlock_out(out)
+    assert (out / ".lock").exists()

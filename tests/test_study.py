@@ -511,3 +511,25 @@ def test_relative_grid_needs_an_unpenalized_reference_it_can_read(tmp_path):
         _load(tmp_path, HEAD + "[grid]\nreg_alpha = { relative = [0, 1] }\nreg_lambda = [0]\n[params]\nsubsample = 0.8\n")
     with pytest.raises(BoostregError, match="baselines have none"):
         _load(tmp_path, HEAD + "[baseline_grid]\npenalty = { relative = [0.1, 1] }\n")
+
+
+def test_a_study_copies_what_it_is_given_and_is_checked_again_where_it_runs():
+    from boostreg.data import load_builtin
+    from boostreg.plan import make_plan
+
+    grid = {"reg_alpha": np.array([0.0, 1.0])}
+    params = {"n_estimators": 3}
+    spec_grid = {"reg_lambda": (0, 1)}
+    study = Study(name="t", datasets=[DatasetSpec(name="diabetes", grid=spec_grid)], engines=["lightgbm"], grid=grid,
+                  params=params, folds=2)
+    assert isinstance(grid["reg_alpha"], np.ndarray) and list(grid) == ["reg_alpha"]  # the caller's dict untouched
+    assert spec_grid == {"reg_lambda": (0, 1)} and params == {"n_estimators": 3}
+    assert study.grid == {"reg_alpha": [0.0, 1.0], "reg_lambda": [0.0]}
+    datasets = {"diabetes": load_builtin("diabetes")}
+    study.params["learning_rate"] = 0  # changed after it was built: refused where it is used
+    with pytest.raises(BoostregError, match="learning_rate = 0"):
+        make_plan(study, datasets)
+    del study.params["learning_rate"]
+    study.grid["reg_alpha"].append(-5)
+    with pytest.raises(BoostregError, match="reg_alpha value -5"):
+        make_plan(study, datasets)

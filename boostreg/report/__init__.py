@@ -20,6 +20,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..errors import BoostregError
+from ..paths import check_target, write_atomic
 from ..store import ParquetStore
 
 SECTIONS = ("answer", "use", "study", "surfaces", "validation", "learning", "leaves", "theory", "baselines", "dynamics", "claims")
@@ -158,10 +159,7 @@ def build_report(out: str | Path, output: str | Path | None = None) -> Path:
     """Write the HTML report of the run in ``out`` (default ``out/report.html``) atomically; return its path."""
     out = Path(out)
     target = Path(output) if output else out / "report.html"
-    if target.parent and not target.parent.exists():
-        raise BoostregError(f"folder '{target.parent}' for the report does not exist; create it or choose another -o.")
+    # not in a run's data, a regular file or nothing, in a folder that exists and can be written (boostreg.paths)
+    check_target(target, "the report", "another -o")
     html = render(build_report_vm(out))
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, target)
-    return target
+    return write_atomic(target, html, "the report", "another -o")
