@@ -232,3 +232,25 @@ def test_mlp_fits_that_did_not_converge_are_counted_and_flagged(tmp_path):
     rows = {row["engine"]: row for row in json.loads(res.output[res.output.index("["):])}
     assert (rows["mlp"]["n_not_converged_default"], rows["mlp"]["n_not_converged_selected"]) == (2, 2)
     assert rows["ridge"]["n_not_converged_selected"] is None
+
+
+@pytest.mark.parametrize("engines", [["lightgbm"], ["xgboost", "lightgbm", "histgb", "catboost", "lasso", "ridge",
+                                                    "elasticnet", "svr_rbf", "mlp"]], ids=["1-engine", "9-engine"])
+def test_reports_of_one_and_nine_engines_in_a_real_browser(tmp_path, engines):
+    """The layouts the default report does not exercise: every figure loads and is drawn at its size, every engine's
+    colour is its own, the first screen holds a card; screenshots in test-output/ for a person to look at."""
+    from boostreg.engines import ENGINES, engine_colors
+
+    _need_browser()
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    study = Study(name=f"report-{len(engines)}", engines=engines,
+                  datasets=[DatasetSpec(name="diabetes")], grid={"reg_alpha": [0, 1], "reg_lambda": [0, 10]},
+                  params={"n_estimators": 10, "validation_fraction": 0.25}, folds=2, seeds=[0])
+    run_study(study, tmp_path / "out", jobs=2, progress=False)
+    seen = _open_in_browser(build_report(tmp_path / "out"), OUTPUT_DIR / f"report-{len(engines)}-engines.png")
+    assert seen["console_errors"] == [] and seen["requests"] == []
+    assert seen["images"] and all(done and w > 0 and h > 0 for done, w, h in seen["images"])
+    assert all(abs(w - 2 * shown) <= 2 for done, w, h, shown in seen["shown"])
+    assert seen["cards"] and seen["cards"][0][1] < 900
+    colors = engine_colors([e for e in engines if e in ENGINES])
+    assert len(set(colors.values())) == len(colors)
