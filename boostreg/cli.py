@@ -125,6 +125,15 @@ def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local,
         study = load_study(study_file or DEFAULT_STUDY)
     if scheduler and dask_local is not None:
         raise BoostregError("give either --scheduler or --dask-local, not both.")
+    if scheduler is not None and not _ADDRESS.fullmatch(scheduler):
+        raise BoostregError(f"--scheduler {scheduler!r} is not a Dask scheduler address; expected tcp://HOST:PORT, "
+                            "e.g. --scheduler tcp://127.0.0.1:8786.")
+    if jobs is not None and jobs < 1:
+        import os
+
+        raise BoostregError(f"--jobs {jobs} is not allowed; use a whole number >= 1 (this machine has "
+                            f"{os.cpu_count() or 1} cores).")
+    _check_name_length(out, "--out")
     if check is not None:
         import dataclasses
 
@@ -193,6 +202,24 @@ def run(study_file, out, data, target, task, jobs, force, scheduler, dask_local,
                    f"the next run tries them again); first: {failed.dataset.iloc[0]} / {failed.engine.iloc[0]}: "
                    f"{failed.error.iloc[0]}", err=True)
         sys.exit(EXIT_FAILED_FITS)
+
+
+#: a Dask scheduler address: tcp://HOST:PORT (or tls://, ucx://, ws://, wss://); HOST may be [IPv6]
+_ADDRESS = __import__("re").compile(r"(tcp|tls|ucx|wss?)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.\-]+):\d{1,5}/?")
+
+
+def _check_name_length(path, what: str) -> None:
+    """A file or folder name over 255 bytes cannot be made (ENAMETOOLONG): refuse it up front, not as a full disk."""
+    if path is None:
+        return
+    for part in Path(path).parts:
+        if len(part.encode("utf-8", "surrogateescape")) > 255:
+            raise BoostregError(f"{what} {_short_path(part)} is a name too long ({len(part.encode('utf-8', 'surrogateescape'))} "
+                                "bytes; a file or folder name can be at most 255 bytes); give a shorter name.")
+
+
+def _short_path(part: str) -> str:
+    return repr(part) if len(part) <= 40 else repr(part[:37] + "...")
 
 
 def _print_plan(study, out, jobs, fmt) -> None:
@@ -432,6 +459,7 @@ def report(out, output):
 
     if not out.is_dir():
         raise BoostregError(f"'{out}' is not a folder of results; give the --out folder of a 'boostreg run'.")
+    _check_name_length(output, "--output")
     click.echo(f"report: {build_report(out, output)}")
 
 
@@ -471,6 +499,7 @@ def export(out, file):
     store.require_records()
     if file.suffix != ".parquet":
         raise BoostregError(f"'{file}' does not end in .parquet; name the export e.g. fits.parquet.")
+    _check_name_length(file, "FILE")
     n = store.export_fits(file)  # refuses a FILE in any run's data or that is not a regular file (boostreg.paths)
     click.echo(f"export: {n} fit records -> {file}")
 

@@ -335,7 +335,13 @@ def load_frame(frame: pd.DataFrame, target: str, *, name: str, task: str | None 
         raise BoostregError(f"dataset {name!r}: frame must be a pandas DataFrame, got {type(frame).__name__}; "
                             "pass frame=df with the target among its columns.")
     frame = frame.copy()
-    frame.columns = [str(c) for c in frame.columns]
+    texts = [str(c) for c in frame.columns]
+    for i, text in enumerate(texts):
+        first = texts.index(text)
+        if first < i and frame.columns[first] != frame.columns[i]:
+            raise BoostregError(f"DataFrame {name!r} has columns {frame.columns[first]!r} and {frame.columns[i]!r}, "
+                                f"which are one name as text ({text!r}); rename one of them.")
+    frame.columns = texts
     return _build(name, frame.reset_index(drop=True), str(target), task, f"frame:{frame_fingerprint(frame)}",
                   max_rows=max_rows, where=f"DataFrame {name!r}", groups=groups)
 
@@ -385,6 +391,7 @@ def _build(name: str, frame: pd.DataFrame, target: str, task: str | None, source
     ``groups`` names a column of group labels (e.g. a patient or a store): it is taken out of the features and kept
     as ``Dataset.groups``."""
     where = where or f"dataset {name!r}"
+    _check_columns(frame, target, where)
     group_labels = None
     if groups is not None:
         if groups not in frame.columns:
@@ -484,6 +491,25 @@ def _encode_target(raw: pd.Series, target: str, task: str | None, positive_class
     negative, positive = order
     y = (raw.to_numpy() == positive).astype(np.float64)
     return y, task, (_label(negative), _label(positive))
+
+
+def _check_columns(frame: pd.DataFrame, target: str, where: str) -> None:
+    """Each column named once, and one value per cell (a Parquet list or struct column holds many)."""
+    names = list(frame.columns)
+    for col in names:
+        if names.count(col) > 1:
+            what = "the target column" if col == target else "column"
+            raise BoostregError(f"{what} {col!r} appears {names.count(col)} times in {where}; give each column its own "
+                                "name (rename or drop the copies).")
+    for col in names:
+        s = frame[col]
+        if s.dtype != object:
+            continue
+        nested = next((v for v in s.to_numpy() if isinstance(v, (list, tuple, dict, set, np.ndarray))), None)
+        if nested is not None:
+            kind = {dict: "records (dicts)"}.get(type(nested), "lists")
+            raise BoostregError(f"column {col!r} in {where} holds {kind}, not one number or label per cell (e.g. a "
+                                f"Parquet list column); drop it or expand it into one column per element.")
 
 
 def _clean_features(X: pd.DataFrame, name: str, where: str) -> pd.DataFrame:

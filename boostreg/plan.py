@@ -11,6 +11,7 @@ task the engine does not fit (``Engine.tasks``) are skipped. All engines share t
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import itertools
 import json
@@ -71,6 +72,11 @@ class FitGroup:
     cv: object = None  # the study's splitter (None: shuffled K-fold, stratified for binary tasks, seeded by ``seed``)
     #: how the outer folds are made (:func:`outer_split`), e.g. "GroupKFold(5) over 40 groups, each group whole ..."
     split: str = ""
+    #: this fold's (train, test) rows, split once by the plan: every engine of the dataset, fold and seed gets the
+    #: same rows (None: split again from ``cv`` / ``seed``)
+    rows: tuple | None = field(default=None, compare=False, repr=False)
+    #: :func:`splits_digest` of the dataset's folds for this seed: what identifies the study's splitter
+    splits: str = ""
 
 
 #: with check = "sample", one fit in this many (by fit_id, deterministic) is checked beside the stored-leaves fits
@@ -149,6 +155,10 @@ def split_folds(ds: Dataset, n_splits: int, seed: int, cv=None) -> list[tuple[np
         return group_fold_indices(ds, n_splits, seed)
     if cv is None:
         return fold_indices(ds.y, ds.task, n_splits, seed, task_inferred=getattr(ds, "task_inferred", False))
+    try:  # a copy: a splitter holding a RandomState would draw other folds at each call (and per engine)
+        cv = copy.deepcopy(cv)
+    except Exception:  # noqa: BLE001 - a splitter that cannot be copied splits as it is
+        pass
     try:
         folds = [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(ds.X, ds.y, getattr(ds, "groups", None))]
     except ValueError as err:
@@ -205,6 +215,23 @@ def fold_digest(test_index: np.ndarray) -> str:
     return hashlib.sha256(np.asarray(test_index, dtype=np.int64).tobytes()).hexdigest()[:12]
 
 
+def splits_digest(folds: list[tuple[np.ndarray, np.ndarray]]) -> str:
+    """A short hash of every fold's train and test rows, in order: what identifies a splitter (its repr does not: two
+    PredefinedSplit of different rows share one, a RandomState's differs in every process)."""
+    h = hashlib.sha256()
+    for train, test in folds:
+        for rows in (train, test):
+            idx = np.asarray(rows, dtype=np.int64)
+            h.update(len(idx).to_bytes(8, "little"))
+            h.update(idx.tobytes())
+    return h.hexdigest()[:16]
+
+
+def _compact_rows(rows: np.ndarray, n_rows: int) -> np.ndarray:
+    """A fold's row indices as they travel to workers with the group (int32 where they fit)."""
+    return np.asarray(rows, dtype=np.int32 if n_rows < 2**31 else np.int64)
+
+
 def penalty_points(grid: dict, default: dict | None = None) -> list[dict]:
     """The reg_alpha x reg_lambda points, (0, 0) first (added if the grid lacks it), then the library ``default``.
 
@@ -252,14 +279,16 @@ def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
         grid = study.grid_for(spec)
         split = outer_split(ds, study)
         metric = study.primary_metric[ds.task]
-        for seed in study.seeds:
-            split_folds(ds, study.folds, seed, study.cv)  # fail early when the folds cannot be made
-        n_splits = n_folds(ds, study)
+        # the folds, made once per dataset and seed (failing early when they cannot be made): every engine gets them
+        folds = {seed: [(_compact_rows(tr, len(ds.y)), _compact_rows(te, len(ds.y)))
+                        for tr, te in split_folds(ds, study.folds, seed, study.cv)] for seed in study.seeds}
+        digests = {seed: splits_digest(f) for seed, f in folds.items()}
+        n_splits = len(folds[study.seeds[0]])
         for engine in study.engines:
             if ds.task not in ENGINES[engine].tasks:
                 continue
             if ENGINES[engine].kind == "baseline":
-                groups.extend(_baseline_groups(study, spec, ds, engine, metric, n_splits))
+                groups.extend(_baseline_groups(study, spec, ds, engine, metric, n_splits, folds, digests))
                 continue
             default = {k: ENGINES[engine].library_defaults.get(k, 0.0) for k in PENALTIES}
             points = penalty_points(grid, default)
@@ -281,7 +310,7 @@ def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
                     for fold in range(n_splits):
                         key = {"dataset": spec.label, "fingerprint": ds.fingerprint, "engine": engine,
                                "fixed": fixed, "fold": fold, "seed": seed, "n_splits": n_splits, "metric": metric,
-                               **({"cv": repr(study.cv)} if study.cv is not None else {}), **_group_key(ds, study)}
+                               **({"cv": digests[seed]} if study.cv is not None else {}), **_group_key(ds, study)}
                         group_id = _digest(key)
                         fits = []
                         keep = fold == 0 and seed == study.seeds[0]
@@ -299,7 +328,7 @@ def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
                             task=ds.task, engine=engine, fold=fold, seed=seed, n_splits=n_splits, cv=study.cv,
                             primary_metric=metric, noise_features=ds.noise, fixed=fixed, fits=fits,
                             keep_leaves=fold == 0 and seed == study.seeds[0], validation_fraction=fraction,
-                            n_rows=len(ds.y), split=split))
+                            n_rows=len(ds.y), split=split, rows=folds[seed][fold], splits=digests[seed]))
     _check_validation_splits(groups, datasets)
     return groups
 
@@ -312,13 +341,16 @@ def _group_key(ds: Dataset, study: Study) -> dict:
 
 def _check_validation_splits(groups: list[FitGroup], datasets: dict[str, Dataset]) -> None:
     """Carve every validation split the plan needs once, so a split that cannot be made fails before any fit."""
-    needed = {(g.dataset, g.seed, g.n_splits, g.fold, g.validation_fraction): g.cv for g in groups if g.validation_fraction}
+    needed = {(g.dataset, g.seed, g.n_splits, g.fold, g.validation_fraction): g for g in groups if g.validation_fraction}
     folds = {}
-    for (dataset, seed, n_splits, fold, fraction), cv in sorted(needed.items(), key=lambda kv: kv[0]):
+    for (dataset, seed, n_splits, fold, fraction), g in sorted(needed.items(), key=lambda kv: kv[0]):
         ds = datasets[dataset]
-        if (dataset, seed, n_splits) not in folds:
-            folds[dataset, seed, n_splits] = split_folds(ds, n_splits, seed, cv)
-        train = folds[dataset, seed, n_splits][fold][0]
+        if g.rows is not None:
+            train = g.rows[0]
+        else:
+            if (dataset, seed, n_splits) not in folds:
+                folds[dataset, seed, n_splits] = split_folds(ds, n_splits, seed, g.cv)
+            train = folds[dataset, seed, n_splits][fold][0]
         validation_split(train, ds.y, ds.task, fraction, seed, where=f"dataset '{dataset}', fold {fold}, seed {seed}",
                          groups=getattr(ds, "groups", None))
 
@@ -331,7 +363,7 @@ def _validation_fraction(fixed: dict) -> float:
 
 
 def _baseline_groups(study: Study, spec: DatasetSpec, ds: Dataset, engine: str, metric: str,
-                     n_splits: int) -> list[FitGroup]:
+                     n_splits: int, folds: dict, digests: dict) -> list[FitGroup]:
     """One group per fold x seed; its fits are the engine's penalty grid, least penalized first."""
     from .engines import ENGINES
 
@@ -351,7 +383,7 @@ def _baseline_groups(study: Study, spec: DatasetSpec, ds: Dataset, engine: str, 
         for fold in range(n_splits):
             key = {"dataset": spec.label, "fingerprint": ds.fingerprint, "engine": engine, "fixed": fixed,
                    "fold": fold, "seed": seed, "n_splits": n_splits, "metric": metric,
-                   **({"cv": repr(study.cv)} if study.cv is not None else {}), **_group_key(ds, study)}
+                   **({"cv": digests[seed]} if study.cv is not None else {}), **_group_key(ds, study)}
             group_id = _digest(key)
             # an own default fit has the grid point's params: its fit_id says it is the default
             mark = {"default": "as users run it"} if own else {}
@@ -364,5 +396,5 @@ def _baseline_groups(study: Study, spec: DatasetSpec, ds: Dataset, engine: str, 
                 group_id=group_id, dataset_spec=spec, dataset=spec.label, fingerprint=ds.fingerprint, task=ds.task,
                 engine=engine, fold=fold, seed=seed, n_splits=n_splits, cv=study.cv, primary_metric=metric,
                 noise_features=ds.noise, fixed=fixed, fits=fits, validation_fraction=_validation_fraction(fixed),
-                n_rows=len(ds.y), split=outer_split(ds, study)))
+                n_rows=len(ds.y), split=outer_split(ds, study), rows=folds[seed][fold], splits=digests[seed]))
     return groups

@@ -31,7 +31,7 @@ from .errors import BoostregError
 from .paths import check_out_folder, check_unlocked, lock_out, unlock_out
 from .results import Run
 from .plan import FitGroup, fold_digest, make_plan, split_folds, validation_split
-from .store import ParquetStore
+from .store import ParquetStore, record_problems
 from .study import BOOSTER_PARAMS, PENALTIES, RELATIVE_UNIT, DatasetSpec, Study
 
 
@@ -202,7 +202,10 @@ def prepare_group(group: FitGroup, engine, threads: int) -> PreparedGroup:
     if ds.fingerprint != group.fingerprint:
         raise BoostregError(f"dataset '{group.dataset}' changed while the study ran (fingerprint "
                             f"{ds.fingerprint} != {group.fingerprint}); run the study again.")
-    train, test = split_folds(ds, group.n_splits, group.seed, group.cv)[group.fold]
+    if group.rows is not None:  # the rows the plan split once: the same for every engine of this fold and seed
+        train, test = (np.asarray(r, dtype=np.int64) for r in group.rows)
+    else:
+        train, test = split_folds(ds, group.n_splits, group.seed, group.cv)[group.fold]
     valid_X = valid_y = None
     n_valid = 0
     if group.validation_fraction:  # selection and early stopping: the same rows for every engine of the study
@@ -250,6 +253,12 @@ def fit_one(group: FitGroup, spec, engine, ready: PreparedGroup, reference: dict
         measured, curves = engine.measure(model, ready.prepared, run_params, ready.fold)
         t2 = time.perf_counter()
         del model
+        wrong = record_problems(measured, columns=getattr(engine, "record_columns", None))
+        if wrong:  # a value its column cannot hold (a plug-in's text in a number column): this fit fails, not the run
+            measured = {k: v for k, v in measured.items() if k not in wrong}
+            record.update(measured)
+            raise BoostregError(f"the engine's measure returned {'; '.join(list(wrong.values())[:3])}"
+                                f"{', ...' if len(wrong) > 3 else ''}")
         record.update(measured)
         # a metric that is NaN or infinite (predictions that overflowed, e.g. learning_rate = 1e30; a plugin's NaN) is
         # a failed fit, never an "ok" one that vanishes from summaries or wins a selection at -inf
@@ -400,10 +409,13 @@ def engine_versions(engines=None) -> dict[str, str]:
     return {getattr(ENGINES[n], "library", None) or n: _engine_version(ENGINES[n]) for n in sorted(set(names))}
 
 
-def study_identity(study: Study, datasets: dict[str, Dataset]) -> dict:
+def study_identity(study: Study, datasets: dict[str, Dataset], groups: list[FitGroup] | None = None) -> dict:
     """What a study's records depend on, and its fingerprint: the study (datasets, engines, grid, parameters,
-    folds, seeds, metrics), each dataset's content fingerprint, and the engines' versions."""
+    folds, seeds, metrics), each dataset's content fingerprint, and the engines' versions. A splitter (``cv``) is
+    the digest of the train/test rows it gives each dataset (from the plan's ``groups``), not its repr."""
     spec = study.to_toml_dict()
+    if study.cv is not None:
+        spec["study"]["cv"] = _cv_identity(study, datasets, groups)
     spec["study"].pop("description", None)
     spec["study"].pop("check", None)  # which fits get the theory check changes no measured number
     spec["study"].pop("refit", None)  # nor does a refit after the sweep
@@ -417,6 +429,20 @@ def study_identity(study: Study, datasets: dict[str, Dataset]) -> dict:
         parts["records"] = records
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
     return {"fingerprint": digest, "name": study.name, "parts": parts}
+
+
+def _cv_identity(study: Study, datasets: dict[str, Dataset], groups: list[FitGroup] | None) -> dict:
+    """{dataset: {seed: digest of its folds' train and test rows}} of the study's splitter."""
+    from .plan import split_folds, splits_digest
+
+    rows: dict[str, dict[str, str]] = {}
+    for g in groups or []:
+        if g.splits:
+            rows.setdefault(g.dataset, {})[str(g.seed)] = g.splits
+    for label, ds in sorted(datasets.items()):
+        if label not in rows:
+            rows[label] = {str(seed): splits_digest(split_folds(ds, study.folds, seed, study.cv)) for seed in study.seeds}
+    return {"rows": {label: rows[label] for label in sorted(rows)}}
 
 
 def _what_changed(old: dict, new: dict) -> str:
@@ -522,7 +548,7 @@ def run_study(study: Study, out: str | Path, *, jobs: int | None = None, progres
     _choose_layout(jobs, 1)  # reject a bad --jobs before anything is written
     datasets = {spec.label: load_dataset(spec) for spec in study.datasets}
     groups = make_plan(study, datasets)
-    identity = study_identity(study, datasets)
+    identity = study_identity(study, datasets, groups)
     moved = _check_out(out, identity, force)
     if moved:
         warnings.warn(f"the earlier study's records in '{out}' were moved to '{moved}' (--force)", UserWarning, stacklevel=2)

@@ -270,10 +270,40 @@ def _check_keys(found, allowed, where: str):
                                 f"Allowed keys: {', '.join(sorted(allowed))}.")
 
 
+def _short(value) -> str:
+    """repr of a user's value for a one-line message, cut when long."""
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+def _as_list(name: str, values, where: str) -> list:
+    """A grid entry as a list: a list, tuple, range, numpy array or pandas Series is one; a set (no order), text and
+    a single value are refused with the reason."""
+    if isinstance(values, list):
+        return values
+    if isinstance(values, (tuple, range)):
+        return list(values)
+    if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):  # a pandas Series or Index
+        values = values.to_numpy()
+    if isinstance(values, np.ndarray) and values.ndim >= 1:
+        return [v.item() if isinstance(v, np.generic) else v for v in values.ravel()]
+    if isinstance(values, (set, frozenset)):
+        try:
+            example = sorted(values)[:4] or [0, 1]
+        except TypeError:
+            example = [0, 1]
+        raise BoostregError(f"the grid for '{name}' in {where} is a set, which has no order; give a list, "
+                            f"e.g. {name} = {_short(example)}.")
+    if isinstance(values, (str, bytes)):
+        raise BoostregError(f"the grid for '{name}' in {where} is the text {_short(values)}, not a list of numbers; "
+                            f"give a list, e.g. {name} = [0, 1].")
+    raise BoostregError(f"the grid for '{name}' in {where} is the single value {_short(values)}, not a list; give a "
+                        f"list, e.g. {name} = [{_short(values)}].")
+
+
 def _check_penalty_values(name: str, values, where: str) -> list[float]:
-    if isinstance(values, (tuple, np.ndarray)):
-        values = list(np.asarray(values).ravel()) if isinstance(values, np.ndarray) else list(values)
-    if not isinstance(values, list) or len(values) == 0:
+    values = _as_list(name, values, where)
+    if len(values) == 0:
         raise BoostregError(f"the grid for '{name}' in {where} is empty; give at least one value, e.g. {name} = [0, 1].")
     out = []
     for v in values:
@@ -287,11 +317,71 @@ def _check_penalty_values(name: str, values, where: str) -> list[float]:
     return out
 
 
+def _check_types(study: Study, where: str) -> None:
+    """The containers of a Study built in Python: the right kinds, or one line naming the fix. numpy integers are
+    whole numbers (made plain ints, so the study's record can be written), a primary_metric string is the metric of
+    the task it belongs to."""
+    put = lambda name, value: object.__setattr__(study, name, value)  # noqa: E731 (a frozen dataclass)
+    datasets = study.datasets
+    if isinstance(datasets, DatasetSpec) or not isinstance(datasets, (list, tuple)):
+        raise BoostregError(f"datasets = {_short(datasets)} in {where} must be a list of DatasetSpec, e.g. "
+                            "datasets=[DatasetSpec(name=\"diabetes\")].")
+    for i, spec in enumerate(datasets):
+        if not isinstance(spec, DatasetSpec):
+            example = f"name={spec!r}" if isinstance(spec, str) else "name=\"diabetes\""
+            raise BoostregError(f"datasets[{i}] = {_short(spec)} in {where} is not a DatasetSpec; write "
+                                f"datasets=[DatasetSpec({example})].")
+        for name in ("grid", "params"):
+            if not isinstance(getattr(spec, name), dict):
+                raise BoostregError(f"DatasetSpec {name}={_short(getattr(spec, name))} of dataset '{spec.label}' in "
+                                    f"{where} must be a dict, e.g. {name}={{\"reg_alpha\": [0, 1]}}."
+                                    if name == "grid" else
+                                    f"DatasetSpec params={_short(spec.params)} of dataset '{spec.label}' in {where} "
+                                    "must be a dict of the synthetic generator's parameters, or left out.")
+    if isinstance(study.engines, str):
+        raise BoostregError(f"engines = {_short(study.engines)} in {where} must be a list of names, e.g. "
+                            f"engines=[{_short(study.engines)}].")
+    if not isinstance(study.engines, list) or not all(isinstance(e, str) for e in study.engines):
+        raise BoostregError(f"engines = {_short(study.engines)} in {where} must be a list of names, e.g. "
+                            "engines=[\"xgboost\", \"lightgbm\"].")
+    if isinstance(study.folds, np.integer):
+        put("folds", int(study.folds))
+    seeds = study.seeds
+    if isinstance(seeds, (range, np.ndarray)) and np.ndim(seeds) == 1:
+        seeds = list(seeds)
+    if isinstance(seeds, list) and any(isinstance(s, np.integer) for s in seeds):
+        seeds = [int(s) if isinstance(s, np.integer) else s for s in seeds]
+    if seeds is not study.seeds:
+        put("seeds", seeds)
+    if isinstance(study.primary_metric, str):
+        tasks = [t for t, metrics in PRIMARY_METRICS.items() if study.primary_metric in metrics]
+        if not tasks:
+            choices = "; ".join(f"{t}: {', '.join(m)}" for t, m in PRIMARY_METRICS.items())
+            raise BoostregError(f"primary_metric = {_short(study.primary_metric)} in {where} is not a metric boostreg "
+                                f"knows ({choices}); give e.g. primary_metric={{\"regression\": \"mae\"}}.")
+        put("primary_metric", {t: m[0] for t, m in PRIMARY_METRICS.items()} | {t: study.primary_metric for t in tasks})
+    for name, example in (("primary_metric", "{\"regression\": \"rmse\", \"binary\": \"logloss\"}"),
+                          ("params", "{\"n_estimators\": 100}"), ("engine_params", "{\"xgboost\": {\"max_depth\": 4}}"),
+                          ("grid", "{\"reg_alpha\": [0, 1], \"reg_lambda\": [0, 1]}"),
+                          ("baseline_grid", "{\"penalty\": [0.01, 0.1, 1]}")):
+        if not isinstance(getattr(study, name), dict):
+            raise BoostregError(f"{name} = {_short(getattr(study, name))} in {where} must be a dict, e.g. "
+                                f"{name}={example}.")
+    for engine, params in study.engine_params.items():
+        if not isinstance(params, dict):
+            raise BoostregError(f"engine_params[{engine!r}] = {_short(params)} in {where} must be a dict of that engine's "
+                                f"parameters, e.g. engine_params={{{engine!r}: {{\"max_depth\": 4}}}}.")
+    if not isinstance(study.extra_points, list):
+        raise BoostregError(f"extra_points = {_short(study.extra_points)} in {where} must be a list of dicts with "
+                            "engine, label, reg_alpha and reg_lambda.")
+
+
 def validate(study: Study) -> None:
     """Check a study at the entry point; raise BoostregError naming the problem and the fix."""
     from .engines import ENGINES  # late import: engines import this module's constants
 
     where = study.source
+    _check_types(study, where)
     if not study.name or not isinstance(study.name, str):
         raise BoostregError(f"the study in {where} has no name; add name = \"my-study\" under [study].")
     if not NAME_PATTERN.fullmatch(study.name):
@@ -454,9 +544,8 @@ def _check_grid(grid: dict, where: str, section: str) -> None:
             else:
                 grid[key] = _check_penalty_values(key, values, where)
             continue
-        if isinstance(values, (tuple, np.ndarray)):
-            values = grid[key] = [v.item() if isinstance(v, np.generic) else v for v in np.asarray(values).ravel()]
-        if not isinstance(values, list) or not values:
+        values = grid[key] = [v.item() if isinstance(v, np.generic) else v for v in _as_list(key, values, where)]
+        if not values:
             raise BoostregError(f"the grid for '{key}' in {where} must be a non-empty list, e.g. {key} = [0.05, 0.3].")
         for value in values:
             _check_number(key, value, f"grid.{key} of {where}")
@@ -468,7 +557,8 @@ def _check_number(key, value, where):
     kind = BOOSTER_PARAMS[key]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not math.isfinite(value):
-        raise BoostregError(f"{key} = {value!r} in {where} is not a finite number; give a {kind.__name__}.")
+        what = "a whole number, e.g. 10" if kind is int else "a number, e.g. 0.1"
+        raise BoostregError(f"{key} = {_short(value)} in {where} is not a finite number; give {what}.")
     if value < 0:
         raise BoostregError(f"{key} = {value!r} in {where} is negative; give a value >= 0.")
     if key == "validation_fraction" and not 0 < value <= 0.5:

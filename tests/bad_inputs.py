@@ -315,6 +315,12 @@ CASES = [
          "as numbers with a warning; the run goes on",
          lambda d: ["run", _study(d, f'file = "{_frame_csv(d, "data.csv", _small(q=lambda n: np.where(np.arange(n) % 20 == 0, "?", np.arange(n).astype(str)), money=lambda n: [f"{1000 + 37 * i:,.2f}" for i in range(n)]))}"\n'
                                      'target = "y"'), "--out", "out", "-q", "--no-report"], exit_code=0),
+    Case("scheduler-not-address", "--scheduler that is not an address (once: a traceback)",
+         lambda d: ["run", _study(d), "--scheduler", "not a url", "--out", "out"]),
+    Case("dry-run-negative-jobs", "--dry-run --jobs -2 (once: 'roughly -0 s')",
+         lambda d: ["run", _study(d), "--dry-run", "--jobs", "-2", "--out", "out"]),
+    Case("out-name-too-long", "--out whose name is 300 bytes (once: exit 74 'free space')",
+         lambda d: ["run", _study(d), "--out", "sub/" + "x" * 300, "--no-report"]),
     Case("export-not-parquet", "export to a file name that is not .parquet",
          lambda d: (_records_without_validation(d / "out"), ["export", "out", "fits.csv"])[1]),
 ]

@@ -511,3 +511,29 @@ def test_a_linear_copy_of_the_target_is_refused_as_a_leak():
     _raises(lambda: _load(frame.assign(x3=-frame.y + 1e-7 * frame.x1)), "linear copy")
     near = frame.assign(x3=frame.y + 0.2 * frame.x1)  # strongly related is not a copy
     assert "x3" in _load(near)[0].X.columns
+
+
+# issue 28: column names and cells a table cannot hold as features end in one line
+@pytest.mark.parametrize("columns, says", [
+    (["x1", "x1", "y"], "column 'x1' appears 2 times"),
+    (["x1", "y", "y"], "the target column 'y' appears 2 times"),
+    ([1, "1", "y"], "has columns 1 and '1', which are one name as text ('1')"),
+])
+def test_colliding_column_names_are_refused(columns, says):
+    from boostreg.data import load_frame
+    from boostreg.errors import BoostregError
+
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(30, 3)), columns=columns)
+    with pytest.raises(BoostregError) as err:
+        load_frame(frame, "y", name="f")
+    assert says in str(err.value)
+
+
+def test_parquet_list_column_is_refused(tmp_path):
+    from boostreg.data import load_file
+    from boostreg.errors import BoostregError
+
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"x1": rng.normal(size=30), "y": rng.normal(size=30), "l": [[1, 2]] * 30}).to_parquet(tmp_path / "l.parquet")
+    with pytest.raises(BoostregError, match="column 'l' in .* holds lists"):
+        load_file(tmp_path / "l.parquet", "y")

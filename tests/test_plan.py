@@ -375,3 +375,39 @@ def test_groups_without_cv_keep_every_group_on_one_side_of_every_outer_fold(task
     assert plain[0].split.startswith(("KFold", "StratifiedKFold"))
     with pytest.raises(BoostregError, match="only 12 group"):
         split_folds(ds, 13, 0)
+
+
+# ---------------------------------------------------------------------------------------------- a fold is its rows
+
+def test_a_splitter_is_the_rows_it_gives_not_its_repr(data):
+    """Two PredefinedSplit that differ in the middle share a repr but are other folds (other fit ids); a splitter
+    seeded by a RandomState gives the same folds (and ids) in every plan; every engine of a fold gets its rows."""
+    from sklearn.model_selection import KFold, PredefinedSplit
+
+    from boostreg.plan import splits_digest, split_folds
+
+    ds = data["diabetes"]
+    n = len(ds.y)
+    first = np.repeat([0, 1], [n // 2, n - n // 2])
+    second = first.copy()
+    second[n // 2 - 1], second[n // 2] = 1, 0
+    assert repr(PredefinedSplit(first)) == repr(PredefinedSplit(second))
+    study = _study(datasets=[DatasetSpec(name="diabetes")], folds=2)
+    a = make_plan(dataclasses.replace(study, cv=PredefinedSplit(first)), data)
+    b = make_plan(dataclasses.replace(study, cv=PredefinedSplit(second)), data)
+    assert set(_ids(a)).isdisjoint(_ids(b))
+    assert {g.splits for g in a} != {g.splits for g in b}
+
+    def seeded():
+        return KFold(3, shuffle=True, random_state=np.random.RandomState(0))
+
+    cv = seeded()
+    plans = [make_plan(dataclasses.replace(study, cv=c), data) for c in (cv, cv, seeded())]
+    assert _ids(plans[0]) == _ids(plans[1]) == _ids(plans[2])
+    assert splits_digest(split_folds(ds, 3, 0, cv)) == splits_digest(split_folds(ds, 3, 0, seeded())) == plans[0][0].splits
+    for groups in plans:
+        rows = {}
+        for g in groups:
+            rows.setdefault((g.dataset, g.fold, g.seed), set()).add((fold_digest(g.rows[0]), fold_digest(g.rows[1])))
+        assert {g.engine for g in groups} == {"xgboost", "lightgbm"} and len(rows) == 3
+        assert all(len(v) == 1 for v in rows.values())  # every engine is scored on the same rows

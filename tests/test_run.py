@@ -312,3 +312,69 @@ def test_a_fit_with_non_finite_metrics_is_failed_with_the_reason(tmp_path):
     assert len(xgb) and (xgb.status == "failed").all()  # learning_rate = 1e30: XGBoost's predictions are all NaN
     assert xgb.error.str.contains("non-finite metric").all() and xgb.error.str.contains("test_error = nan").all()
     assert len(toy) and (toy.status == "failed").all() and toy.error.str.contains("valid_error = -inf").all()
+
+
+def _cv_study(cv, frame):
+    return Study(name="cv_rows", datasets=[DatasetSpec(name="t", frame=frame, target="y")],
+                 grid={"reg_alpha": [0, 1], "reg_lambda": [0]}, params={"n_estimators": 3}, folds=2, cv=cv)
+
+
+def test_a_splitter_is_identified_by_its_rows(tmp_path):
+    """PredefinedSplits over 1,200 rows that differ in the middle share a repr: the second is another study (refused,
+    never resumed into); a RandomState splitter reruns as the same study, every engine scored on the same rows."""
+    from sklearn.model_selection import KFold, PredefinedSplit
+
+    from boostreg.errors import BoostregError
+
+    rng = np.random.default_rng(0)
+    n = 1200
+    frame = pd.DataFrame(rng.normal(size=(n, 3)), columns=["a", "b", "c"])
+    frame["y"] = 2 * frame.a + rng.normal(size=n)
+    first = np.repeat([0, 1], n // 2)
+    second = first.copy()
+    second[n // 2 - 1], second[n // 2] = 1, 0
+    assert repr(PredefinedSplit(first)) == repr(PredefinedSplit(second))
+    run_study(_cv_study(PredefinedSplit(first), frame), tmp_path / "p", jobs=1, progress=False)
+    with pytest.raises(BoostregError, match="changed: cv"):
+        run_study(_cv_study(PredefinedSplit(second), frame), tmp_path / "p", jobs=1, progress=False)
+
+    def seeded():
+        return KFold(2, shuffle=True, random_state=np.random.RandomState(0))
+
+    study = _cv_study(seeded(), frame)
+    first_run = run_study(study, tmp_path / "k", jobs=1, progress=False)
+    assert first_run.n_run == first_run.n_planned > 0
+    for again in (study, _cv_study(seeded(), frame)):  # the same object (its RandomState drawn from) or a new one
+        rerun = run_study(again, tmp_path / "k", jobs=1, progress=False)
+        assert rerun.n_run == 0 and rerun.n_skipped == first_run.n_planned
+    fits = rerun.fits
+    assert set(fits.engine) == {"xgboost", "lightgbm"}
+    per_fold = fits.groupby(["dataset", "fold", "seed"]).fold_digest.nunique()
+    assert len(per_fold) == 2 and (per_fold == 1).all()  # equal fold digests across engines
+
+
+def test_a_wrong_typed_record_value_fails_the_fit_not_the_run(tmp_path):
+    from boostreg.engines import ENGINES, register_engine
+    from boostreg.engines.lightgbm import LightGBMEngine
+
+    class TextBooster(LightGBMEngine):
+        """A plug-in whose measure returns text in a number column."""
+
+        name = "text_booster"
+        library = "lightgbm"
+
+        def measure(self, model, prepared, params, fold):
+            record, curves = super().measure(model, prepared, params, fold)
+            return {**record, "n_leaves_mean": "abc"}, curves
+
+    register_engine(TextBooster())
+    try:
+        study = Study(name="wrongtype", datasets=[DatasetSpec(name="diabetes")], engines=["lightgbm", "text_booster"],
+                      grid={"reg_alpha": [0, 1]}, params={"n_estimators": 3}, folds=2)
+        fits = run_study(study, tmp_path / "out", jobs=1, progress=False).fits
+    finally:
+        ENGINES.pop("text_booster", None)
+    text, ok = fits[fits.engine == "text_booster"], fits[fits.engine == "lightgbm"]
+    assert len(text) and (text.status == "failed").all() and text.n_leaves_mean.isna().all()
+    assert text.error.str.contains("n_leaves_mean = 'abc'").all(), text.error.iloc[0]
+    assert len(ok) and (ok.status == "ok").all()

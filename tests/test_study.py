@@ -533,3 +533,61 @@ def test_a_study_copies_what_it_is_given_and_is_checked_again_where_it_runs():
     study.grid["reg_alpha"].append(-5)
     with pytest.raises(BoostregError, match="reg_alpha value -5"):
         make_plan(study, datasets)
+
+
+# issue 28: a Study built in Python with the wrong kinds of containers ends in one line (or is accepted as meant)
+def _api_study(**kw):
+    from boostreg.study import DatasetSpec, Study
+
+    base = dict(name="t", datasets=[DatasetSpec(name="diabetes")], engines=["lightgbm"], grid={"reg_alpha": [0, 1]},
+                folds=2, params={"n_estimators": 3})
+    return Study(**{**base, **kw})
+
+
+def test_numpy_integers_are_whole_numbers_for_folds_and_seeds():
+    import numpy as np
+
+    st = _api_study(folds=np.int64(3), seeds=np.array([0, 1]))
+    assert st.folds == 3 and type(st.folds) is int and st.seeds == [0, 1] and all(type(s) is int for s in st.seeds)
+    assert _api_study(seeds=[np.int32(4)]).seeds == [4]
+
+
+def test_containers_accepted_as_lists():
+    import pandas as pd
+
+    assert _api_study(grid={"reg_alpha": range(3)}).grid["reg_alpha"] == [0.0, 1.0, 2.0]
+    assert _api_study(grid={"reg_alpha": pd.Series([0, 1.5])}).grid["reg_alpha"] == [0.0, 1.5]
+    assert _api_study(grid={"reg_alpha": [0], "max_depth": range(2, 4)}).grid["max_depth"] == [2, 3]
+    assert _api_study(primary_metric="mae").primary_metric == {"regression": "mae", "binary": "logloss"}
+    assert _api_study(primary_metric="error").primary_metric == {"regression": "rmse", "binary": "error"}
+
+
+@pytest.mark.parametrize("kw, says", [
+    (dict(datasets="diabetes"), "must be a list of DatasetSpec"),
+    (dict(datasets=["diabetes"]), "is not a DatasetSpec; write datasets=[DatasetSpec(name='diabetes')]"),
+    (dict(primary_metric="auc"), "not a metric boostreg knows"),
+    (dict(primary_metric=5), "primary_metric = 5 in <python> must be a dict"),
+    (dict(engine_params={"xgboost": 5}), "engine_params['xgboost'] = 5 in <python> must be a dict"),
+    (dict(grid={"reg_alpha": {0, 1}}), "is a set, which has no order"),
+    (dict(grid={"reg_alpha": "0,1"}), "is the text '0,1', not a list of numbers"),
+    (dict(grid={"reg_alpha": 1.0}), "is the single value 1.0, not a list; give a list, e.g. reg_alpha = [1.0]"),
+    (dict(grid={"reg_alpha": [0], "max_depth": 3}), "is the single value 3, not a list"),
+    (dict(engines="xgboost"), "must be a list of names, e.g. engines=['xgboost']"),
+    (dict(params={"n_estimators": "10"}), "give a whole number, e.g. 10."),
+    (dict(params={"learning_rate": "0.1"}), "give a number, e.g. 0.1."),
+])
+def test_wrong_containers_are_one_line(kw, says):
+    from boostreg.errors import BoostregError
+
+    with pytest.raises(BoostregError) as err:
+        _api_study(**kw)
+    assert says in str(err.value) and "\n" not in str(err.value)
+
+
+def test_numpy_folds_run_writes_a_readable_study(tmp_path):
+    import numpy as np
+
+    from boostreg import run_study
+
+    result = run_study(_api_study(folds=np.int64(2), seeds=np.array([0])), tmp_path / "out", jobs=1, progress=False)
+    assert len(result.fits) == 4 and (tmp_path / "out" / "study.toml").exists()
