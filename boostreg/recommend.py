@@ -160,6 +160,18 @@ def _pct(v) -> str:
     return f"{v:+.1%}" if isinstance(v, (int, float)) and np.isfinite(v) else "–"
 
 
+#: the guide's records a call without --check may quote, in order: (key, procedure, where from, sentence, subject)
+_GUIDE_RECORDS = (
+    ("lodo_point_alone", PROCEDURE_ALONE, "the tuning guide's leave-one-dataset-out proof: the values derived without "
+     "each dataset and applied to it unchecked", "Used alone (not checked against the default), derived without each "
+     "dataset and applied to it", "these values"),
+    ("lodo", PROCEDURE_ONE_SPLIT, "the tuning guide's leave-one-dataset-out proof of the one-split checked advice; no "
+     "record of the values alone exists, and these values were not checked here", "No record of these values used "
+     "alone; checked against the default on one validation split (not what was done here), derived without each "
+     "dataset", "they"),
+)
+
+
 def _record(r: dict, *, procedure: str, record: str, interval: str, **extra) -> dict:
     """One summary of the advice's gains over the default (a guide LODO row or the fresh check's) as evidence."""
     n = r.get("n_datasets", r.get("n"))
@@ -206,22 +218,11 @@ def evidence_for(rec: dict, engine: str, check: bool) -> dict:
         return {"procedure": PROCEDURE_CHECKED, "record": None,
                 "text": f"No out-of-sample record of this {CHECK_FOLDS}-fold check for these values yet{stale}; the "
                         "guide's leave-one-dataset-out record is of a one-split check, a different procedure."}
-    if r.get("lodo_point_alone"):
-        ev = _record(r["lodo_point_alone"], procedure=PROCEDURE_ALONE,
-                     record="the tuning guide's leave-one-dataset-out proof: the values derived without each dataset "
-                            "and applied to it unchecked",
-                     interval="the guide's 95% interval over datasets")
-        ev["text"] = ("Used alone (not checked against the default), derived without each dataset and applied to it, "
-                      "these values " + _sentence(engine, ev) + ".")
-        return ev
-    if r.get("lodo"):
-        ev = _record(r["lodo"], procedure=PROCEDURE_ONE_SPLIT,
-                     record="the tuning guide's leave-one-dataset-out proof of the one-split checked advice; no record "
-                            "of the values alone exists, and these values were not checked here",
-                     interval="the guide's 95% interval over datasets")
-        ev["text"] = ("No record of these values used alone; checked against the default on one validation split "
-                      "(not what was done here), derived without each dataset, they " + _sentence(engine, ev) + ".")
-        return ev
+    for key, procedure, record, lead, verb in _GUIDE_RECORDS:  # the record of the values alone first
+        if r.get(key):
+            ev = _record(r[key], procedure=procedure, record=record, interval="the guide's 95% interval over datasets")
+            ev["text"] = f"{lead}, {verb} " + _sentence(engine, ev) + "."
+            return ev
     return {"procedure": PROCEDURE_ALONE, "record": None, "text": "No out-of-sample record of these values."}
 
 

@@ -91,24 +91,29 @@ def paste(run, dataset: str, engine: str, rule: str = "best", *, data=None) -> d
     early = bool(fixed.get("early_stopping_rounds")) and float(fixed.get("validation_fraction") or 0) > 0
     params = {k: v for k, v in fixed.items() if k not in LOOP_PARAMS or k == "n_estimators"}
     if eng.kind == "baseline":
+        # the grid's penalties are on a standardized regression target; the library default is on the user's
+        standardized_y = row["task"] == "regression" and not row[f"{rule}_is_default"]
         cls, kw = _baseline_estimator(eng, float(row[f"{rule}_penalty"]), params, row["task"])
         return {"class": cls, "params": kw, "rule": rule, "point": row[f"{rule}_point"], "verdict": row["verdict_text"],
-                "scale": BASELINE_SCALE["binary" if row[f"{rule}_is_default"] else row["task"]],
+                "standardized_y": standardized_y, "scale": BASELINE_SCALE[standardized_y],
                 "note": "the penalty of boostreg's preprocessing (standardized features; for regression a standardized "
                         "target): see README, Baselines"}
     if early and np.isfinite(row[f"{rule}_n_trees"]):
         params["n_estimators"] = int(round(row[f"{rule}_n_trees"]))
     alpha, lam = float(row[f"{rule}_reg_alpha"]), float(row[f"{rule}_reg_lambda"])
     rel = (row[f"{rule}_alpha_relative"], row[f"{rule}_lambda_relative"])
-    ds = None
     if row[f"{rule}_is_default"]:
         alpha = float(eng.library_defaults.get("reg_alpha", 0.0))
         lam = float(eng.library_defaults.get("reg_lambda", 0.0))
     elif any(np.isfinite(v) and v > 0 for v in rel):
         from .recommend import data_units
 
-        ds = load_data(run, dataset, data)
-        alpha_max, h_bar = data_units(ds, engine, {k: v for k, v in fixed.items() if k not in LOOP_PARAMS})
+        settings = {k: v for k, v in fixed.items() if k not in LOOP_PARAMS}
+        key = ("units", dataset, engine, json.dumps(settings, sort_keys=True))
+        cache = getattr(run, "_cache", {}) if data is None else {}
+        if key not in cache:  # one tree on all rows, once per setting (best and smallest often share it)
+            cache[key] = data_units(load_data(run, dataset, data), engine, settings)
+        alpha_max, h_bar = cache[key]
         alpha = float(rel[0]) * alpha_max if np.isfinite(rel[0]) else alpha
         lam = float(rel[1]) * h_bar if np.isfinite(rel[1]) else lam
     params.update(reg_alpha=_round(alpha), reg_lambda=_round(lam))
@@ -164,8 +169,8 @@ def answer_rows(run) -> list[dict]:
 
 
 #: what a baseline's pasted penalty applies to (boostreg's preprocessing, README "Baselines")
-BASELINE_SCALE = {"regression": "on standardized features and a standardized target (boostreg's preprocessing)",
-                  "binary": "on standardized features (boostreg's preprocessing)"}
+BASELINE_SCALE = {True: "on standardized features and a standardized target (boostreg's preprocessing)",
+                  False: "on standardized features (boostreg's preprocessing)"}
 
 
 def _round(v: float) -> float:
@@ -186,21 +191,11 @@ def refit(run, dataset: str, engine: str, rule: str = "best", *, data=None) -> P
     p = paste(run, dataset, engine, rule, data=data)
     eng = ENGINES[engine]
     ds = load_data(run, dataset, data)
-    params = dict(p["params"])
-    X = ds.X
-    if ds.categorical and p["class"].startswith("xgboost."):
-        params["enable_categorical"] = True
-    if ds.categorical and p["class"].startswith("catboost."):
-        from .engines.linear import as_object
-
-        params["cat_features"] = list(ds.categorical)  # CatBoost reads categories as text; missing as a level
-        X = as_object(ds.X, ds.categorical)
+    params, X = eng.refit_inputs(dict(p["params"]), ds.X)
     module, name = p["class"].rsplit(".", 1)
-    model = getattr(importlib.import_module(module), name)(**params)
-    if eng.kind == "baseline":
-        model = _baseline_pipeline(model, ds, standardized_y=p["scale"] != BASELINE_SCALE["binary"])
+    model = eng.refit_model(getattr(importlib.import_module(module), name)(**params), ds.X, ds.task,
+                            p.get("standardized_y", False))
     model.fit(X, ds.y)
-    p["params"] = params
     folder = Path(run.out) / "models"
     folder.mkdir(parents=True, exist_ok=True)
     stem = folder / f"{_safe(dataset)}--{engine}--{rule}"
@@ -210,26 +205,11 @@ def refit(run, dataset: str, engine: str, rule: str = "best", *, data=None) -> P
             "params": params, "model": path.name, "rows": int(ds.n_rows), "task": ds.task,
             "data_fingerprint": ds.fingerprint, "versions": _versions(eng),
             "expected_test_error": est, "verdict": p["verdict"],
-            "how_to_load": _how_to_load(p["class"], path.name, eng.kind == "baseline")}
+            "how_to_load": eng.load_hint(path.name, p["class"])}
     tmp = stem.with_suffix(".card.json.tmp")
     tmp.write_text(json.dumps(card, indent=1, default=float) + "\n", encoding="utf-8")
     os.replace(tmp, stem.with_suffix(".card.json"))
     return path
-
-
-def _baseline_pipeline(estimator, ds, *, standardized_y: bool):
-    """The baseline as boostreg fits it: its preprocessing (fitted on the rows given) before the estimator, and a
-    standardized target where the chosen penalty is on that scale (TransformedTargetRegressor)."""
-    from sklearn.compose import TransformedTargetRegressor
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    from .engines.linear import preprocessor
-
-    model = make_pipeline(preprocessor(ds.X), estimator)
-    if standardized_y and ds.task == "regression":
-        model = TransformedTargetRegressor(regressor=model, transformer=StandardScaler())
-    return model
 
 
 def _safe(name: str) -> str:
@@ -248,14 +228,3 @@ def _test_error(run, dataset: str, engine: str, rule: str) -> dict:
     return {"metric": str(row["metric"]), "mean": float(row[f"{rule}_test_error"]),
             "ci_low": float(row[f"{rule}_test_ci_low"]), "ci_high": float(row[f"{rule}_test_ci_high"]),
             "n_folds": int(row["n_groups"]), "interval": "corrected resampled t (Nadeau & Bengio 2003)"}
-
-
-def _how_to_load(cls: str, name: str, pipeline: bool) -> str:
-    if cls.startswith("xgboost."):
-        return f"xgboost.{cls.rsplit('.', 1)[1]}().load_model('{name}')"
-    if cls.startswith("lightgbm."):
-        return f"lightgbm.Booster(model_file='{name}')"
-    if cls.startswith("catboost."):
-        return f"catboost.{cls.rsplit('.', 1)[1]}().load_model('{name}')"
-    return f"joblib.load('{name}')" + ("  # the whole pipeline: boostreg's preprocessing, then the estimator"
-                                       if pipeline else "")

@@ -188,7 +188,8 @@ def test_every_engine_kind_refits_in_its_own_format_and_loads_back(tmp_path):
     import catboost
     import joblib
 
-    from boostreg.refit import _baseline_pipeline, load_data, paste
+    from boostreg.engines import ENGINES
+    from boostreg.refit import load_data, paste
 
     study = Study(name="kinds", engines=["catboost", "histgb", "lasso", "logistic_l2"],
                   datasets=[DatasetSpec(name="diamonds", max_rows=500), DatasetSpec(name="breast_cancer")],
@@ -216,6 +217,5 @@ def test_every_engine_kind_refits_in_its_own_format_and_loads_back(tmp_path):
             p = paste(result, dataset, engine)
             mod, name = p["class"].rsplit(".", 1)
             est = getattr(__import__(mod, fromlist=[name]), name)(**p["params"])
-            if engine != "histgb":
-                est = _baseline_pipeline(est, ds, standardized_y="target" in p["scale"])
+            est = ENGINES[engine].refit_model(est, ds.X, ds.task, p.get("standardized_y", False))
             np.testing.assert_allclose(saved.predict(ds.X), est.fit(ds.X, ds.y).predict(ds.X), rtol=1e-9)

@@ -171,6 +171,19 @@ class Engine(ABC):
         what a refit fits. Engines without such a class raise BoostregError."""
         raise BoostregError(f"engine '{self.name}' names no scikit-learn class to paste or refit.")
 
+    def refit_inputs(self, params: dict[str, Any], X: pd.DataFrame) -> tuple[dict[str, Any], pd.DataFrame]:
+        """The class's arguments and the table as this library takes a whole dataset (e.g. how it is told which
+        columns are categories); default: as they are."""
+        return params, X
+
+    def refit_model(self, estimator: Any, X: pd.DataFrame, task: str, standardized_y: bool) -> Any:
+        """What a refit fits around the class (default: the class itself)."""
+        return estimator
+
+    def load_hint(self, name: str, cls: str) -> str:
+        """How a user loads a model this engine's ``save_native`` wrote (for the refit's card)."""
+        return f"joblib.load('{name}')"
+
     def save_native(self, model: Any, stem: Path) -> Path:
         """Save a fitted ``sklearn_estimator`` model in the library's own format (default: joblib); its path."""
         import joblib

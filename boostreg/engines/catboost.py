@@ -163,6 +163,16 @@ class CatBoostEngine(TreeEngine):
         native["loss_function"] = LOSS[task]
         return ("catboost.CatBoostClassifier" if task == "binary" else "catboost.CatBoostRegressor"), native
 
+    def refit_inputs(self, params, X):
+        """CatBoost reads categories as text, named in cat_features; missing values are a level of their own."""
+        from .linear import as_object
+
+        cat = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+        return ({**params, "cat_features": cat}, as_object(X, cat)) if cat else (params, X)
+
+    def load_hint(self, name, cls):
+        return f"catboost.{cls.rsplit('.', 1)[1]}().load_model('{name}')"
+
     def save_native(self, model, stem):
         path = stem.with_suffix(".cbm")  # CatBoost's own model (catboost.CatBoost().load_model(...) reads it)
         model.save_model(str(path))

@@ -52,6 +52,9 @@ class LightGBMEngine(TreeEngine):
         kw["verbose"] = -1
         return ("lightgbm.LGBMClassifier" if task == "binary" else "lightgbm.LGBMRegressor"), kw
 
+    def load_hint(self, name, cls):
+        return f"lightgbm.Booster(model_file='{name}')"
+
     def save_native(self, model, stem):
         path = stem.with_suffix(".txt")  # LightGBM's own text model (lightgbm.Booster(model_file=...) reads it)
         model.booster_.save_model(str(path))

@@ -188,6 +188,21 @@ class SklearnEngine(Engine):
     #: alpha -> alpha / sd_y: -1; Ridge's alpha and a squared loss's C: 0; an absolute loss's C -> C / sd_y: -1)
     standardized_power: ClassVar[float] = 0.0
 
+    def refit_model(self, estimator, X, task, standardized_y):
+        """The estimator as boostreg fits it: its preprocessing (fitted on the rows given) before it, and a
+        standardized target where the chosen penalty is on that scale (TransformedTargetRegressor)."""
+        from sklearn.compose import TransformedTargetRegressor
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        model = make_pipeline(preprocessor(X), estimator)
+        if standardized_y and task == "regression":
+            model = TransformedTargetRegressor(regressor=model, transformer=StandardScaler())
+        return model
+
+    def load_hint(self, name, cls):
+        return f"joblib.load('{name}')  # the whole pipeline: boostreg's preprocessing, then the estimator"
+
     def least_penalized_first(self, values: list[float]) -> list[float]:
         """The grid ordered from the least penalized fit (the group's reference): alpha ascending, C descending."""
         return sorted(values, reverse=self.penalty_param == "C")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 
 from .. import measure
 from .base import (LOOP_PARAMS, Fold, LazyModule, TrainingLog, TreeEngine, early_stopping_rounds, primary_metric_name,
@@ -41,6 +42,13 @@ class XGBoostEngine(TreeEngine):
         """xgboost.XGBRegressor / XGBClassifier: boostreg's common names are the scikit-learn API's own."""
         kw = {k: v for k, v in params.items() if k in self.param_names or k in self.native_params}
         return ("xgboost.XGBClassifier" if task == "binary" else "xgboost.XGBRegressor"), kw
+
+    def refit_inputs(self, params, X):
+        categorical = any(isinstance(X[c].dtype, pd.CategoricalDtype) for c in X.columns)
+        return ({**params, "enable_categorical": True} if categorical else params), X
+
+    def load_hint(self, name, cls):
+        return f"xgboost.{cls.rsplit('.', 1)[1]}().load_model('{name}')"
 
     def save_native(self, model, stem):
         path = stem.with_suffix(".json")  # XGBoost's own JSON model (xgboost.Booster(model_file=...) reads it)
