@@ -564,7 +564,8 @@ def recommend(data, target, task, engine, check, fmt):
 
         click.echo(f"  {paste_line({'class': a.estimator, 'params': a.params})}  # fit(X, y, eval_set=[(X_valid, "
                    "y_valid)]) with a 20% validation split of your rows: early stopping as the guide assumes")
-    click.echo(advice[0].assumptions["note"] + "; the line to paste above does that already.")
+    click.echo(advice[0].assumptions["note"] + " (the lines above use all your rows' values, as the hold-out check "
+               "that --check quotes did).")
     if not check:
         click.echo("These values are not checked on your data: the guide's advice is to fit them beside the library "
                    "default and keep whichever has the lower validation error (the --check option does that).", err=True)

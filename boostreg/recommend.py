@@ -58,7 +58,7 @@ class Advice:
     evidence: dict
     assumptions: dict
     #: drop-in keyword arguments for the engine's own scikit-learn class (``estimator``), penalties included, in the
-    #: units of the rows that class trains on (the guide's early stopping holds out ``validation_fraction`` of them)
+    #: units of all the user's rows (as the fresh hold-out check evaluated them)
     params: dict = field(default_factory=dict)
     estimator: str = ""
     #: with check=True: the cross-validation check's verdict (mean valid errors of the recommended values and of the
@@ -69,15 +69,13 @@ class Advice:
         return asdict(self)
 
 
-def _drop_in(engine: str, settings: dict, kept: tuple[float, float], task: str, *, scaled: bool) -> tuple[str, dict]:
+def _drop_in(engine: str, settings: dict, kept: tuple[float, float], task: str) -> tuple[str, dict]:
     """The engine's class and its keyword arguments for the advice: the guide's settings, early stopping after its
-    rounds (pass ``eval_set`` to fit: a ``validation_fraction`` split of your rows), and the penalties for the rows
-    the model then trains on (alpha_max and H-bar are sums over rows: times 1 - validation_fraction)."""
-    eng = ENGINES[engine]
-    share = 1.0 - float(settings.get("validation_fraction") or 0.0) if scaled else 1.0
+    rounds (pass ``eval_set`` to fit: a ``validation_fraction`` split of your rows), and the penalties as computed
+    from all your rows -- exactly what the fresh hold-out check evaluated (benchmarks/fresh_check.py)."""
     common = {k: v for k, v in settings.items() if k not in ("validation_fraction", "early_stopping_rounds")}
-    common.update(reg_alpha=float(f"{kept[0] * share:.4g}"), reg_lambda=float(f"{kept[1] * share:.4g}"))
-    cls, kw = eng.sklearn_estimator(common, task)
+    common.update(reg_alpha=float(f"{kept[0]:.4g}"), reg_lambda=float(f"{kept[1]:.4g}"))
+    cls, kw = ENGINES[engine].sklearn_estimator(common, task)
     if settings.get("early_stopping_rounds"):
         kw["early_stopping_rounds"] = int(settings["early_stopping_rounds"])
     kw["random_state"] = 0
@@ -261,8 +259,7 @@ def recommend_for(ds, engines: list[str] | None = None, *, recommendation: dict 
             if verdict["kept"] == "default":
                 kept = (verdict["default_reg_alpha"], verdict["default_reg_lambda"])
             verdict.update(reg_alpha=kept[0], reg_lambda=kept[1])
-        estimator, params = _drop_in(engine, settings, kept, ds.task, scaled=verdict is None or
-                                     verdict["kept"] == "recommended")
+        estimator, params = _drop_in(engine, settings, kept, ds.task)
         out.append(Advice(
             engine=engine, reg_alpha=kept[0], reg_lambda=kept[1], check=verdict, params=params, estimator=estimator,
             reg_alpha_range=raw(r.get("reg_alpha_range_relative"), alpha_max),
