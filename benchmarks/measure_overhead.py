@@ -64,13 +64,24 @@ def main(argv=None):
                     measure_s += t3 - t2
                     err = record.get("theory_max_rel_err")
                     worst = max(worst, err) if err is not None and err == err else worst
-                rows.append({"task": task, "engine": name, "mode": mode, "fits": len(GRID),
-                             "bare_fit_s": round(bare_s, 2), "fit_with_curves_s": round(fit_s, 2),
-                             "measure_s": round(measure_s, 2), "curves_share": round((fit_s - bare_s) / bare_s, 3),
-                             "measure_share": round((fit_s - bare_s + measure_s) / bare_s, 3),
-                             "theory_max_rel_err": f"{worst:.1e}" if check else "not checked"})
-    print(f"{args.rows} rows x 20 features, {args.trees} trees, {args.threads} thread(s); "
-          f"{platform.processor() or platform.machine()}, {time.strftime('%Y-%m-%d')}")
+                rows.append(
+                    {
+                        "task": task,
+                        "engine": name,
+                        "mode": mode,
+                        "fits": len(GRID),
+                        "bare_fit_s": round(bare_s, 2),
+                        "fit_with_curves_s": round(fit_s, 2),
+                        "measure_s": round(measure_s, 2),
+                        "curves_share": round((fit_s - bare_s) / bare_s, 3),
+                        "measure_share": round((fit_s - bare_s + measure_s) / bare_s, 3),
+                        "theory_max_rel_err": f"{worst:.1e}" if check else "not checked",
+                    }
+                )
+    print(
+        f"{args.rows} rows x 20 features, {args.trees} trees, {args.threads} thread(s); "
+        f"{platform.processor() or platform.machine()}, {time.strftime('%Y-%m-%d')}"
+    )
     print(pd.DataFrame(rows).to_string(index=False))
 
 

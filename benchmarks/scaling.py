@@ -33,13 +33,20 @@ def child(task: str, engine: str, rows: int, grid: int, trees: int, folds: int) 
         path = Path(tmp) / "data.parquet"
         X.assign(target=y).to_parquet(path)
         del X, y
-        study = Study(name="scaling", datasets=[DatasetSpec(file=str(path), target="target", task=task)],
-                      engines=[engine], grid={"reg_alpha": values, "reg_lambda": values},
-                      params={"n_estimators": trees, "learning_rate": 0.1, "max_depth": 6, "num_leaves": 31}, folds=folds)
+        study = Study(
+            name="scaling",
+            datasets=[DatasetSpec(file=str(path), target="target", task=task)],
+            engines=[engine],
+            grid={"reg_alpha": values, "reg_lambda": values},
+            params={"n_estimators": trees, "learning_rate": 0.1, "max_depth": 6, "num_leaves": 31},
+            folds=folds,
+        )
         t0 = time.perf_counter()
         result = run_study(study, Path(tmp) / "out", progress=False)
         wall = time.perf_counter() - t0
-    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    peak = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    )
     return {"wall_s": wall, "fits": result.n_run, "peak_rss_mib": peak / 1024}
 
 
@@ -61,19 +68,35 @@ def main(argv=None):
     out = []
     for engine in args.engines:
         for axis, rows, grid in points:
-            spec = {"task": args.task, "engine": engine, "rows": rows, "grid": grid, "trees": args.trees,
-                    "folds": args.folds}
-            proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True,
-                                  text=True, check=True)
+            spec = {
+                "task": args.task,
+                "engine": engine,
+                "rows": rows,
+                "grid": grid,
+                "trees": args.trees,
+                "folds": args.folds,
+            }
+            proc = subprocess.run(
+                [sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True, text=True, check=True
+            )
             res = json.loads(proc.stdout.strip().splitlines()[-1])
-            row = {"engine": engine, "axis": axis, "rows": rows, "grid": f"{grid}x{grid}", "fits": res["fits"],
-                   "wall_s": round(res["wall_s"], 1), "peak_rss_mib": round(res["peak_rss_mib"]),
-                   "ms_per_fit": round(1000 * res["wall_s"] / res["fits"], 1),
-                   "us_per_fit_row": round(1e6 * res["wall_s"] / res["fits"] / rows, 3)}
+            row = {
+                "engine": engine,
+                "axis": axis,
+                "rows": rows,
+                "grid": f"{grid}x{grid}",
+                "fits": res["fits"],
+                "wall_s": round(res["wall_s"], 1),
+                "peak_rss_mib": round(res["peak_rss_mib"]),
+                "ms_per_fit": round(1000 * res["wall_s"] / res["fits"], 1),
+                "us_per_fit_row": round(1e6 * res["wall_s"] / res["fits"] / rows, 3),
+            }
             out.append(row)
             print(pd.DataFrame([row]).to_string(index=False, header=len(out) == 1), flush=True)
-    print(f"\n{args.task}, 20 features, {args.trees} trees, {args.folds} folds, {os.cpu_count()} cores, "
-          f"{time.strftime('%Y-%m-%d')}")
+    print(
+        f"\n{args.task}, 20 features, {args.trees} trees, {args.folds} folds, {os.cpu_count()} cores, "
+        f"{time.strftime('%Y-%m-%d')}"
+    )
     print(pd.DataFrame(out).to_string(index=False))
 
 

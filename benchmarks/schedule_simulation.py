@@ -6,9 +6,9 @@ Every fit's cost is its measured ``fit_time_s + measure_time_s`` from the run's 
 the records and is left out). Four schedules of the same fits, each simulated as a list scheduler (a task goes
 to the first free worker, in the order it was queued):
 
-* **chunks** (today's executor, ``boostreg/execute.py``): every group's reference fit first, longest groups
+* **chunks** (today's executor, ``boostreg/executors/local.py``): every group's reference fit first, longest groups
   first; a free worker takes the next chunk of the first group whose reference has returned, cut at that moment
-  by ``execute.FitQueue`` (the same class the executor uses: chunks shrink as the work left shrinks).
+  by ``executors.local.FitQueue`` (the same class the executor uses: chunks shrink as the work left shrinks).
 * **fixed chunks** (the executor before guided chunks): the same order, every chunk of one size.
 * **group parts** (the executor before that): each group split into at most 4 parts (a part without the group's
   reference fits it again), queued in plan order.
@@ -29,7 +29,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from boostreg.execute import FitQueue  # noqa: E402
+from boostreg.executors.local import FitQueue  # noqa: E402
 from boostreg.results import open_run  # noqa: E402
 
 
@@ -51,7 +51,7 @@ def simulate(tasks: list[tuple[float, list]], workers: int) -> float:
 
 
 def simulate_executor(groups: list[list[float]], workers: int) -> float:
-    """Today's executor: ``execute.FitQueue`` hands a free worker the next chunk (references first, then chunks
+    """Today's executor: ``executors.local.FitQueue`` hands a free worker the next chunk (references first, then chunks
     sized at that moment); ``groups``: each group's fit costs, its reference first. Returns the makespan."""
     groups = sorted(groups, key=lambda c: -sum(c))
     entries = [(i, list(range(len(c))), sum(c[1:]) / max(1, len(c) - 1), True) for i, c in enumerate(groups)]
@@ -79,7 +79,7 @@ def fixed_chunk_tasks(fits: pd.DataFrame, workers: int) -> list[tuple[float, lis
     for _, g in groups:
         costs = g.cost.tolist()
         rest = costs[1:]
-        first.append((costs[0], [(sum(rest[i:i + chunk]), []) for i in range(0, len(rest), chunk)]))
+        first.append((costs[0], [(sum(rest[i : i + chunk]), []) for i in range(0, len(rest), chunk)]))
     return first
 
 
@@ -92,7 +92,7 @@ def part_tasks(fits: pd.DataFrame, workers: int) -> list[tuple[float, list]]:
     for costs in groups:
         step = -(-len(costs) // best)
         for i in range(0, len(costs), step):
-            part = costs[i:i + step]
+            part = costs[i : i + step]
             tasks.append((sum(part) + (costs[0] if i > 0 else 0.0), []))
     return tasks
 
@@ -106,19 +106,24 @@ def main() -> None:
     fits = fits[fits.status == "ok"].assign(cost=lambda d: d.fit_time_s + d.measure_time_s)
     fits = fits.sort_values(["group_id", "in_grid", "fit_id"], ascending=[True, True, True])
     # a group's reference (unpenalized, or the least penalized baseline) is its first fit in plan order
-    fits = fits.assign(_ref=(fits.reg_alpha.fillna(1) == 0) & (fits.reg_lambda.fillna(1) == 0)) \
-        .sort_values(["group_id", "_ref"], ascending=[True, False])
+    fits = fits.assign(_ref=(fits.reg_alpha.fillna(1) == 0) & (fits.reg_lambda.fillna(1) == 0)).sort_values(
+        ["group_id", "_ref"], ascending=[True, False]
+    )
     total = float(fits.cost.sum())
     print(f"{args.run}: {len(fits)} fits in {fits.group_id.nunique()} groups, {total:.1f} s of fitting in all")
-    print(f"{'workers':>8} {'perfect s':>10} {'chunks s':>9} {'ratio':>6} {'fixed chunks s':>15} {'ratio':>6} "
-          f"{'group parts s':>14} {'ratio':>6}")
+    print(
+        f"{'workers':>8} {'perfect s':>10} {'chunks s':>9} {'ratio':>6} {'fixed chunks s':>15} {'ratio':>6} "
+        f"{'group parts s':>14} {'ratio':>6}"
+    )
     for w in args.workers:
         perfect = total / w
         chunks = simulate_executor([g.cost.tolist() for _, g in fits.groupby("group_id", sort=False)], w)
         fixed = simulate(fixed_chunk_tasks(fits, w), w)
         parts = simulate(part_tasks(fits, w), w)
-        print(f"{w:>8} {perfect:>10.1f} {chunks:>9.1f} {chunks / perfect:>6.2f} {fixed:>15.1f} {fixed / perfect:>6.2f} "
-              f"{parts:>14.1f} {parts / perfect:>6.2f}")
+        print(
+            f"{w:>8} {perfect:>10.1f} {chunks:>9.1f} {chunks / perfect:>6.2f} {fixed:>15.1f} {fixed / perfect:>6.2f} "
+            f"{parts:>14.1f} {parts / perfect:>6.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ GRID = [0.0, 0.01, 0.1, 1.0, 10.0]
 
 
 def _folds(y, task, k):
-    from boostreg.plan import fold_indices
+    from boostreg.folds import fold_indices
 
     return fold_indices(y, task, k, 0)
 
@@ -45,9 +45,14 @@ def mode_a(task, engine, rows, trees, k):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "data.parquet"
         X.assign(target=y).to_parquet(path)
-        study = Study(name="bench", datasets=[DatasetSpec(file=str(path), target="target", task=task)],
-                      engines=[engine], grid={"reg_alpha": GRID, "reg_lambda": GRID},
-                      params={"n_estimators": trees, "learning_rate": 0.1, "max_depth": 6, "num_leaves": 31}, folds=k)
+        study = Study(
+            name="bench",
+            datasets=[DatasetSpec(file=str(path), target="target", task=task)],
+            engines=[engine],
+            grid={"reg_alpha": GRID, "reg_lambda": GRID},
+            params={"n_estimators": trees, "learning_rate": 0.1, "max_depth": 6, "num_leaves": 31},
+            folds=k,
+        )
         t0 = time.perf_counter()
         result = run_study(study, Path(tmp) / "out", progress=False)
         return time.perf_counter() - t0, result.n_run
@@ -70,8 +75,14 @@ def mode_b(task, engine, rows, trees, k):
 
     X, y = make_data(task, rows)
     scoring = "neg_root_mean_squared_error" if task == "regression" else "neg_log_loss"
-    search = GridSearchCV(_estimator(task, engine, trees), {"reg_alpha": GRID, "reg_lambda": GRID},
-                          cv=_folds(y, task, k), n_jobs=-1, refit=False, scoring=scoring)
+    search = GridSearchCV(
+        _estimator(task, engine, trees),
+        {"reg_alpha": GRID, "reg_lambda": GRID},
+        cv=_folds(y, task, k),
+        n_jobs=-1,
+        refit=False,
+        scoring=scoring,
+    )
     t0 = time.perf_counter()
     search.fit(X, y)
     return time.perf_counter() - t0, len(search.cv_results_["params"]) * k
@@ -146,11 +157,22 @@ class PeakMemory:
 
 def child(args):
     with PeakMemory() as mem:
-        wall, fits = {"a": mode_a, "b": mode_b, "c": mode_c, "c1": mode_c1}[args.mode](args.task, args.engine, args.rows,
-                                                                                    args.trees, args.folds)
-    peak_kib = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    print(json.dumps({"wall_s": wall, "fits": fits, "peak_rss_mib": max(peak_kib * 1024, mem.single) / 2**20,
-                      "peak_total_mib": mem.total / 2**20}))
+        wall, fits = {"a": mode_a, "b": mode_b, "c": mode_c, "c1": mode_c1}[args.mode](
+            args.task, args.engine, args.rows, args.trees, args.folds
+        )
+    peak_kib = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    )
+    print(
+        json.dumps(
+            {
+                "wall_s": wall,
+                "fits": fits,
+                "peak_rss_mib": max(peak_kib * 1024, mem.single) / 2**20,
+                "peak_total_mib": mem.total / 2**20,
+            }
+        )
+    )
 
 
 def main(argv=None):
@@ -160,12 +182,21 @@ def main(argv=None):
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--tasks", nargs="+", default=["regression", "binary"], choices=["regression", "binary"])
     parser.add_argument("--engines", nargs="+", default=["xgboost", "lightgbm"], choices=["xgboost", "lightgbm"])
-    parser.add_argument("--modes", nargs="+", default=["a", "b", "c"], choices=["a", "b", "c"],
-                        help="which to run: (c), the bare loop, is run in two layouts and is the slowest to measure")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="run the modes of a row this many times, alternating (a b a b ...), and report the median "
-                             "of each repeat's ratios with their range: a shared machine's speed drifts by 10-20%% over "
-                             "minutes, which moves one pair's ratio by 0.1")
+    parser.add_argument(
+        "--modes",
+        nargs="+",
+        default=["a", "b", "c"],
+        choices=["a", "b", "c"],
+        help="which to run: (c), the bare loop, is run in two layouts and is the slowest to measure",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the modes of a row this many times, alternating (a b a b ...), and report the median "
+        "of each repeat's ratios with their range: a shared machine's speed drifts by 10-20%% over "
+        "minutes, which moves one pair's ratio by 0.1",
+    )
     parser.add_argument("--mode", choices=["a", "b", "c", "c1"], help=argparse.SUPPRESS)
     parser.add_argument("--task", help=argparse.SUPPRESS)
     parser.add_argument("--engine", help=argparse.SUPPRESS)
@@ -180,9 +211,27 @@ def main(argv=None):
             for _ in range(max(1, args.repeat)):
                 res = {}
                 for mode in modes:
-                    out = subprocess.run([sys.executable, __file__, "--mode", mode, "--task", task, "--engine", engine,
-                                          "--rows", str(args.rows), "--trees", str(args.trees), "--folds",
-                                          str(args.folds)], capture_output=True, text=True, check=True)
+                    out = subprocess.run(
+                        [
+                            sys.executable,
+                            __file__,
+                            "--mode",
+                            mode,
+                            "--task",
+                            task,
+                            "--engine",
+                            engine,
+                            "--rows",
+                            str(args.rows),
+                            "--trees",
+                            str(args.trees),
+                            "--folds",
+                            str(args.folds),
+                        ],
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    )
                     res[mode] = json.loads(out.stdout.strip().splitlines()[-1])
                 repeats.append(res)
             row = {"task": task, "engine": engine, "fits": next(iter(repeats[0].values()))["fits"]}
@@ -202,12 +251,16 @@ def main(argv=None):
                     row[f"a/{m}"] = round(float(np.median(ratios)), 2)
                     if len(ratios) > 1:
                         row[f"a/{m} range"] = f"{min(ratios):.2f}-{max(ratios):.2f}"
-                    row[f"mem a/{m}"] = round(float(np.median([r["a"]["peak_total_mib"] / r[m]["peak_total_mib"]
-                                                               for r in repeats])), 2)
+                    row[f"mem a/{m}"] = round(
+                        float(np.median([r["a"]["peak_total_mib"] / r[m]["peak_total_mib"] for r in repeats])), 2
+                    )
             rows.append(row)
             print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
-    print(f"\n{args.rows} rows x 20 features, 5 x 5 grid, {args.folds} folds, {args.trees} trees, {os.cpu_count()} cores, "
-          f"{time.strftime('%Y-%m-%d')}")
+    print(
+        f"\n{args.rows} rows x 20 features, 5 x 5 grid, {args.folds} folds, {args.trees} trees, "
+        f"{os.cpu_count()} cores, "
+        f"{time.strftime('%Y-%m-%d')}"
+    )
     print(pd.DataFrame(rows).to_string(index=False))
 
 

@@ -42,9 +42,18 @@ def step(w: np.ndarray, grad: np.ndarray, rule: str, lr: float, lam: float) -> n
     raise ValueError(f"unknown rule {rule!r}; use one of {', '.join(RULES)}")
 
 
-def update_dynamics(*, n_steps: int = 200, lr: float = 0.1, lam: float = 0.3, n: int = 100, p: int = 10,
-                    n_informative: int = 3, seed: int = 0, data_gradient: bool = True,
-                    rules: tuple[str, ...] = RULES) -> pd.DataFrame:
+def update_dynamics(
+    *,
+    n_steps: int = 200,
+    lr: float = 0.1,
+    lam: float = 0.3,
+    n: int = 100,
+    p: int = 10,
+    n_informative: int = 3,
+    seed: int = 0,
+    data_gradient: bool = True,
+    rules: tuple[str, ...] = RULES,
+) -> pd.DataFrame:
     """Every weight's trajectory under each rule: tidy columns rule, step (0 = start), weight, value, w_true."""
     X, y, w_true = problem(n=n, p=p, n_informative=n_informative, seed=seed)
     w0 = np.random.default_rng(seed + 1).standard_normal(p)
@@ -57,10 +66,17 @@ def update_dynamics(*, n_steps: int = 200, lr: float = 0.1, lam: float = 0.3, n:
             w = step(w, grad, rule, lr, lam)
             path.append(w.copy())
         values = np.asarray(path)
-        frames.append(pd.DataFrame({
-            "rule": rule, "step": np.repeat(np.arange(n_steps + 1, dtype=np.int64), p),
-            "weight": np.tile(np.arange(p, dtype=np.int64), n_steps + 1), "value": values.ravel(),
-            "w_true": np.tile(w_true, n_steps + 1)}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "rule": rule,
+                    "step": np.repeat(np.arange(n_steps + 1, dtype=np.int64), p),
+                    "weight": np.tile(np.arange(p, dtype=np.int64), n_steps + 1),
+                    "value": values.ravel(),
+                    "w_true": np.tile(w_true, n_steps + 1),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -68,6 +84,9 @@ def summarize_dynamics(traj: pd.DataFrame) -> pd.DataFrame:
     """Per rule, at the last step: weights exactly 0, weights with |w| < 1e-3, and the L1 / L2 norms."""
     last = traj[traj.step == traj.step.max()]
     out = last.groupby("rule", sort=False).value.agg(
-        n_exact_zero=lambda v: int((v == 0.0).sum()), n_near_zero=lambda v: int((v.abs() < 1e-3).sum()),
-        l1_norm=lambda v: float(v.abs().sum()), l2_norm=lambda v: float(np.sqrt((v ** 2).sum())))
+        n_exact_zero=lambda v: int((v == 0.0).sum()),
+        n_near_zero=lambda v: int((v.abs() < 1e-3).sum()),
+        l1_norm=lambda v: float(v.abs().sum()),
+        l2_norm=lambda v: float(np.sqrt((v**2).sum())),
+    )
     return out.reset_index()

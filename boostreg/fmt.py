@@ -28,7 +28,7 @@ def num(v, spec: str = ".3g") -> str:
     >>> num(0.012345), num(float("nan")), num(0.0123, "+.1%"), num(True)
     ('0.0123', '–', '+1.2%', 'yes')
     """
-    if isinstance(v, bool) or type(v).__name__ == "bool_":
+    if isinstance(v, bool) or type(v).__name__ in ("bool_", "bool"):  # numpy 1 calls its scalar bool_, numpy 2 bool
         return "yes" if v else "no"
     if isinstance(v, str):
         return v
@@ -51,7 +51,7 @@ def count(v) -> str:
 
 
 def interval(mean, low, high, spec: str = ".3g") -> str:
-    """"mean [low, high]", e.g. ``interval(0.0113, -0.0138, 0.0364)`` -> "0.0113 [-0.0138, 0.0364]"."""
+    """ "mean [low, high]", e.g. ``interval(0.0113, -0.0138, 0.0364)`` -> "0.0113 [-0.0138, 0.0364]"."""
     return f"{num(mean, spec)} [{num(low, spec)}, {num(high, spec)}]"
 
 

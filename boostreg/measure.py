@@ -21,7 +21,6 @@ import numpy as np
 PRIMARY_METRIC = {"regression": "rmse", "binary": "logloss"}
 
 
-
 @dataclass(frozen=True)
 class Ensemble:
     """A trained boosted ensemble as plain arrays, engine-neutral.
@@ -84,8 +83,8 @@ def leaf_ids(predict_block, n_rows: int, n_trees: int, block: int | None = None)
     """Every row's leaf id in each of ``n_trees`` trees, (n_rows, n_trees) column-major int32 (what
     :class:`Ensemble` keeps), filled ``block`` trees at a time from ``predict_block(t0, t1)`` -- the engine's
     ``pred_leaf`` for trees t0..t1-1, (n_rows, t1 - t0) in its own dtype. One call for all trees makes the engine
-    return all ids at once in float (LightGBM: float64, then an int32 copy; XGBoost: float32) before this copy:
-    on 40k rows x 200 trees about 100 MB more at a checked fit's peak than the block-wise fill."""
+    return all ids at once in float (LightGBM: float64, then an int32 copy; XGBoost: float32) before this copy,
+    which raises a checked fit's peak memory well above the block-wise fill's."""
     block = block or LEAF_BLOCK
     out = np.empty((n_rows, n_trees), dtype=np.int32, order="F")
     for t0 in range(0, n_trees, block):
@@ -99,8 +98,9 @@ def threshold_l1(G: np.ndarray, alpha: float) -> np.ndarray:
     return np.sign(G) * np.maximum(np.abs(G) - alpha, 0.0)
 
 
-def leaf_weight(G, H, *, reg_alpha: float, reg_lambda, max_delta_step: float = 0.0,
-                learning_rate: float = 1.0) -> np.ndarray:
+def leaf_weight(
+    G, H, *, reg_alpha: float, reg_lambda, max_delta_step: float = 0.0, learning_rate: float = 1.0
+) -> np.ndarray:
     """Closed-form leaf value: -ThresholdL1(G, alpha) / (H + lambda), clipped, times the learning rate."""
     G = np.asarray(G, dtype=np.float64)
     H = np.asarray(H, dtype=np.float64)
@@ -112,8 +112,9 @@ def leaf_weight(G, H, *, reg_alpha: float, reg_lambda, max_delta_step: float = 0
     return w * learning_rate
 
 
-def gradients(margin: np.ndarray, y: np.ndarray, task: str, *, arith=np.float64,
-              store=np.float64) -> tuple[np.ndarray, np.ndarray]:
+def gradients(
+    margin: np.ndarray, y: np.ndarray, task: str, *, arith=np.float64, store=np.float64
+) -> tuple[np.ndarray, np.ndarray]:
     """First and second derivative of the loss at ``margin``: squared error (g = f - y, h = 1) or logistic.
 
     ``arith`` is the precision the engine computes them in (XGBoost float32, LightGBM float64) and ``store``
@@ -193,12 +194,20 @@ class TheoryCheck:
         """One row per leaf: tree, leaf id, stored value, closed-form value, G and H of its training rows."""
         import pandas as pd
 
-        return pd.DataFrame({"tree": self.tree, "leaf": self.leaf, "value": self.stored, "theory": self.predicted,
-                             "G": self.G, "H": self.H})
+        return pd.DataFrame(
+            {
+                "tree": self.tree,
+                "leaf": self.leaf,
+                "value": self.stored,
+                "theory": self.predicted,
+                "G": self.G,
+                "H": self.H,
+            }
+        )
 
 
 #: trees per block in :func:`margin_blocks`: (rows x BLOCK) temporaries instead of (rows x trees) ones. Small
-#: blocks stay in cache: on 40k rows x 200 trees the theory check took 0.14 s at 4 and 0.18 s at 32 (regression)
+#: blocks stay in the CPU cache, which makes the theory check faster than with large ones
 BLOCK = 4
 
 
@@ -223,16 +232,17 @@ def margin_blocks(ens: Ensemble, which: str = "train", block: int = BLOCK):
         yield t0, t1, before, carry
 
 
-def _errors_after_each_tree(y: np.ndarray, before: np.ndarray, after: np.ndarray, task: str,
-                            metric: str) -> np.ndarray:
+def _errors_after_each_tree(y: np.ndarray, before: np.ndarray, after: np.ndarray, task: str, metric: str) -> np.ndarray:
     """The primary error after each tree of one :func:`margin_blocks` block: the margin after tree t is the
     margin before tree t + 1, and the block's ``after`` for its last tree."""
-    return np.concatenate([primary_error(y, before[:, 1:], task, metric, np.float32),
-                           primary_error(y, after, task, metric, np.float32)])
+    return np.concatenate(
+        [primary_error(y, before[:, 1:], task, metric, np.float32), primary_error(y, after, task, metric, np.float32)]
+    )
 
 
-def error_curve(ens: Ensemble, y: np.ndarray, task: str, metric: str = "auto",
-                which: str = "train") -> tuple[np.ndarray, np.ndarray]:
+def error_curve(
+    ens: Ensemble, y: np.ndarray, task: str, metric: str = "auto", which: str = "train"
+) -> tuple[np.ndarray, np.ndarray]:
     """The primary error after each tree (the learning curve) and every row's final margin, block by block."""
     y = np.asarray(y, dtype=np.float64)
     after = ens.base_margins(len(y))
@@ -242,8 +252,17 @@ def error_curve(ens: Ensemble, y: np.ndarray, task: str, metric: str = "auto",
     return (np.concatenate(parts) if parts else np.zeros(0)), after
 
 
-def theory_check(ens: Ensemble, y_train: np.ndarray, task: str, *, reg_alpha: float, reg_lambda: float,
-                 learning_rate: float, max_delta_step: float = 0.0, curve_metric: str | None = None) -> TheoryCheck:
+def theory_check(
+    ens: Ensemble,
+    y_train: np.ndarray,
+    task: str,
+    *,
+    reg_alpha: float,
+    reg_lambda: float,
+    learning_rate: float,
+    max_delta_step: float = 0.0,
+    curve_metric: str | None = None,
+) -> TheoryCheck:
     """Recompute each leaf's value from the gradients and hessians of its training rows; compare with the stored one.
 
     Block by block of trees (:data:`BLOCK`): the gradients at each tree's starting margin, then one sum per
@@ -251,8 +270,16 @@ def theory_check(ens: Ensemble, y_train: np.ndarray, task: str, *, reg_alpha: fl
     ``curve_metric`` the same pass also gives the training curve (:func:`error_curve`).
     """
     if ens.n_trees == 0:  # the margin is the base score; nothing to check, an empty curve
-        return TheoryCheck(0.0, 0.0, 0.0, 0, np.zeros(0), np.zeros(0), final_margin=ens.base_margins(len(y_train)),
-                           curve=np.zeros(0) if curve_metric is not None else None)
+        return TheoryCheck(
+            0.0,
+            0.0,
+            0.0,
+            0,
+            np.zeros(0),
+            np.zeros(0),
+            final_margin=ens.base_margins(len(y_train)),
+            curve=np.zeros(0) if curve_metric is not None else None,
+        )
     y = np.asarray(y_train).astype(ens.label_dtype)[:, None]
     sizes = np.array([len(v) for v in ens.leaf_values], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(sizes)])
@@ -270,24 +297,39 @@ def theory_check(ens: Ensemble, y_train: np.ndarray, task: str, *, reg_alpha: fl
         G[span] = np.bincount(ids, weights=g.ravel(order="F"), minlength=n)
         A[span] = np.bincount(ids, weights=np.abs(g).ravel(order="F"), minlength=n)
         # squared error's hessians are all 1: H is the row count (the same float64 sum, without the weights)
-        H[span] = (np.bincount(ids, minlength=n) if task == "regression"
-                   else np.bincount(ids, weights=h.ravel(order="F"), minlength=n))
+        H[span] = (
+            np.bincount(ids, minlength=n)
+            if task == "regression"
+            else np.bincount(ids, weights=h.ravel(order="F"), minlength=n)
+        )
     mask = np.concatenate(ens.is_leaf)
     lam = np.full(k, float(reg_lambda))
     if ens.leaf_extra_lambda is not None:
         lam = lam + np.concatenate(ens.leaf_extra_lambda)
     G, H, A, lam = G[mask], H[mask], A[mask], lam[mask]
-    pred = leaf_weight(G, H, reg_alpha=reg_alpha, reg_lambda=lam, max_delta_step=max_delta_step,
-                       learning_rate=learning_rate)
+    pred = leaf_weight(
+        G, H, reg_alpha=reg_alpha, reg_lambda=lam, max_delta_step=max_delta_step, learning_rate=learning_rate
+    )
     stored = np.concatenate(ens.leaf_values).astype(np.float64)[mask]
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(H + lam > 0, learning_rate * A / (H + lam), 0.0)
     diff = np.abs(pred - stored)
     tree = np.repeat(np.arange(ens.n_trees), sizes)[mask]
     leaf = np.concatenate([np.arange(n) for n in sizes])[mask]
-    return TheoryCheck(relative_error(pred, stored, scale), relative_error(pred, stored),
-                       float(diff.max(initial=0.0)), len(pred), pred, stored, tree, leaf, G, H, after,
-                       np.concatenate(curve) if curve_metric is not None else None)
+    return TheoryCheck(
+        relative_error(pred, stored, scale),
+        relative_error(pred, stored),
+        float(diff.max(initial=0.0)),
+        len(pred),
+        pred,
+        stored,
+        tree,
+        leaf,
+        G,
+        H,
+        after,
+        np.concatenate(curve) if curve_metric is not None else None,
+    )
 
 
 def relative_error(predicted: np.ndarray, stored: np.ndarray, scale: np.ndarray | None = None) -> float:
@@ -341,8 +383,9 @@ def shrinkage(leaf_abs_mean: float, leaf_abs_mean_unpenalized: float) -> float:
     return float(1.0 - leaf_abs_mean / leaf_abs_mean_unpenalized)
 
 
-def primary_error(y: np.ndarray, margins: np.ndarray, task: str, metric: str = "auto",
-                  arith: type = np.float64) -> np.ndarray:
+def primary_error(
+    y: np.ndarray, margins: np.ndarray, task: str, metric: str = "auto", arith: type = np.float64
+) -> np.ndarray:
     """The primary metric (lower is better) of each column of ``margins`` (n_rows, k) -> (k,).
 
     ``metric``: rmse or mae (regression), logloss or error = 1 - accuracy (binary); "auto" = rmse / logloss.
@@ -383,7 +426,8 @@ def roc_auc(y: np.ndarray, score: np.ndarray) -> float:
 
 
 def metrics(y: np.ndarray, margin: np.ndarray, task: str, prefix: str, metric: str = "auto") -> dict[str, float]:
-    """Primary error (``{prefix}_error``) plus the usual others: RMSE, MAE, R² (regression); log loss, AUC, accuracy (binary).
+    """Primary error (``{prefix}_error``) plus the usual others: RMSE, MAE, R² (regression); log loss, AUC, accuracy
+    (binary).
 
     Plain numpy rather than sklearn.metrics: these run for every fit, where sklearn's input validation
     costs more than the arithmetic (tests check equality with sklearn).
@@ -394,9 +438,9 @@ def metrics(y: np.ndarray, margin: np.ndarray, task: str, prefix: str, metric: s
     if task == "regression":
         resid = margin - y
         ss_tot = float(np.sum((y - y.mean()) ** 2))
-        out[f"{prefix}_rmse"] = float(np.sqrt(np.mean(resid ** 2)))
+        out[f"{prefix}_rmse"] = float(np.sqrt(np.mean(resid**2)))
         out[f"{prefix}_mae"] = float(np.mean(np.abs(resid)))
-        out[f"{prefix}_r2"] = float(1 - np.sum(resid ** 2) / ss_tot) if ss_tot > 0 else np.nan
+        out[f"{prefix}_r2"] = float(1 - np.sum(resid**2) / ss_tot) if ss_tot > 0 else np.nan
     else:
         out[f"{prefix}_logloss"] = float(primary_error(y, margin, task, "logloss")[0])
         out[f"{prefix}_auc"] = roc_auc(y, margin)

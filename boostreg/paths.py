@@ -22,6 +22,10 @@ from .errors import BoostregError
 
 #: what ``boostreg run`` alone writes in a run folder
 RUN_DATA = ("fits", "curves", "leaves", "quarantine", "study.json")
+#: the rest of a run folder's own entries: the study as run, the log of runs, the update-dynamics table, the report
+RUN_FILES = ("study.toml", "runs.json", "dynamics.parquet", "report.html")
+#: where ``run --force`` keeps an earlier study's records (OUT/previous/<fingerprint>/)
+PREVIOUS = "previous"
 LOCK_NAME = ".lock"
 
 
@@ -54,8 +58,13 @@ def _in_run_data(path: Path) -> tuple[Path, str] | None:
 
 
 def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
-                       (stat.S_ISFIFO, "a fifo"), (stat.S_ISSOCK, "a socket")):
+    for test, name in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+        (stat.S_ISFIFO, "a fifo"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
         if test(mode):
             return name
     return "not a regular file"
@@ -66,9 +75,11 @@ def _refuse_run_data(shown: Path, option: str) -> None:
     if hit:
         folder, entry = hit
         where = "the study.json" if entry == "study.json" else f"in the {entry}/ folder"
-        raise BoostregError(f"'{shown}' is {where} of the run folder '{_display(folder)}', which only 'boostreg run' writes (it "
-                            f"would replace or mix with that run's records); choose {option} outside its fits/, "
-                            "curves/, leaves/, quarantine/ and study.json.")
+        raise BoostregError(
+            f"'{shown}' is {where} of the run folder '{_display(folder)}', which only 'boostreg run' writes (it "
+            f"would replace or mix with that run's records); choose {option} outside its fits/, "
+            "curves/, leaves/, quarantine/ and study.json."
+        )
 
 
 def check_target(path: str | Path, what: str = "the file", option: str = "another path") -> Path:
@@ -82,12 +93,15 @@ def check_target(path: str | Path, what: str = "the file", option: str = "anothe
         except OSError:  # a dangling link: replacing it replaces the link, nothing else
             mode = stat.S_IFREG
         if not stat.S_ISREG(mode):
-            raise BoostregError(f"'{path}' exists and is {_kind(mode)}; {what} replaces only a regular file: choose "
-                                f"{option}.")
+            raise BoostregError(
+                f"'{path}' exists and is {_kind(mode)}; {what} replaces only a regular file: choose {option}."
+            )
     parent = path.parent
     if not parent.is_dir():
         raise BoostregError(f"folder '{parent}' for {what} does not exist; create it or choose {option}.")
-    _probe(parent, f"folder '{parent}' for {what} cannot be written ({{}}); choose {option}.")
+    why = unwritable(parent)
+    if why:
+        raise BoostregError(f"folder '{parent}' for {what} cannot be written ({why}); choose {option}.")
     return path
 
 
@@ -101,39 +115,58 @@ def check_out_folder(out: str | Path) -> None:
     for full in _candidates(out):
         for parent in full.parents:
             if is_run_folder(parent):
-                raise BoostregError(f"output folder '{out}' is inside the run folder '{_display(parent)}'; a run folder "
-                                    "holds one run: choose an --out outside it.")
+                raise BoostregError(
+                    f"output folder '{out}' is inside the run folder '{_display(parent)}'; a run folder "
+                    "holds one run: choose an --out outside it."
+                )
 
 
-def _probe(folder: Path, message: str) -> None:
-    """Really create and remove a file (as root, os.access says yes where the file system says no)."""
+def unwritable(folder: Path) -> str | None:
+    """Why a file cannot be created in ``folder``, or None when it can: really creates and removes one (as root,
+    os.access says yes where the file system says no)."""
     try:
         fd, name = tempfile.mkstemp(dir=folder, prefix=".boostreg-probe-")
         os.close(fd)
         os.unlink(name)
     except OSError as err:
-        raise BoostregError(message.format(err.strerror or err)) from None
+        return str(err.strerror or err)
+    return None
 
 
-def write_atomic(path: str | Path, data: str | bytes, what: str = "the file", option: str = "another path") -> Path:
+def write_atomic(
+    path: str | Path, data, what: str = "the file", option: str = "another path", *, one_line: bool = True
+) -> Path:
     """Write ``data`` to a hidden temporary file beside ``path``, then rename it over ``path`` (a regular file or
-    nothing: call :func:`check_target` first). A failed write (disk full) removes the temporary file and is one
-    line."""
+    nothing: call :func:`check_target` first); return ``path``.
+
+    ``data``: text (UTF-8), bytes, or a function that writes the file at the path it is given (e.g.
+    ``lambda tmp: pyarrow.parquet.write_table(table, tmp)``). The file is synced to disk before the rename. A
+    failed write (disk full) removes the temporary file and is one line naming ``what`` and ``option``; with
+    ``one_line=False`` the OSError itself is raised (a run's writes: the caller reports them).
+    """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        if callable(data):
+            data(tmp)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+        else:
+            with open(tmp, "wb") as fh:
+                fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as err:
         try:
             tmp.unlink(missing_ok=True)
         except OSError:
             pass
-        raise BoostregError(f"writing {what} '{path}' failed ({err.strerror or err}); free space or choose "
-                            f"{option}.") from None
+        if not one_line:
+            raise
+        raise BoostregError(
+            f"writing {what} '{path}' failed ({err.strerror or err}); free space or choose {option}."
+        ) from None
     return path
 
 
@@ -152,8 +185,10 @@ def _holder(fd: int) -> str:
 
 
 def _busy(out: Path, holder: str) -> BoostregError:
-    return BoostregError(f"another boostreg process ({holder}) is writing into '{out}'; wait for it to end (or stop "
-                         "it), then run again, or choose another --out.")
+    return BoostregError(
+        f"another boostreg process ({holder}) is writing into '{out}'; wait for it to end (or stop "
+        "it), then run again, or choose another --out."
+    )
 
 
 def check_unlocked(out: str | Path) -> None:

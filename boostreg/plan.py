@@ -6,24 +6,23 @@ against it. ``fit_id`` is a deterministic hash of what defines a fit, so a rerun
 
 A baseline engine (scikit-learn, ``kind = "baseline"``) makes one group per dataset x fold x seed holding its
 ``penalty`` grid, least penalized first (that fit is the group's reference). Engine x dataset pairs whose
-task the engine does not fit (``Engine.tasks``) are skipped. All engines share the same folds.
+task the engine does not fit (``Engine.tasks``) are skipped. All engines share the same folds, made once per
+dataset and seed by :mod:`boostreg.folds`.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import itertools
 import json
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold, train_test_split
 
 from .data import Dataset
-from .errors import BoostregError
-from .study import PENALTIES, DatasetSpec, Study, grid_values, is_relative
+from .engines import ENGINES
+from .folds import outer_split, split_folds, splits_digest, validation_split
+from .study import PENALTIES, DatasetSpec, Study, grid_values, is_relative, validate
 
 
 @dataclass(frozen=True)
@@ -93,140 +92,6 @@ def _digest(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def fold_indices(y: np.ndarray, task: str, n_splits: int, seed: int, *,
-                 task_inferred: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Shuffled K-fold splits for one repetition (``seed``); stratified for classification. ``task_inferred``
-    (``Dataset.task_inferred``) makes a class-count message say why the target is a class at all."""
-    if task == "binary":
-        counts = np.bincount(y.astype(np.int64), minlength=2)
-        why, alt = "", ""
-        if task_inferred:
-            why = " (the task was inferred as binary because the target has 2 distinct values)"
-            alt = ", or pass --task regression if the target is a number"
-        if counts.min() < 2:
-            raise BoostregError(f"the rarer class has only {int(counts.min())} row(s){why}; stratified K-fold needs at "
-                                "least 2 rows of each class: add rows of that class or choose another target"
-                                f"{alt}.")
-        if counts.min() < n_splits:
-            raise BoostregError(f"folds = {n_splits} but the rarer class has only {int(counts.min())} rows{why}; "
-                                f"use folds <= {max(int(counts.min()), 2)} or a dataset with more rows of that class"
-                                f"{alt}.")
-        splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    else:
-        if len(y) < n_splits:
-            raise BoostregError(f"folds = {n_splits} but the dataset has only {len(y)} rows; use fewer folds.")
-        splitter = KFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    return [(tr, te) for tr, te in splitter.split(np.zeros(len(y)), y)]
-
-
-def group_fold_indices(ds: Dataset, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """K-fold splits that keep each group (``Dataset.groups``) whole on one side: GroupKFold, StratifiedGroupKFold for
-    a binary task; shuffled by ``seed`` (one repetition per seed)."""
-    groups = np.asarray(ds.groups)
-    n_groups = len(np.unique(groups))
-    if n_groups < n_splits:
-        raise BoostregError(f"folds = {n_splits} but dataset '{ds.name}' has only {n_groups} group(s), and each group "
-                            f"stays whole on one side of a fold; use folds <= {n_groups} or more groups.")
-    splitter = (StratifiedGroupKFold if ds.task == "binary" else GroupKFold)(n_splits=n_splits, shuffle=True,
-                                                                            random_state=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # StratifiedGroupKFold warns when a class has fewer groups than folds
-        folds = [(tr, te) for tr, te in splitter.split(np.zeros(len(ds.y)), ds.y, groups)]
-    if ds.task == "binary" and any(len(np.unique(ds.y[tr])) < 2 for tr, _ in folds):
-        raise BoostregError(f"dataset '{ds.name}': keeping its groups whole, a training fold holds a single class; use "
-                            "fewer folds, or more groups with rows of each class.")
-    return folds
-
-
-def outer_split(ds: Dataset, study: Study) -> str:
-    """How the study's outer folds of this dataset are made, for the plan: the splitter, and whether groups stay whole."""
-    if study.cv is not None:
-        return repr(study.cv)
-    if getattr(ds, "groups", None) is not None:
-        kind = "StratifiedGroupKFold" if ds.task == "binary" else "GroupKFold"
-        return f"{kind}({study.folds}) over {len(np.unique(ds.groups))} groups, each group whole on one side"
-    return f"{'StratifiedKFold' if ds.task == 'binary' else 'KFold'}({study.folds}, shuffled)"
-
-
-def split_folds(ds: Dataset, n_splits: int, seed: int, cv=None) -> list[tuple[np.ndarray, np.ndarray]]:
-    """A dataset's (train, test) folds: the study's splitter ``cv`` if given (with the dataset's groups), else
-    :func:`fold_indices`. The fold's identity is its test rows (:func:`fold_digest`) either way."""
-    if cv is None and getattr(ds, "groups", None) is not None:
-        return group_fold_indices(ds, n_splits, seed)
-    if cv is None:
-        return fold_indices(ds.y, ds.task, n_splits, seed, task_inferred=getattr(ds, "task_inferred", False))
-    try:  # a copy: a splitter holding a RandomState would draw other folds at each call (and per engine)
-        cv = copy.deepcopy(cv)
-    except Exception:  # noqa: BLE001 - a splitter that cannot be copied splits as it is
-        pass
-    try:
-        folds = [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(ds.X, ds.y, getattr(ds, "groups", None))]
-    except ValueError as err:
-        raise BoostregError(f"cv = {cv!r} cannot split dataset '{ds.name}' ({str(err).splitlines()[0]}); pass groups= "
-                            "for a group splitter, or use fewer splits.") from None
-    if not folds or any(len(tr) == 0 or len(te) == 0 for tr, te in folds):
-        raise BoostregError(f"cv = {cv!r} gives an empty fold on dataset '{ds.name}'; use fewer splits.")
-    return folds
-
-
-def n_folds(ds: Dataset, study: Study) -> int:
-    """How many folds the study makes of this dataset (per seed without a splitter)."""
-    if study.cv is None:
-        return study.folds
-    return len(split_folds(ds, 0, 0, study.cv))
-
-
-def validation_split(train: np.ndarray, y: np.ndarray, task: str, fraction: float,
-                     seed: int, *, where: str = "a training fold",
-                     groups: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Carve a validation split from a fold's training rows: (fit rows, validation rows).
-
-    Deterministic in ``seed`` and stratified for classification, so every engine of a study trains and selects
-    on the same rows; the test fold is never touched.
-    """
-    if groups is not None:  # whole groups go to the validation side, as the splitter keeps them whole
-        from sklearn.model_selection import GroupShuffleSplit
-
-        g = np.asarray(groups)[train]
-        if len(np.unique(g)) < 2:
-            raise BoostregError(f"cannot carve a validation split from {where}: its training rows hold one group; "
-                                "use fewer folds or more groups.")
-        fit_pos, valid_pos = next(GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed).split(train, groups=g))
-        return np.sort(train[fit_pos]), np.sort(train[valid_pos])
-    strat = y[train] if task == "binary" else None
-    if strat is not None:
-        counts = np.bincount(strat.astype(np.int64), minlength=2)
-        n_valid = int(np.ceil(fraction * len(train)))
-        if counts.min() < 2 or n_valid < 2 or len(train) - n_valid < 2:
-            raise BoostregError(
-                f"cannot carve a stratified validation split of {fraction:g} from {where}: its {len(train)} training "
-                f"rows hold {int(counts.min())} of the rarer class, and each side of the split needs at least one row "
-                "of each class; use fewer folds, a larger validation_fraction, or a dataset with more rows of that class.")
-    try:
-        fit, valid = train_test_split(train, test_size=fraction, random_state=seed, stratify=strat)
-    except ValueError as err:
-        raise BoostregError(f"cannot carve a validation split of {fraction:g} from {where} ({len(train)} training rows: "
-                            f"{err}); use fewer folds or change validation_fraction.") from None
-    return np.sort(fit), np.sort(valid)
-
-
-def fold_digest(test_index: np.ndarray) -> str:
-    """A short hash of a fold's test rows: equal digests mean the same rows were held out."""
-    return hashlib.sha256(np.asarray(test_index, dtype=np.int64).tobytes()).hexdigest()[:12]
-
-
-def splits_digest(folds: list[tuple[np.ndarray, np.ndarray]]) -> str:
-    """A short hash of every fold's train and test rows, in order: what identifies a splitter (its repr does not: two
-    PredefinedSplit of different rows share one, a RandomState's differs in every process)."""
-    h = hashlib.sha256()
-    for train, test in folds:
-        for rows in (train, test):
-            idx = np.asarray(rows, dtype=np.int64)
-            h.update(len(idx).to_bytes(8, "little"))
-            h.update(idx.tobytes())
-    return h.hexdigest()[:16]
-
-
 def _compact_rows(rows: np.ndarray, n_rows: int) -> np.ndarray:
     """A fold's row indices as they travel to workers with the group (int32 where they fit)."""
     return np.asarray(rows, dtype=np.int32 if n_rows < 2**31 else np.int64)
@@ -239,6 +104,7 @@ def penalty_points(grid: dict, default: dict | None = None) -> list[dict]:
     the data's units (a 0 is the same fit in either unit, so it is raw), ``"in_grid"`` and ``"is_default"``.
     ``default`` (raw values) is added when the grid does not hold it.
     """
+
     def values(key):
         rel = is_relative(grid[key])
         return [(float(v), rel and v != 0) for v in grid_values(grid[key])]
@@ -249,7 +115,11 @@ def penalty_points(grid: dict, default: dict | None = None) -> list[dict]:
             rel = tuple(k for k, r in (("reg_alpha", a_rel), ("reg_lambda", l_rel)) if r)
             points.append({"reg_alpha": a, "reg_lambda": l, "relative": rel, "in_grid": True, "is_default": False})
     zero = [p for p in points if p["reg_alpha"] == 0 and p["reg_lambda"] == 0]
-    ref = zero[0] if zero else {"reg_alpha": 0.0, "reg_lambda": 0.0, "relative": (), "in_grid": False, "is_default": False}
+    ref = (
+        zero[0]
+        if zero
+        else {"reg_alpha": 0.0, "reg_lambda": 0.0, "relative": (), "in_grid": False, "is_default": False}
+    )
     rest = [p for p in points if p is not ref]
     if default is not None:
         d = {k: float(default.get(k, 0.0)) for k in PENALTIES}
@@ -269,9 +139,6 @@ def other_points(grid: dict[str, list]) -> list[dict]:
 
 def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
     """Every fit of the study, grouped so that each group bins its training fold once."""
-    from .engines import ENGINES
-    from .study import validate
-
     validate(study)  # a Study's dicts and lists can be changed after it was built
     groups = []
     for spec in study.datasets:
@@ -280,8 +147,13 @@ def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
         split = outer_split(ds, study)
         metric = study.primary_metric[ds.task]
         # the folds, made once per dataset and seed (failing early when they cannot be made): every engine gets them
-        folds = {seed: [(_compact_rows(tr, len(ds.y)), _compact_rows(te, len(ds.y)))
-                        for tr, te in split_folds(ds, study.folds, seed, study.cv)] for seed in study.seeds}
+        folds = {
+            seed: [
+                (_compact_rows(tr, len(ds.y)), _compact_rows(te, len(ds.y)))
+                for tr, te in split_folds(ds, study.folds, seed, study.cv)
+            ]
+            for seed in study.seeds
+        }
         digests = {seed: splits_digest(f) for seed, f in folds.items()}
         n_splits = len(folds[study.seeds[0]])
         for engine in study.engines:
@@ -301,16 +173,26 @@ def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
                     if same:
                         same[0]["label"] = extra["label"]
                     else:
-                        points.append({**point, "relative": (), "in_grid": False, "is_default": False,
-                                       "label": extra["label"]})
+                        points.append(
+                            {**point, "relative": (), "in_grid": False, "is_default": False, "label": extra["label"]}
+                        )
             for other in other_points(grid):
                 fixed = {**study.fixed_params(engine), **other}
                 fraction = _validation_fraction(fixed)
                 for seed in study.seeds:
                     for fold in range(n_splits):
-                        key = {"dataset": spec.label, "fingerprint": ds.fingerprint, "engine": engine,
-                               "fixed": fixed, "fold": fold, "seed": seed, "n_splits": n_splits, "metric": metric,
-                               **({"cv": digests[seed]} if study.cv is not None else {}), **_group_key(ds, study)}
+                        key = {
+                            "dataset": spec.label,
+                            "fingerprint": ds.fingerprint,
+                            "engine": engine,
+                            "fixed": fixed,
+                            "fold": fold,
+                            "seed": seed,
+                            "n_splits": n_splits,
+                            "metric": metric,
+                            **({"cv": digests[seed]} if study.cv is not None else {}),
+                            **_group_key(ds, study),
+                        }
                         group_id = _digest(key)
                         fits = []
                         keep = fold == 0 and seed == study.seeds[0]
@@ -318,17 +200,48 @@ def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
                             params = {**fixed, "reg_alpha": point["reg_alpha"], "reg_lambda": point["reg_lambda"]}
                             ident = {**params, **{k: {"relative": params[k]} for k in point["relative"]}}
                             fit_id = _digest({**key, "params": ident})
-                            fits.append(FitSpec(
-                                fit_id=fit_id, group_id=group_id, study=study.name, check=checked(fit_id, keep, study.check),
-                                dataset=spec.label, engine=engine, fold=fold, seed=seed, n_splits=n_splits,
-                                params=params, in_grid=point["in_grid"], relative=point["relative"],
-                                is_default=point["is_default"], label=point.get("label", "")))
-                        groups.append(FitGroup(
-                            group_id=group_id, dataset_spec=spec, dataset=spec.label, fingerprint=ds.fingerprint,
-                            task=ds.task, engine=engine, fold=fold, seed=seed, n_splits=n_splits, cv=study.cv,
-                            primary_metric=metric, noise_features=ds.noise, fixed=fixed, fits=fits,
-                            keep_leaves=fold == 0 and seed == study.seeds[0], validation_fraction=fraction,
-                            n_rows=len(ds.y), split=split, rows=folds[seed][fold], splits=digests[seed]))
+                            fits.append(
+                                FitSpec(
+                                    fit_id=fit_id,
+                                    group_id=group_id,
+                                    study=study.name,
+                                    check=checked(fit_id, keep, study.check),
+                                    dataset=spec.label,
+                                    engine=engine,
+                                    fold=fold,
+                                    seed=seed,
+                                    n_splits=n_splits,
+                                    params=params,
+                                    in_grid=point["in_grid"],
+                                    relative=point["relative"],
+                                    is_default=point["is_default"],
+                                    label=point.get("label", ""),
+                                )
+                            )
+                        groups.append(
+                            FitGroup(
+                                group_id=group_id,
+                                dataset_spec=spec,
+                                dataset=spec.label,
+                                fingerprint=ds.fingerprint,
+                                task=ds.task,
+                                engine=engine,
+                                fold=fold,
+                                seed=seed,
+                                n_splits=n_splits,
+                                cv=study.cv,
+                                primary_metric=metric,
+                                noise_features=ds.noise,
+                                fixed=fixed,
+                                fits=fits,
+                                keep_leaves=fold == 0 and seed == study.seeds[0],
+                                validation_fraction=fraction,
+                                n_rows=len(ds.y),
+                                split=split,
+                                rows=folds[seed][fold],
+                                splits=digests[seed],
+                            )
+                        )
     _check_validation_splits(groups, datasets)
     return groups
 
@@ -341,7 +254,9 @@ def _group_key(ds: Dataset, study: Study) -> dict:
 
 def _check_validation_splits(groups: list[FitGroup], datasets: dict[str, Dataset]) -> None:
     """Carve every validation split the plan needs once, so a split that cannot be made fails before any fit."""
-    needed = {(g.dataset, g.seed, g.n_splits, g.fold, g.validation_fraction): g for g in groups if g.validation_fraction}
+    needed = {
+        (g.dataset, g.seed, g.n_splits, g.fold, g.validation_fraction): g for g in groups if g.validation_fraction
+    }
     folds = {}
     for (dataset, seed, n_splits, fold, fraction), g in sorted(needed.items(), key=lambda kv: kv[0]):
         ds = datasets[dataset]
@@ -351,8 +266,15 @@ def _check_validation_splits(groups: list[FitGroup], datasets: dict[str, Dataset
             if (dataset, seed, n_splits) not in folds:
                 folds[dataset, seed, n_splits] = split_folds(ds, n_splits, seed, g.cv)
             train = folds[dataset, seed, n_splits][fold][0]
-        validation_split(train, ds.y, ds.task, fraction, seed, where=f"dataset '{dataset}', fold {fold}, seed {seed}",
-                         groups=getattr(ds, "groups", None))
+        validation_split(
+            train,
+            ds.y,
+            ds.task,
+            fraction,
+            seed,
+            where=f"dataset '{dataset}', fold {fold}, seed {seed}",
+            groups=getattr(ds, "groups", None),
+        )
 
 
 def _validation_fraction(fixed: dict) -> float:
@@ -362,11 +284,10 @@ def _validation_fraction(fixed: dict) -> float:
     return 0.2 if fixed.get("early_stopping_rounds", 0) else 0.0
 
 
-def _baseline_groups(study: Study, spec: DatasetSpec, ds: Dataset, engine: str, metric: str,
-                     n_splits: int, folds: dict, digests: dict) -> list[FitGroup]:
+def _baseline_groups(
+    study: Study, spec: DatasetSpec, ds: Dataset, engine: str, metric: str, n_splits: int, folds: dict, digests: dict
+) -> list[FitGroup]:
     """One group per fold x seed; its fits are the engine's penalty grid, least penalized first."""
-    from .engines import ENGINES
-
     fixed = study.fixed_params(engine)
     eng = ENGINES[engine]
     penalties = study.baseline_penalties(engine)
@@ -381,20 +302,58 @@ def _baseline_groups(study: Study, spec: DatasetSpec, ds: Dataset, engine: str, 
     groups = []
     for seed in study.seeds:
         for fold in range(n_splits):
-            key = {"dataset": spec.label, "fingerprint": ds.fingerprint, "engine": engine, "fixed": fixed,
-                   "fold": fold, "seed": seed, "n_splits": n_splits, "metric": metric,
-                   **({"cv": digests[seed]} if study.cv is not None else {}), **_group_key(ds, study)}
+            key = {
+                "dataset": spec.label,
+                "fingerprint": ds.fingerprint,
+                "engine": engine,
+                "fixed": fixed,
+                "fold": fold,
+                "seed": seed,
+                "n_splits": n_splits,
+                "metric": metric,
+                **({"cv": digests[seed]} if study.cv is not None else {}),
+                **_group_key(ds, study),
+            }
             group_id = _digest(key)
             # an own default fit has the grid point's params: its fit_id says it is the default
             mark = {"default": "as users run it"} if own else {}
-            fits = [FitSpec(fit_id=_digest({**key, "params": {**fixed, "penalty": p}, **(mark if is_default else {})}),
-                            group_id=group_id, study=study.name, dataset=spec.label, engine=engine, fold=fold,
-                            seed=seed, n_splits=n_splits, params={**fixed, "penalty": p}, in_grid=in_grid,
-                            is_default=is_default)
-                    for p, in_grid, is_default in entries]
-            groups.append(FitGroup(
-                group_id=group_id, dataset_spec=spec, dataset=spec.label, fingerprint=ds.fingerprint, task=ds.task,
-                engine=engine, fold=fold, seed=seed, n_splits=n_splits, cv=study.cv, primary_metric=metric,
-                noise_features=ds.noise, fixed=fixed, fits=fits, validation_fraction=_validation_fraction(fixed),
-                n_rows=len(ds.y), split=outer_split(ds, study), rows=folds[seed][fold], splits=digests[seed]))
+            fits = [
+                FitSpec(
+                    fit_id=_digest({**key, "params": {**fixed, "penalty": p}, **(mark if is_default else {})}),
+                    group_id=group_id,
+                    study=study.name,
+                    dataset=spec.label,
+                    engine=engine,
+                    fold=fold,
+                    seed=seed,
+                    n_splits=n_splits,
+                    params={**fixed, "penalty": p},
+                    in_grid=in_grid,
+                    is_default=is_default,
+                )
+                for p, in_grid, is_default in entries
+            ]
+            groups.append(
+                FitGroup(
+                    group_id=group_id,
+                    dataset_spec=spec,
+                    dataset=spec.label,
+                    fingerprint=ds.fingerprint,
+                    task=ds.task,
+                    engine=engine,
+                    fold=fold,
+                    seed=seed,
+                    n_splits=n_splits,
+                    cv=study.cv,
+                    primary_metric=metric,
+                    noise_features=ds.noise,
+                    fixed=fixed,
+                    fits=fits,
+                    validation_fraction=_validation_fraction(fixed),
+                    n_rows=len(ds.y),
+                    split=outer_split(ds, study),
+                    rows=folds[seed][fold],
+                    splits=digests[seed],
+                )
+            )
     return groups

@@ -19,8 +19,14 @@ from __future__ import annotations
 
 import numpy as np
 
-COLUMNS = ("prior_laplace_scale", "prior_gauss_scale", "prior_loglik_laplace", "prior_loglik_gauss",
-           "prior_implied_l1", "prior_implied_l2")
+COLUMNS = (
+    "prior_laplace_scale",
+    "prior_gauss_scale",
+    "prior_loglik_laplace",
+    "prior_loglik_gauss",
+    "prior_implied_l1",
+    "prior_implied_l2",
+)
 
 
 def laplace_fit(w: np.ndarray) -> float:
@@ -32,7 +38,7 @@ def laplace_fit(w: np.ndarray) -> float:
 def gauss_fit(w: np.ndarray) -> float:
     """MLE standard deviation sigma of a zero-mean Gaussian: sqrt(mean w^2)."""
     w = np.asarray(w, dtype=np.float64)
-    return float(np.sqrt(np.mean(w ** 2))) if len(w) else np.nan
+    return float(np.sqrt(np.mean(w**2))) if len(w) else np.nan
 
 
 def laplace_loglik(w: np.ndarray, b: float) -> float:
@@ -48,7 +54,7 @@ def gauss_loglik(w: np.ndarray, sigma: float) -> float:
     w = np.asarray(w, dtype=np.float64)
     if not len(w) or not sigma > 0:
         return np.nan
-    return float(np.mean(-0.5 * np.log(2 * np.pi * sigma ** 2) - w ** 2 / (2 * sigma ** 2)))
+    return float(np.mean(-0.5 * np.log(2 * np.pi * sigma**2) - w**2 / (2 * sigma**2)))
 
 
 def implied_l1(b: float) -> float:
@@ -58,7 +64,7 @@ def implied_l1(b: float) -> float:
 
 def implied_l2(sigma: float) -> float:
     """The L2 penalty (on ||w||^2) a N(0, sigma^2) prior means: 1 / (2 sigma^2)."""
-    return float(1.0 / (2 * sigma ** 2)) if sigma > 0 else np.nan
+    return float(1.0 / (2 * sigma**2)) if sigma > 0 else np.nan
 
 
 def prior_columns(w: np.ndarray | None) -> dict[str, float]:
@@ -68,6 +74,11 @@ def prior_columns(w: np.ndarray | None) -> dict[str, float]:
     b, s = laplace_fit(w), gauss_fit(w)
     if not (b > 0 and s > 0):
         return dict.fromkeys(COLUMNS, np.nan)
-    return {"prior_laplace_scale": b, "prior_gauss_scale": s,
-            "prior_loglik_laplace": laplace_loglik(w, b), "prior_loglik_gauss": gauss_loglik(w, s),
-            "prior_implied_l1": implied_l1(b), "prior_implied_l2": implied_l2(s)}
+    return {
+        "prior_laplace_scale": b,
+        "prior_gauss_scale": s,
+        "prior_loglik_laplace": laplace_loglik(w, b),
+        "prior_loglik_gauss": gauss_loglik(w, s),
+        "prior_implied_l1": implied_l1(b),
+        "prior_implied_l2": implied_l2(s),
+    }

@@ -1,7 +1,7 @@
 """``boostreg recommend``: the tuning guide's advice, turned into raw reg_alpha and reg_lambda for one dataset.
 
 The guide states its advice in the data's units (reg_alpha as a fraction of α_max, reg_lambda as a multiple of
-H̄: see ``boostreg.guide``). This module reads a user's table, fits one unpenalized tree per engine with the
+H̄: see ``boostreg.units``). This module reads a user's table, fits one unpenalized tree per engine with the
 guide's tree settings on all of its rows, reads α_max (the largest |G| over that tree's leaves) and H̄ (their
 mean hessian sum), and multiplies. It takes seconds: one tree, no search.
 
@@ -10,32 +10,64 @@ error (its leave-one-dataset-out proof applies it that way). ``check=True`` does
 cross-validation on the user's rows, with the guide's settings: ten full fits per engine instead of one tree.
 
 Each Advice quotes the out-of-sample record of the procedure this call ran (``evidence``, see ``evidence_for``):
-with ``check=True`` the fresh hold-out of ``benchmarks/fresh_check.py`` (14 datasets frozen before any fit, the
+with ``check=True`` the fresh hold-out of ``benchmarks/fresh_check.py`` (datasets frozen before any fit, the
 5-fold check run as shipped); without it the guide's leave-one-dataset-out record of the recommended values alone.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from .engines import ENGINES, Fold
-from .engines.base import LOOP_PARAMS, first_tree_scales
 from .errors import BoostregError
-from .guide import recommendation_for
+from .fmt import pct
+from .units import data_units
 
 #: cross-validation splits of ``--check``
 CHECK_FOLDS = 5
 
 #: what each call applies, in the words its evidence is quoted with
-PROCEDURE_CHECKED = (f"the recommended values and the library default compared by {CHECK_FOLDS}-fold cross-validation "
-                     "on your rows, the one with the lower mean validation error kept")
+PROCEDURE_CHECKED = (
+    f"the recommended values and the library default compared by {CHECK_FOLDS}-fold cross-validation "
+    "on your rows, the one with the lower mean validation error kept"
+)
 PROCEDURE_ALONE = "the recommended values alone, not checked against the library default on your rows"
-PROCEDURE_ONE_SPLIT = ("the recommended values checked against the library default on one validation split (the "
-                       "guide's leave-one-dataset-out proof), the better one kept")
+PROCEDURE_ONE_SPLIT = (
+    "the recommended values checked against the library default on one validation split (the "
+    "guide's leave-one-dataset-out proof), the better one kept"
+)
+
+
+def json_default(v):
+    """``json.dumps`` default for the recommendation: numpy scalars as Python numbers (non-finite floats as null),
+    tuples as lists, anything else as its str."""
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return None if not np.isfinite(v) else float(v)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    if isinstance(v, tuple):
+        return list(v)
+    return str(v)
+
+
+def recommendation_for(path: str | Path | None = None) -> dict:
+    """The recommendation ``boostreg recommend`` applies: package data written from the committed guide."""
+    path = Path(path) if path else Path(__file__).with_name("recommendation.json")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise BoostregError(
+            f"cannot read the recommendation '{path}' ({type(err).__name__}); reinstall boostreg, or "
+            "rebuild it with 'boostreg guide'."
+        ) from None
 
 
 @dataclass
@@ -82,30 +114,25 @@ def _drop_in(engine: str, settings: dict, kept: tuple[float, float], task: str) 
     return cls, kw
 
 
-def data_units(ds, engine: str, settings: dict, *, threads: int = 1, rows=None) -> tuple[float, float]:
-    """α_max and H̄ of one unpenalized tree of ``engine`` fitted on every row of ``ds`` (or on ``rows``) with
-    ``settings``."""
-    eng = ENGINES[engine]
-    params = {k: v for k, v in settings.items() if k not in LOOP_PARAMS}
-    params.update(n_estimators=1, reg_alpha=0.0, reg_lambda=0.0)
-    X, y = (ds.X, ds.y) if rows is None else (ds.X.iloc[rows], ds.y[rows])
-    fold = Fold(X, y, X.iloc[:1], y[:1], ds.task)
-    prepared = eng.prepare(fold, params, threads=threads)
-    model = eng.fit(prepared, params, seed=0, threads=threads)
-    scales = first_tree_scales(eng.ensemble(model, prepared, fold, params, test_leaf=False), fold.y_train, fold.task)
-    return scales["first_tree_grad_abs_max"], scales["first_tree_hess_mean"]
-
-
-def check_against_default(ds, engine: str, settings: dict, alpha_rel: float, lambda_rel: float, *,
-                          folds: int = CHECK_FOLDS, seed: int = 0, threads: int | None = None) -> dict:
+def check_against_default(
+    ds,
+    engine: str,
+    settings: dict,
+    alpha_rel: float,
+    lambda_rel: float,
+    *,
+    folds: int = CHECK_FOLDS,
+    seed: int = 0,
+    threads: int | None = None,
+) -> dict:
     """Fit the recommended values and the library default with the guide's settings on each of ``folds``
     cross-validation splits of the user's rows (stratified for binary, whole groups where the data has them; each
     split's held-out part serves for early stopping and is scored) and keep the one with the lower mean validation
     error (the default on a tie). The recommended raw values of each split come from the rows it trains on.
 
     One split (the guide's leave-one-dataset-out proof uses the study's single validation split per fold) picks
-    between two settings whose true difference is often a fraction of a percent: on 10 datasets outside the guide
-    it kept LightGBM's recommended values on folds where they then lost as often as they won. Averaging the
+    between two settings whose true difference is often a fraction of a percent: on datasets outside the guide it
+    kept recommended values on folds where they then lost as often as they won (benchmarks/README.md). Averaging the
     validation error over K splits halves the noise of that choice for K - 1 more pairs of fits."""
     from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 
@@ -117,16 +144,21 @@ def check_against_default(ds, engine: str, settings: dict, alpha_rel: float, lam
     units = len(np.unique(ds.groups)) if ds.groups is not None else len(rows)
     if units < folds:
         what = "groups" if ds.groups is not None else "rows"
-        raise BoostregError(f"--check cross-validates on {folds} folds, but your data has {units} {what}; add "
-                            f"{what} or leave out --check (the recommended values need one tree only).")
+        raise BoostregError(
+            f"--check cross-validates on {folds} folds, but your data has {units} {what}; add "
+            f"{what} or leave out --check (the recommended values need one tree only)."
+        )
     if ds.groups is not None:
         splits = list(GroupKFold(n_splits=folds).split(rows, ds.y, ds.groups))
     elif ds.task == "binary":
         rarer = int(min((ds.y == 1).sum(), (ds.y == 0).sum()))
         if rarer < folds:
-            warnings.warn(f"--check: the rarer class has {rarer} rows, fewer than the {folds} folds, so some folds "
-                          "validate on one class only; the check's verdict is weak on data this small.", UserWarning,
-                          stacklevel=2)
+            warnings.warn(
+                f"--check: the rarer class has {rarer} rows, fewer than the {folds} folds, so some folds "
+                "validate on one class only; the check's verdict is weak on data this small.",
+                UserWarning,
+                stacklevel=2,
+            )
         with warnings.catch_warnings():  # said above in boostreg's words
             warnings.simplefilter("ignore", UserWarning)
             splits = list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(rows, ds.y))
@@ -136,8 +168,15 @@ def check_against_default(ds, engine: str, settings: dict, alpha_rel: float, lam
     trees = {"recommended": [], "default": []}
     for train, valid in splits:
         alpha_max, h_bar = data_units(ds, engine, settings, threads=threads, rows=train)
-        fold = Fold(ds.X.iloc[train], ds.y[train], ds.X.iloc[valid], ds.y[valid], ds.task,
-                    X_valid=ds.X.iloc[valid], y_valid=ds.y[valid])
+        fold = Fold(
+            ds.X.iloc[train],
+            ds.y[train],
+            ds.X.iloc[valid],
+            ds.y[valid],
+            ds.task,
+            X_valid=ds.X.iloc[valid],
+            y_valid=ds.y[valid],
+        )
         prepared = eng.prepare(fold, base, threads=threads)
         for label, (a, lam) in {"recommended": (alpha_rel * alpha_max, lambda_rel * h_bar), "default": default}.items():
             model = eng.fit(prepared, {**base, "reg_alpha": a, "reg_lambda": lam}, seed=seed, threads=threads)
@@ -145,28 +184,43 @@ def check_against_default(ds, engine: str, settings: dict, alpha_rel: float, lam
             trees[label].append(len(model.boostreg_log.test))
     mean = {label: float(np.mean(v)) for label, v in errors.items()}
     kept = "recommended" if mean["recommended"] < mean["default"] else "default"
-    return {"kept": kept, "folds": folds, "valid_error_recommended": mean["recommended"],
-            "valid_error_default": mean["default"], "fold_errors_recommended": errors["recommended"],
-            "fold_errors_default": errors["default"], "folds_recommended_better":
-                int(sum(r < d for r, d in zip(errors["recommended"], errors["default"]))),
-            "trees_recommended": float(np.mean(trees["recommended"])), "trees_default": float(np.mean(trees["default"])),
-            "default_reg_alpha": default[0], "default_reg_lambda": default[1],
-            "n_train": len(splits[0][0]), "n_valid": len(splits[0][1])}
-
-
-def _pct(v) -> str:
-    return f"{v:+.1%}" if isinstance(v, (int, float)) and np.isfinite(v) else "–"
+    return {
+        "kept": kept,
+        "folds": folds,
+        "valid_error_recommended": mean["recommended"],
+        "valid_error_default": mean["default"],
+        "fold_errors_recommended": errors["recommended"],
+        "fold_errors_default": errors["default"],
+        "folds_recommended_better": int(sum(r < d for r, d in zip(errors["recommended"], errors["default"]))),
+        "trees_recommended": float(np.mean(trees["recommended"])),
+        "trees_default": float(np.mean(trees["default"])),
+        "default_reg_alpha": default[0],
+        "default_reg_lambda": default[1],
+        "n_train": len(splits[0][0]),
+        "n_valid": len(splits[0][1]),
+    }
 
 
 #: the guide's records a call without --check may quote, in order: (key, procedure, where from, sentence, subject)
 _GUIDE_RECORDS = (
-    ("lodo_point_alone", PROCEDURE_ALONE, "the tuning guide's leave-one-dataset-out proof: the values derived without "
-     "each dataset and applied to it unchecked", "Used alone (not checked against the default), derived without each "
-     "dataset and applied to it", "these values"),
-    ("lodo", PROCEDURE_ONE_SPLIT, "the tuning guide's leave-one-dataset-out proof of the one-split checked advice; no "
-     "record of the values alone exists, and these values were not checked here", "No record of these values used "
-     "alone; checked against the default on one validation split (not what was done here), derived without each "
-     "dataset", "they"),
+    (
+        "lodo_point_alone",
+        PROCEDURE_ALONE,
+        "the tuning guide's leave-one-dataset-out proof: the values derived without "
+        "each dataset and applied to it unchecked",
+        "Used alone (not checked against the default), derived without each dataset and applied to it",
+        "these values",
+    ),
+    (
+        "lodo",
+        PROCEDURE_ONE_SPLIT,
+        "the tuning guide's leave-one-dataset-out proof of the one-split checked advice; no "
+        "record of the values alone exists, and these values were not checked here",
+        "No record of these values used "
+        "alone; checked against the default on one validation split (not what was done here), derived without each "
+        "dataset",
+        "they",
+    ),
 )
 
 
@@ -174,16 +228,33 @@ def _record(r: dict, *, procedure: str, record: str, interval: str, **extra) -> 
     """One summary of the advice's gains over the default (a guide LODO row or the fresh check's) as evidence."""
     n = r.get("n_datasets", r.get("n"))
     out = {"procedure": procedure, "record": record, "n_datasets": n, "interval": interval, **extra}
-    out.update({k: r.get(k) for k in ("wins", "ties", "clearly_worse", "clearly_better", "mean_rel_gain", "rel_low",
-                                      "rel_high", "worst_dataset", "worst_rel_gain") if k in r})
+    out.update(
+        {
+            k: r.get(k)
+            for k in (
+                "wins",
+                "ties",
+                "clearly_worse",
+                "clearly_better",
+                "mean_rel_gain",
+                "rel_low",
+                "rel_high",
+                "worst_dataset",
+                "worst_rel_gain",
+            )
+            if k in r
+        }
+    )
     return out
 
 
 def _sentence(engine: str, ev: dict) -> str:
     ties = f" (kept the default on {ev['ties']})" if ev.get("ties") else ""
-    return (f"beat {engine}'s default on {ev['wins']} of {ev['n_datasets']} datasets{ties}, mean relative gain "
-            f"{_pct(ev.get('mean_rel_gain'))} [{_pct(ev.get('rel_low'))}, {_pct(ev.get('rel_high'))}], clearly worse "
-            f"on {ev.get('clearly_worse', 0)}, worst {_pct(ev.get('worst_rel_gain'))} ({ev.get('worst_dataset')})")
+    return (
+        f"beat {engine}'s default on {ev['wins']} of {ev['n_datasets']} datasets{ties}, mean relative gain "
+        f"{pct(ev.get('mean_rel_gain'))} [{pct(ev.get('rel_low'))}, {pct(ev.get('rel_high'))}], clearly worse "
+        f"on {ev.get('clearly_worse', 0)}, worst {pct(ev.get('worst_rel_gain'))} ({ev.get('worst_dataset')})"
+    )
 
 
 def evidence_for(rec: dict, engine: str, check: bool) -> dict:
@@ -202,20 +273,31 @@ def evidence_for(rec: dict, engine: str, check: bool) -> dict:
         fresh = rec.get("fresh_check") or {}
         f = fresh.get("engines", {}).get(engine)
         if f and (f.get("reg_alpha_relative"), f.get("reg_lambda_relative")) == rel:
-            ev = _record(f, procedure=PROCEDURE_CHECKED, interval=fresh.get("pooled_interval", ""),
-                         record=f"fresh hold-out: {fresh.get('datasets')} datasets frozen before any fit and used for "
-                                "no design choice, outer cross-validation around this exact procedure "
-                                f"({fresh.get('list')}, sha256 {str(fresh.get('list_sha256'))[:12]}, "
-                                f"{fresh.get('date')})",
-                         date=fresh.get("date"), list_sha256=fresh.get("list_sha256"))
-            ev["text"] = (f"Checked this way on {fresh.get('datasets')} datasets never used to design it (outer "
-                          f"cross-validation, {fresh.get('date')}), the kept values " + _sentence(engine, ev)
-                          + "; 95% t interval over datasets.")
+            ev = _record(
+                f,
+                procedure=PROCEDURE_CHECKED,
+                interval=fresh.get("pooled_interval", ""),
+                record=f"fresh hold-out: {fresh.get('datasets')} datasets frozen before any fit and used for "
+                "no design choice, outer cross-validation around this exact procedure "
+                f"({fresh.get('list')}, sha256 {str(fresh.get('list_sha256'))[:12]}, "
+                f"{fresh.get('date')})",
+                date=fresh.get("date"),
+                list_sha256=fresh.get("list_sha256"),
+            )
+            ev["text"] = (
+                f"Checked this way on {fresh.get('datasets')} datasets never used to design it (outer "
+                f"cross-validation, {fresh.get('date')}), the kept values "
+                + _sentence(engine, ev)
+                + "; 95% t interval over datasets."
+            )
             return ev
         stale = " (the fresh hold-out tested other values)" if f else ""
-        return {"procedure": PROCEDURE_CHECKED, "record": None,
-                "text": f"No out-of-sample record of this {CHECK_FOLDS}-fold check for these values yet{stale}; the "
-                        "guide's leave-one-dataset-out record is of a one-split check, a different procedure."}
+        return {
+            "procedure": PROCEDURE_CHECKED,
+            "record": None,
+            "text": f"No out-of-sample record of this {CHECK_FOLDS}-fold check for these values yet{stale}; the "
+            "guide's leave-one-dataset-out record is of a one-split check, a different procedure.",
+        }
     for key, procedure, record, lead, verb in _GUIDE_RECORDS:  # the record of the values alone first
         if r.get(key):
             ev = _record(r[key], procedure=procedure, record=record, interval="the guide's 95% interval over datasets")
@@ -228,12 +310,12 @@ def _rule(engine: str, a: float, lam: float) -> str:
     """The advice in the guide's words, without its evidence (``evidence_for`` quotes the record that fits)."""
     alpha = "reg_alpha = 0" if a == 0 else f"reg_alpha = {a:g} × α_max"
     lam_ = "reg_lambda = 0" if lam == 0 else f"reg_lambda = {lam:g} × H̄"
-    return (f"Fit {engine} at {alpha} and {lam_} beside its default, and keep whichever has the lower validation "
-            "error.")
+    return f"Fit {engine} at {alpha} and {lam_} beside its default, and keep whichever has the lower validation error."
 
 
-def recommend_for(ds, engines: list[str] | None = None, *, recommendation: dict | None = None,
-                  check: bool = False) -> list[Advice]:
+def recommend_for(
+    ds, engines: list[str] | None = None, *, recommendation: dict | None = None, check: bool = False
+) -> list[Advice]:
     """The guide's recommendation for dataset ``ds`` (a boostreg Dataset), one Advice per engine; with ``check`` the
     recommended values are fitted beside the library default by 5-fold cross-validation and the one with the lower
     mean validation error is kept. Each Advice's ``evidence`` is the record of the procedure run (``evidence_for``)."""
@@ -243,8 +325,9 @@ def recommend_for(ds, engines: list[str] | None = None, *, recommendation: dict 
     out = []
     for engine in engines:
         if engine not in known:
-            raise BoostregError(f"the tuning guide has no recommendation for engine '{engine}'; use one of "
-                                f"{', '.join(sorted(known))}.")
+            raise BoostregError(
+                f"the tuning guide has no recommendation for engine '{engine}'; use one of {', '.join(sorted(known))}."
+            )
         r = known[engine]
         settings = rec.get("assumptions", {}).get(engine, {})
         alpha_max, h_bar = data_units(ds, engine, settings)
@@ -260,13 +343,29 @@ def recommend_for(ds, engines: list[str] | None = None, *, recommendation: dict 
                 kept = (verdict["default_reg_alpha"], verdict["default_reg_lambda"])
             verdict.update(reg_alpha=kept[0], reg_lambda=kept[1])
         estimator, params = _drop_in(engine, settings, kept, ds.task)
-        out.append(Advice(
-            engine=engine, reg_alpha=kept[0], reg_lambda=kept[1], check=verdict, params=params, estimator=estimator,
-            reg_alpha_range=raw(r.get("reg_alpha_range_relative"), alpha_max),
-            reg_lambda_range=raw(r.get("reg_lambda_range_relative"), h_bar),
-            reg_alpha_relative=a, reg_lambda_relative=lam, alpha_max=alpha_max, h_bar=h_bar, rows=len(ds.y),
-            rule=_rule(engine, a, lam), evidence=evidence_for(rec, engine, check),
-            assumptions={**settings, "rows": len(ds.y),
-                         "note": "alpha_max and H-bar grow in proportion to the rows you train on: if you hold out a "
-                                 "share for early stopping, scale both values by the share you keep"}))
+        out.append(
+            Advice(
+                engine=engine,
+                reg_alpha=kept[0],
+                reg_lambda=kept[1],
+                check=verdict,
+                params=params,
+                estimator=estimator,
+                reg_alpha_range=raw(r.get("reg_alpha_range_relative"), alpha_max),
+                reg_lambda_range=raw(r.get("reg_lambda_range_relative"), h_bar),
+                reg_alpha_relative=a,
+                reg_lambda_relative=lam,
+                alpha_max=alpha_max,
+                h_bar=h_bar,
+                rows=len(ds.y),
+                rule=_rule(engine, a, lam),
+                evidence=evidence_for(rec, engine, check),
+                assumptions={
+                    **settings,
+                    "rows": len(ds.y),
+                    "note": "alpha_max and H-bar grow in proportion to the rows you train on: if you hold out a "
+                    "share for early stopping, scale both values by the share you keep",
+                },
+            )
+        )
     return out

@@ -20,41 +20,53 @@ for that setting with its corrected interval).
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import answer as answer_mod
-from .engines import ENGINES
+from .engines import ENGINES, library_versions
 from .engines.base import LOOP_PARAMS
 from .errors import BoostregError
+from .loading import load_dataset
+from .paths import write_atomic
+from .study import study_from_dict
+from .units import data_units
 
 
 def _row(answers: pd.DataFrame, dataset: str, engine: str) -> pd.Series:
     if answers.empty:
-        raise BoostregError("this run has no complete fold group with a validation error yet; finish the run (run "
-                            "the same command again) before asking for its best setting.")
+        raise BoostregError(
+            "this run has no complete fold group with a validation error yet; finish the run (run "
+            "the same command again) before asking for its best setting."
+        )
     if dataset not in set(answers.dataset):
-        raise BoostregError(f"dataset '{dataset}' is not in this run; use one of {', '.join(sorted(set(answers.dataset)))}.")
+        raise BoostregError(
+            f"dataset '{dataset}' is not in this run; use one of {', '.join(sorted(set(answers.dataset)))}."
+        )
     rows = answers[(answers.dataset == dataset) & (answers.engine == engine)]
     if rows.empty:
         have = sorted(set(answers[answers.dataset == dataset].engine))
         raise BoostregError(f"engine '{engine}' has no fits of '{dataset}' in this run; use one of {', '.join(have)}.")
     row = rows.iloc[0]
     if not isinstance(row.get("best_point"), str):
-        raise BoostregError(f"'{dataset}' x '{engine}' has no complete fold group (its default or a grid fit failed "
-                            "in every one, or the run stopped early); run the same command again, or look at the "
-                            "failed fits' error column.")
+        raise BoostregError(
+            f"'{dataset}' x '{engine}' has no complete fold group (its default or a grid fit failed "
+            "in every one, or the run stopped early); run the same command again, or look at the "
+            "failed fits' error column."
+        )
     return row
 
 
 def _check_rule(rule: str) -> None:
     if rule not in answer_mod.RULES:
-        raise BoostregError(f"unknown rule '{rule}'; use 'best' (lowest mean validation error) or 'smallest' (the "
-                            "smallest model within one standard error of it).")
+        raise BoostregError(
+            f"unknown rule '{rule}'; use 'best' (lowest mean validation error) or 'smallest' (the "
+            "smallest model within one standard error of it)."
+        )
 
 
 def load_data(run, dataset: str, data=None):
@@ -68,17 +80,16 @@ def load_data(run, dataset: str, data=None):
 
 
 def _load(run, dataset: str):
-    from .run import load_dataset
-    from .study import load_study
-
-    toml = Path(run.out) / "study.toml"
-    if not toml.exists():
+    doc = run.study_toml()  # OUT/study.toml, read by the Run (the one reader of a run folder)
+    if not doc:
         raise BoostregError(f"'{run.out}' has no study.toml to reload '{dataset}' from; pass data=load_frame(...).")
-    specs = {s.label: s for s in load_study(toml).datasets}
-    spec = specs.get(dataset)
+    study = study_from_dict(doc, source=str(Path(run.out) / "study.toml"), base_dir=Path(run.out).resolve())
+    spec = {s.label: s for s in study.datasets}.get(dataset)
     if spec is None or (spec.name is None and spec.file is None):
-        raise BoostregError(f"'{dataset}' was an in-memory table, which the run folder does not keep; pass "
-                            "data=boostreg.data.load_frame(frame, target) to best_params / refit.")
+        raise BoostregError(
+            f"'{dataset}' was an in-memory table, which the run folder does not keep; pass "
+            "data=boostreg.data.load_frame(frame, target) to best_params / refit."
+        )
     return load_dataset(spec)
 
 
@@ -94,10 +105,17 @@ def paste(run, dataset: str, engine: str, rule: str = "best", *, data=None) -> d
         # the grid's penalties are on a standardized regression target; the library default is on the user's
         standardized_y = row["task"] == "regression" and not row[f"{rule}_is_default"]
         cls, kw = _baseline_estimator(eng, float(row[f"{rule}_penalty"]), params, row["task"])
-        return {"class": cls, "params": kw, "rule": rule, "point": row[f"{rule}_point"], "verdict": row["verdict_text"],
-                "standardized_y": standardized_y, "scale": BASELINE_SCALE[standardized_y],
-                "note": "the penalty of boostreg's preprocessing (standardized features; for regression a standardized "
-                        "target): see README, Baselines"}
+        return {
+            "class": cls,
+            "params": kw,
+            "rule": rule,
+            "point": row[f"{rule}_point"],
+            "verdict": row["verdict_text"],
+            "standardized_y": standardized_y,
+            "scale": BASELINE_SCALE[standardized_y],
+            "note": "the penalty of boostreg's preprocessing (standardized features; for regression a standardized "
+            "target): see docs/baselines.md",
+        }
     if early and np.isfinite(row[f"{rule}_n_trees"]):
         params["n_estimators"] = int(round(row[f"{rule}_n_trees"]))
     alpha, lam = float(row[f"{rule}_reg_alpha"]), float(row[f"{rule}_reg_lambda"])
@@ -106,8 +124,6 @@ def paste(run, dataset: str, engine: str, rule: str = "best", *, data=None) -> d
         alpha = float(eng.library_defaults.get("reg_alpha", 0.0))
         lam = float(eng.library_defaults.get("reg_lambda", 0.0))
     elif any(np.isfinite(v) and v > 0 for v in rel):
-        from .recommend import data_units
-
         settings = {k: v for k, v in fixed.items() if k not in LOOP_PARAMS}
         key = ("units", dataset, engine, json.dumps(settings, sort_keys=True))
         cache = getattr(run, "_cache", {}) if data is None else {}
@@ -119,22 +135,29 @@ def paste(run, dataset: str, engine: str, rule: str = "best", *, data=None) -> d
     params.update(reg_alpha=_round(alpha), reg_lambda=_round(lam))
     cls, kw = eng.sklearn_estimator(params, row["task"])
     kw["random_state"] = 0
-    return {"class": cls, "params": kw, "rule": rule, "point": row[f"{rule}_point"], "early_stopping": early,
-            "verdict": row["verdict_text"]}
+    return {
+        "class": cls,
+        "params": kw,
+        "rule": rule,
+        "point": row[f"{rule}_point"],
+        "early_stopping": early,
+        "verdict": row["verdict_text"],
+    }
 
 
 def _baseline_estimator(eng, penalty: float, params: dict, task: str) -> tuple[str, dict]:
     """The scikit-learn estimator a baseline fits (its dotted path) and every argument its engine sets that differs
     from the class's own default (the solver, l1_ratio, max_iter, ... as well as the penalty)."""
-    import inspect
-
     try:
         est = eng.estimator(penalty, params, 0)
     except TypeError:  # engines whose estimator depends on the task
         est = eng.estimator(penalty, params, 0, task=task)
     defaults = {k: p.default for k, p in inspect.signature(type(est)).parameters.items()}
-    kw = {k: v for k, v in est.get_params(deep=False).items()
-          if k != "random_state" and (k not in defaults or not _same(v, defaults[k]))}
+    kw = {
+        k: v
+        for k, v in est.get_params(deep=False).items()
+        if k != "random_state" and (k not in defaults or not _same(v, defaults[k]))
+    }
     return f"{type(est).__module__.split('._')[0]}.{type(est).__name__}", kw
 
 
@@ -150,11 +173,21 @@ def answer_rows(run) -> list[dict]:
     class (``params``, ``params_smallest``; None where a setting cannot be given)."""
     out = []
     for r in run.answers().itertuples():
-        row = {"dataset": r.dataset, "engine": r.engine, "kind": r.kind, "setting": r.setting, "verdict": r.verdict,
-               "verdict_text": r.verdict_text, "estimator": None, "params": None, "params_smallest": None,
-               "best_point": getattr(r, "best_point", None), "smallest_point": getattr(r, "smallest_point", None),
-               "best_leaves_per_tree": getattr(r, "best_size", None),
-               "smallest_leaves_per_tree": getattr(r, "smallest_size", None)}
+        row = {
+            "dataset": r.dataset,
+            "engine": r.engine,
+            "kind": r.kind,
+            "setting": r.setting,
+            "verdict": r.verdict,
+            "verdict_text": r.verdict_text,
+            "estimator": None,
+            "params": None,
+            "params_smallest": None,
+            "best_point": getattr(r, "best_point", None),
+            "smallest_point": getattr(r, "smallest_point", None),
+            "best_leaves_per_tree": getattr(r, "best_size", None),
+            "smallest_leaves_per_tree": getattr(r, "smallest_size", None),
+        }
         if isinstance(row["best_point"], str):
             for rule, key in (("best", "params"), ("smallest", "params_smallest")):
                 try:
@@ -168,9 +201,11 @@ def answer_rows(run) -> list[dict]:
     return out
 
 
-#: what a baseline's pasted penalty applies to (boostreg's preprocessing, README "Baselines")
-BASELINE_SCALE = {True: "on standardized features and a standardized target (boostreg's preprocessing)",
-                  False: "on standardized features (boostreg's preprocessing)"}
+#: what a baseline's pasted penalty applies to (boostreg's preprocessing, docs/baselines.md)
+BASELINE_SCALE = {
+    True: "on standardized features and a standardized target (boostreg's preprocessing)",
+    False: "on standardized features (boostreg's preprocessing)",
+}
 
 
 def _round(v: float) -> float:
@@ -193,22 +228,32 @@ def refit(run, dataset: str, engine: str, rule: str = "best", *, data=None) -> P
     ds = load_data(run, dataset, data)
     params, X = eng.refit_inputs(dict(p["params"]), ds.X)
     module, name = p["class"].rsplit(".", 1)
-    model = eng.refit_model(getattr(importlib.import_module(module), name)(**params), ds.X, ds.task,
-                            p.get("standardized_y", False))
+    model = eng.refit_model(
+        getattr(importlib.import_module(module), name)(**params), ds.X, ds.task, p.get("standardized_y", False)
+    )
     model.fit(X, ds.y)
     folder = Path(run.out) / "models"
     folder.mkdir(parents=True, exist_ok=True)
     stem = folder / f"{_safe(dataset)}--{engine}--{rule}"
     path = eng.save_native(model, stem)
     est = _test_error(run, dataset, engine, rule)
-    card = {"dataset": dataset, "engine": engine, "rule": rule, "point": p["point"], "class": p["class"],
-            "params": params, "model": path.name, "rows": int(ds.n_rows), "task": ds.task,
-            "data_fingerprint": ds.fingerprint, "versions": _versions(eng),
-            "expected_test_error": est, "verdict": p["verdict"],
-            "how_to_load": eng.load_hint(path.name, p["class"])}
-    tmp = stem.with_suffix(".card.json.tmp")
-    tmp.write_text(json.dumps(card, indent=1, default=float) + "\n", encoding="utf-8")
-    os.replace(tmp, stem.with_suffix(".card.json"))
+    card = {
+        "dataset": dataset,
+        "engine": engine,
+        "rule": rule,
+        "point": p["point"],
+        "class": p["class"],
+        "params": params,
+        "model": path.name,
+        "rows": int(ds.n_rows),
+        "task": ds.task,
+        "data_fingerprint": ds.fingerprint,
+        "versions": library_versions([eng.name]),
+        "expected_test_error": est,
+        "verdict": p["verdict"],
+        "how_to_load": eng.load_hint(path.name, p["class"]),
+    }
+    write_atomic(stem.with_suffix(".card.json"), json.dumps(card, indent=1, default=float) + "\n", "the model's card")
     return path
 
 
@@ -216,15 +261,14 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:100]
 
 
-def _versions(eng) -> dict:
-    from .run import engine_versions
-
-    return engine_versions([eng.name])
-
-
 def _test_error(run, dataset: str, engine: str, rule: str) -> dict:
     """The study's outer-fold test error of the chosen setting: mean with its corrected resampled t interval."""
     row = _row(run.answers(), dataset, engine)
-    return {"metric": str(row["metric"]), "mean": float(row[f"{rule}_test_error"]),
-            "ci_low": float(row[f"{rule}_test_ci_low"]), "ci_high": float(row[f"{rule}_test_ci_high"]),
-            "n_folds": int(row["n_groups"]), "interval": "corrected resampled t (Nadeau & Bengio 2003)"}
+    return {
+        "metric": str(row["metric"]),
+        "mean": float(row[f"{rule}_test_error"]),
+        "ci_low": float(row[f"{rule}_test_ci_low"]),
+        "ci_high": float(row[f"{rule}_test_ci_high"]),
+        "n_folds": int(row["n_groups"]),
+        "interval": "corrected resampled t (Nadeau & Bengio 2003)",
+    }

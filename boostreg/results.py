@@ -1,7 +1,8 @@
 """A run's results as one object: ``open_run(OUT)`` reopens any output folder; ``run_study`` returns the same.
 
-The tables are read once and kept (a study of 15,000 fits reads in well under a second from its compacted
-segments); ``summary()`` is ``boostreg summary``, ``report()`` is ``boostreg report``.
+:class:`Run` is the one way every reader (the CLI, the report, the guide, a notebook) opens a run folder: its
+records (:mod:`boostreg.store`) and its other files (:mod:`boostreg.rundir`). The tables are read once and kept;
+``summary()`` is ``boostreg summary``, ``report()`` is ``boostreg report``.
 """
 
 from __future__ import annotations
@@ -12,12 +13,31 @@ from pathlib import Path
 
 import pandas as pd
 
+from .engines import ENGINES
+from .errors import BoostregError
+from .rundir import read_dynamics, read_runs, read_study_toml
 from .store import ParquetStore
+
+# the statistics (answer, inference, tables: scipy), refits and the report are imported by the methods that use
+# them, so that opening a folder stays quick
 
 
 @dataclass
 class Run:
-    """The records of one output folder: fits, curves, leaves, the study's identity, and what to make of them."""
+    """The records of one output folder: fits, curves, leaves, the study's identity and files, and what to make
+    of them.
+
+    Parameters
+    ----------
+    out : str or Path
+        The run's output folder (``boostreg run --out``). :func:`open_run` checks that it holds records; a
+        ``Run`` built directly reads whatever is there (empty tables when nothing is).
+
+    Returns
+    -------
+    Run
+        The folder's records, read on first use and kept (:meth:`refresh` forgets them).
+    """
 
     out: Path
 
@@ -31,7 +51,7 @@ class Run:
 
     @cached_property
     def fits(self) -> pd.DataFrame:
-        """One row per fit (README, "The fit record")."""
+        """One row per fit (docs/records.md, "The fit record")."""
         return self.store.fits()
 
     @cached_property
@@ -49,7 +69,24 @@ class Run:
         """OUT/study.json: the fingerprint of what the records depend on."""
         return self.store.identity()
 
-    def refresh(self) -> "Run":
+    def fit_ids(self) -> set[str]:
+        """The fit_ids stored in the folder."""
+        return self.store.fit_ids()
+
+    def study_toml(self) -> dict:
+        """OUT/study.toml, the study as run ({} when it is missing or unreadable)."""
+        return read_study_toml(self.out)
+
+    def runs(self) -> list[dict]:
+        """OUT/runs.json: one entry per run into the folder (versions, machine, wall time); an unreadable log is
+        ignored with a warning, never moved."""
+        return read_runs(self.out, heal=False)
+
+    def dynamics(self) -> pd.DataFrame | None:
+        """OUT/dynamics.parquet, the update-dynamics experiment (None when the folder has none)."""
+        return read_dynamics(self.out)
+
+    def refresh(self) -> Run:
         """Forget the cached tables (after another run wrote into the folder)."""
         for name in ("fits", "curves", "leaves"):
             self.__dict__.pop(name, None)
@@ -58,7 +95,8 @@ class Run:
 
     def summary(self) -> pd.DataFrame:
         """Per dataset and engine: the validation-selected setting and its gain over the library default."""
-        from .inference import require_validation, summary_table
+        from .inference import require_validation
+        from .tables import summary_table
 
         require_validation(self.fits, f"the records in '{self.out}'")
         return summary_table(self.fits, self.identity)
@@ -93,8 +131,6 @@ class Run:
     def refit_all(self, rule: str = "best", data: dict | None = None) -> list[Path]:
         """:meth:`refit` for every engine of the run that has a complete fold group and a scikit-learn class; the saved
         models' paths."""
-        from .engines import ENGINES
-
         out = []
         for r in self.answers().itertuples():
             if isinstance(getattr(r, "best_point", None), str) and _refittable(ENGINES[r.engine]):
@@ -105,13 +141,11 @@ class Run:
         """Write the HTML report (default OUT/report.html); return its path."""
         from .report import build_report
 
-        return build_report(self.out, path)
+        return build_report(self, path)
 
 
 def _refittable(engine) -> bool:
     """Whether an engine names a scikit-learn class (plugins may not)."""
-    from .errors import BoostregError
-
     if engine.kind == "baseline":  # a scikit-learn estimator inside boostreg's preprocessing
         return True
     try:
@@ -124,7 +158,23 @@ def _refittable(engine) -> bool:
 
 
 def open_run(out: str | Path) -> Run:
-    """Reopen the results of ``boostreg run`` / ``run_study`` in ``out`` (one-line BoostregError if none)."""
+    """Reopen the results of ``boostreg run`` / ``run_study``.
+
+    Parameters
+    ----------
+    out : str or Path
+        The run's output folder.
+
+    Returns
+    -------
+    Run
+        The folder's records.
+
+    Raises
+    ------
+    BoostregError
+        One line, when ``out`` holds no readable fit records.
+    """
     run = Run(Path(out))
     run.store.require_records()
     return run

@@ -12,8 +12,10 @@ from boostreg import DatasetSpec, Study, log_grid, run_study
 
 
 def build_study(n_estimators: int = 100, folds: int = 3, n_samples: int = 2000) -> Study:
-    datasets = [DatasetSpec(name="friedman1_noise", alias=f"friedman1_p{p}",
-                            params={"n_features": p, "n_samples": n_samples}) for p in (10, 50)]
+    datasets = [
+        DatasetSpec(name="friedman1_noise", alias=f"friedman1_p{p}", params={"n_features": p, "n_samples": n_samples})
+        for p in (10, 50)
+    ]
     return Study(
         name="noise_features",
         description="reg_alpha sweep on Friedman #1 with 5 vs 45 pure-noise features",
@@ -21,7 +23,8 @@ def build_study(n_estimators: int = 100, folds: int = 3, n_samples: int = 2000) 
         grid={"reg_alpha": log_grid(0.01, 100, 5), "reg_lambda": [0.0, 1.0]},
         params={"n_estimators": n_estimators, "learning_rate": 0.1},
         engine_params={"xgboost": {"max_depth": 4}, "lightgbm": {"num_leaves": 15}},
-        folds=folds, seeds=[0],
+        folds=folds,
+        seeds=[0],
     )
 
 
@@ -36,8 +39,13 @@ def main(argv=None):
     study = build_study(args.n_estimators, args.folds, args.n_samples)
     result = run_study(study, args.out, jobs=args.jobs)
     fits = result.fits
-    table = (fits.groupby(["dataset", "engine", "reg_lambda", "reg_alpha"])
-             [["n_noise_features_used", "n_features_used", "zero_leaf_frac", "test_error"]].mean().round(3))
+    table = (
+        fits.groupby(["dataset", "engine", "reg_lambda", "reg_alpha"])[
+            ["n_noise_features_used", "n_features_used", "zero_leaf_frac", "test_error"]
+        ]
+        .mean()
+        .round(3)
+    )
     print(table.to_string())
     print(f"results: {result.out}")
     return table

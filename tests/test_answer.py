@@ -15,22 +15,51 @@ from boostreg.errors import BoostregError
 from boostreg.results import open_run
 from boostreg.study import relative
 
+pytestmark = pytest.mark.slow  # real studies refitted in every library's own format
+
 
 def _fit(gid, fold, a, lam, valid, test, *, leaves=10.0, zeros=0.0, default=False, in_grid=True):
-    return {"study": "t", "dataset": "d", "task": "regression", "engine": "xgboost", "fold": fold, "seed": 0,
-            "group_id": gid, "fit_id": f"{gid}-{a}-{lam}-{default}", "status": "ok", "in_grid": in_grid,
-            "is_default": default, "reg_alpha": a, "reg_lambda": lam, "reg_alpha_relative": a,
-            "reg_lambda_relative": lam, "reg_alpha_units": "raw", "reg_lambda_units": "raw", "primary_metric": "rmse",
-            "n_train": 80, "n_test": 40, "n_valid": 20, "valid_error": valid, "test_error": test, "fit_time_s": 0.1,
-            "n_trees": 10, "n_leaves_mean": leaves, "zero_leaf_frac": zeros,
-            "params_json": json.dumps({"n_estimators": 10, "reg_alpha": a, "reg_lambda": lam})}
+    return {
+        "study": "t",
+        "dataset": "d",
+        "task": "regression",
+        "engine": "xgboost",
+        "fold": fold,
+        "seed": 0,
+        "group_id": gid,
+        "fit_id": f"{gid}-{a}-{lam}-{default}",
+        "status": "ok",
+        "in_grid": in_grid,
+        "is_default": default,
+        "reg_alpha": a,
+        "reg_lambda": lam,
+        "reg_alpha_relative": a,
+        "reg_lambda_relative": lam,
+        "reg_alpha_units": "raw",
+        "reg_lambda_units": "raw",
+        "primary_metric": "rmse",
+        "n_train": 80,
+        "n_test": 40,
+        "n_valid": 20,
+        "valid_error": valid,
+        "test_error": test,
+        "fit_time_s": 0.1,
+        "n_trees": 10,
+        "n_leaves_mean": leaves,
+        "zero_leaf_frac": zeros,
+        "params_json": json.dumps({"n_estimators": 10, "reg_alpha": a, "reg_lambda": lam}),
+    }
 
 
 def test_best_is_the_lowest_mean_validation_error_and_smallest_the_fewest_leaves_within_one_standard_error():
     rows = []
     # (alpha, lambda): validation errors per fold, leaves, zero share; the default (0, 1) off the grid
-    points = {(0.0, 0.0): ([1.00, 1.02, 0.98], 12.0, 0.0), (1.0, 0.0): ([0.90, 0.96, 0.93], 12.0, 0.5),
-              (0.0, 10.0): ([0.89, 0.95, 0.92], 11.0, 0.0), (10.0, 0.0): ([0.99, 1.05, 1.01], 12.0, 0.9)}
+    points = {
+        (0.0, 0.0): ([1.00, 1.02, 0.98], 12.0, 0.0),
+        (1.0, 0.0): ([0.90, 0.96, 0.93], 12.0, 0.5),
+        (0.0, 10.0): ([0.89, 0.95, 0.92], 11.0, 0.0),
+        (10.0, 0.0): ([0.99, 1.05, 1.01], 12.0, 0.9),
+    }
     for k in range(3):
         for (a, lam), (valid, leaves, zeros) in points.items():
             rows.append(_fit(f"g{k}", k, a, lam, valid[k], valid[k], leaves=leaves, zeros=zeros))
@@ -49,8 +78,11 @@ def test_verdict_keeps_the_default_inside_the_band_and_says_tune_above_it():
         rows = []
         for k in range(4):
             g = gain + 0.002 * (k - 1.5)
-            rows += [_fit(f"g{k}", k, 0.0, 0.0, 1.0, 1.0), _fit(f"g{k}", k, 1.0, 0.0, 0.9, 1.0 - g),
-                     _fit(f"g{k}", k, 0.0, 1.0, 1.0, 1.0, default=True, in_grid=False)]
+            rows += [
+                _fit(f"g{k}", k, 0.0, 0.0, 1.0, 1.0),
+                _fit(f"g{k}", k, 1.0, 0.0, 0.9, 1.0 - g),
+                _fit(f"g{k}", k, 0.0, 1.0, 1.0, 1.0, default=True, in_grid=False),
+            ]
         return answer_table(pd.DataFrame(rows)).iloc[0]
 
     fine = study(0.0)
@@ -61,24 +93,34 @@ def test_verdict_keeps_the_default_inside_the_band_and_says_tune_above_it():
 
 
 def _study(name, grid, engines, **params):
-    return Study(name=name, engines=engines,
-                 datasets=[DatasetSpec(name="diabetes"), DatasetSpec(name="breast_cancer")],
-                 grid=grid, params={"n_estimators": 60, "learning_rate": 0.2, "validation_fraction": 0.2, **params},
-                 engine_params={"xgboost": {"max_depth": 3}, "lightgbm": {"num_leaves": 7}}, folds=3, seeds=[0])
+    return Study(
+        name=name,
+        engines=engines,
+        datasets=[DatasetSpec(name="diabetes"), DatasetSpec(name="breast_cancer")],
+        grid=grid,
+        params={"n_estimators": 60, "learning_rate": 0.2, "validation_fraction": 0.2, **params},
+        engine_params={"xgboost": {"max_depth": 3}, "lightgbm": {"num_leaves": 7}},
+        folds=3,
+        seeds=[0],
+    )
 
 
 @pytest.fixture(scope="module")
 def tuned(tmp_path_factory):
     out = tmp_path_factory.mktemp("answer") / "out"
-    study = _study("answer", {"reg_alpha": relative([0, 0.01, 0.3]), "reg_lambda": relative([0, 1, 10])},
-                   ["xgboost", "lightgbm", "lasso", "logistic_l1"], early_stopping_rounds=10)
+    study = _study(
+        "answer",
+        {"reg_alpha": relative([0, 0.01, 0.3]), "reg_lambda": relative([0, 1, 10])},
+        ["xgboost", "lightgbm", "lasso", "logistic_l1"],
+        early_stopping_rounds=10,
+    )
     run_study(study, out, jobs=2, progress=False)
     return open_run(out)
 
 
 def test_params_are_the_engines_own_class_arguments_with_raw_values_for_the_whole_table(tuned):
-    from boostreg.recommend import data_units
     from boostreg.refit import load_data, paste
+    from boostreg.units import data_units
 
     row = tuned.answers().set_index(["dataset", "engine"]).loc[("diabetes", "xgboost")]
     p = paste(tuned, "diabetes", "xgboost")
@@ -114,8 +156,10 @@ def test_refit_saves_the_libraries_own_model_that_a_users_call_reproduces(tuned,
     assert card["rows"] == ds.n_rows and card["data_fingerprint"] == ds.fingerprint
     assert np.isfinite(card["expected_test_error"]["mean"]) and card["expected_test_error"]["n_folds"] == 3
     params = tuned.best_params(dataset, engine)
-    cls = {"xgboost": {"regression": xgboost.XGBRegressor, "binary": xgboost.XGBClassifier},
-           "lightgbm": {"regression": lightgbm.LGBMRegressor, "binary": lightgbm.LGBMClassifier}}[engine][ds.task]
+    cls = {
+        "xgboost": {"regression": xgboost.XGBRegressor, "binary": xgboost.XGBClassifier},
+        "lightgbm": {"regression": lightgbm.LGBMRegressor, "binary": lightgbm.LGBMClassifier},
+    }[engine][ds.task]
     user = cls(**params).fit(ds.X, ds.y)  # what a user pastes, on the whole table
     mine = user.predict_proba(ds.X)[:, 1] if ds.task == "binary" else user.predict(ds.X)
     if engine == "xgboost":
@@ -152,7 +196,9 @@ def test_bad_requests_are_one_line_errors_and_write_nothing(tuned, tmp_path):
     shutil.copytree(tuned.out, out, ignore=shutil.ignore_patterns("models"))
     run = open_run(out)
     fits = run.fits.copy()
-    fits.loc[(fits.engine == "xgboost") & (fits.dataset == "diabetes") & fits.is_default.astype(bool), "status"] = "failed"
+    fits.loc[(fits.engine == "xgboost") & (fits.dataset == "diabetes") & fits.is_default.astype(bool), "status"] = (
+        "failed"
+    )
     run.__dict__["fits"] = fits
     with pytest.raises(BoostregError, match="has no complete fold group"):
         run.best_params("diabetes", "xgboost")
@@ -160,25 +206,41 @@ def test_bad_requests_are_one_line_errors_and_write_nothing(tuned, tmp_path):
 
 
 def _real_answer(tmp_path, name, grid, rounds=150, **lightgbm):
-    study = Study(name=name, engines=["lightgbm"],
-                  datasets=[DatasetSpec(name="friedman1_noise", params={"n_samples": 500, "noise": 3.0})],
-                  grid=grid, params={"n_estimators": rounds, "learning_rate": 0.5, "validation_fraction": 0.25},
-                  engine_params={"lightgbm": lightgbm}, folds=3, seeds=[0, 1])
+    study = Study(
+        name=name,
+        engines=["lightgbm"],
+        datasets=[DatasetSpec(name="friedman1_noise", params={"n_samples": 500, "noise": 3.0})],
+        grid=grid,
+        params={"n_estimators": rounds, "learning_rate": 0.5, "validation_fraction": 0.25},
+        engine_params={"lightgbm": lightgbm},
+        folds=3,
+        seeds=[0, 1],
+    )
     run_study(study, tmp_path / name, jobs=2, progress=False)
     return open_run(tmp_path / name).answers().iloc[0]
 
 
 def test_on_real_fits_tuning_clearly_helps_where_the_default_overfits(tmp_path):
     """LightGBM at learning rate 0.5 with leaves of 2 rows on noisy data: its default (no penalty) overfits."""
-    row = _real_answer(tmp_path, "overfits", {"reg_alpha": relative([0]), "reg_lambda": relative([0, 10, 100])},
-                       num_leaves=31, min_child_samples=2)
+    row = _real_answer(
+        tmp_path,
+        "overfits",
+        {"reg_alpha": relative([0]), "reg_lambda": relative([0, 10, 100])},
+        num_leaves=31,
+        min_child_samples=2,
+    )
     assert row.verdict == "tune" and row.gain_ci_low > 0.02
     assert row.best_point != "library default"
 
 
 def test_on_real_fits_the_default_is_declared_fine_where_penalties_change_nothing(tmp_path):
-    row = _real_answer(tmp_path, "nil", {"reg_alpha": relative([0, 1e-10]), "reg_lambda": relative([0, 1e-10])},
-                       rounds=20, num_leaves=4)
+    row = _real_answer(
+        tmp_path,
+        "nil",
+        {"reg_alpha": relative([0, 1e-10]), "reg_lambda": relative([0, 1e-10])},
+        rounds=20,
+        num_leaves=4,
+    )
     assert row.verdict == "keep the default" and "no difference beyond ±1%" in row.verdict_text
 
 
@@ -191,15 +253,26 @@ def test_every_engine_kind_refits_in_its_own_format_and_loads_back(tmp_path):
     from boostreg.engines import ENGINES
     from boostreg.refit import load_data, paste
 
-    study = Study(name="kinds", engines=["catboost", "histgb", "lasso", "logistic_l2"],
-                  datasets=[DatasetSpec(name="diamonds", max_rows=500), DatasetSpec(name="breast_cancer")],
-                  grid={"reg_alpha": [0], "reg_lambda": relative([0, 1])},
-                  params={"n_estimators": 15, "validation_fraction": 0.2}, folds=2, seeds=[0], refit="best")
+    study = Study(
+        name="kinds",
+        engines=["catboost", "histgb", "lasso", "logistic_l2"],
+        datasets=[DatasetSpec(name="diamonds", max_rows=500), DatasetSpec(name="breast_cancer")],
+        grid={"reg_alpha": [0], "reg_lambda": relative([0, 1])},
+        params={"n_estimators": 15, "validation_fraction": 0.2},
+        folds=2,
+        seeds=[0],
+        refit="best",
+    )
     result = run_study(study, tmp_path / "kinds", jobs=2, progress=False)
     names = sorted(p.name for p in result.models)
-    assert names == ["breast_cancer--catboost--best.cbm", "breast_cancer--histgb--best.joblib",
-                     "breast_cancer--logistic_l2--best.joblib", "diamonds--catboost--best.cbm",
-                     "diamonds--histgb--best.joblib", "diamonds--lasso--best.joblib"]
+    assert names == [
+        "breast_cancer--catboost--best.cbm",
+        "breast_cancer--histgb--best.joblib",
+        "breast_cancer--logistic_l2--best.joblib",
+        "diamonds--catboost--best.cbm",
+        "diamonds--histgb--best.joblib",
+        "diamonds--lasso--best.joblib",
+    ]
     for path in result.models:
         dataset, engine, _ = path.stem.split("--")
         ds = load_data(result, dataset)

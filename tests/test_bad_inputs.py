@@ -3,8 +3,9 @@
 from pathlib import Path
 
 import pytest
-
 from bad_inputs import CASES, parse_markdown, run_all
+
+pytestmark = pytest.mark.slow  # replays every bad input as a user types it, one process each
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "bad-inputs.md"
 
@@ -23,8 +24,9 @@ def test_bad_input_gets_the_documented_answer(case, results):
     code, message = parse_markdown(DOC.read_text(encoding="utf-8"))[case.name]
     got = results[case.name]
     assert not got["traceback"], got["message"]
-    assert (got["code"], got["message"]) == (code, message), \
+    assert (got["code"], got["message"]) == (code, message), (
         "the answer changed: regenerate with '.venv/bin/python tests/bad_inputs.py docs/bad-inputs.md' if intended"
+    )
     if code == 2:
         assert message.startswith("boostreg: error: ") and "\n" not in message
         assert got["written"] == [], f"a refused input wrote {got['written']}"

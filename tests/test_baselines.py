@@ -9,22 +9,34 @@ from boostreg.data import load_builtin
 from boostreg.engines import ENGINES, Fold
 from boostreg.engines.base import primary_metric_name
 from boostreg.engines.linear import coef_columns, preprocess
-from boostreg.plan import fold_indices, make_plan
+from boostreg.folds import fold_indices
+from boostreg.plan import make_plan
 from boostreg.study import study_from_dict
+
+pytestmark = pytest.mark.slow  # every baseline fitted on real data against plain scikit-learn
 
 BASELINES = ["lasso", "ridge", "elasticnet", "logistic_l1", "linear_svc_l1", "svr_rbf", "svc_rbf"]
 
 
 def baseline_study(name="baselines"):
     return Study(
-        name=name, engines=["xgboost", *BASELINES],
-        datasets=[DatasetSpec(name="sparse_linear", params={"n_samples": 400}),
-                  DatasetSpec(name="breast_cancer", max_rows=300)],
-        grid={"reg_alpha": [0, 10], "reg_lambda": [0, 1]}, params={"n_estimators": 10, "learning_rate": 0.3},
+        name=name,
+        engines=["xgboost", *BASELINES],
+        datasets=[
+            DatasetSpec(name="sparse_linear", params={"n_samples": 400}),
+            DatasetSpec(name="breast_cancer", max_rows=300),
+        ],
+        grid={"reg_alpha": [0, 10], "reg_lambda": [0, 1]},
+        params={"n_estimators": 10, "learning_rate": 0.3},
         engine_params={"xgboost": {"max_depth": 3}},
-        baseline_grid={"lasso": [0.001, 0.01, 0.05, 0.2, 1.0], "ridge": [0.1, 10, 1000],
-                       "svr_rbf": [0.1, 10], "svc_rbf": [0.1, 10]},
-        folds=2)
+        baseline_grid={
+            "lasso": [0.001, 0.01, 0.05, 0.2, 1.0],
+            "ridge": [0.1, 10, 1000],
+            "svr_rbf": [0.1, 10],
+            "svc_rbf": [0.1, 10],
+        },
+        folds=2,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +88,15 @@ def test_baseline_records_carry_the_same_columns(fits):
     assert base.penalty.notna().all() and fits[fits.engine == "xgboost"].penalty.isna().all()
     assert base.engine_version.notna().all() and base.fold_digest.notna().all()
     kinds = base.groupby("engine").penalty_kind.first()
-    assert kinds.to_dict() == {"lasso": "l1", "ridge": "l2", "elasticnet": "elasticnet", "logistic_l1": "l1",
-                               "linear_svc_l1": "l1", "svr_rbf": "c", "svc_rbf": "c"}
+    assert kinds.to_dict() == {
+        "lasso": "l1",
+        "ridge": "l2",
+        "elasticnet": "elasticnet",
+        "logistic_l1": "l1",
+        "linear_svc_l1": "l1",
+        "svr_rbf": "c",
+        "svc_rbf": "c",
+    }
     reg = base[base.task == "regression"]
     np.testing.assert_allclose(reg.test_error, reg.test_rmse)
     logit = base[base.engine == "logistic_l1"]
@@ -135,7 +154,7 @@ def test_prior_columns_for_boosters_and_linear_models(fits):
     np.testing.assert_allclose(xgb.prior_implied_l1, 1 / xgb.prior_laplace_scale)
     ridge = fits[fits.engine == "ridge"]
     np.testing.assert_allclose(ridge.prior_laplace_scale, ridge.coef_abs_mean)
-    np.testing.assert_allclose(ridge.prior_implied_l2, 1 / (2 * ridge.prior_gauss_scale ** 2))
+    np.testing.assert_allclose(ridge.prior_implied_l2, 1 / (2 * ridge.prior_gauss_scale**2))
 
 
 def test_no_curves_for_baselines_and_dynamics_written(result, fits):
@@ -169,8 +188,13 @@ def test_resume_after_losing_baseline_fits_restores_the_same_records(result, tmp
 
 
 def test_one_hot_feature_counts_once_when_any_dummy_is_used():
-    X = pd.DataFrame({"a": [1.0, 2.0, np.nan, 4.0, 5.0, 6.0],
-                      "c": pd.Categorical(["x", "y", "z", "x", None, "y"]), "b": [0.0, 1, 0, 1, 0, 1]})
+    X = pd.DataFrame(
+        {
+            "a": [1.0, 2.0, np.nan, 4.0, 5.0, 6.0],
+            "c": pd.Categorical(["x", "y", "z", "x", None, "y"]),
+            "b": [0.0, 1, 0, 1, 0, 1],
+        }
+    )
     fold = Fold(X.iloc[:4], np.arange(4.0), X.iloc[4:], np.arange(2.0), "regression", noise_features=("b", "c"))
     prep = preprocess(fold)
     assert prep.X_train.shape == (4, 2 + 3) and not np.isnan(prep.X_train).any()  # a, b, c=x/y/z
@@ -193,17 +217,22 @@ def test_categorical_data_fits_end_to_end():
 
 
 def test_baseline_grid_from_toml_and_deterministic_fit_ids():
-    doc = {"study": {"name": "t", "engines": ["lasso", "logistic_l2", "svc_rbf"], "folds": 2},
-           "datasets": [{"name": "diabetes"}, {"name": "breast_cancer"}],
-           "baseline_grid": {"penalty": {"log": [0.01, 1], "num": 3}, "svc_rbf": {"penalty": [0.5, 5]}}}
+    doc = {
+        "study": {"name": "t", "engines": ["lasso", "logistic_l2", "svc_rbf"], "folds": 2},
+        "datasets": [{"name": "diabetes"}, {"name": "breast_cancer"}],
+        "baseline_grid": {"penalty": {"log": [0.01, 1], "num": 3}, "svc_rbf": {"penalty": [0.5, 5]}},
+    }
     study = study_from_dict(doc)
-    assert study.baseline_penalties("lasso") == [0.01, 0.1, 1.0]           # alpha: ascending
-    assert study.baseline_penalties("logistic_l2") == [1.0, 0.1, 0.01]     # C: descending
+    assert study.baseline_penalties("lasso") == [0.01, 0.1, 1.0]  # alpha: ascending
+    assert study.baseline_penalties("logistic_l2") == [1.0, 0.1, 0.01]  # C: descending
     assert study.baseline_penalties("svc_rbf") == [5.0, 0.5]
     data = {"diabetes": load_builtin("diabetes"), "breast_cancer": load_builtin("breast_cancer")}
     groups = make_plan(study, data)
-    assert {(g.engine, g.task) for g in groups} == {("lasso", "regression"), ("logistic_l2", "binary"),
-                                                    ("svc_rbf", "binary")}
+    assert {(g.engine, g.task) for g in groups} == {
+        ("lasso", "regression"),
+        ("logistic_l2", "binary"),
+        ("svc_rbf", "binary"),
+    }
     ids = [f.fit_id for g in groups for f in g.fits]
     # lasso: Lasso() on raw y is a fit of its own beside the grid's alpha = 1; svc_rbf: scikit-learn's C = 1 added
     assert len(set(ids)) == len(ids) == 2 * (3 + 1) + 2 * 3 + 2 * (2 + 1)
@@ -211,20 +240,25 @@ def test_baseline_grid_from_toml_and_deterministic_fit_ids():
     assert study_from_dict(study.to_toml_dict()) == study  # [baseline_grid] survives the round trip
     default = study_from_dict({**doc, "baseline_grid": {}})
     assert default.baseline_penalties("lasso") == ENGINES["lasso"].least_penalized_first(
-        default.baseline_penalties("lasso"))
+        default.baseline_penalties("lasso")
+    )
 
 
-@pytest.mark.parametrize("grid, message", [
-    ({"penalty": [0, 1]}, "must be > 0"),
-    ({"xgboost": {"penalty": [1]}}, "unknown key 'xgboost'"),
-    ({"lasso": {"alpha": [1]}}, "unknown key 'alpha'"),
-])
+@pytest.mark.parametrize(
+    "grid, message",
+    [
+        ({"penalty": [0, 1]}, "must be > 0"),
+        ({"xgboost": {"penalty": [1]}}, "unknown key 'xgboost'"),
+        ({"lasso": {"alpha": [1]}}, "unknown key 'alpha'"),
+    ],
+)
 def test_bad_baseline_grids_are_refused(grid, message):
     from boostreg.errors import BoostregError
 
     with pytest.raises(BoostregError, match=message):
-        study_from_dict({"study": {"name": "t", "engines": ["lasso"]}, "datasets": [{"name": "diabetes"}],
-                         "baseline_grid": grid})
+        study_from_dict(
+            {"study": {"name": "t", "engines": ["lasso"]}, "datasets": [{"name": "diabetes"}], "baseline_grid": grid}
+        )
 
 
 BASELINE_ENGINES = sorted(name for name, engine in ENGINES.items() if engine.kind == "baseline")
@@ -235,9 +269,17 @@ def split_fold(ds, primary_metric="auto", valid=True, n_train=240, n_valid=80, n
     """A fold of the first rows (train), the next (validation, when asked) and the next (test)."""
     X, y = ds.X, ds.y
     v0, t0 = n_train, n_train + (n_valid if valid else 0)
-    return Fold(X.iloc[:n_train], y[:n_train], X.iloc[t0:t0 + n_test], y[t0:t0 + n_test], ds.task,
-                primary_metric=primary_metric, noise_features=ds.noise,
-                X_valid=X.iloc[v0:t0] if valid else None, y_valid=y[v0:t0] if valid else None)
+    return Fold(
+        X.iloc[:n_train],
+        y[:n_train],
+        X.iloc[t0 : t0 + n_test],
+        y[t0 : t0 + n_test],
+        ds.task,
+        primary_metric=primary_metric,
+        noise_features=ds.noise,
+        X_valid=X.iloc[v0:t0] if valid else None,
+        y_valid=y[v0:t0] if valid else None,
+    )
 
 
 def fit_and_measure(name, fold, penalty=1.0, params=None):
@@ -270,10 +312,18 @@ def test_a_model_without_probabilities_falls_back_to_the_error(name, chosen):
     assert np.isnan(record["valid_error"])  # no validation split
 
 
-@pytest.mark.parametrize("name, dataset, metric", [
-    ("ridge", "sparse_linear", "rmse"), ("svr_rbf", "diabetes", "mae"), ("linear_svr_l2loss", "diabetes", "auto"),
-    ("logistic_l2", "breast_cancer", "logloss"), ("logistic_l1", "credit_data", "logloss"),
-    ("linear_svc_l2", "breast_cancer", "logloss"), ("svc_rbf", "binary_noise", "error")])
+@pytest.mark.parametrize(
+    "name, dataset, metric",
+    [
+        ("ridge", "sparse_linear", "rmse"),
+        ("svr_rbf", "diabetes", "mae"),
+        ("linear_svr_l2loss", "diabetes", "auto"),
+        ("logistic_l2", "breast_cancer", "logloss"),
+        ("logistic_l1", "credit_data", "logloss"),
+        ("linear_svc_l2", "breast_cancer", "logloss"),
+        ("svc_rbf", "binary_noise", "error"),
+    ],
+)
 def test_valid_error_is_the_primary_metric_on_the_validation_rows(name, dataset, metric):
     from sklearn.metrics import accuracy_score, log_loss, mean_absolute_error, mean_squared_error
 
@@ -286,23 +336,31 @@ def test_valid_error_is_the_primary_metric_on_the_validation_rows(name, dataset,
     num = [c for c in fold.X_train.columns if not isinstance(fold.X_train[c].dtype, pd.CategoricalDtype)]
     if not any(fold.X_train[num].isna().any()) and num:
         Xtr, Xva = fold.X_train[num].to_numpy(float), fold.X_valid[num].to_numpy(float)
-        np.testing.assert_allclose(prep.X_valid[:, :len(num)], (Xva - Xtr.mean(0)) / Xtr.std(0), atol=1e-10)
+        np.testing.assert_allclose(prep.X_valid[:, : len(num)], (Xva - Xtr.mean(0)) / Xtr.std(0), atol=1e-10)
     resolved = ENGINES[name].primary_metric(fold)
     assert record["primary_metric"] == resolved
     if fold.task == "regression":
         pred = model.predict(prep.X_valid) * prep.y_scale + prep.y_mean
-        expected = {"rmse": lambda: np.sqrt(mean_squared_error(fold.y_valid, pred)),
-                    "mae": lambda: mean_absolute_error(fold.y_valid, pred)}[resolved]()
+        expected = {
+            "rmse": lambda: np.sqrt(mean_squared_error(fold.y_valid, pred)),
+            "mae": lambda: mean_absolute_error(fold.y_valid, pred),
+        }[resolved]()
     elif resolved == "logloss":
         expected = log_loss(fold.y_valid, model.predict_proba(prep.X_valid)[:, 1])
     else:
         expected = 1 - accuracy_score(fold.y_valid, model.predict(prep.X_valid))
-    assert resolved == (primary_metric_name(fold) if ENGINES[name].has_proba or fold.task == "regression"
-                        else "error")
+    assert resolved == (primary_metric_name(fold) if ENGINES[name].has_proba or fold.task == "regression" else "error")
     assert record["valid_error"] == pytest.approx(expected, rel=1e-9, abs=1e-12)
     # and the same model without a split: valid_error NaN, the other columns unchanged
-    nosplit = Fold(fold.X_train, fold.y_train, fold.X_test, fold.y_test, fold.task, primary_metric=metric,
-                   noise_features=fold.noise_features)
+    nosplit = Fold(
+        fold.X_train,
+        fold.y_train,
+        fold.X_test,
+        fold.y_test,
+        fold.task,
+        primary_metric=metric,
+        noise_features=fold.noise_features,
+    )
     again, _, _ = fit_and_measure(name, nosplit, penalty=0.5)
     assert np.isnan(again["valid_error"]) and again["test_error"] == pytest.approx(record["test_error"])
 
@@ -394,6 +452,7 @@ def _penalty_kind_shows(name, engine, task):
 
 # ------------------------------------------------------------------------------------ defaults as users run them
 
+
 def _plain_preprocessing(X):
     """What a user puts before the estimator in a Pipeline: mean-impute and standardize the numbers, one-hot the
     categories (unknown test levels ignored). Written out here, not taken from boostreg's ``preprocess``."""
@@ -416,16 +475,22 @@ def _plain(name, seed=0):
     from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression, Ridge
     from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR
 
-    return {"lasso": Lasso(), "ridge": Ridge(), "elasticnet": ElasticNet(), "svr_rbf": SVR(),
-            "linear_svr_l1loss": LinearSVR(random_state=seed),
-            "linear_svr_l2loss": LinearSVR(loss="squared_epsilon_insensitive", random_state=seed),
-            "logistic_l2": LogisticRegression(), "linear_svc_l2": LinearSVC(random_state=seed),
-            "linear_svc_l1": LinearSVC(penalty="l1", random_state=seed), "svc_rbf": SVC(),
-            # L1 / elastic-net logistic: saga is scikit-learn's one solver for them with an unpenalized intercept;
-            # boostreg solves the same problem to its optimum (see _Logistic), so compare with a converged saga
-            "logistic_l1": LogisticRegression(l1_ratio=1.0, solver="saga", max_iter=100_000, tol=1e-10),
-            "logistic_elasticnet": LogisticRegression(l1_ratio=0.5, solver="saga", max_iter=100_000, tol=1e-10),
-            }[name]
+    return {
+        "lasso": Lasso(),
+        "ridge": Ridge(),
+        "elasticnet": ElasticNet(),
+        "svr_rbf": SVR(),
+        "linear_svr_l1loss": LinearSVR(random_state=seed),
+        "linear_svr_l2loss": LinearSVR(loss="squared_epsilon_insensitive", random_state=seed),
+        "logistic_l2": LogisticRegression(),
+        "linear_svc_l2": LinearSVC(random_state=seed),
+        "linear_svc_l1": LinearSVC(penalty="l1", random_state=seed),
+        "svc_rbf": SVC(),
+        # L1 / elastic-net logistic: saga is scikit-learn's one solver for them with an unpenalized intercept;
+        # boostreg solves the same problem to its optimum (see _Logistic), so compare with a converged saga
+        "logistic_l1": LogisticRegression(l1_ratio=1.0, solver="saga", max_iter=100_000, tol=1e-10),
+        "logistic_elasticnet": LogisticRegression(l1_ratio=0.5, solver="saga", max_iter=100_000, tol=1e-10),
+    }[name]
 
 
 def default_fit_and_plain(name, dataset, max_rows=None):
@@ -438,8 +503,8 @@ def default_fit_and_plain(name, dataset, max_rows=None):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.pipeline import make_pipeline
 
-    from boostreg.plan import split_folds
-    from boostreg.run import run_fits
+    from boostreg.fit import run_fits
+    from boostreg.folds import split_folds
 
     spec = DatasetSpec(name=dataset, max_rows=max_rows)
     ds = load_builtin(dataset, max_rows=max_rows)
@@ -447,7 +512,7 @@ def default_fit_and_plain(name, dataset, max_rows=None):
     group = next(g for g in make_plan(study, {spec.label: ds}) if g.fold == 0)
     default = [f for f in group.fits if f.is_default]
     assert len(default) == 1 and default[0].params["penalty"] == ENGINES[name].library_defaults["penalty"]
-    (record, _), = run_fits(group, [default[0].fit_id], None, 1)
+    ((record, _),) = run_fits(group, [default[0].fit_id], None, 1)
     assert record["status"] == "ok", record.get("error")
     train, test = split_folds(ds, 3, group.seed)[0]
     pipe = make_pipeline(_plain_preprocessing(ds.X), clone(_plain(name, group.seed)))
@@ -494,8 +559,8 @@ def test_regression_default_is_the_plain_estimator_on_the_users_target(name, dat
 @pytest.mark.parametrize("name", BINARY_BASELINES)
 def test_binary_default_is_the_plain_estimator(name):
     """Binary baselines have no target to scale: the default fit is the class with its own C on the same fold."""
-    from sklearn.metrics import accuracy_score, roc_auc_score
     from scipy.special import expit
+    from sklearn.metrics import accuracy_score, roc_auc_score
 
     record, pipe, ds, train, test = default_fit_and_plain(name, "breast_cancer")
     assert record["in_grid"] and record["is_default"]  # C = 1 is in the default grid: that grid fit is the default
@@ -513,7 +578,7 @@ def test_binary_default_is_the_plain_estimator(name):
 def test_the_grid_keeps_its_standardized_point_beside_the_users_default():
     """Lasso's grid point alpha = 1 (standardized y: every coefficient 0 on diabetes) stays in the grid as it was;
     Lasso() as users run it is another fit, with its own fit_id, the same params and penalty."""
-    from boostreg.run import run_fits
+    from boostreg.fit import run_fits
 
     spec = DatasetSpec(name="diabetes")
     ds = load_builtin("diabetes")

@@ -27,16 +27,38 @@ def records(measure, *, datasets=4, engines=("xgboost", "lightgbm"), folds=3, se
                     if engine == "xgboost":
                         points.append((0.0, 1.0 / 50, False, True))  # reg_lambda = 1 raw is 1/50 of H-bar here
                     for a, l, in_grid, is_default in points:
-                        row = {"study": "t", "dataset": f"d{d}", "task": "regression", "engine": engine, "fold": k,
-                               "seed": s, "group_id": gid, "fit_id": f"{gid}-{a}-{l}-{in_grid}", "status": "ok",
-                               "in_grid": in_grid, "is_default": is_default, "reg_alpha": a * 10, "reg_lambda": l * 50,
-                               "reg_alpha_relative": a, "reg_lambda_relative": l,
-                               "reg_alpha_units": "relative" if a else "raw",
-                               "reg_lambda_units": "relative" if l and in_grid else "raw",
-                               "primary_metric": "rmse", "n_train": 80, "n_test": 50, "n_valid": 20, "fit_time_s": 0.1,
-                               "params_json": json.dumps({"n_estimators": 10}), "test_r2": 0.5, "test_rmse": 1.0,
-                               "zero_leaf_frac": 0.0, "n_leaves_mean": 10.0, "n_features_used": 10.0,
-                               "n_noise_features_used": 5.0 if synthetic else np.nan, "train_error": 0.5}
+                        row = {
+                            "study": "t",
+                            "dataset": f"d{d}",
+                            "task": "regression",
+                            "engine": engine,
+                            "fold": k,
+                            "seed": s,
+                            "group_id": gid,
+                            "fit_id": f"{gid}-{a}-{l}-{in_grid}",
+                            "status": "ok",
+                            "in_grid": in_grid,
+                            "is_default": is_default,
+                            "reg_alpha": a * 10,
+                            "reg_lambda": l * 50,
+                            "reg_alpha_relative": a,
+                            "reg_lambda_relative": l,
+                            "reg_alpha_units": "relative" if a else "raw",
+                            "reg_lambda_units": "relative" if l and in_grid else "raw",
+                            "primary_metric": "rmse",
+                            "n_train": 80,
+                            "n_test": 50,
+                            "n_valid": 20,
+                            "fit_time_s": 0.1,
+                            "params_json": json.dumps({"n_estimators": 10}),
+                            "test_r2": 0.5,
+                            "test_rmse": 1.0,
+                            "zero_leaf_frac": 0.0,
+                            "n_leaves_mean": 10.0,
+                            "n_features_used": 10.0,
+                            "n_noise_features_used": 5.0 if synthetic else np.nan,
+                            "train_error": 0.5,
+                        }
                         row.update(measure(row, rng))
                         row["generalization_gap"] = row["test_error"] - row["train_error"]
                         rows.append(row)
@@ -65,8 +87,10 @@ def test_tuning_beats_the_default_flips():
 
     def hurts(row, rng):  # the setting that wins on validation is worse on the test fold than the default
         tricky = row["reg_alpha_relative"] == 0.01 and row["reg_lambda_relative"] == 1.0
-        return {"valid_error": (0.9 if tricky else 1.0) + rng.normal(0, 0.001),
-                "test_error": (1.2 if tricky else 1.0) + rng.normal(0, 0.01)}
+        return {
+            "valid_error": (0.9 if tricky else 1.0) + rng.normal(0, 0.001),
+            "test_error": (1.2 if tricky else 1.0) + rng.normal(0, 0.01),
+        }
 
     for engine in ("xgboost", "lightgbm"):
         words = f"beats {engine}'s default"
@@ -81,8 +105,11 @@ def test_l1_smaller_models_at_matched_error_flips():
 
     def l2_prunes(row, rng):  # L2 grows smaller trees than L1's zeros save: the L2 model is the smaller one
         l2 = row["reg_alpha"] == 0 and row["reg_lambda"] > 0
-        return {**flat(row, rng), "zero_leaf_frac": rng.uniform(0.1, 0.2) if row["reg_alpha"] > 0 else 0.0,
-                "n_leaves_mean": 4.0 + rng.uniform(0, 0.5) if l2 else 10.0}
+        return {
+            **flat(row, rng),
+            "zero_leaf_frac": rng.uniform(0.1, 0.2) if row["reg_alpha"] > 0 else 0.0,
+            "n_leaves_mean": 4.0 + rng.uniform(0, 0.5) if l2 else 10.0,
+        }
 
     def same_size(row, rng):  # neither zeros nor pruning: the sizes agree, within the 1% band
         return {**flat(row, rng), "n_leaves_mean": 10.0 + rng.normal(0, 0.01)}
@@ -112,8 +139,11 @@ def test_noise_features_at_matched_error_flip_and_informative_ones_must_stay():
 
     def l1_drops_everything(row, rng):  # fewer noise features, but the informative ones go too
         l1 = row["reg_alpha"] > 0 and row["reg_lambda"] == 0
-        return {**flat(row, rng), "n_noise_features_used": 1.0 + rng.integers(0, 2) if l1 else 5.0,
-                "n_features_used": 2.0 + rng.integers(0, 2) if l1 else 10.0}
+        return {
+            **flat(row, rng),
+            "n_noise_features_used": 1.0 + rng.integers(0, 2) if l1 else 5.0,
+            "n_features_used": 2.0 + rng.integers(0, 2) if l1 else 10.0,
+        }
 
     words = "fewer noise features"
     assert _find(verdicts(records(l1_drops_noise, synthetic=True)), words) == "holds"
@@ -143,13 +173,19 @@ def test_reg_lambda_limits_tree_size_per_engine_flips():
 def test_gap_claim_is_the_test_error_falling_not_the_training_error_rising():
     def test_falls(row, rng):
         chosen = row["reg_alpha_relative"] == 0.1 and row["reg_lambda_relative"] == 1.0
-        return {"valid_error": (0.9 if chosen else 1.0) + rng.uniform(0, 0.001),
-                "test_error": (0.9 if chosen else 1.0) + rng.normal(0, 0.005), "train_error": 0.5}
+        return {
+            "valid_error": (0.9 if chosen else 1.0) + rng.uniform(0, 0.001),
+            "test_error": (0.9 if chosen else 1.0) + rng.normal(0, 0.005),
+            "train_error": 0.5,
+        }
 
     def train_rises(row, rng):  # the gap narrows only because training error rose: the claim must not hold
         chosen = row["reg_alpha_relative"] == 0.1 and row["reg_lambda_relative"] == 1.0
-        return {"valid_error": (0.9 if chosen else 1.0) + rng.uniform(0, 0.001), "test_error": 1.0,
-                "train_error": (0.8 if chosen else 0.5) + rng.normal(0, 0.01)}
+        return {
+            "valid_error": (0.9 if chosen else 1.0) + rng.uniform(0, 0.001),
+            "test_error": 1.0,
+            "train_error": (0.8 if chosen else 0.5) + rng.normal(0, 0.01),
+        }
 
     words = "narrows the train–test gap"
     assert _find(verdicts(records(test_falls)), words) == "holds"
@@ -166,11 +202,24 @@ def test_without_a_validation_split_no_claim_is_decided():
 
 # ---------------------------------------------------------------------------------------------- mechanism checks
 
+
 def _leaves(values, G, H, alpha, lam, lr=0.1):
     theory = -lr * np.sign(G) * np.maximum(np.abs(G) - alpha, 0) / (np.asarray(H) + lam)
-    return pd.DataFrame({"fit_id": "f", "tree": 0, "leaf": np.arange(len(G)), "value": values, "theory": theory,
-                         "G": G, "H": H, "reg_alpha": alpha, "reg_lambda": lam, "learning_rate": lr,
-                         "max_delta_step": 0.0})
+    return pd.DataFrame(
+        {
+            "fit_id": "f",
+            "tree": 0,
+            "leaf": np.arange(len(G)),
+            "value": values,
+            "theory": theory,
+            "G": G,
+            "H": H,
+            "reg_alpha": alpha,
+            "reg_lambda": lam,
+            "learning_rate": lr,
+            "max_delta_step": 0.0,
+        }
+    )
 
 
 def test_zero_iff_and_the_l2_factor_count_leaves_and_fail_on_a_wrong_one():
@@ -188,12 +237,16 @@ def test_zero_iff_and_the_l2_factor_count_leaves_and_fail_on_a_wrong_one():
     l1.loc[0, "value"] = -8.67e-19  # one bit away from 0: the check must see it
     l2.loc[2, "value"] *= 1.01
     checks = {c.check: c for c in mechanism_checks(fits, pd.concat([l1, l2]))}
-    assert (checks["a leaf is exactly 0 iff |G| ≤ reg_alpha"].agree, checks["a leaf is exactly 0 iff |G| ≤ reg_alpha"].status) == (3, "failed")
+    assert (
+        checks["a leaf is exactly 0 iff |G| ≤ reg_alpha"].agree,
+        checks["a leaf is exactly 0 iff |G| ≤ reg_alpha"].status,
+    ) == (3, "failed")
     assert checks["L2 scales the Newton step by H/(H + λ)"].agree == 3
 
 
 def _theory_rel_err(lv: pd.DataFrame, sum_abs_g: np.ndarray) -> float:
-    """The theory check's error of a fit (README): max |value - theory| / max(|value|, |theory|, lr·Σ|g|/(H + λ))."""
+    """The theory check's error of a fit (docs/theory-check.md):
+    max |value - theory| / max(|value|, |theory|, lr·Σ|g|/(H + λ))."""
     scale = lv.learning_rate * sum_abs_g / (lv.H + lv.reg_lambda)
     denom = np.maximum(np.maximum(np.abs(lv.value), np.abs(lv.theory)), scale)
     return float((np.abs(lv.value - lv.theory) / denom).max())
@@ -209,8 +262,9 @@ def test_a_leaf_off_by_the_float32_rounding_of_a_cancelling_G_is_set_aside_and_a
     assert fits.theory_max_rel_err[0] == pytest.approx(1e-8)  # the theory check passes this fit
     factor = mechanism_checks(fits, l2)[2]
     assert (factor.agree, factor.total, factor.status) == (2, 2, "passed")
-    assert any(d.startswith("1 leaves off by more than 0.0001 of their value") and "|G| ≤ 0.002" in d
-               for d in factor.details)
+    assert any(
+        d.startswith("1 leaves off by more than 0.0001 of their value") and "|G| ≤ 0.002" in d for d in factor.details
+    )
     # without the fit's record (or with a fit whose check failed) the same leaf counts as a miss
     assert mechanism_checks(fits.drop(columns="fit_id"), l2)[2].status == "failed"
     # a real mismatch: leaf 1 (nothing cancels: |G| = Σ|g|) 1% off fails the theory check, so every miss counts

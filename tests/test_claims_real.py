@@ -16,6 +16,8 @@ from boostreg import DatasetSpec, Study, run_study
 from boostreg.analysis import claims_ledger
 from boostreg.study import relative
 
+pytestmark = pytest.mark.slow  # two real studies whose claims must hold and fail
+
 
 def _data(kind, seed, **params):
     return DatasetSpec(name=kind, alias=f"{kind}_{seed}", params={"n_samples": 400, "seed": seed, **params})
@@ -31,24 +33,39 @@ def _verdicts(tmp_path_factory, name, study):
 
 @pytest.fixture(scope="module")
 def overfit(tmp_path_factory):
-    study = Study(name="overfit", engines=["xgboost", "lightgbm"],
-                  datasets=[_data("sparse_linear", 1, noise=3.0), _data("sparse_linear", 2, noise=3.0),
-                            _data("friedman1_noise", 1), _data("friedman1_noise", 2)],
-                  grid={"reg_alpha": relative([0, 0.01, 0.1, 0.5]), "reg_lambda": relative([0, 1, 10, 100])},
-                  params={"n_estimators": 150, "learning_rate": 0.3, "validation_fraction": 0.25},
-                  engine_params={"xgboost": {"max_depth": 6, "min_child_weight": 0, "gamma": 0.5},
-                                 "lightgbm": {"num_leaves": 31, "min_child_samples": 3, "gamma": 0.5}},
-                  folds=3, seeds=[0])
+    study = Study(
+        name="overfit",
+        engines=["xgboost", "lightgbm"],
+        datasets=[
+            _data("sparse_linear", 1, noise=3.0),
+            _data("sparse_linear", 2, noise=3.0),
+            _data("friedman1_noise", 1),
+            _data("friedman1_noise", 2),
+        ],
+        grid={"reg_alpha": relative([0, 0.01, 0.1, 0.5]), "reg_lambda": relative([0, 1, 10, 100])},
+        params={"n_estimators": 150, "learning_rate": 0.3, "validation_fraction": 0.25},
+        engine_params={
+            "xgboost": {"max_depth": 6, "min_child_weight": 0, "gamma": 0.5},
+            "lightgbm": {"num_leaves": 31, "min_child_samples": 3, "gamma": 0.5},
+        },
+        folds=3,
+        seeds=[0],
+    )
     return _verdicts(tmp_path_factory, "overfit", study)
 
 
 @pytest.fixture(scope="module")
 def null(tmp_path_factory):
-    study = Study(name="null", engines=["lightgbm"],
-                  datasets=[_data("sparse_linear", 1), _data("sparse_linear", 2), _data("friedman1_noise", 1)],
-                  grid={"reg_alpha": relative([0, 1e-10]), "reg_lambda": relative([0, 1e-10])},
-                  params={"n_estimators": 6, "learning_rate": 0.3, "validation_fraction": 0.25},
-                  engine_params={"lightgbm": {"num_leaves": 4}}, folds=3, seeds=[0])
+    study = Study(
+        name="null",
+        engines=["lightgbm"],
+        datasets=[_data("sparse_linear", 1), _data("sparse_linear", 2), _data("friedman1_noise", 1)],
+        grid={"reg_alpha": relative([0, 1e-10]), "reg_lambda": relative([0, 1e-10])},
+        params={"n_estimators": 6, "learning_rate": 0.3, "validation_fraction": 0.25},
+        engine_params={"lightgbm": {"num_leaves": 4}},
+        folds=3,
+        seeds=[0],
+    )
     return _verdicts(tmp_path_factory, "null", study)
 
 

@@ -11,6 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_cli as _cli
+
+pytestmark = pytest.mark.slow  # every command run as a new process on real runs
 
 TINY = """\
 [study]
@@ -30,11 +33,6 @@ n_estimators = 5
 """
 
 
-def _cli(args, cwd):
-    return subprocess.run([sys.executable, "-m", "boostreg.cli", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
-
-
 def _last_line(stdout):
     """The last line printed, not counting a trailing 'report: PATH' line (when the run also writes its report)."""
     lines = [line for line in stdout.strip().splitlines() if line.strip()]
@@ -46,10 +44,16 @@ def _last_line(stdout):
 def _prices(n=300, seed=0):
     """A small regression table with two numeric columns and a text column of 4 colours."""
     rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({"carat": rng.uniform(0.2, 2.5, n).round(3), "depth": rng.normal(61, 1.5, n).round(2),
-                          "colour": rng.choice(["D", "E", "F", "G"], n)})
-    frame["price"] = (4000 * frame.carat + 300 * frame.colour.map({"D": 3, "E": 2, "F": 1, "G": 0})
-                      + rng.normal(0, 200, n)).round(2)
+    frame = pd.DataFrame(
+        {
+            "carat": rng.uniform(0.2, 2.5, n).round(3),
+            "depth": rng.normal(61, 1.5, n).round(2),
+            "colour": rng.choice(["D", "E", "F", "G"], n),
+        }
+    )
+    frame["price"] = (
+        4000 * frame.carat + 300 * frame.colour.map({"D": 3, "E": 2, "F": 1, "G": 0}) + rng.normal(0, 200, n)
+    ).round(2)
     return frame
 
 
@@ -57,8 +61,10 @@ def _prices(n=300, seed=0):
 ERRORS = {
     "unknown_dataset": (["run", "unknown.toml"], ["unknown dataset 'no_such_data'", "boostreg datasets"]),
     "missing_data_file": (["run", "--data", "nope.csv", "--target", "price"], ["nope.csv", "not found"]),
-    "no_target_column": (["run", "--data", "features.csv", "--target", "price"],
-                         ["'price' not found", "Available columns", "'carat'", "'depth'", "'colour'"]),
+    "no_target_column": (
+        ["run", "--data", "features.csv", "--target", "price"],
+        ["'price' not found", "Available columns", "'carat'", "'depth'", "'colour'"],
+    ),
     "empty_csv": (["run", "--data", "empty.csv", "--target", "price"], ["empty.csv", "empty"]),
     "malformed_toml": (["run", "malformed.toml"], ["malformed TOML", "line 3"]),
     "negative_alpha": (["run", "negative.toml"], ["reg_alpha", "-1", ">= 0"]),
@@ -92,6 +98,7 @@ def quick(tmp_path_factory):
 
 # ---------------------------------------------------------------------------------------------- help, datasets
 
+
 def test_group_help(quick):
     proc = quick[0]["group"][0]
     assert proc.returncode == 0, proc.stderr
@@ -102,8 +109,20 @@ def test_group_help(quick):
 def test_run_help(quick):
     proc = quick[0]["run"][0]
     assert proc.returncode == 0, proc.stderr
-    for option in ("--out", "--data", "--target", "--task", "--jobs", "--force", "--scheduler", "--dask-local",
-                   "--quiet", "STUDY_FILE", "regression", "binary"):
+    for option in (
+        "--out",
+        "--data",
+        "--target",
+        "--task",
+        "--jobs",
+        "--force",
+        "--scheduler",
+        "--dask-local",
+        "--quiet",
+        "STUDY_FILE",
+        "regression",
+        "binary",
+    ):
         assert option in proc.stdout, option
 
 
@@ -125,6 +144,7 @@ def test_datasets_lists_the_builtins(quick):
 
 
 # ---------------------------------------------------------------------------------------------- user errors
+
 
 @pytest.mark.parametrize("name", ERRORS)
 def test_bad_input_is_one_line_and_exit_2(quick, name):
@@ -156,6 +176,7 @@ def test_jobs_zero_creates_nothing(quick):
 
 
 # ---------------------------------------------------------------------------------------------- a full run
+
 
 def test_run_on_a_csv_then_rerun_skips_everything(quick):
     work = quick[1]
@@ -207,13 +228,23 @@ def test_run_on_a_csv_then_rerun_skips_everything(quick):
     rows = json.loads(json_out.stdout)
     assert {(r["dataset"], r["engine"]) for r in rows} == {("prices", "xgboost"), ("prices", "lightgbm")}
     for r in rows:
-        for key in ("selected_reg_alpha", "selected_reg_lambda", "gain_vs_default", "gain_ci_low", "gain_ci_high",
-                    "gain_vs_unpenalized", "at_grid_edge", "shared_metric", "shared_selected"):
+        for key in (
+            "selected_reg_alpha",
+            "selected_reg_lambda",
+            "gain_vs_default",
+            "gain_ci_low",
+            "gain_ci_high",
+            "gain_vs_unpenalized",
+            "at_grid_edge",
+            "shared_metric",
+            "shared_selected",
+        ):
             assert key in r
         assert r["shared_metric"] == "r2" and r["gain_ci_low"] <= r["gain_vs_default"] <= r["gain_ci_high"]
 
 
 # ---------------------------------------------------------------------------------------------- the run's data
+
 
 def test_writers_never_touch_a_runs_data_and_a_second_run_is_refused_while_one_writes(tmp_path):
     """report/export/guide/--out into a run's fits/ or study.json, or over a fifo, exit 2 in one line and every
@@ -230,28 +261,48 @@ def test_writers_never_touch_a_runs_data_and_a_second_run_is_refused_while_one_w
     segment = next((tmp_path / "B" / "fits").glob("segment-*.parquet")).relative_to(tmp_path)
     os.mkfifo(tmp_path / "fifo.html")
     before = {p: p.read_bytes() for p in (tmp_path / "B").rglob("*") if p.is_file()}
-    calls = [["report", "A", "-o", segment], ["report", "A", "-o", "B/study.json"], ["report", "A", "-o", "fifo.html"],
-             ["export", "A", segment], ["export", "A", "B/fits/extra.parquet"], ["guide", "A", "-o", "B/study.json"],
-             ["run", "tiny.toml", "--out", "B/fits/sub", "-q"], ["run", "tiny.toml", "--out", "B/sub", "-q"]]
+    calls = [
+        ["report", "A", "-o", segment],
+        ["report", "A", "-o", "B/study.json"],
+        ["report", "A", "-o", "fifo.html"],
+        ["export", "A", segment],
+        ["export", "A", "B/fits/extra.parquet"],
+        ["guide", "A", "-o", "B/study.json"],
+        ["run", "tiny.toml", "--out", "B/fits/sub", "-q"],
+        ["run", "tiny.toml", "--out", "B/sub", "-q"],
+    ]
     with ThreadPoolExecutor(max_workers=4) as pool:
         procs = list(pool.map(lambda args: _cli(args, tmp_path), calls))
     for args, proc in zip(calls, procs):
         lines = [line for line in proc.stderr.splitlines() if line.strip()]
-        assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith("boostreg: error: "), (args, proc.stderr)
+        assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith("boostreg: error: "), (
+            args,
+            proc.stderr,
+        )
     assert {p: p.read_bytes() for p in (tmp_path / "B").rglob("*") if p.is_file()} == before
     assert (tmp_path / "fifo.html").is_fifo()
 
-    holder = subprocess.Popen([sys.executable, "-c", "import time; from boostreg.paths import lock_out; "
-                               "lock_out('B'); print('held', flush=True); time.sleep(120)"], cwd=tmp_path,
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; from boostreg.paths import lock_out; "
+            "lock_out('B'); print('held', flush=True); time.sleep(120)",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         start = time.monotonic()
         refused = _cli(["run", "tiny.toml", "--out", "B", "-q", "--no-report"], tmp_path)
         assert refused.returncode == 2 and time.monotonic() - start < 60, refused.stderr
-        assert refused.stderr.strip() == (f"boostreg: error: another boostreg process (pid {holder.pid}) is writing "
-                                          "into 'B'; wait for it to end (or stop it), then run again, or choose "
-                                          "another --out.")
+        assert refused.stderr.strip() == (
+            f"boostreg: error: another boostreg process (pid {holder.pid}) is writing "
+            "into 'B'; wait for it to end (or stop it), then run again, or choose "
+            "another --out."
+        )
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()

@@ -3,9 +3,12 @@
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from boostreg.cli import cli
+
+pytestmark = pytest.mark.slow  # regenerates the committed guide from its records
 
 REPORTS = Path(__file__).resolve().parents[1] / "reports" / "tuning_guide"
 
@@ -16,8 +19,9 @@ def test_committed_guide_regenerates_from_committed_records(tmp_path, monkeypatc
     res = CliRunner().invoke(cli, ["guide", "reports/tuning_guide/fits.parquet", "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert out.with_suffix(".md").read_text(encoding="utf-8") == (REPORTS / "guide.md").read_text(encoding="utf-8")
-    assert out.read_text(encoding="utf-8") == (REPORTS / "guide.html").read_text(encoding="utf-8"), \
+    assert out.read_text(encoding="utf-8") == (REPORTS / "guide.html").read_text(encoding="utf-8"), (
         "regenerate: .venv/bin/boostreg guide reports/tuning_guide/fits.parquet -o reports/tuning_guide/guide.html"
+    )
 
 
 def test_committed_records_are_the_whole_tuning_study():

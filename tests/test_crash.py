@@ -14,6 +14,8 @@ import pytest
 from boostreg import load_study, run_study
 from boostreg.store import ParquetStore
 
+pytestmark = pytest.mark.slow  # real runs killed at random moments and resumed
+
 STUDY = """[study]
 name = "crash"
 engines = ["xgboost", "lightgbm"]
@@ -31,14 +33,37 @@ reg_lambda = [0, 1, 10]
 n_estimators = 60
 learning_rate = 0.2
 """
-COMPARE = ["train_error", "test_error", "leaf_abs_mean", "zero_leaf_frac", "shrinkage_vs_unpenalized",
-           "n_leaves_mean", "theory_max_rel_err"]
+COMPARE = [
+    "train_error",
+    "test_error",
+    "leaf_abs_mean",
+    "zero_leaf_frac",
+    "shrinkage_vs_unpenalized",
+    "n_leaves_mean",
+    "theory_max_rel_err",
+]
 
 
 def _start(study_path, out, jobs=2):
-    return subprocess.Popen([sys.executable, "-m", "boostreg.cli", "run", str(study_path), "--out", str(out), "-q",
-                             "--no-report", "--jobs", str(jobs)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True, text=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "boostreg.cli",
+            "run",
+            str(study_path),
+            "--out",
+            str(out),
+            "-q",
+            "--no-report",
+            "--jobs",
+            str(jobs),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        text=True,
+    )
 
 
 def _assert_same_store(reference: ParquetStore, resumed: ParquetStore):
@@ -114,11 +139,13 @@ def test_a_stopped_run_leaves_no_resource_tracker_warnings_on_the_terminal():
     objects" and a FileNotFoundError after boostreg's one line, for semaphores already unlinked. The tracker takes
     the interpreter's -W options when it starts; boostreg adds a filter for exactly those messages. A process that
     registers a semaphore and exits without unregistering it shows the warnings without the filter, none with it."""
-    script = ("import sys\n"
-              "if sys.argv[1] == 'quiet':\n"
-              "    from boostreg.execute import quiet_resource_tracker; quiet_resource_tracker()\n"
-              "from joblib.externals.loky.backend import resource_tracker\n"
-              "resource_tracker.register('/loky-boostreg-test-{}'.format(sys.argv[1]), 'semlock')\n")
+    script = (
+        "import sys\n"
+        "if sys.argv[1] == 'quiet':\n"
+        "    from boostreg.executors import quiet_resource_tracker; quiet_resource_tracker()\n"
+        "from joblib.externals.loky.backend import resource_tracker\n"
+        "resource_tracker.register('/loky-boostreg-test-{}'.format(sys.argv[1]), 'semlock')\n"
+    )
     loud = subprocess.run([sys.executable, "-c", script, "loud"], capture_output=True, text=True, timeout=60)
     quiet = subprocess.run([sys.executable, "-c", script, "quiet"], capture_output=True, text=True, timeout=60)
     assert "leaked semlock" in loud.stderr and "FileNotFoundError" in loud.stderr
@@ -130,7 +157,8 @@ def test_a_stop_signal_dropped_inside_a_finalizer_still_stops_the_run(tmp_path):
     """Python drops an exception raised inside __del__ (pyarrow's ParquetWriter has one): a Ctrl-C landing there
     would let the run go on to the end and exit 0. The handler remembers the signal; the executor raises it between
     tasks, so nothing more is fitted."""
-    from boostreg import cli, execute
+    from boostreg import cli
+    from boostreg.executors import local as execute
 
     class Finalized:
         def __del__(self):
@@ -172,8 +200,9 @@ def test_a_killed_runs_summary_says_it_is_incomplete_and_never_scores_a_missing_
     (line,) = [x for x in res.output.splitlines() if x.startswith("incomplete run:")]
     assert f"of 8 planned fold groups are complete ({stored} fits stored)" in line
     assert "Run the same command again to finish it." in line
-    summary = pd.DataFrame(__import__("json").loads(CliRunner().invoke(cli, ["summary", str(out), "--format",
-                                                                            "json"]).output))
+    summary = pd.DataFrame(
+        __import__("json").loads(CliRunner().invoke(cli, ["summary", str(out), "--format", "json"]).output)
+    )
     assert len(summary) == 4 and not summary.complete.all()  # every planned dataset x engine has a row
     assert (summary.n_groups == 2).all() and (summary.n_used <= summary.n_groups).all()
     assert summary.fits_present.sum() == stored

@@ -5,23 +5,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import one_line_error as _raises
 
-from boostreg.data import (DATASETS_DIR, TASKS, Dataset, builtin_cards, dataset_summary, load_builtin, load_file)
+from boostreg.data import DATASETS_DIR, TASKS, Dataset, builtin_cards, dataset_summary, load_builtin, load_file
 from boostreg.errors import BoostregError
 
 CARDS = builtin_cards()
 CARD_NAMES = [c.name for c in CARDS]
-
-
-def _raises(call, *words):
-    """Run ``call``; it must raise a one-line BoostregError mentioning every word."""
-    with pytest.raises(BoostregError) as info:
-        call()
-    message = str(info.value)
-    assert "\n" not in message, message
-    for word in words:
-        assert word in message, f"{word!r} not in: {message}"
-    return message
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +23,7 @@ def full():
 
 
 # ------------------------------------------------------------------------------------------ built-ins
+
 
 def test_cards_cover_the_required_mix():
     assert {"diabetes", "breast_cancer", "friedman1_noise", "sparse_linear", "binary_noise"} <= set(CARD_NAMES)
@@ -94,6 +85,7 @@ def test_card_max_rows_subsample_is_seeded_and_stratified(full):
 
 # ------------------------------------------------------------------------------------------ synthetic
 
+
 def test_sparse_linear_recovers_its_support(full):
     ds = full["sparse_linear"]
     assert len(ds.informative) == 5 and len(ds.noise) == 45
@@ -101,7 +93,7 @@ def test_sparse_linear_recovers_its_support(full):
     coef, *_ = np.linalg.lstsq(ds.X.to_numpy(), ds.y, rcond=None)
     coef = pd.Series(coef, index=ds.X.columns)
     assert (coef[list(ds.informative)].abs() > 0.8).all()  # true |beta| is in [1, 3]
-    assert (coef[list(ds.noise)].abs() < 0.2).all()        # true beta is 0, standard error ~0.03
+    assert (coef[list(ds.noise)].abs() < 0.2).all()  # true beta is 0, standard error ~0.03
 
 
 def test_friedman1_noise_follows_its_formula():
@@ -140,17 +132,20 @@ def test_synthetic_is_deterministic_and_seeded():
 
 # ------------------------------------------------------------------------------------------ load_file
 
+
 @pytest.fixture
 def table():
     rng = np.random.default_rng(0)
     n = 300
-    return pd.DataFrame({
-        "size": rng.normal(size=n),
-        "colour": rng.choice(["red", "green", "blue"], n),
-        "count": rng.integers(0, 10, n),
-        "price": rng.normal(100, 10, n),
-        "sold": rng.choice(["yes", "no"], n),
-    })
+    return pd.DataFrame(
+        {
+            "size": rng.normal(size=n),
+            "colour": rng.choice(["red", "green", "blue"], n),
+            "count": rng.integers(0, 10, n),
+            "price": rng.normal(100, 10, n),
+            "sold": rng.choice(["yes", "no"], n),
+        }
+    )
 
 
 def test_load_csv_infers_task_and_types(tmp_path, table):
@@ -198,6 +193,7 @@ def test_useless_columns_are_dropped_with_a_warning(tmp_path, table):
 
 
 # ------------------------------------------------------------------------------------------ bad input
+
 
 def test_bad_input_is_one_line_with_the_fix(tmp_path, table):
     good = tmp_path / "good.csv"
@@ -247,7 +243,7 @@ def test_broken_card_names_its_file(tmp_path, monkeypatch):
     import boostreg.data as data
 
     (tmp_path / "bad.toml").write_text('name = "bad"\ntitle = "x"\n')
-    monkeypatch.setattr(data, "DATASETS_DIR", tmp_path)
+    monkeypatch.setattr(data.cards, "DATASETS_DIR", tmp_path)
     _raises(data.builtin_cards, "bad.toml", "lacks field")
     (tmp_path / "bad.toml").write_text('name = "bad"\ntitel = "x"\n')
     _raises(data.builtin_cards, "bad.toml", "'titel'", "did you mean 'title'")
@@ -256,6 +252,7 @@ def test_broken_card_names_its_file(tmp_path, monkeypatch):
 
 
 # ------------------------------------------------------------------- refused up front (issue 13, data side)
+
 
 def _frame(n=40, seed=0, **extra):
     """A small regression frame: two noise features and y, plus ``extra`` columns (values or callables of n)."""
@@ -270,14 +267,21 @@ def test_a_feature_copying_the_target_is_refused_as_a_leak(tmp_path):
     rng = np.random.default_rng(1)
     rows = "\n".join(f"{a:.6f},{b:.6f},{b:.6f}" for a, b in rng.normal(size=(30, 2)))
     (tmp_path / "twice.csv").write_text("x,y,y\n" + rows + "\n")  # pandas reads the second y as 'y.1'
-    _raises(lambda: load_file(tmp_path / "twice.csv", "y"), "'y.1'", "copy of the target 'y'", "all 30 rows",
-            "leak", "remove that column", "naming 'y' twice")
+    _raises(
+        lambda: load_file(tmp_path / "twice.csv", "y"),
+        "'y.1'",
+        "copy of the target 'y'",
+        "all 30 rows",
+        "leak",
+        "remove that column",
+        "naming 'y' twice",
+    )
     frame = _frame(sold=lambda n: np.where(np.arange(n) % 3 == 0, "yes", "no"))
     encoded = (frame["sold"] == "yes").astype(int)
     for name, column in (("as_number", encoded), ("reversed", 1 - encoded), ("as_text", frame["sold"])):
         path = tmp_path / f"{name}.csv"
         frame.assign(**{name: column}).to_csv(path, index=False)
-        _raises(lambda: load_file(path, "sold"), f"{name!r}", "copy of the target 'sold'")
+        _raises(lambda path=path: load_file(path, "sold"), f"{name!r}", "copy of the target 'sold'")
     integer_copy = tmp_path / "int.csv"
     _frame(y=lambda n: np.arange(n) % 7 * 1.0, count=lambda n: np.arange(n) % 7).to_csv(integer_copy, index=False)
     _raises(lambda: load_file(integer_copy, "y"), "'count'", "copy of the target 'y'")
@@ -288,9 +292,16 @@ def test_a_feature_copying_the_target_is_refused_as_a_leak(tmp_path):
 
 
 def test_names_the_engines_refuse_are_renamed_uniquely_and_kept(tmp_path):
-    frame = _frame(**{"weight [kg]": 1.0 * np.arange(40), "ratio:1": lambda n: np.arange(n) % 5,
-                      "a,b": lambda n: np.arange(n) % 3, 'say "hi"': lambda n: np.arange(n) % 4,
-                      "{x}<2": lambda n: np.arange(n) % 6, "ratio_1": lambda n: np.arange(n) % 2})
+    frame = _frame(
+        **{
+            "weight [kg]": 1.0 * np.arange(40),
+            "ratio:1": lambda n: np.arange(n) % 5,
+            "a,b": lambda n: np.arange(n) % 3,
+            'say "hi"': lambda n: np.arange(n) % 4,
+            "{x}<2": lambda n: np.arange(n) % 6,
+            "ratio_1": lambda n: np.arange(n) % 2,
+        }
+    )
     path = tmp_path / "names.csv"
     frame.to_csv(path, index=False)
     with pytest.warns(UserWarning) as caught:
@@ -298,8 +309,13 @@ def test_names_the_engines_refuse_are_renamed_uniquely_and_kept(tmp_path):
     assert len(caught) == 1
     text = str(caught[0].message)
     assert "'weight [kg]' -> 'weight (kg)'" in text and "'ratio:1' -> 'ratio_1_2'" in text and "\n" not in text
-    assert ds.original_names == {"weight (kg)": "weight [kg]", "ratio_1_2": "ratio:1", "a_b": "a,b",
-                                 "say 'hi'": 'say "hi"', "(x)_lt_2": "{x}<2"}
+    assert ds.original_names == {
+        "weight (kg)": "weight [kg]",
+        "ratio_1_2": "ratio:1",
+        "a_b": "a,b",
+        "say 'hi'": 'say "hi"',
+        "(x)_lt_2": "{x}<2",
+    }
     assert list(ds.X.columns) == ["x1", "x2", "weight (kg)", "ratio_1_2", "a_b", "say 'hi'", "(x)_lt_2", "ratio_1"]
     np.testing.assert_array_equal(ds.X["ratio_1_2"], np.arange(40) % 5)  # the values stay with their column
     with pytest.warns(UserWarning):
@@ -312,13 +328,27 @@ def test_names_the_engines_refuse_are_renamed_uniquely_and_kept(tmp_path):
 def test_renamed_features_train_on_both_engines(tmp_path):
     from boostreg import DatasetSpec, Study, run_study
 
-    frame = _frame(n=80, **{"weight [kg]": lambda n: np.arange(n) % 9, "ratio:1": lambda n: np.arange(n) % 5,
-                            "a,b": lambda n: np.arange(n) % 3, "class<{x}>": lambda n: np.arange(n) % 4})
+    frame = _frame(
+        n=80,
+        **{
+            "weight [kg]": lambda n: np.arange(n) % 9,
+            "ratio:1": lambda n: np.arange(n) % 5,
+            "a,b": lambda n: np.arange(n) % 3,
+            "class<{x}>": lambda n: np.arange(n) % 4,
+        },
+    )
     frame["y"] = frame["weight [kg]"] + frame["ratio:1"] + 0.1 * frame["y"]
     frame.to_csv(tmp_path / "names.csv", index=False)
-    study = Study(name="names", datasets=[DatasetSpec(file=str(tmp_path / "names.csv"), target="y")],
-                  engines=["xgboost", "lightgbm"], grid={"reg_alpha": [0.0, 1.0], "reg_lambda": [0.0]},
-                  params={"n_estimators": 3}, engine_params={"lightgbm": {"min_child_samples": 5}}, folds=2, check="all")
+    study = Study(
+        name="names",
+        datasets=[DatasetSpec(file=str(tmp_path / "names.csv"), target="y")],
+        engines=["xgboost", "lightgbm"],
+        grid={"reg_alpha": [0.0, 1.0], "reg_lambda": [0.0]},
+        params={"n_estimators": 3},
+        engine_params={"lightgbm": {"min_child_samples": 5}},
+        folds=2,
+        check="all",
+    )
     with pytest.warns(UserWarning, match="renamed column"):
         fits = run_study(study, tmp_path / "out", jobs=1, progress=False).fits
     # 2 points x 2 folds per engine, and XGBoost's library default (0, 1) on each fold
@@ -350,10 +380,10 @@ def test_a_saved_row_index_is_dropped_but_real_columns_stay(tmp_path):
     with pytest.warns(UserWarning, match="'Unnamed: 0': row numbers") as caught:
         ds = load_file(tmp_path / "index.csv", "y")
     assert len(caught) == 1 and list(ds.X.columns) == ["x1", "x2"]
-    frame.sample(frac=1, random_state=0).to_csv(tmp_path / "shuffled.csv")          # a permutation of 0..n-1
-    frame.set_axis(np.arange(1, 41)).to_csv(tmp_path / "from_one.csv")               # 1..n
-    frame[frame.x1 > 0].to_csv(tmp_path / "filtered.csv")                            # increasing, with gaps
-    frame.to_csv(tmp_path / "middle.csv", header=["x1", "", "y"], index=False)       # an empty header on values
+    frame.sample(frac=1, random_state=0).to_csv(tmp_path / "shuffled.csv")  # a permutation of 0..n-1
+    frame.set_axis(np.arange(1, 41)).to_csv(tmp_path / "from_one.csv")  # 1..n
+    frame[frame.x1 > 0].to_csv(tmp_path / "filtered.csv")  # increasing, with gaps
+    frame.to_csv(tmp_path / "middle.csv", header=["x1", "", "y"], index=False)  # an empty header on values
     for name in ("shuffled", "from_one", "filtered"):
         with pytest.warns(UserWarning, match="row numbers"):
             assert "Unnamed: 0" not in load_file(tmp_path / f"{name}.csv", "y").X.columns
@@ -361,20 +391,26 @@ def test_a_saved_row_index_is_dropped_but_real_columns_stay(tmp_path):
         assert "Unnamed: 1" in load_file(tmp_path / "middle.csv", "y").original_names.values()
     assert "row numbers" not in str(caught[0].message) and "'Unnamed: 1' -> 'Unnamed_ 1'" in str(caught[0].message)
     frame.set_axis(np.arange(40) % 10).to_csv(tmp_path / "repeats.csv")
-    with pytest.warns(UserWarning, match="renamed"):                                  # repeated values: a feature
+    with pytest.warns(UserWarning, match="renamed"):  # repeated values: a feature
         assert "Unnamed: 0" in load_file(tmp_path / "repeats.csv", "y").original_names.values()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         frame.assign(index=np.arange(40)).to_csv(tmp_path / "named.csv", index=False)
-        assert "index" in load_file(tmp_path / "named.csv", "y").X.columns          # a named column stays
+        assert "index" in load_file(tmp_path / "named.csv", "y").X.columns  # a named column stays
 
 
 def test_date_columns_are_dropped_as_dates_not_text(tmp_path):
     n = 40
     days = pd.date_range("2024-01-01", periods=n, freq="D")
-    frame = _frame(n, day=days.strftime("%Y-%m-%d"), stamp=days.strftime("%d/%m/%Y %H:%M"),
-                   weekday=days.strftime("%a"), month=days.strftime("%b"), clock=lambda k: [f"{h % 24:02d}:30" for h in range(k)],
-                   few=np.resize(["2024-01-01", "2024-02-01", "2024-03-01"], n))
+    frame = _frame(
+        n,
+        day=days.strftime("%Y-%m-%d"),
+        stamp=days.strftime("%d/%m/%Y %H:%M"),
+        weekday=days.strftime("%a"),
+        month=days.strftime("%b"),
+        clock=lambda k: [f"{h % 24:02d}:30" for h in range(k)],
+        few=np.resize(["2024-01-01", "2024-02-01", "2024-03-01"], n),
+    )
     frame.to_csv(tmp_path / "dates.csv", index=False)
     with pytest.warns(UserWarning) as caught:
         ds = load_file(tmp_path / "dates.csv", "y")
@@ -430,19 +466,29 @@ def test_a_symlink_loop_is_one_line(tmp_path):
 
 
 def test_an_inferred_binary_target_says_why_it_is_a_class(tmp_path):
-    from boostreg.plan import fold_indices
+    from boostreg.folds import fold_indices
 
     frame = _frame(y=lambda n: np.where(np.arange(n) == 0, 5.0, 0.0))
     frame.to_csv(tmp_path / "lone.csv", index=False)
-    _raises(lambda: load_file(tmp_path / "lone.csv", "y"), "2 distinct values", "inferred as binary",
-            "'5' is in only 1 row", "--task regression")
+    _raises(
+        lambda: load_file(tmp_path / "lone.csv", "y"),
+        "2 distinct values",
+        "inferred as binary",
+        "'5' is in only 1 row",
+        "--task regression",
+    )
     as_number = load_file(tmp_path / "lone.csv", "y", task="regression")
     assert as_number.task == "regression" and not as_number.task_inferred
     frame.assign(y=np.where(np.arange(40) < 3, "rare", "common")).to_csv(tmp_path / "text.csv", index=False)
     inferred = load_file(tmp_path / "text.csv", "y")
     assert inferred.task == "binary" and inferred.task_inferred
-    _raises(lambda: fold_indices(inferred.y, "binary", 5, 0, task_inferred=True), "folds = 5", "only 3 rows",
-            "inferred as binary because the target has 2 distinct values", "--task regression")
+    _raises(
+        lambda: fold_indices(inferred.y, "binary", 5, 0, task_inferred=True),
+        "folds = 5",
+        "only 3 rows",
+        "inferred as binary because the target has 2 distinct values",
+        "--task regression",
+    )
     y = np.r_[1.0, np.zeros(9)]
     _raises(lambda: fold_indices(y, "binary", 2, 0, task_inferred=True), "only 1 row(s)", "inferred as binary")
     message = _raises(lambda: fold_indices(y, "binary", 2, 0), "only 1 row(s)")
@@ -450,6 +496,7 @@ def test_an_inferred_binary_target_says_why_it_is_a_class(tmp_path):
 
 
 # ------------------------------------------------------------------- numeric traps (issue 28)
+
 
 def _load(frame, **kw):
     from boostreg.data import load_frame
@@ -464,10 +511,12 @@ def test_targets_float32_cannot_learn_are_refused_with_the_fix():
     from boostreg.data import load_frame
 
     frame = _frame(200)
-    _raises(lambda: load_frame(frame.assign(y=frame.y * 1e20), "y", name="t"), "too large", "float32",
-            "divide it by 1e20")
-    _raises(lambda: load_frame(frame.assign(y=frame.y + 1e8), "y", name="t"), "lost to rounding", "centre it",
-            "subtract")
+    _raises(
+        lambda: load_frame(frame.assign(y=frame.y * 1e20), "y", name="t"), "too large", "float32", "divide it by 1e20"
+    )
+    _raises(
+        lambda: load_frame(frame.assign(y=frame.y + 1e8), "y", name="t"), "lost to rounding", "centre it", "subtract"
+    )
     _raises(lambda: load_frame(frame.assign(y=frame.y * 1e-6), "y", name="t"), "too small", "multiply it by 1e6")
     for ok in (frame.y * 1e6, frame.y + 1e3, frame.y * 1e-2, 2000 + frame.y):  # ordinary scales and offsets load
         assert load_frame(frame.assign(y=ok), "y", name="t").task == "regression"
@@ -483,7 +532,12 @@ def test_numbers_written_as_text_are_read_as_numbers_with_a_warning():
     ds, said = _load(_frame(n, q=question, money=money))
     assert ds.X.q.dtype == np.float64 and ds.X.q.isna().sum() == 5
     assert ds.X.money.dtype == np.float64 and ds.X.money.between(0, 1e5).all()
-    assert len(said) == 1 and "as numbers" in said[0] and "'?' in 5 cell(s) as missing" in said[0] and "thousands separators" in said[0]
+    assert (
+        len(said) == 1
+        and "as numbers" in said[0]
+        and "'?' in 5 cell(s) as missing" in said[0]
+        and "thousands separators" in said[0]
+    )
     words = np.resize(["red", "green", "blue", "?"], n)  # text stays text: the tokens are not a few among numbers
     ds, _ = _load(_frame(n, colour=words))
     assert "colour" in ds.categorical
@@ -493,14 +547,19 @@ def test_columns_of_other_number_types_get_their_right_treatment():
     import decimal
 
     n = 100
-    ds, said = _load(_frame(n, flag=pd.array(np.where(np.arange(n) % 2 == 0, 1, None), dtype="Int64"),
-                            price=[decimal.Decimal(f"{i}.25") for i in range(n)],
-                            wait=pd.to_timedelta(np.arange(n) % 17, unit="min")))
+    ds, said = _load(
+        _frame(
+            n,
+            flag=pd.array(np.where(np.arange(n) % 2 == 0, 1, None), dtype="Int64"),
+            price=[decimal.Decimal(f"{i}.25") for i in range(n)],
+            wait=pd.to_timedelta(np.arange(n) % 17, unit="min"),
+        )
+    )
     assert ds.X.flag.isna().sum() == n // 2  # one value and missing cells: informative, kept
     assert ds.X.price.dtype == np.float64 and ds.X.price.iloc[3] == 3.25
     assert ds.X.wait.dtype == np.float64 and ds.X.wait.max() == 16 * 60.0
     assert any("durations, in seconds" in s for s in said)
-    hashes = np.uint64(2 ** 63) + np.arange(n, dtype=np.uint64) * np.uint64(7)
+    hashes = np.uint64(2**63) + np.arange(n, dtype=np.uint64) * np.uint64(7)
     _raises(lambda: _load(_frame(n, h=hashes)), "'h'", "whole numbers", "identifier or hash")
     _raises(lambda: _load(_frame(n, c=1e12 + np.arange(n))), "'c'", "float32", "subtract its minimum")
 
@@ -514,14 +573,16 @@ def test_a_linear_copy_of_the_target_is_refused_as_a_leak():
 
 
 # issue 28: column names and cells a table cannot hold as features end in one line
-@pytest.mark.parametrize("columns, says", [
-    (["x1", "x1", "y"], "column 'x1' appears 2 times"),
-    (["x1", "y", "y"], "the target column 'y' appears 2 times"),
-    ([1, "1", "y"], "has columns 1 and '1', which are one name as text ('1')"),
-])
+@pytest.mark.parametrize(
+    "columns, says",
+    [
+        (["x1", "x1", "y"], "column 'x1' appears 2 times"),
+        (["x1", "y", "y"], "the target column 'y' appears 2 times"),
+        ([1, "1", "y"], "has columns 1 and '1', which are one name as text ('1')"),
+    ],
+)
 def test_colliding_column_names_are_refused(columns, says):
     from boostreg.data import load_frame
-    from boostreg.errors import BoostregError
 
     frame = pd.DataFrame(np.random.default_rng(0).normal(size=(30, 3)), columns=columns)
     with pytest.raises(BoostregError) as err:
@@ -531,9 +592,10 @@ def test_colliding_column_names_are_refused(columns, says):
 
 def test_parquet_list_column_is_refused(tmp_path):
     from boostreg.data import load_file
-    from boostreg.errors import BoostregError
 
     rng = np.random.default_rng(0)
-    pd.DataFrame({"x1": rng.normal(size=30), "y": rng.normal(size=30), "l": [[1, 2]] * 30}).to_parquet(tmp_path / "l.parquet")
+    pd.DataFrame({"x1": rng.normal(size=30), "y": rng.normal(size=30), "l": [[1, 2]] * 30}).to_parquet(
+        tmp_path / "l.parquet"
+    )
     with pytest.raises(BoostregError, match="column 'l' in .* holds lists"):
         load_file(tmp_path / "l.parquet", "y")

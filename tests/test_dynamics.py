@@ -38,7 +38,9 @@ def test_pure_decay_l2_step_scales_every_weight_by_one_factor():
 def test_single_steps_by_hand():
     w = np.array([1.0, -0.02, 0.5])
     g = np.array([0.5, 0.0, -1.0])
-    np.testing.assert_allclose(step(w, g, "l2", 0.1, 2.0), [1.0 - 0.1 * (0.5 + 2.0), -0.02 + 0.1 * 0.04, 0.5 - 0.1 * (-1.0 + 1.0)])
+    np.testing.assert_allclose(
+        step(w, g, "l2", 0.1, 2.0), [1.0 - 0.1 * (0.5 + 2.0), -0.02 + 0.1 * 0.04, 0.5 - 0.1 * (-1.0 + 1.0)]
+    )
     np.testing.assert_allclose(step(w, g, "l1_subgradient", 0.1, 1.0), [1.0 - 0.1 * 1.5, -0.02 + 0.1, 0.5 - 0.1 * 0.0])
     # proximal: z = w - lr g = [0.95, -0.02, 0.6], threshold 0.1
     np.testing.assert_array_equal(step(w, g, "l1_proximal", 0.1, 1.0) == 0.0, [False, True, False])

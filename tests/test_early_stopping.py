@@ -6,14 +6,14 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from test_engines import _fold, _params
 
 from boostreg import measure
 from boostreg.engines import ENGINES
 from boostreg.errors import BoostregError
-from boostreg.plan import fold_indices, validation_split
+from boostreg.folds import fold_indices, validation_split
 from boostreg.run import run_study
 from boostreg.study import DatasetSpec, Study, study_from_dict
-from test_engines import _fold, _params
 
 ENGINE_NAMES = ["xgboost", "lightgbm"]
 
@@ -35,8 +35,13 @@ def test_validation_split_partitions_the_training_rows_and_keeps_class_shares():
 def _with_valid(fold, share=0.3):
     n = len(fold.y_train)
     cut = int(n * (1 - share))
-    return dataclasses.replace(fold, X_train=fold.X_train.iloc[:cut], y_train=fold.y_train[:cut],
-                               X_valid=fold.X_train.iloc[cut:], y_valid=fold.y_train[cut:])
+    return dataclasses.replace(
+        fold,
+        X_train=fold.X_train.iloc[:cut],
+        y_train=fold.y_train[:cut],
+        X_valid=fold.X_train.iloc[cut:],
+        y_valid=fold.y_train[cut:],
+    )
 
 
 @pytest.mark.parametrize("engine", ENGINE_NAMES)
@@ -61,12 +66,15 @@ def test_training_stops_at_the_best_validation_round(engine, task):
     valid_curve = measure.primary_error(fold.y_valid, measure.margins_before_each_tree(ens, "test")[:, 1:], task)
     best = int(np.argmin(valid_curve[: kept + patience]))  # stopping saw rounds up to kept + patience
     assert kept == best + 1
-    assert np.all(valid_curve[kept: kept + patience] >= valid_curve[best] - 1e-6)
+    assert np.all(valid_curve[kept : kept + patience] >= valid_curve[best] - 1e-6)
     assert record["valid_error"] == pytest.approx(valid_curve[best], rel=1e-5)
     # The kept model is the full model's first `kept` trees: its test error is the full curve's at that round.
     full = e.fit(prepared, full_params, seed=0, threads=1)
     test_curve = measure.primary_error(
-        fold.y_test, measure.margins_before_each_tree(e.ensemble(full, prepared, fold, full_params), "test")[:, 1:], task)
+        fold.y_test,
+        measure.margins_before_each_tree(e.ensemble(full, prepared, fold, full_params), "test")[:, 1:],
+        task,
+    )
     assert record["test_error"] == pytest.approx(test_curve[kept - 1], rel=1e-5)
     assert record["theory_check"] == "ok" and record["theory_max_rel_err"] <= 1e-4
 
@@ -82,10 +90,14 @@ def test_without_a_validation_split_every_tree_is_grown(engine):
 
 
 def test_study_with_early_stopping_records_the_split(tmp_path):
-    study = Study(name="es", datasets=[DatasetSpec(name="breast_cancer")], engines=["xgboost", "lightgbm", "logistic_l2"],
-                  grid={"reg_alpha": [0.0, 1.0], "reg_lambda": [1.0]}, folds=3,
-                  params={"n_estimators": 300, "learning_rate": 0.3, "early_stopping_rounds": 10,
-                          "validation_fraction": 0.25})
+    study = Study(
+        name="es",
+        datasets=[DatasetSpec(name="breast_cancer")],
+        engines=["xgboost", "lightgbm", "logistic_l2"],
+        grid={"reg_alpha": [0.0, 1.0], "reg_lambda": [1.0]},
+        folds=3,
+        params={"n_estimators": 300, "learning_rate": 0.3, "early_stopping_rounds": 10, "validation_fraction": 0.25},
+    )
     run_study(study, tmp_path / "out", jobs=1, progress=False)
     fits = pd.read_parquet(tmp_path / "out" / "fits")
     boosters = fits[fits.engine != "logistic_l2"]
@@ -103,7 +115,10 @@ def test_study_with_early_stopping_records_the_split(tmp_path):
 
 
 def test_validation_fraction_is_checked():
-    doc = {"study": {"name": "x"}, "datasets": [{"name": "diabetes"}],
-           "params": {"early_stopping_rounds": 10, "validation_fraction": 0.9}}
+    doc = {
+        "study": {"name": "x"},
+        "datasets": [{"name": "diabetes"}],
+        "params": {"early_stopping_rounds": 10, "validation_fraction": 0.9},
+    }
     with pytest.raises(BoostregError, match=r"validation_fraction = 0.9 .* must be in \(0, 0.5\]"):
         study_from_dict(doc)

@@ -1,8 +1,8 @@
 """Real fits of both engines: the closed-form leaf check, L1 zeros, curves from the one model, categoricals."""
 
 import numpy as np
-import pandas as pd
 import pytest
+from conftest import synthetic_xy
 
 from boostreg import measure
 from boostreg.engines import ENGINES, Fold
@@ -11,25 +11,21 @@ ENGINE_NAMES = ["xgboost", "lightgbm"]
 
 
 def _fold(task, n=600, categorical=False, seed=0):
-    rng = np.random.default_rng(seed)
-    X = pd.DataFrame(rng.normal(size=(n, 5)), columns=[f"x{i}" for i in range(5)])
-    X.loc[rng.random(n) < 0.05, "x1"] = np.nan  # missing values take the default direction
-    signal = 2 * X["x0"].to_numpy() - np.abs(X["x2"].to_numpy())
-    if categorical:
-        colour = rng.choice(list("abcdefgh"), size=n)
-        X["colour"] = pd.Categorical(colour, categories=list("abcdefgh"))
-        signal = signal + np.where(np.isin(colour, ["a", "c", "f"]), 1.5, -1.0)
-    if task == "regression":
-        y = 10 + signal + rng.normal(size=n)
-    else:
-        y = (rng.random(n) < 1 / (1 + np.exp(-signal))).astype(float)
+    X, y = synthetic_xy(task, n, 5, offset=10.0, categorical=categorical, seed=seed)
     cut = int(n * 0.7)
     return Fold(X.iloc[:cut], y[:cut], X.iloc[cut:], y[cut:], task, noise_features=("x3", "x4"))
 
 
 def _params(**kw):
-    return {"n_estimators": 30, "learning_rate": 0.3, "max_depth": 4, "num_leaves": 15,
-            "reg_alpha": 0.0, "reg_lambda": 0.0, **kw}
+    return {
+        "n_estimators": 30,
+        "learning_rate": 0.3,
+        "max_depth": 4,
+        "num_leaves": 15,
+        "reg_alpha": 0.0,
+        "reg_lambda": 0.0,
+        **kw,
+    }
 
 
 def _fit(engine, fold, **kw):
@@ -66,8 +62,13 @@ def test_lightgbm_cat_l2_is_part_of_the_closed_form():
     ens = e.ensemble(model, prepared, fold, _params(reg_lambda=1.0))
     assert any(x.max() == 10.0 for x in ens.leaf_extra_lambda), "a many-vs-many categorical split is expected"
     without = measure.theory_check(
-        measure.Ensemble(**{**ens.__dict__, "leaf_extra_lambda": None}), fold.y_train, "regression",
-        reg_alpha=0.0, reg_lambda=1.0, learning_rate=0.3)
+        measure.Ensemble(**{**ens.__dict__, "leaf_extra_lambda": None}),
+        fold.y_train,
+        "regression",
+        reg_alpha=0.0,
+        reg_lambda=1.0,
+        learning_rate=0.3,
+    )
     assert without.max_rel_err > 1e-3  # leaving out cat_l2 breaks the check: it is not vacuous
     assert record["theory_max_rel_err"] <= 1e-4
 
@@ -129,6 +130,7 @@ def test_tree_size_columns(engine):
 
 # ---------------------------------------------------------------------------------------------- engine edge cases
 
+
 @pytest.mark.parametrize("early_stopping", [False, True])
 def test_lightgbm_stopping_on_its_own_keeps_trees_curves_and_stopping_consistent(early_stopping):
     """LightGBM adds no tree once no split has any gain (a large reg_alpha): the record, the curves and early
@@ -136,11 +138,19 @@ def test_lightgbm_stopping_on_its_own_keeps_trees_curves_and_stopping_consistent
     fold = _fold("binary", n=500)
     if early_stopping:
         cut = 250
-        fold = Fold(fold.X_train.iloc[:cut], fold.y_train[:cut], fold.X_test, fold.y_test, "binary",
-                    X_valid=fold.X_train.iloc[cut:], y_valid=fold.y_train[cut:])
+        fold = Fold(
+            fold.X_train.iloc[:cut],
+            fold.y_train[:cut],
+            fold.X_test,
+            fold.y_test,
+            "binary",
+            X_valid=fold.X_train.iloc[cut:],
+            y_valid=fold.y_train[cut:],
+        )
     e = ENGINES["lightgbm"]
-    params = _params(n_estimators=60, reg_alpha=30.0, learning_rate=0.3,
-                     **({"early_stopping_rounds": 5} if early_stopping else {}))
+    params = _params(
+        n_estimators=60, reg_alpha=30.0, learning_rate=0.3, **({"early_stopping_rounds": 5} if early_stopping else {})
+    )
     prepared = e.prepare(fold, params, threads=1)
     model = e.fit(prepared, params, seed=0, threads=1)
     record, curves = e.measure(model, prepared, params, fold)
@@ -160,11 +170,11 @@ def test_lightgbm_tree0_zero_leaves_are_exactly_zero_bit_for_bit():
 
     from boostreg.data import load_builtin
     from boostreg.engines.lightgbm import _parse_trees
-    from boostreg.plan import fold_indices
+    from boostreg.folds import fold_indices
 
     ds = load_builtin("binary_noise")
     checked = 0
-    for fold_no, (train, test) in enumerate(fold_indices(ds.y, "binary", 3, 0)):
+    for _fold_no, (train, test) in enumerate(fold_indices(ds.y, "binary", 3, 0)):
         fold = Fold(ds.X.iloc[train], ds.y[train], ds.X.iloc[test], ds.y[test], "binary", keep_leaves=True)
         e = ENGINES["lightgbm"]
         params = _params(n_estimators=5, reg_alpha=8.0, learning_rate=0.1, num_leaves=8)
@@ -193,17 +203,30 @@ def test_lightgbm_rows_that_feature_bundling_moves_make_the_check_not_applicable
     the predictor's rows missed the stored leaves by up to 31%. The check must say it cannot apply there, and still
     match to 1e-9 on the other folds, where training and predictor route every row alike."""
     from boostreg.data import load_builtin
-    from boostreg.plan import fold_indices, validation_split
+    from boostreg.folds import fold_indices, validation_split
 
     ds = load_builtin("windsor_houses")
     e = ENGINES["lightgbm"]
-    params = {"n_estimators": 500, "learning_rate": 0.1, "num_leaves": 31, "early_stopping_rounds": 30,
-              "reg_alpha": 0.0, "reg_lambda": 0.0}
+    params = {
+        "n_estimators": 500,
+        "learning_rate": 0.1,
+        "num_leaves": 31,
+        "early_stopping_rounds": 30,
+        "reg_alpha": 0.0,
+        "reg_lambda": 0.0,
+    }
     verdicts = {}
     for fold_no, (train, test) in enumerate(fold_indices(ds.y, ds.task, 5, 0)):
         fit_rows, valid = validation_split(train, ds.y, ds.task, 0.2, 0)
-        fold = Fold(ds.X.iloc[fit_rows], ds.y[fit_rows], ds.X.iloc[test], ds.y[test], ds.task,
-                    X_valid=ds.X.iloc[valid], y_valid=ds.y[valid])
+        fold = Fold(
+            ds.X.iloc[fit_rows],
+            ds.y[fit_rows],
+            ds.X.iloc[test],
+            ds.y[test],
+            ds.task,
+            X_valid=ds.X.iloc[valid],
+            y_valid=ds.y[valid],
+        )
         prepared = e.prepare(fold, params, threads=1)
         model = e.fit(prepared, params, seed=0, threads=1)
         record, _ = e.measure(model, prepared, params, fold)
@@ -287,8 +310,13 @@ def test_xgboost_margins_kept_from_its_prediction_cache_are_the_bits_a_fresh_pre
         assert np.array_equal(e.predict_train_margin(model, prepared, fold), fresh_train)
         assert np.array_equal(e.predict_margin(model, prepared, fold), fresh_test)
     n = len(fold.y_train)
-    stopped = dataclasses.replace(fold, X_train=fold.X_train.iloc[: n // 2], y_train=fold.y_train[: n // 2],
-                                  X_valid=fold.X_train.iloc[n // 2:], y_valid=fold.y_train[n // 2:])
+    stopped = dataclasses.replace(
+        fold,
+        X_train=fold.X_train.iloc[: n // 2],
+        y_train=fold.y_train[: n // 2],
+        X_valid=fold.X_train.iloc[n // 2 :],
+        y_valid=fold.y_train[n // 2 :],
+    )
     params = _params(n_estimators=300, learning_rate=0.8, early_stopping_rounds=3, _check=False)
     prepared = e.prepare(stopped, params, threads=1)
     model = e.fit(prepared, params, seed=0, threads=1)
@@ -297,3 +325,135 @@ def test_xgboost_margins_kept_from_its_prediction_cache_are_the_bits_a_fresh_pre
     record, curves = e.measure(model, prepared, params, stopped)
     assert len(curves) == model.num_boosted_rounds()
     assert record["train_error"] == pytest.approx(curves["train_error"].iloc[-1], rel=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------- the registry API
+
+
+def test_get_engine_returns_the_registered_engine_and_suggests_a_near_miss():
+    from boostreg.engines import get_engine
+    from boostreg.errors import BoostregError
+
+    assert get_engine("xgboost") is ENGINES["xgboost"]
+    with pytest.raises(BoostregError, match=r"unknown engine 'xgbost'; did you mean 'xgboost'\? Known engines: "):
+        get_engine("xgbost")
+    with pytest.raises(BoostregError, match=r"unknown engine 'zzzz' in study.toml\. Known engines: xgboost, lightgbm"):
+        get_engine("zzzz", where="study.toml")
+
+
+def test_an_optional_engine_without_its_library_names_the_pip_extra():
+    from boostreg.engines import OPTIONAL_ENGINES, get_engine, register_optional
+    from boostreg.errors import BoostregError
+
+    try:
+        assert register_optional("fancy_booster", "boostreg_no_such_module.engine", "FancyEngine", "fancy") is None
+        assert "fancy_booster" not in ENGINES  # declared, not registered: its module does not import
+        with pytest.raises(BoostregError) as err:
+            get_engine("fancy_booster")
+        assert str(err.value) == "engine 'fancy_booster' needs its library: pip install \"boostreg[fancy]\""
+        with pytest.raises(BoostregError, match="did you mean 'fancy_booster'"):
+            get_engine("fancy_boster")
+    finally:
+        OPTIONAL_ENGINES.pop("fancy_booster", None)
+
+
+def test_an_optional_engine_whose_library_is_installed_is_registered():
+    from boostreg.engines import OPTIONAL_ENGINES
+
+    catboost = pytest.importorskip("catboost")  # noqa: F841
+    assert "catboost" in OPTIONAL_ENGINES and "catboost" in ENGINES
+    assert ENGINES["catboost"].extra == "catboost"
+
+
+def test_engine_names_kinds_and_defaults():
+    from boostreg.engines import default_engines, engine_kind, engine_names
+    from boostreg.errors import BoostregError
+
+    assert engine_names() == list(ENGINES)
+    boosters, baselines = engine_names("booster"), engine_names("baseline")
+    assert boosters[:2] == ["xgboost", "lightgbm"] and {"histgb"} <= set(boosters)
+    assert {"lasso", "ridge", "logistic_l1", "mlp", "svr_rbf"} <= set(baselines)
+    assert sorted(boosters + baselines) == sorted(ENGINES)
+    assert default_engines() == ["xgboost", "lightgbm"]
+    assert engine_kind("lasso") == "baseline" and engine_kind("lightgbm") == "booster"
+    assert engine_kind("written_elsewhere") == "booster"
+    with pytest.raises(BoostregError, match='use "booster" or "baseline"'):
+        engine_names("tree")
+
+
+def test_a_plugin_subclass_does_not_inherit_default_or_published_points():
+    from boostreg.engines import default_engines, published, register_engine
+    from boostreg.engines.xgboost import XGBoostEngine
+
+    class Mine(XGBoostEngine):
+        name = "registry_test_booster"
+
+    before = published()
+    register_engine(Mine())
+    try:
+        assert default_engines() == ["xgboost", "lightgbm"]
+        assert published() == before
+    finally:
+        ENGINES.pop("registry_test_booster", None)
+
+
+def test_published_points_and_ranges_are_the_engines_own():
+    from boostreg.engines import published
+
+    (point,) = published("point")
+    assert point["label"] == "probst2019" and (point["reg_alpha"], point["reg_lambda"]) == (1.113, 0.982)
+    assert [r["engine"] for r in published("range")] == ["xgboost", "lightgbm"]
+    assert published() == [*ENGINES["xgboost"].published, *ENGINES["lightgbm"].published]
+
+
+def test_library_versions_are_the_libraries_own():
+    import lightgbm
+    import sklearn
+    import xgboost
+
+    from boostreg.engines import library_versions
+
+    versions = library_versions(["xgboost", "lightgbm", "lasso", "mlp"])
+    assert versions == {
+        "lightgbm": lightgbm.__version__,
+        "sklearn": sklearn.__version__,
+        "xgboost": xgboost.__version__,
+    }
+    assert list(versions) == ["sklearn", "lightgbm", "xgboost"]  # engines taken in name order: lasso first
+    assert set(library_versions()) >= {"xgboost", "lightgbm", "sklearn"}
+    assert ENGINES["histgb"].version() == sklearn.__version__
+
+
+def test_a_library_version_is_read_without_importing_the_library():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from boostreg.engines import library_versions; v = library_versions(); "
+        "print(sorted(m for m in ('xgboost', 'lightgbm', 'catboost', 'sklearn') if m in sys.modules), "
+        "v['xgboost'] != '?')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[] True"
+
+
+def test_importing_the_engines_imports_no_engine_library():
+    import subprocess
+    import sys
+
+    code = (
+        "import boostreg.engines, sys; print(sorted(m for m in ('xgboost', 'lightgbm', 'catboost', "
+        "'sklearn.linear_model', 'sklearn.svm', 'sklearn.ensemble', 'sklearn.neural_network', "
+        "'sklearn.preprocessing') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_defaults_sentence_names_each_engines_library_defaults():
+    from boostreg.engines import defaults_sentence
+
+    assert defaults_sentence(["lasso", "xgboost", "mlp", "lightgbm", "not_here"]) == (
+        "lightgbm reg_alpha 0, reg_lambda 0 (lambda_l1, lambda_l2); not_here not declared by the engine; "
+        "xgboost reg_alpha 0, reg_lambda 1 (alpha, lambda); lasso alpha 1; mlp alpha 0.0001"
+    )

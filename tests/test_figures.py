@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-import boostreg.engines as engines_module
+import boostreg.engines.registry as engines_module
 from boostreg import plots
 from boostreg.engines import ENGINES, color_distance, declared_color, engine_colors, register_engine
 from boostreg.engines.xgboost import XGBoostEngine
@@ -44,6 +44,7 @@ def _drawn(fig):
 
 
 # ---------------------------------------------------------------------------------------------- colours
+
 
 def test_every_built_in_engine_declares_its_own_colour():
     for name, engine in ENGINES.items():
@@ -79,9 +80,9 @@ def test_an_engine_colour_must_be_hex(registry):
 
 
 def test_no_engine_name_outside_the_engines_package():
-    package = Path(plots.__file__).parent
+    package = Path(plots.__file__).parent.parent
     names = [n for n in ENGINES if len(n) > 3]
-    for path in (package / "plots.py", package / "displays.py"):
+    for path in (*sorted((package / "plots").glob("*.py")), package / "displays.py"):
         text = path.read_text(encoding="utf-8")
         found = [n for n in names if re.search(rf"\b{n}\b", text, flags=re.IGNORECASE)]
         assert not found, f"{path.name} names engines {found}: colours come from the registry"
@@ -89,18 +90,36 @@ def test_no_engine_name_outside_the_engines_package():
 
 # ---------------------------------------------------------------------------------------------- the gain plot
 
+
 def _summary(huge: float = 6.0) -> pd.DataFrame:
     rows = []
-    for k, (dataset, engine, kind) in enumerate([("diabetes", "xgboost", "booster"), ("diabetes", "lightgbm", "booster"),
-                                                  ("wage", "xgboost", "booster"), ("diabetes", "lasso", "baseline"),
-                                                  ("diabetes", "ridge", "baseline"), ("wage", "ridge", "baseline"),
-                                                  ("bc", "logistic_l1", "baseline")]):
+    for k, (dataset, engine, kind) in enumerate(
+        [
+            ("diabetes", "xgboost", "booster"),
+            ("diabetes", "lightgbm", "booster"),
+            ("wage", "xgboost", "booster"),
+            ("diabetes", "lasso", "baseline"),
+            ("diabetes", "ridge", "baseline"),
+            ("wage", "ridge", "baseline"),
+            ("bc", "logistic_l1", "baseline"),
+        ]
+    ):
         gain, half = 0.02 * (k - 3), 0.04 + 0.01 * k
         if engine == "logistic_l1":
             gain, half = -0.5, huge
-        rows.append({"dataset": dataset, "engine": engine, "kind": kind, "setting": "", "test_error_default": 1.0,
-                     "gain_vs_default": gain, "gain_ci_low": gain - half, "gain_ci_high": gain + half,
-                     "at_grid_edge": k == 0})
+        rows.append(
+            {
+                "dataset": dataset,
+                "engine": engine,
+                "kind": kind,
+                "setting": "",
+                "test_error_default": 1.0,
+                "gain_vs_default": gain,
+                "gain_ci_low": gain - half,
+                "gain_ci_high": gain + half,
+                "at_grid_edge": k == 0,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -134,12 +153,23 @@ def test_gain_range_keeps_every_point_estimate():
 
 # ---------------------------------------------------------------------------------------------- heatmaps
 
+
 def _surface(values: dict, value: str = "test_error") -> pd.DataFrame:
     rows = []
     for (dataset, engine), grid in values.items():
         for (r, lam), (c, alpha) in itertools.product(enumerate([1.0, 0.0]), enumerate([0.0, 0.1, 1.0])):
-            rows.append({"dataset": dataset, "engine": engine, "reg_alpha": alpha, "reg_lambda": lam,
-                         "alpha_units": "relative", "lambda_units": "relative", value: grid[r][c], "n_fits": 2})
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "engine": engine,
+                    "reg_alpha": alpha,
+                    "reg_lambda": lam,
+                    "alpha_units": "relative",
+                    "lambda_units": "relative",
+                    value: grid[r][c],
+                    "n_fits": 2,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -156,8 +186,12 @@ def test_heatmap_numbers_tell_apart_cells_two_percent_apart():
 @pytest.mark.parametrize("engines", [1, 2])
 def test_heatmap_labels_lie_inside_the_figure(engines):
     values = {("diabetes", e): [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]] for e in ["xgboost", "lightgbm"][:engines]}
-    fig = plots.heatmaps(_surface(values, "generalization_gap"), "generalization_gap", rule="gap_share",
-                         unpenalized_ref=pd.DataFrame([{"dataset": d, "engine": e, "ref": 10.0} for d, e in values]))
+    fig = plots.heatmaps(
+        _surface(values, "generalization_gap"),
+        "generalization_gap",
+        rule="gap_share",
+        unpenalized_ref=pd.DataFrame([{"dataset": d, "engine": e, "ref": 10.0} for d, e in values]),
+    )
     renderer = _drawn(fig)
     box = fig.bbox
     (bar,) = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
@@ -170,8 +204,14 @@ def test_heatmap_labels_lie_inside_the_figure(engines):
 
 def test_a_panel_without_data_is_left_out_and_named():
     nan = [[np.nan] * 3, [np.nan] * 3]
-    surf = _surface({("diabetes", "xgboost"): [[1.0, 1.1, 1.2], [1.3, 1.4, 1.5]], ("diabetes", "lightgbm"): nan,
-                     ("wage", "xgboost"): [[2.0, 2.1, 2.2], [2.3, 2.4, 2.5]]}, "generalization_gap")
+    surf = _surface(
+        {
+            ("diabetes", "xgboost"): [[1.0, 1.1, 1.2], [1.3, 1.4, 1.5]],
+            ("diabetes", "lightgbm"): nan,
+            ("wage", "xgboost"): [[2.0, 2.1, 2.2], [2.3, 2.4, 2.5]],
+        },
+        "generalization_gap",
+    )
     # wage · xgboost has no unpenalized reference: drawn in grey with its numbers, and says so
     ref = pd.DataFrame([{"dataset": "diabetes", "engine": "xgboost", "ref": 10.0}])
     fig = plots.heatmaps(surf, "generalization_gap", rule="gap_share", unpenalized_ref=ref)
@@ -187,13 +227,27 @@ def test_a_panel_without_data_is_left_out_and_named():
 
 # ---------------------------------------------------------------------------------------------- displays
 
+
 def _path() -> pd.DataFrame:
     rows = []
-    for dataset, axis, engine, split, penalty in itertools.product(["diabetes", "wage"], ["reg_lambda"], ["xgboost"],
-                                                                   ["train", "test"], [0.0, 0.1, 1.0]):
-        rows.append({"dataset": dataset, "axis": axis, "engine": engine, "split": split, "penalty": penalty,
-                     "mean": 1.0 + penalty, "ci_low": 0.9, "ci_high": 1.1 + penalty, "units": "relative",
-                     "metric": "rmse", "n_fits": 2})
+    for dataset, axis, engine, split, penalty in itertools.product(
+        ["diabetes", "wage"], ["reg_lambda"], ["xgboost"], ["train", "test"], [0.0, 0.1, 1.0]
+    ):
+        rows.append(
+            {
+                "dataset": dataset,
+                "axis": axis,
+                "engine": engine,
+                "split": split,
+                "penalty": penalty,
+                "mean": 1.0 + penalty,
+                "ci_low": 0.9,
+                "ci_high": 1.1 + penalty,
+                "units": "relative",
+                "metric": "rmse",
+                "n_fits": 2,
+            }
+        )
     return pd.DataFrame(rows)
 
 

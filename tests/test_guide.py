@@ -10,7 +10,9 @@ from click.testing import CliRunner
 from scipy import stats
 
 from boostreg.cli import cli
-from boostreg.guide import build_guide, contradictions, guide_rows, lodo, recommend, relative_surface, Step
+from boostreg.guide import Step, build_guide, contradictions, guide_rows, lodo, recommend, relative_surface
+
+pytestmark = pytest.mark.slow  # the guide and recommend on real runs
 
 ALPHAS = (0.0, 0.01, 0.1)
 LAMBDAS = (0.0, 1.0, 10.0)
@@ -31,17 +33,37 @@ def records(measure, datasets=TASKS, folds=3, seed=0):
                     points.append((0.0, 0.02, False))
                 for a, l, in_grid in points:
                     default = (engine == "lightgbm" and a == l == 0) or not in_grid
-                    row = {"study": "t", "dataset": dataset, "task": task, "engine": engine, "fold": fold, "seed": 0,
-                           "group_id": gid, "fit_id": f"{gid}-{a}-{l}-{in_grid}", "status": "ok", "in_grid": in_grid,
-                           "is_default": default, "reg_alpha": a * 7, "reg_lambda": l * 50,
-                           "reg_alpha_relative": a, "reg_lambda_relative": l,
-                           "reg_alpha_units": "relative" if a else "raw",
-                           "reg_lambda_units": "relative" if l and in_grid else "raw", "primary_metric": "rmse",
-                           "n_train": 200, "n_test": 100, "n_valid": 50, "fit_time_s": 0.1,
-                           "params_json": json.dumps({"learning_rate": 0.1, "n_estimators": 50}),
-                           "n_noise_features_used": 3.0 if dataset == "syn" else np.nan,
-                           "first_tree_grad_abs_max": 7.0, "first_tree_hess_mean": 50.0, "n_leaves_mean": 4.0,
-                           "engine_version": "x", "point_label": None}
+                    row = {
+                        "study": "t",
+                        "dataset": dataset,
+                        "task": task,
+                        "engine": engine,
+                        "fold": fold,
+                        "seed": 0,
+                        "group_id": gid,
+                        "fit_id": f"{gid}-{a}-{l}-{in_grid}",
+                        "status": "ok",
+                        "in_grid": in_grid,
+                        "is_default": default,
+                        "reg_alpha": a * 7,
+                        "reg_lambda": l * 50,
+                        "reg_alpha_relative": a,
+                        "reg_lambda_relative": l,
+                        "reg_alpha_units": "relative" if a else "raw",
+                        "reg_lambda_units": "relative" if l and in_grid else "raw",
+                        "primary_metric": "rmse",
+                        "n_train": 200,
+                        "n_test": 100,
+                        "n_valid": 50,
+                        "fit_time_s": 0.1,
+                        "params_json": json.dumps({"learning_rate": 0.1, "n_estimators": 50}),
+                        "n_noise_features_used": 3.0 if dataset == "syn" else np.nan,
+                        "first_tree_grad_abs_max": 7.0,
+                        "first_tree_hess_mean": 50.0,
+                        "n_leaves_mean": 4.0,
+                        "engine_version": "x",
+                        "point_label": None,
+                    }
                     row.update(measure(row, rng))
                     row["test_auc" if task == "binary" else "test_r2"] = 1 - row["test_error"] / 2
                     rows.append(row)
@@ -113,8 +135,9 @@ def test_the_advice_keeps_the_default_where_the_validation_split_prefers_it():
     """The advice is the recommended point checked against the default on each fold's validation split: where the
     validation split sees the point lose, the default is kept (a tie), where it does not, the point is kept and
     its test loss counts. By hand, per fold group."""
+
     def hurts_b2_visibly(row, rng):  # on b2 lambda = 1 H-bar is 6% worse on validation and on test (elsewhere
-        out = lam_helps(row, rng)    # 5% better, so it stays the rule)
+        out = lam_helps(row, rng)  # 5% better, so it stays the rule)
         if row["dataset"] == "b2" and row["reg_lambda_relative"] == 1.0 and row["in_grid"]:
             out = {"valid_error": 1.06 + rng.normal(0, 0.002), "test_error": 1.06 + rng.normal(0, 0.002)}
         if row["dataset"] == "r1" and row["fold"] == 0 and row["reg_lambda_relative"] == 1.0 and row["in_grid"]:
@@ -144,7 +167,10 @@ def test_the_advice_keeps_the_default_where_the_validation_split_prefers_it():
 def test_no_two_rules_contradict():
     guide = build_guide(records(lam_helps))
     assert contradictions(guide.recipe) == []
-    clash = {"x": [Step("a", "p", {("xgboost", "reg_alpha"): 0.1})], "y": [Step("b", "p", {("xgboost", "reg_alpha"): 0.0})]}
+    clash = {
+        "x": [Step("a", "p", {("xgboost", "reg_alpha"): 0.1})],
+        "y": [Step("b", "p", {("xgboost", "reg_alpha"): 0.0})],
+    }
     assert contradictions(clash) == ["('xgboost', 'reg_alpha'): 0.1 vs 0.0"]
 
 
@@ -162,11 +188,18 @@ def test_guide_and_recommend_on_a_tiny_real_run(tmp_path, monkeypatch):
     from boostreg.data import load_builtin
     from boostreg.recommend import data_units, recommend_for
 
-    study = Study(name="tiny-guide", engines=["xgboost", "lightgbm"],
-                  datasets=[DatasetSpec(name="diabetes"), DatasetSpec(name="breast_cancer"),
-                            DatasetSpec(name="credit_data", max_rows=800)],
-                  grid={"reg_alpha": relative([0, 0.1]), "reg_lambda": relative([0, 1])},
-                  params={"n_estimators": 20, "learning_rate": 0.3, "validation_fraction": 0.2}, folds=2)
+    study = Study(
+        name="tiny-guide",
+        engines=["xgboost", "lightgbm"],
+        datasets=[
+            DatasetSpec(name="diabetes"),
+            DatasetSpec(name="breast_cancer"),
+            DatasetSpec(name="credit_data", max_rows=800),
+        ],
+        grid={"reg_alpha": relative([0, 0.1]), "reg_lambda": relative([0, 1])},
+        params={"n_estimators": 20, "learning_rate": 0.3, "validation_fraction": 0.2},
+        folds=2,
+    )
     run_study(study, tmp_path / "out", jobs=1, progress=False)
     res = CliRunner().invoke(cli, ["guide", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
@@ -218,7 +251,9 @@ def test_recommend_cli_json_on_a_csv(tmp_path):
     frame = pd.DataFrame({"a": rng.normal(size=400), "b": rng.normal(size=400)})
     frame["y"] = 3 * frame.a + rng.normal(size=400)
     frame.to_csv(tmp_path / "my.csv", index=False)
-    res = CliRunner().invoke(cli, ["recommend", "--data", str(tmp_path / "my.csv"), "--target", "y", "--format", "json"])
+    res = CliRunner().invoke(
+        cli, ["recommend", "--data", str(tmp_path / "my.csv"), "--target", "y", "--format", "json"]
+    )
     assert res.exit_code == 0, res.output
     rows = json.loads(res.output)
     assert [r["engine"] for r in rows] == ["lightgbm", "xgboost"]
@@ -233,8 +268,8 @@ def test_recommend_cli_json_on_a_csv(tmp_path):
 
 def test_recommend_check_keeps_what_the_validation_split_prefers_and_the_verdict_flips():
     """--check fits the recommended values beside the library default on 5 cross-validation splits of the user's rows
-    and keeps the one with the lower mean validation error. A penalty that zeroes every leaf (reg_alpha = alpha_max) loses
-    to the default where the target has signal, and wins where it is pure noise (the default overfits it)."""
+    and keeps the one with the lower mean validation error. A penalty that zeroes every leaf (reg_alpha = alpha_max)
+    loses to the default where the target has signal, and wins where it is pure noise (the default overfits it)."""
     from boostreg.data import load_frame
     from boostreg.recommend import recommend_for
 
@@ -243,12 +278,13 @@ def test_recommend_check_keeps_what_the_validation_split_prefers_and_the_verdict
     frames = {"signal": 3 * x[:, 0] + rng.normal(size=600), "noise": rng.normal(size=600)}
     # 200 rounds without early stopping: the default overfits pure noise for sure (with early stopping on the
     # split it is scored on, the default's selected round can match the constant prediction by chance)
-    zero_all = {"assumptions": {e: {"learning_rate": 0.1, "n_estimators": 200} for e in ("xgboost", "lightgbm")},
-                "engines": {e: {"reg_alpha_relative": 1.0, "reg_lambda_relative": 0.0} for e in ("xgboost", "lightgbm")}}
+    zero_all = {
+        "assumptions": {e: {"learning_rate": 0.1, "n_estimators": 200} for e in ("xgboost", "lightgbm")},
+        "engines": {e: {"reg_alpha_relative": 1.0, "reg_lambda_relative": 0.0} for e in ("xgboost", "lightgbm")},
+    }
     kept = {}
     for name, y in frames.items():
-        ds = load_frame(pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "d": x[:, 3], "y": y}), "y",
-                        name=name)
+        ds = load_frame(pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "d": x[:, 3], "y": y}), "y", name=name)
         for advice in recommend_for(ds, recommendation=zero_all, check=True):
             c = advice.check
             assert c["folds"] == 5 and c["n_valid"] == 120 and c["n_train"] == 480
@@ -260,8 +296,12 @@ def test_recommend_check_keeps_what_the_validation_split_prefers_and_the_verdict
             if winner == "default":
                 assert (advice.reg_alpha, advice.reg_lambda) == (c["default_reg_alpha"], c["default_reg_lambda"])
             kept[name, advice.engine] = c["kept"]
-    assert kept == {("signal", "lightgbm"): "default", ("signal", "xgboost"): "default",
-                    ("noise", "lightgbm"): "recommended", ("noise", "xgboost"): "recommended"}
+    assert kept == {
+        ("signal", "lightgbm"): "default",
+        ("signal", "xgboost"): "default",
+        ("noise", "lightgbm"): "recommended",
+        ("noise", "xgboost"): "recommended",
+    }
 
 
 def test_recommend_quotes_the_record_of_the_procedure_it_ran(tmp_path):
@@ -274,18 +314,56 @@ def test_recommend_quotes_the_record_of_the_procedure_it_ran(tmp_path):
 
     rng = np.random.default_rng(2)
     x = rng.normal(size=(300, 3))
-    ds = load_frame(pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "y": 2 * x[:, 0] + rng.normal(size=300)}),
-                    "y", name="t")
-    row = lambda wins: {"n_datasets": 23, "wins": wins, "ties": 1, "clearly_worse": 0, "mean_rel_gain": 0.01,
-                        "rel_low": 0.0, "rel_high": 0.02, "worst_dataset": "w", "worst_rel_gain": -0.01}
-    fresh = {"n": 14, "wins": 9, "ties": 2, "clearly_worse": 0, "clearly_better": 1, "mean_rel_gain": 0.004,
-             "rel_low": -0.001, "rel_high": 0.009, "worst_dataset": "fresh_worst", "worst_rel_gain": -0.02,
-             "reg_alpha_relative": 0.0, "reg_lambda_relative": 1.0}
-    rec = {"assumptions": {"lightgbm": {"learning_rate": 0.3, "n_estimators": 20}},
-           "engines": {"lightgbm": {"reg_alpha_relative": 0.0, "reg_lambda_relative": 1.0, "lodo": row(17),
-                                    "lodo_point_alone": row(15)}},
-           "fresh_check": {"datasets": 14, "date": "2026-12-07", "list_sha256": "ab" * 32, "outer_cv": "5-fold x 2",
-                           "pooled_interval": "t", "engines": {"lightgbm": fresh}}}
+    ds = load_frame(
+        pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "y": 2 * x[:, 0] + rng.normal(size=300)}), "y", name="t"
+    )
+
+    def row(wins):
+        return {
+            "n_datasets": 23,
+            "wins": wins,
+            "ties": 1,
+            "clearly_worse": 0,
+            "mean_rel_gain": 0.01,
+            "rel_low": 0.0,
+            "rel_high": 0.02,
+            "worst_dataset": "w",
+            "worst_rel_gain": -0.01,
+        }
+
+    fresh = {
+        "n": 14,
+        "wins": 9,
+        "ties": 2,
+        "clearly_worse": 0,
+        "clearly_better": 1,
+        "mean_rel_gain": 0.004,
+        "rel_low": -0.001,
+        "rel_high": 0.009,
+        "worst_dataset": "fresh_worst",
+        "worst_rel_gain": -0.02,
+        "reg_alpha_relative": 0.0,
+        "reg_lambda_relative": 1.0,
+    }
+    rec = {
+        "assumptions": {"lightgbm": {"learning_rate": 0.3, "n_estimators": 20}},
+        "engines": {
+            "lightgbm": {
+                "reg_alpha_relative": 0.0,
+                "reg_lambda_relative": 1.0,
+                "lodo": row(17),
+                "lodo_point_alone": row(15),
+            }
+        },
+        "fresh_check": {
+            "datasets": 14,
+            "date": "2026-12-07",
+            "list_sha256": "ab" * 32,
+            "outer_cv": "5-fold x 2",
+            "pooled_interval": "t",
+            "engines": {"lightgbm": fresh},
+        },
+    }
     checked = recommend_for(ds, recommendation=rec, check=True)[0].evidence
     assert checked["procedure"] == PROCEDURE_CHECKED and "fresh hold-out" in checked["record"]
     assert (checked["wins"], checked["n_datasets"], checked["worst_dataset"]) == (9, 14, "fresh_worst")
@@ -294,8 +372,10 @@ def test_recommend_quotes_the_record_of_the_procedure_it_ran(tmp_path):
     assert alone["procedure"] == PROCEDURE_ALONE and (alone["wins"], alone["n_datasets"]) == (15, 23)
     assert "fresh" not in alone["record"] and "9 of 14" not in alone["text"] and "15 of 23" in alone["text"]
     # only the one-split checked record: quoted as exactly that, not as the unchecked values' record
-    one_split = {**rec, "engines": {"lightgbm": {k: v for k, v in rec["engines"]["lightgbm"].items()
-                                                 if k != "lodo_point_alone"}}}
+    one_split = {
+        **rec,
+        "engines": {"lightgbm": {k: v for k, v in rec["engines"]["lightgbm"].items() if k != "lodo_point_alone"}},
+    }
     ev = recommend_for(ds, recommendation=one_split)[0].evidence
     assert ev["procedure"] == PROCEDURE_ONE_SPLIT and ev["wins"] == 17 and "one validation split" in ev["text"]
     # a fresh record of other values is not quoted for these
@@ -307,15 +387,20 @@ def test_recommend_quotes_the_record_of_the_procedure_it_ran(tmp_path):
     shipped = recommendation_for()
     for engine, r in shipped["engines"].items():
         f = shipped["fresh_check"]["engines"][engine]
-        assert (f["reg_alpha_relative"], f["reg_lambda_relative"]) == (r["reg_alpha_relative"],
-                                                                        r["reg_lambda_relative"])
+        assert (f["reg_alpha_relative"], f["reg_lambda_relative"]) == (
+            r["reg_alpha_relative"],
+            r["reg_lambda_relative"],
+        )
     frame = pd.DataFrame({"a": x[:, 0], "y": 2 * x[:, 0] + rng.normal(size=300)})
     path = tmp_path / "my.csv"
     frame.to_csv(path, index=False)
-    for flag, quoted in ((["--check"], shipped["fresh_check"]["engines"]["lightgbm"]),
-                         ([], shipped["engines"]["lightgbm"]["lodo_point_alone"])):
-        res = CliRunner().invoke(cli, ["recommend", "--data", str(path), "--target", "y", "--engine", "lightgbm",
-                                       *flag])
+    for flag, quoted in (
+        (["--check"], shipped["fresh_check"]["engines"]["lightgbm"]),
+        ([], shipped["engines"]["lightgbm"]["lodo_point_alone"]),
+    ):
+        res = CliRunner().invoke(
+            cli, ["recommend", "--data", str(path), "--target", "y", "--engine", "lightgbm", *flag]
+        )
         assert res.exit_code == 0, res.output
         line = next(s for s in res.output.splitlines() if s.startswith("lightgbm, evidence"))
         assert f"{quoted['wins']} of {quoted.get('n_datasets', quoted.get('n'))} datasets" in line

@@ -7,10 +7,20 @@ from boostreg.guide import Guide, Section, Step, Table, render_markdown
 
 def _guide(name: str) -> Guide:
     empty = pd.DataFrame()
-    section = Section("sizes", "Sizes", paragraphs=[f"lightgbm: the largest penalty changes the metric on {name}."],
-                      tables=[Table("Per dataset", ["engine", "dataset"], [["xgboost", name]])])
-    return Guide({"xgboost": [Step(f"Tune reg_lambda on {name}.", "tunability")]}, [section], {}, empty, empty,
-                 provenance=f"10 fit records of study {name}")
+    section = Section(
+        "sizes",
+        "Sizes",
+        paragraphs=[f"lightgbm: the largest penalty changes the metric on {name}."],
+        tables=[Table("Per dataset", ["engine", "dataset"], [["xgboost", name]])],
+    )
+    return Guide(
+        {"xgboost": [Step(f"Tune reg_lambda on {name}.", "tunability")]},
+        [section],
+        {},
+        empty,
+        empty,
+        provenance=f"10 fit records of study {name}",
+    )
 
 
 def test_names_from_the_data_are_escaped_in_markdown():

@@ -11,14 +11,28 @@ from scipy import stats
 
 from boostreg import inference
 from boostreg.errors import BoostregError
-from boostreg.inference import Estimate, corrected_t, pooled_t, selection_table, summary_table, verdict
+from boostreg.inference import Estimate, corrected_t, pooled_t, verdict
+from boostreg.tables import selection_table, summary_records, summary_table
 
 
 def _fit(**kw):
-    row = {"study": "t", "task": "regression", "status": "ok", "in_grid": True, "is_default": False,
-           "primary_metric": "rmse", "n_train": 80, "n_test": 50, "n_valid": 20, "fit_time_s": 0.1,
-           "params_json": json.dumps({"n_estimators": 10}), "reg_alpha_units": "raw", "reg_lambda_units": "raw",
-           "test_r2": 0.5, "test_rmse": 1.0}
+    row = {
+        "study": "t",
+        "task": "regression",
+        "status": "ok",
+        "in_grid": True,
+        "is_default": False,
+        "primary_metric": "rmse",
+        "n_train": 80,
+        "n_test": 50,
+        "n_valid": 20,
+        "fit_time_s": 0.1,
+        "params_json": json.dumps({"n_estimators": 10}),
+        "reg_alpha_units": "raw",
+        "reg_lambda_units": "raw",
+        "test_r2": 0.5,
+        "test_rmse": 1.0,
+    }
     row.update(kw)
     row.setdefault("fit_id", f"{row['group_id']}-{row.get('reg_alpha')}-{row.get('reg_lambda')}-{row.get('penalty')}")
     row.setdefault("reg_alpha_relative", row.get("reg_alpha"))
@@ -28,18 +42,37 @@ def _fit(**kw):
 
 def _group(gid, fold, points, *, engine="xgboost", dataset="d", seed=0):
     """points: (reg_alpha, reg_lambda, valid_error, test_error, in_grid, is_default)"""
-    return [_fit(group_id=gid, dataset=dataset, engine=engine, fold=fold, seed=seed, reg_alpha=a, reg_lambda=l,
-                 valid_error=v, test_error=t, in_grid=g, is_default=dflt)
-            for a, l, v, t, g, dflt in points]
+    return [
+        _fit(
+            group_id=gid,
+            dataset=dataset,
+            engine=engine,
+            fold=fold,
+            seed=seed,
+            reg_alpha=a,
+            reg_lambda=l,
+            valid_error=v,
+            test_error=t,
+            in_grid=g,
+            is_default=dflt,
+        )
+        for a, l, v, t, g, dflt in points
+    ]
 
 
 def test_selection_uses_the_validation_error_never_the_test_fold():
-    fits = pd.DataFrame(_group("g0", 0, [
-        (0.0, 0.0, 1.00, 0.90, True, False),   # unpenalized
-        (0.0, 1.0, 0.98, 0.95, False, True),   # XGBoost's default, not in the grid
-        (1.0, 0.0, 0.95, 0.99, True, False),   # best on validation, worse on test
-        (10.0, 0.0, 1.20, 0.50, True, False),  # best on test: must not be chosen
-    ]))
+    fits = pd.DataFrame(
+        _group(
+            "g0",
+            0,
+            [
+                (0.0, 0.0, 1.00, 0.90, True, False),  # unpenalized
+                (0.0, 1.0, 0.98, 0.95, False, True),  # XGBoost's default, not in the grid
+                (1.0, 0.0, 0.95, 0.99, True, False),  # best on validation, worse on test
+                (10.0, 0.0, 1.20, 0.50, True, False),  # best on test: must not be chosen
+            ],
+        )
+    )
     row = selection_table(fits).iloc[0]
     assert (row.selected_reg_alpha, row.selected_reg_lambda) == (1.0, 0.0)
     assert row.test_error_selected == 0.99 and row.test_error_default == 0.95 and row.test_error_unpenalized == 0.90
@@ -48,27 +81,72 @@ def test_selection_uses_the_validation_error_never_the_test_fold():
 
 
 def test_ties_go_to_the_more_regularized_fit_for_every_engine_kind():
-    fits = pd.DataFrame(_group("g0", 0, [
-        (0.0, 0.0, 1.0, 0.9, True, False), (1.0, 10.0, 0.5, 0.8, True, False), (1.0, 1.0, 0.5, 0.7, True, False),
-        (0.0, 1.0, 0.9, 0.9, False, True)]))
+    fits = pd.DataFrame(
+        _group(
+            "g0",
+            0,
+            [
+                (0.0, 0.0, 1.0, 0.9, True, False),
+                (1.0, 10.0, 0.5, 0.8, True, False),
+                (1.0, 1.0, 0.5, 0.7, True, False),
+                (0.0, 1.0, 0.9, 0.9, False, True),
+            ],
+        )
+    )
     row = selection_table(fits).iloc[0]
     assert (row.selected_reg_alpha, row.selected_reg_lambda) == (1.0, 10.0)
-    fits = pd.DataFrame(_group("g0", 0, [
-        (0.0, 0.0, 1.0, 0.9, True, False), (1.0, 10.0, 0.5, 0.8, True, False), (10.0, 0.0, 0.5, 0.6, True, False),
-        (0.0, 1.0, 0.9, 0.9, False, True)]))
+    fits = pd.DataFrame(
+        _group(
+            "g0",
+            0,
+            [
+                (0.0, 0.0, 1.0, 0.9, True, False),
+                (1.0, 10.0, 0.5, 0.8, True, False),
+                (10.0, 0.0, 0.5, 0.6, True, False),
+                (0.0, 1.0, 0.9, 0.9, False, True),
+            ],
+        )
+    )
     assert selection_table(fits).iloc[0].selected_reg_alpha == 10.0  # the larger reg_alpha first
     # ridge (alpha: larger is stronger) takes the larger alpha; logistic (C: smaller is stronger) the smaller C
-    base = pd.DataFrame([_fit(group_id="b", dataset="d", engine="ridge", fold=0, seed=0, penalty=p, valid_error=v,
-                              test_error=t, is_default=p == 1.0) for p, v, t in ((0.1, 2.0, 1.0), (1.0, 1.0, 1.1),
-                                                                                   (10.0, 1.0, 1.2))])
+    base = pd.DataFrame(
+        [
+            _fit(
+                group_id="b",
+                dataset="d",
+                engine="ridge",
+                fold=0,
+                seed=0,
+                penalty=p,
+                valid_error=v,
+                test_error=t,
+                is_default=p == 1.0,
+            )
+            for p, v, t in ((0.1, 2.0, 1.0), (1.0, 1.0, 1.1), (10.0, 1.0, 1.2))
+        ]
+    )
     row = selection_table(base).iloc[0]
     assert row.selected_penalty == 10.0 and row.selected_point == "alpha=10"
     assert row.gain_vs_default == pytest.approx(1.1 - 1.2)
     assert row.test_error_unpenalized == 1.0  # ridge: the smallest alpha is the least penalized
-    logit = pd.DataFrame([_fit(group_id="c", dataset="d", engine="logistic_l2", fold=0, seed=0, penalty=p,
-                               valid_error=v, test_error=t, is_default=p == 1.0, task="binary",
-                               primary_metric="logloss") for p, v, t in ((0.1, 1.0, 0.5), (1.0, 1.0, 0.6),
-                                                                         (10.0, 2.0, 0.7))])
+    logit = pd.DataFrame(
+        [
+            _fit(
+                group_id="c",
+                dataset="d",
+                engine="logistic_l2",
+                fold=0,
+                seed=0,
+                penalty=p,
+                valid_error=v,
+                test_error=t,
+                is_default=p == 1.0,
+                task="binary",
+                primary_metric="logloss",
+            )
+            for p, v, t in ((0.1, 1.0, 0.5), (1.0, 1.0, 0.6), (10.0, 2.0, 0.7))
+        ]
+    )
     row = selection_table(logit).iloc[0]
     assert row.selected_penalty == 0.1 and row.selected_point == "C=0.1 (smaller = stronger)"
     assert row.test_error_unpenalized == 0.7  # C: the largest is the least penalized
@@ -77,12 +155,15 @@ def test_ties_go_to_the_more_regularized_fit_for_every_engine_kind():
 def test_a_failed_or_missing_fit_gives_no_gain_and_is_counted():
     rows = []
     for j in range(4):
-        rows += _group(f"g{j}", j, [(0.0, 0.0, 1.0, 1.0, True, False), (1.0, 0.0, 0.9, 0.9, True, False),
-                                   (0.0, 1.0, 1.0, 1.0, False, True)])
+        rows += _group(
+            f"g{j}",
+            j,
+            [(0.0, 0.0, 1.0, 1.0, True, False), (1.0, 0.0, 0.9, 0.9, True, False), (0.0, 1.0, 1.0, 1.0, False, True)],
+        )
     fits = pd.DataFrame(rows)
-    fits.loc[(fits.group_id == "g1") & fits.is_default, "status"] = "failed"     # default failed
+    fits.loc[(fits.group_id == "g1") & fits.is_default, "status"] = "failed"  # default failed
     fits.loc[(fits.group_id == "g2") & (fits.reg_alpha == 1.0), "status"] = "failed"  # the grid point failed
-    fits = fits[~((fits.group_id == "g3") & (fits.reg_alpha == 1.0))]             # killed before this fit
+    fits = fits[~((fits.group_id == "g3") & (fits.reg_alpha == 1.0))]  # killed before this fit
     sel = selection_table(fits).set_index("group_id")
     assert sel.complete.to_dict() == {"g0": True, "g1": False, "g2": False, "g3": False}
     assert sel.gain_vs_default.isna().tolist() == [False, True, True, True]  # never a gain of 0.0
@@ -91,8 +172,9 @@ def test_a_failed_or_missing_fit_gives_no_gain_and_is_counted():
     assert (r.fits_present, r.fits_planned, r.complete) == (11, 12, False)
     assert r.gain_vs_default == pytest.approx(0.1) and np.isnan(r.gain_ci_low)  # one group: no interval
     # a fold group no fit of this engine reached, but another engine did, is missing too
-    other = pd.DataFrame(_group("h", 9, [(0.0, 0.0, 1.0, 1.0, True, True), (1.0, 0.0, 0.9, 0.9, True, False)],
-                                engine="lightgbm"))
+    other = pd.DataFrame(
+        _group("h", 9, [(0.0, 0.0, 1.0, 1.0, True, True), (1.0, 0.0, 0.9, 0.9, True, False)], engine="lightgbm")
+    )
     st = inference.group_status(pd.concat([fits, other]))
     assert ((st.engine == "xgboost") & ~st.present).sum() == 1 and ((st.engine == "lightgbm") & ~st.present).sum() == 4
 
@@ -100,8 +182,15 @@ def test_a_failed_or_missing_fit_gives_no_gain_and_is_counted():
 def test_relative_gain_is_the_mean_of_per_group_ratios_with_its_own_interval():
     rows = []
     for j, (default, selected) in enumerate([(1.0, 0.9), (2.0, 1.9), (4.0, 3.0)]):
-        rows += _group(f"g{j}", j, [(0.0, 0.0, 1.0, default, True, False), (1.0, 0.0, 0.5, selected, True, False),
-                                   (0.0, 1.0, 1.0, default, False, True)])
+        rows += _group(
+            f"g{j}",
+            j,
+            [
+                (0.0, 0.0, 1.0, default, True, False),
+                (1.0, 0.0, 0.5, selected, True, False),
+                (0.0, 1.0, 1.0, default, False, True),
+            ],
+        )
     r = summary_table(pd.DataFrame(rows)).iloc[0]
     ratios = [0.1, 0.05, 0.25]
     est = corrected_t(ratios, 50 / 80)
@@ -114,16 +203,30 @@ def test_paired_model_difference_pairs_by_outer_fold():
     rows = []
     for j, (a, b) in enumerate([(0.80, 0.70), (0.90, 0.81), (0.85, 0.74)]):
         for engine, auc in (("logistic_l2", a), ("xgboost", b)):
-            rows.append({"dataset": "d", "engine": engine, "fold": j, "seed": 0, "complete": True, "n_test": 50,
-                         "n_train": 100, "test_auc_selected": auc})
+            rows.append(
+                {
+                    "dataset": "d",
+                    "engine": engine,
+                    "fold": j,
+                    "seed": 0,
+                    "complete": True,
+                    "n_test": 50,
+                    "n_train": 100,
+                    "test_auc_selected": auc,
+                }
+            )
     est = inference.paired_model_difference(pd.DataFrame(rows), "d", "logistic_l2", "xgboost", "test_auc_selected")
     ref = corrected_t([0.10, 0.09, 0.11], 0.5)
     assert (est.mean, est.ci_low, est.ci_high) == pytest.approx((ref.mean, ref.ci_low, ref.ci_high))
 
 
 def test_grid_edge_is_flagged_for_the_largest_penalty_not_for_added_fits():
-    pts = [(0.0, 0.0, 1.0, 1.0, True, False), (1.0, 0.0, 0.9, 1.0, True, False), (10.0, 0.0, 0.8, 1.0, True, False),
-           (0.0, 1.0, 1.0, 1.0, False, True)]
+    pts = [
+        (0.0, 0.0, 1.0, 1.0, True, False),
+        (1.0, 0.0, 0.9, 1.0, True, False),
+        (10.0, 0.0, 0.8, 1.0, True, False),
+        (0.0, 1.0, 1.0, 1.0, False, True),
+    ]
     assert bool(selection_table(pd.DataFrame(_group("g", 0, pts))).iloc[0].at_grid_edge)
     pts[2] = (10.0, 0.0, 0.95, 1.0, True, False)
     assert not bool(selection_table(pd.DataFrame(_group("g", 0, pts))).iloc[0].at_grid_edge)  # 1.0 is interior
@@ -145,8 +248,16 @@ def test_summary_gain_is_the_mean_over_folds_with_the_corrected_interval():
     rows = []
     gains = [0.10, 0.02, 0.05, -0.01, 0.07, 0.03]
     for j, g in enumerate(gains):
-        rows += _group(f"g{j}", j % 3, [(0.0, 0.0, 1.0, 1.0, True, False), (1.0, 0.0, 0.9, 1.0 - g, True, False),
-                                       (0.0, 1.0, 1.0, 1.0, False, True)], seed=j // 3)
+        rows += _group(
+            f"g{j}",
+            j % 3,
+            [
+                (0.0, 0.0, 1.0, 1.0, True, False),
+                (1.0, 0.0, 0.9, 1.0 - g, True, False),
+                (0.0, 1.0, 1.0, 1.0, False, True),
+            ],
+            seed=j // 3,
+        )
     summary = summary_table(pd.DataFrame(rows))
     assert len(summary) == 1
     r = summary.iloc[0]
@@ -155,7 +266,7 @@ def test_summary_gain_is_the_mean_over_folds_with_the_corrected_interval():
     assert (r.gain_ci_low, r.gain_ci_high) == pytest.approx((est.ci_low, est.ci_high))
     assert r.selected == "α=1 λ=0" and r.n_selected == 6 and r.at_grid_edge
     assert r.test_train_ratio == pytest.approx(50 / 80)
-    records = inference.summary_records(summary)
+    records = summary_records(summary)
     assert json.loads(json.dumps(records))[0]["gain_vs_default"] == pytest.approx(np.mean(gains))
 
 
@@ -198,8 +309,11 @@ def test_pooled_verdict_keeps_its_error_rate_at_small_n_and_has_power(n):
     rng = np.random.default_rng(n)
     reps = 3000
     limit = 0.025 + 3 * np.sqrt(0.025 * 0.975 / reps)
-    draws = {"normal": rng.normal(size=(reps, n)), "laplace": rng.laplace(size=(reps, n)),
-             "mixed scales": rng.normal(size=(reps, n)) * rng.choice([0.2, 1.0, 5.0], size=(reps, n))}
+    draws = {
+        "normal": rng.normal(size=(reps, n)),
+        "laplace": rng.laplace(size=(reps, n)),
+        "mixed scales": rng.normal(size=(reps, n)) * rng.choice([0.2, 1.0, 5.0], size=(reps, n)),
+    }
     for name, d in draws.items():
         false_holds = np.mean([verdict(pooled_t(row), +1) == "holds" for row in d])
         assert false_holds <= limit, (name, false_holds)

@@ -11,10 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_cli as _cli
 
 from boostreg import DatasetSpec, Study, run_study
 from boostreg.errors import BoostregError
 from boostreg.store import ParquetStore
+
+pytestmark = pytest.mark.slow  # real runs interrupted, killed, refused and resumed through the CLI
 
 TINY = """[study]
 name = "tiny"
@@ -29,11 +32,6 @@ reg_lambda = [0]
 [params]
 n_estimators = 3
 """
-
-
-def _cli(args, cwd, **kw):
-    return subprocess.run([sys.executable, "-m", "boostreg.cli", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=600, **kw)
 
 
 def _data(folder: Path, shift: float = 0.0) -> None:
@@ -86,8 +84,14 @@ def test_a_changed_grid_is_refused(tmp_path):
 
 
 def test_truncated_files_are_quarantined_redone_and_skipped_by_readers(tmp_path):
-    study = Study(name="heal", datasets=[DatasetSpec(name="diabetes")], engines=["lightgbm"],
-                  grid={"reg_alpha": [0, 1], "reg_lambda": [0]}, params={"n_estimators": 3}, folds=2)
+    study = Study(
+        name="heal",
+        datasets=[DatasetSpec(name="diabetes")],
+        engines=["lightgbm"],
+        grid={"reg_alpha": [0, 1], "reg_lambda": [0]},
+        params={"n_estimators": 3},
+        folds=2,
+    )
     run_study(study, tmp_path / "out", jobs=1, progress=False)
     store = ParquetStore(tmp_path / "out")
     good = store.fits().sort_values("fit_id").reset_index(drop=True)
@@ -135,8 +139,11 @@ def test_an_output_folder_that_cannot_be_written_mid_run_is_one_line_and_keeps_w
 
     _data(tmp_path)
     # long learning curves: each fit's curves file is larger than the limit below, its record is not
-    (tmp_path / "s.toml").write_text(TINY.format(alpha="[0, 0.5]").replace("n_estimators = 3", "n_estimators = 3000")
-                                     .replace('"lightgbm"', '"xgboost"'))  # XGBoost grows every round it is asked
+    (tmp_path / "s.toml").write_text(
+        TINY.format(alpha="[0, 0.5]")
+        .replace("n_estimators = 3", "n_estimators = 3000")
+        .replace('"lightgbm"', '"xgboost"')
+    )  # XGBoost grows every round it is asked
 
     def small_files():  # a full disk, as the kernel reports it to a process: writes past 60 kB fail (EFBIG)
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -189,8 +196,13 @@ reg_lambda = [0, 0.1, 1, 10, 100]
 [params]
 n_estimators = 100
 """)
-    proc = subprocess.Popen([sys.executable, "-m", "boostreg.cli", "run", "s.toml", "--out", "out", "-q", "-j", "2",
-                             "--no-report"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "boostreg.cli", "run", "s.toml", "--out", "out", "-q", "-j", "2", "--no-report"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 120
     while _records(tmp_path / "out") < 6 and time.time() < deadline:
         time.sleep(0.2)
@@ -233,14 +245,21 @@ def test_sigterm_stops_like_ctrl_c_with_one_line_and_exit_143(tmp_path):
 
 
 def test_a_garbage_run_log_does_not_break_the_report_and_is_moved_aside_by_the_next_run(tmp_path):
-    study = Study(name="log", datasets=[DatasetSpec(name="diabetes")], engines=["lightgbm"],
-                  grid={"reg_alpha": [0, 1], "reg_lambda": [0]}, params={"n_estimators": 3}, folds=2)
+    study = Study(
+        name="log",
+        datasets=[DatasetSpec(name="diabetes")],
+        engines=["lightgbm"],
+        grid={"reg_alpha": [0, 1], "reg_lambda": [0]},
+        params={"n_estimators": 3},
+        folds=2,
+    )
     run_study(study, tmp_path / "out", jobs=1, progress=False)
     (tmp_path / "out" / "runs.json").write_text("{not json")
+    from boostreg import open_run
     from boostreg.report import build_report
 
     with pytest.warns(UserWarning, match="not a log of runs"):
-        build_report(tmp_path / "out")
+        build_report(open_run(tmp_path / "out"))  # the report is handed a Run
     with pytest.warns(UserWarning, match="not a log of runs"):
         run_study(study, tmp_path / "out", jobs=1, progress=False)
     assert (tmp_path / "out" / "quarantine" / "runs.json").read_text() == "{not json"
@@ -248,8 +267,14 @@ def test_a_garbage_run_log_does_not_break_the_report_and_is_moved_aside_by_the_n
 
 
 def test_a_study_identity_that_is_not_boostregs_is_refused(tmp_path):
-    study = Study(name="id", datasets=[DatasetSpec(name="diabetes")], engines=["lightgbm"],
-                  grid={"reg_alpha": [0], "reg_lambda": [0]}, params={"n_estimators": 3}, folds=2)
+    study = Study(
+        name="id",
+        datasets=[DatasetSpec(name="diabetes")],
+        engines=["lightgbm"],
+        grid={"reg_alpha": [0], "reg_lambda": [0]},
+        params={"n_estimators": 3},
+        folds=2,
+    )
     run_study(study, tmp_path / "out", jobs=1, progress=False)
     (tmp_path / "out" / "study.json").write_text("[1, 2]")
     with pytest.raises(BoostregError, match="not a study identity boostreg wrote"):
@@ -259,9 +284,11 @@ def test_a_study_identity_that_is_not_boostregs_is_refused(tmp_path):
 @pytest.mark.parametrize("validation", [False, True])
 def test_a_one_engine_two_by_two_study_ends_with_its_report(tmp_path, validation):
     """Once a traceback in the report (a bootstrap of one value): every section must cope with tiny studies."""
-    (tmp_path / "one.toml").write_text('[study]\nname = "one"\nengines = ["xgboost"]\nfolds = 2\n[[datasets]]\n'
-                                       'name = "diabetes"\n[grid]\nreg_alpha = [0, 1]\nreg_lambda = [0, 1]\n[params]\n'
-                                       'n_estimators = 5\n' + ("validation_fraction = 0.2\n" if validation else ""))
+    (tmp_path / "one.toml").write_text(
+        '[study]\nname = "one"\nengines = ["xgboost"]\nfolds = 2\n[[datasets]]\n'
+        'name = "diabetes"\n[grid]\nreg_alpha = [0, 1]\nreg_lambda = [0, 1]\n[params]\n'
+        "n_estimators = 5\n" + ("validation_fraction = 0.2\n" if validation else "")
+    )
     proc = _cli(["run", "one.toml", "--out", "out", "-q"], tmp_path)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "report: out/report.html"

@@ -55,10 +55,16 @@ def test_gradients_by_hand():
 def _toy_ensemble(leaf_values, train_leaf, test_leaf=None, base=0.0, **kw):
     leaf_values = [np.asarray(v, dtype=np.float64) for v in leaf_values]
     return Ensemble(
-        leaf_values=leaf_values, is_leaf=[np.ones(len(v), bool) for v in leaf_values],
-        depth=np.array([1] * len(leaf_values)), split_features=[np.array([0])] * len(leaf_values),
-        feature_names=("a", "b", "noise1", "noise2"), base_margin=base,
-        train_leaf=np.asarray(train_leaf), test_leaf=np.asarray(train_leaf if test_leaf is None else test_leaf), **kw)
+        leaf_values=leaf_values,
+        is_leaf=[np.ones(len(v), bool) for v in leaf_values],
+        depth=np.array([1] * len(leaf_values)),
+        split_features=[np.array([0])] * len(leaf_values),
+        feature_names=("a", "b", "noise1", "noise2"),
+        base_margin=base,
+        train_leaf=np.asarray(train_leaf),
+        test_leaf=np.asarray(train_leaf if test_leaf is None else test_leaf),
+        **kw,
+    )
 
 
 def test_margins_before_each_tree_by_hand():
@@ -89,8 +95,9 @@ def test_theory_check_uses_each_trees_starting_margin_and_extra_lambda():
     # tree 0 (one leaf, all rows): G = -(1+3) = -4, H = 2, lambda = 0 -> w = 2 (lr 1) -> margins become 2
     # tree 1: rows 0 / 1 in leaves 0 / 1; G0 = 2-1 = 1, G1 = 2-3 = -1 ; leaf 1 gets extra lambda 1
     y = np.array([1.0, 3.0])
-    ens = _toy_ensemble([[2.0], [-1.0, 0.5]], train_leaf=[[0, 0], [0, 1]],
-                        leaf_extra_lambda=[np.array([0.0]), np.array([0.0, 1.0])])
+    ens = _toy_ensemble(
+        [[2.0], [-1.0, 0.5]], train_leaf=[[0, 0], [0, 1]], leaf_extra_lambda=[np.array([0.0]), np.array([0.0, 1.0])]
+    )
     check = measure.theory_check(ens, y, "regression", reg_alpha=0.0, reg_lambda=0.0, learning_rate=1.0)
     np.testing.assert_allclose(check.predicted, [2.0, -1.0, 0.5])
     assert check.max_rel_err == 0.0
@@ -98,13 +105,25 @@ def test_theory_check_uses_each_trees_starting_margin_and_extra_lambda():
 
 def test_tree_size_and_noise_features():
     ens = Ensemble(
-        leaf_values=[np.zeros(3), np.zeros(5)], is_leaf=[np.array([False, True, True]), np.array([False, False, True, True, True])],
-        depth=np.array([1, 2]), split_features=[np.array([0]), np.array([2, 0])],
-        feature_names=("a", "b", "noise1"), base_margin=0.0,
-        train_leaf=np.zeros((1, 2), int), test_leaf=np.zeros((1, 2), int))
+        leaf_values=[np.zeros(3), np.zeros(5)],
+        is_leaf=[np.array([False, True, True]), np.array([False, False, True, True, True])],
+        depth=np.array([1, 2]),
+        split_features=[np.array([0]), np.array([2, 0])],
+        feature_names=("a", "b", "noise1"),
+        base_margin=0.0,
+        train_leaf=np.zeros((1, 2), int),
+        test_leaf=np.zeros((1, 2), int),
+    )
     size = measure.tree_size(ens, noise_features=("noise1",))
-    assert size == {"n_trees": 2, "n_leaves_mean": 2.5, "n_leaves_max": 3, "depth_mean": 1.5, "depth_max": 2,
-                    "n_features_used": 2, "n_noise_features_used": 1}
+    assert size == {
+        "n_trees": 2,
+        "n_leaves_mean": 2.5,
+        "n_leaves_max": 3,
+        "depth_mean": 1.5,
+        "depth_max": 2,
+        "n_features_used": 2,
+        "n_noise_features_used": 1,
+    }
     assert np.isnan(measure.tree_size(ens)["n_noise_features_used"])
 
 
@@ -160,11 +179,12 @@ def test_margin_blocks_are_bit_identical_to_the_whole_matrix(dtype):
     assert seen[0] == (0, 16) and seen[-1] == (64, 70)
 
 
-@pytest.mark.parametrize("task,metric", [("regression", "rmse"), ("regression", "mae"), ("binary", "logloss"),
-                                         ("binary", "error")])
+@pytest.mark.parametrize(
+    "task,metric", [("regression", "rmse"), ("regression", "mae"), ("binary", "logloss"), ("binary", "error")]
+)
 def test_error_curve_walks_the_blocks_to_the_whole_matrix_curve(task, metric):
-    """error_curve (block by block, BLOCK trees at a time) and the theory check's own curve give, after each of 70 trees,
-    the primary error of the margin that the whole (rows x trees) matrix gives, and the same final margin;
+    """error_curve (block by block, BLOCK trees at a time) and the theory check's own curve give, after each of 70
+    trees, the primary error of the margin that the whole (rows x trees) matrix gives, and the same final margin;
     float32 log loss stays within 1e-7 of float64."""
     rng = np.random.default_rng(8)
     n_trees, n = 70, 300
@@ -188,8 +208,9 @@ def test_error_curve_walks_the_blocks_to_the_whole_matrix_curve(task, metric):
 def test_an_ensemble_without_trees_has_the_base_margin_and_an_empty_curve():
     ens = _toy_ensemble([], np.zeros((3, 0), dtype=np.int32), base=0.5)
     y = np.array([1.0, 0.0, 2.0])
-    check = measure.theory_check(ens, y, "regression", reg_alpha=0.0, reg_lambda=1.0, learning_rate=0.1,
-                                 curve_metric="rmse")
+    check = measure.theory_check(
+        ens, y, "regression", reg_alpha=0.0, reg_lambda=1.0, learning_rate=0.1, curve_metric="rmse"
+    )
     np.testing.assert_array_equal(check.final_margin, [0.5, 0.5, 0.5])
     assert check.curve.shape == (0,) and check.n_leaves_checked == 0
     curve, final = measure.error_curve(ens, y, "regression", "rmse")

@@ -5,7 +5,7 @@ import pytest
 from sklearn.linear_model import Lasso, LogisticRegression
 from sklearn.svm import l1_min_c
 
-from boostreg import penalty_axis as pa
+from boostreg.engines import penalty_axis as pa
 
 
 def test_lasso_alpha_max_by_hand_and_it_zeroes_every_coefficient():

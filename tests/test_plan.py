@@ -8,7 +8,8 @@ import pytest
 
 from boostreg.data import load_builtin
 from boostreg.errors import BoostregError
-from boostreg.plan import fold_digest, fold_indices, make_plan, other_points, penalty_points
+from boostreg.folds import fold_digest, fold_indices
+from boostreg.plan import make_plan, other_points, penalty_points
 from boostreg.study import DatasetSpec, Study
 
 SPARSE = DatasetSpec(name="sparse_linear", params={"n_samples": 200})
@@ -16,14 +17,23 @@ SPARSE = DatasetSpec(name="sparse_linear", params={"n_samples": 200})
 
 @pytest.fixture(scope="module")
 def data():
-    return {"diabetes": load_builtin("diabetes"), "breast_cancer": load_builtin("breast_cancer"),
-            "sparse_linear": load_builtin("sparse_linear", params={"n_samples": 200})}
+    return {
+        "diabetes": load_builtin("diabetes"),
+        "breast_cancer": load_builtin("breast_cancer"),
+        "sparse_linear": load_builtin("sparse_linear", params={"n_samples": 200}),
+    }
 
 
 def _study(**kw):
-    base = dict(name="plan", datasets=[DatasetSpec(name="diabetes"), DatasetSpec(name="breast_cancer"), SPARSE],
-                engines=["xgboost", "lightgbm"], grid={"reg_alpha": [0, 0.1, 1], "reg_lambda": [0, 1]},
-                params={"n_estimators": 10}, folds=3, seeds=[0])
+    base = dict(
+        name="plan",
+        datasets=[DatasetSpec(name="diabetes"), DatasetSpec(name="breast_cancer"), SPARSE],
+        engines=["xgboost", "lightgbm"],
+        grid={"reg_alpha": [0, 0.1, 1], "reg_lambda": [0, 1]},
+        params={"n_estimators": 10},
+        folds=3,
+        seeds=[0],
+    )
     return Study(**{**base, **kw})
 
 
@@ -32,6 +42,7 @@ def _ids(groups):
 
 
 # ---------------------------------------------------------------------------------------------- counts and order
+
 
 def test_counts_with_zero_in_grid(data):
     grid = {"reg_alpha": [0, 0.1, 1], "reg_lambda": [0, 1], "max_depth": [3, 6]}
@@ -43,8 +54,11 @@ def test_counts_with_zero_in_grid(data):
     assert all(f.in_grid for g in groups for f in g.fits)
     # every combination appears exactly once
     combos = [(g.dataset, g.engine, g.fixed["max_depth"], g.seed, g.fold) for g in groups]
-    assert sorted(combos) == sorted(itertools.product(["diabetes", "breast_cancer", "sparse_linear"],
-                                                      ["xgboost", "lightgbm"], [3, 6], [0, 7], [0, 1, 2]))
+    assert sorted(combos) == sorted(
+        itertools.product(
+            ["diabetes", "breast_cancer", "sparse_linear"], ["xgboost", "lightgbm"], [3, 6], [0, 7], [0, 1, 2]
+        )
+    )
     # the penalty points of each group are the grid's, (0, 0) first
     for g in groups:
         points = [(f.params["reg_alpha"], f.params["reg_lambda"]) for f in g.fits]
@@ -53,8 +67,12 @@ def test_counts_with_zero_in_grid(data):
 
 
 def test_unpenalized_fit_is_added_when_the_grid_lacks_it(data):
-    study = _study(datasets=[DatasetSpec(name="diabetes")], grid={"reg_alpha": [0.1, 1], "reg_lambda": [0, 1]},
-                   folds=2, seeds=[0, 1])
+    study = _study(
+        datasets=[DatasetSpec(name="diabetes")],
+        grid={"reg_alpha": [0.1, 1], "reg_lambda": [0, 1]},
+        folds=2,
+        seeds=[0, 1],
+    )
     groups = make_plan(study, data)
     assert len(groups) == 1 * 2 * 1 * 2 * 2
     for g in groups:
@@ -62,19 +80,28 @@ def test_unpenalized_fit_is_added_when_the_grid_lacks_it(data):
         assert (first.params["reg_alpha"], first.params["reg_lambda"]) == (0.0, 0.0)
         assert first.in_grid is False
         assert sorted((f.params["reg_alpha"], f.params["reg_lambda"]) for f in rest) == [
-            (0.1, 0.0), (0.1, 1.0), (1.0, 0.0), (1.0, 1.0)]
+            (0.1, 0.0),
+            (0.1, 1.0),
+            (1.0, 0.0),
+            (1.0, 1.0),
+        ]
         # XGBoost's library default (0, 1) is not in this grid either: it is added too; LightGBM's is the reference
         added = [(f.params["reg_alpha"], f.params["reg_lambda"]) for f in g.fits if not f.in_grid]
         assert added == ([(0.0, 0.0), (0.0, 1.0)] if g.engine == "xgboost" else [(0.0, 0.0)])
         defaults = [f for f in g.fits if f.is_default]
         assert len(defaults) == 1
         assert (defaults[0].params["reg_alpha"], defaults[0].params["reg_lambda"]) == (
-            (0.0, 1.0) if g.engine == "xgboost" else (0.0, 0.0))
+            (0.0, 1.0) if g.engine == "xgboost" else (0.0, 0.0)
+        )
 
 
 def test_the_library_default_in_the_grid_is_marked_not_added(data):
-    study = _study(datasets=[DatasetSpec(name="diabetes")], engines=["xgboost"],
-                   grid={"reg_alpha": [0, 1], "reg_lambda": [0, 1]}, folds=2)
+    study = _study(
+        datasets=[DatasetSpec(name="diabetes")],
+        engines=["xgboost"],
+        grid={"reg_alpha": [0, 1], "reg_lambda": [0, 1]},
+        folds=2,
+    )
     for g in make_plan(study, data):
         assert len(g.fits) == 4 and all(f.in_grid for f in g.fits)
         assert [(f.params["reg_alpha"], f.params["reg_lambda"]) for f in g.fits if f.is_default] == [(0.0, 1.0)]
@@ -83,10 +110,24 @@ def test_the_library_default_in_the_grid_is_marked_not_added(data):
 def test_relative_points_have_their_own_fit_ids_and_zero_is_raw(data):
     from boostreg.study import relative
 
-    raw = make_plan(_study(datasets=[DatasetSpec(name="diabetes")], engines=["lightgbm"],
-                           grid={"reg_alpha": [0, 0.5], "reg_lambda": [0]}, folds=2), data)
-    rel = make_plan(_study(datasets=[DatasetSpec(name="diabetes")], engines=["lightgbm"],
-                           grid={"reg_alpha": relative([0, 0.5]), "reg_lambda": [0]}, folds=2), data)
+    raw = make_plan(
+        _study(
+            datasets=[DatasetSpec(name="diabetes")],
+            engines=["lightgbm"],
+            grid={"reg_alpha": [0, 0.5], "reg_lambda": [0]},
+            folds=2,
+        ),
+        data,
+    )
+    rel = make_plan(
+        _study(
+            datasets=[DatasetSpec(name="diabetes")],
+            engines=["lightgbm"],
+            grid={"reg_alpha": relative([0, 0.5]), "reg_lambda": [0]},
+            folds=2,
+        ),
+        data,
+    )
     for g_raw, g_rel in zip(raw, rel):
         assert g_raw.fits[0].fit_id == g_rel.fits[0].fit_id  # relative 0 is raw 0: the same fit
         assert g_rel.fits[0].relative == () and g_rel.fits[1].relative == ("reg_alpha",)
@@ -97,8 +138,9 @@ def test_relative_points_have_their_own_fit_ids_and_zero_is_raw(data):
 def test_baselines_get_scikit_learns_default_penalty(data):
     from boostreg.engines import ENGINES
 
-    study = _study(datasets=[DatasetSpec(name="diabetes")], engines=["ridge"], folds=2,
-                   baseline_grid={"ridge": [0.1, 10, 1000]})
+    study = _study(
+        datasets=[DatasetSpec(name="diabetes")], engines=["ridge"], folds=2, baseline_grid={"ridge": [0.1, 10, 1000]}
+    )
     default = ENGINES["ridge"].library_defaults.get("penalty")
     for g in make_plan(study, data):
         penalties = [(f.params["penalty"], f.in_grid, f.is_default) for f in g.fits]
@@ -113,28 +155,46 @@ def test_a_validation_split_that_cannot_be_carved_fails_before_any_fit(data):
     y = np.zeros(40)
     y[:3] = 1  # 3 rows of the rarer class: 1 training row in one of 2 folds, too few to split again
     tiny = dataclasses.replace(data["breast_cancer"], y=y, X=data["breast_cancer"].X.iloc[:40])
-    study = _study(datasets=[DatasetSpec(name="breast_cancer")], engines=["lightgbm"], folds=2,
-                   params={"validation_fraction": 0.2})
+    study = _study(
+        datasets=[DatasetSpec(name="breast_cancer")], engines=["lightgbm"], folds=2, params={"validation_fraction": 0.2}
+    )
     with pytest.raises(BoostregError, match="cannot carve a stratified validation split"):
         make_plan(study, {"breast_cancer": tiny})
 
 
 def test_zero_in_one_penalty_only_still_adds_the_reference(data):
-    study = _study(datasets=[DatasetSpec(name="diabetes")], engines=["xgboost"],
-                   grid={"reg_alpha": [0, 1], "reg_lambda": [1, 10]}, folds=2)
+    study = _study(
+        datasets=[DatasetSpec(name="diabetes")],
+        engines=["xgboost"],
+        grid={"reg_alpha": [0, 1], "reg_lambda": [1, 10]},
+        folds=2,
+    )
     groups = make_plan(study, data)
     assert len(groups) == 2
     for g in groups:
         assert [(f.params["reg_alpha"], f.params["reg_lambda"], f.in_grid) for f in g.fits] == [
-            (0.0, 0.0, False), (0.0, 1.0, True), (0.0, 10.0, True), (1.0, 1.0, True), (1.0, 10.0, True)]
+            (0.0, 0.0, False),
+            (0.0, 1.0, True),
+            (0.0, 10.0, True),
+            (1.0, 1.0, True),
+            (1.0, 10.0, True),
+        ]
 
 
 def test_zero_is_moved_first_when_listed_last(data):
-    study = _study(datasets=[DatasetSpec(name="diabetes")], engines=["lightgbm"],
-                   grid={"reg_alpha": [5, 0], "reg_lambda": [2, 0]}, folds=2)
+    study = _study(
+        datasets=[DatasetSpec(name="diabetes")],
+        engines=["lightgbm"],
+        grid={"reg_alpha": [5, 0], "reg_lambda": [2, 0]},
+        folds=2,
+    )
     for g in make_plan(study, data):
         assert [(f.params["reg_alpha"], f.params["reg_lambda"]) for f in g.fits] == [
-            (0.0, 0.0), (5.0, 2.0), (5.0, 0.0), (0.0, 2.0)]
+            (0.0, 0.0),
+            (5.0, 2.0),
+            (5.0, 0.0),
+            (0.0, 2.0),
+        ]
         assert all(f.in_grid for f in g.fits)
 
 
@@ -143,18 +203,27 @@ def test_penalty_and_other_points_by_hand():
         return [(p["reg_alpha"], p["reg_lambda"], p["in_grid"], p["is_default"]) for p in points]
 
     assert plain(penalty_points({"reg_alpha": [1.0], "reg_lambda": [2.0]})) == [
-        (0.0, 0.0, False, False), (1.0, 2.0, True, False)]
+        (0.0, 0.0, False, False),
+        (1.0, 2.0, True, False),
+    ]
     assert plain(penalty_points({"reg_alpha": [0.0], "reg_lambda": [0.0]})) == [(0.0, 0.0, True, False)]
     assert plain(penalty_points({"reg_alpha": [0.0, 1.0], "reg_lambda": [0.0]}, {"reg_lambda": 1.0})) == [
-        (0.0, 0.0, True, False), (0.0, 1.0, False, True), (1.0, 0.0, True, False)]
+        (0.0, 0.0, True, False),
+        (0.0, 1.0, False, True),
+        (1.0, 0.0, True, False),
+    ]
     assert other_points({"reg_alpha": [0.0], "reg_lambda": [0.0]}) == [{}]
     assert other_points({"reg_alpha": [0.0], "reg_lambda": [0.0], "max_depth": [3, 6], "learning_rate": [0.1]}) == [
-        {"max_depth": 3, "learning_rate": 0.1}, {"max_depth": 6, "learning_rate": 0.1}]
+        {"max_depth": 3, "learning_rate": 0.1},
+        {"max_depth": 6, "learning_rate": 0.1},
+    ]
 
 
 def test_groups_carry_their_dataset_and_parameters(data):
-    study = _study(engine_params={"lightgbm": {"num_leaves": 7}}, grid={"reg_alpha": [0, 1], "reg_lambda": [0],
-                                                                       "learning_rate": [0.05, 0.3]})
+    study = _study(
+        engine_params={"lightgbm": {"num_leaves": 7}},
+        grid={"reg_alpha": [0, 1], "reg_lambda": [0], "learning_rate": [0.05, 0.3]},
+    )
     groups = make_plan(study, data)
     for g in groups:
         ds = data[g.dataset]
@@ -177,13 +246,18 @@ def test_groups_carry_their_dataset_and_parameters(data):
 
 # ---------------------------------------------------------------------------------------------- ids
 
+
 def test_fit_ids_unique_and_deterministic(data):
     study = _study(seeds=[0, 1], grid={"reg_alpha": [0, 0.1, 1], "reg_lambda": [0, 1], "max_depth": [3, 6]})
     first = make_plan(study, data)
-    again = make_plan(_study(seeds=[0, 1], grid={"reg_alpha": [0, 0.1, 1], "reg_lambda": [0, 1],
-                                                 "max_depth": [3, 6]}),
-                      {"diabetes": load_builtin("diabetes"), "breast_cancer": load_builtin("breast_cancer"),
-                       "sparse_linear": load_builtin("sparse_linear", params={"n_samples": 200})})
+    again = make_plan(
+        _study(seeds=[0, 1], grid={"reg_alpha": [0, 0.1, 1], "reg_lambda": [0, 1], "max_depth": [3, 6]}),
+        {
+            "diabetes": load_builtin("diabetes"),
+            "breast_cancer": load_builtin("breast_cancer"),
+            "sparse_linear": load_builtin("sparse_linear", params={"n_samples": 200}),
+        },
+    )
     ids = _ids(first)
     assert len(ids) == len(set(ids)) == 3 * 2 * 2 * 2 * 3 * 6
     assert ids == _ids(again)
@@ -198,14 +272,17 @@ def test_study_name_and_description_do_not_change_ids(data):
     assert _ids(a) == _ids(b)
 
 
-@pytest.mark.parametrize("change", [
-    {"params": {"n_estimators": 11}},
-    {"params": {"n_estimators": 10, "learning_rate": 0.2}},
-    {"engine_params": {"xgboost": {"max_depth": 3}, "lightgbm": {"num_leaves": 15}}},
-    {"seeds": [1]},
-    {"folds": 4},
-    {"primary_metric": {"regression": "mae", "binary": "error"}},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"params": {"n_estimators": 11}},
+        {"params": {"n_estimators": 10, "learning_rate": 0.2}},
+        {"engine_params": {"xgboost": {"max_depth": 3}, "lightgbm": {"num_leaves": 15}}},
+        {"seeds": [1]},
+        {"folds": 4},
+        {"primary_metric": {"regression": "mae", "binary": "error"}},
+    ],
+)
 def test_fit_ids_change_when_a_parameter_changes(data, change):
     before = set(_ids(make_plan(_study(), data)))
     after = set(_ids(make_plan(_study(**change), data)))
@@ -222,13 +299,18 @@ def test_fit_ids_change_with_the_data(data):
 
 def test_fit_id_changes_only_for_the_changed_grid_point(data):
     study = _study(datasets=[DatasetSpec(name="diabetes")], engines=["xgboost"], folds=2)
-    wider = _study(datasets=[DatasetSpec(name="diabetes")], engines=["xgboost"], folds=2,
-                   grid={"reg_alpha": [0, 0.1, 1, 10], "reg_lambda": [0, 1]})
+    wider = _study(
+        datasets=[DatasetSpec(name="diabetes")],
+        engines=["xgboost"],
+        folds=2,
+        grid={"reg_alpha": [0, 0.1, 1, 10], "reg_lambda": [0, 1]},
+    )
     a, b = set(_ids(make_plan(study, data))), set(_ids(make_plan(wider, data)))
     assert a < b and len(b - a) == 2 * 2  # the two new (10, *) points in each of the 2 folds: old ids are kept
 
 
 # ---------------------------------------------------------------------------------------------- folds
+
 
 def _check_partition(folds, n):
     tests = [te for _, te in folds]
@@ -302,8 +384,14 @@ def test_too_many_folds_in_a_plan():
     study = _study(datasets=[DatasetSpec(name="breast_cancer", max_rows=30)], folds=rare + 1)
     with pytest.raises(BoostregError, match=f"only {rare} rows"):
         make_plan(study, {"breast_cancer": small})
-    assert len(make_plan(_study(datasets=[DatasetSpec(name="breast_cancer", max_rows=30)], folds=rare),
-                         {"breast_cancer": small})) == 2 * rare
+    assert (
+        len(
+            make_plan(
+                _study(datasets=[DatasetSpec(name="breast_cancer", max_rows=30)], folds=rare), {"breast_cancer": small}
+            )
+        )
+        == 2 * rare
+    )
 
 
 def test_too_many_folds_for_a_small_regression_set():
@@ -313,21 +401,28 @@ def test_too_many_folds_for_a_small_regression_set():
 
 
 def test_a_dataset_grid_replaces_the_study_grid_for_that_dataset_only():
+    from boostreg.loading import load_dataset
     from boostreg.plan import make_plan
-    from boostreg.run import load_dataset
     from boostreg.study import study_from_dict
 
-    doc = {"study": {"name": "g", "engines": ["xgboost"], "folds": 2},
-           "grid": {"reg_alpha": [0, 1, 10], "reg_lambda": [0, 1], "learning_rate": [0.1, 0.3]},
-           "datasets": [{"name": "diabetes"},
-                        {"name": "diabetes", "alias": "diabetes_coarse", "grid": {"reg_alpha": [0, 10],
-                                                                                  "min_child_weight": [1, 5]}}]}
+    doc = {
+        "study": {"name": "g", "engines": ["xgboost"], "folds": 2},
+        "grid": {"reg_alpha": [0, 1, 10], "reg_lambda": [0, 1], "learning_rate": [0.1, 0.3]},
+        "datasets": [
+            {"name": "diabetes"},
+            {
+                "name": "diabetes",
+                "alias": "diabetes_coarse",
+                "grid": {"reg_alpha": [0, 10], "min_child_weight": [1, 5]},
+            },
+        ],
+    }
     study = study_from_dict(doc)
     datasets = {s.label: load_dataset(s) for s in study.datasets}
     fits = [f for g in make_plan(study, datasets) for f in g.fits]
     per = {label: [f for f in fits if f.dataset == label] for label in datasets}
-    assert len(per["diabetes"]) == 3 * 2 * 2 * 2             # alpha x lambda x learning_rate x folds
-    assert len(per["diabetes_coarse"]) == 2 * 2 * 2 * 2 * 2   # x min_child_weight, with 2 alphas
+    assert len(per["diabetes"]) == 3 * 2 * 2 * 2  # alpha x lambda x learning_rate x folds
+    assert len(per["diabetes_coarse"]) == 2 * 2 * 2 * 2 * 2  # x min_child_weight, with 2 alphas
     assert {f.params["reg_alpha"] for f in per["diabetes_coarse"]} == {0.0, 10.0}
     assert {f.params["min_child_weight"] for f in per["diabetes_coarse"]} == {1, 5}
     assert all("min_child_weight" not in f.params for f in per["diabetes"])
@@ -350,7 +445,7 @@ def test_groups_without_cv_keep_every_group_on_one_side_of_every_outer_fold(task
     import pandas as pd
 
     from boostreg.data import load_frame
-    from boostreg.plan import split_folds
+    from boostreg.folds import split_folds
 
     rng = np.random.default_rng(0)
     n = 300
@@ -359,8 +454,15 @@ def test_groups_without_cv_keep_every_group_on_one_side_of_every_outer_fold(task
     if task == "binary":
         frame["y"] = (frame.y > 0).astype(int)
     spec = DatasetSpec(frame=frame, name="shops", target="y", groups="store")
-    study = Study(name="g", datasets=[spec], engines=["lightgbm"], grid={"reg_alpha": [0]}, params={"n_estimators": 3},
-                  folds=3, seeds=[0, 1])
+    study = Study(
+        name="g",
+        datasets=[spec],
+        engines=["lightgbm"],
+        grid={"reg_alpha": [0]},
+        params={"n_estimators": 3},
+        folds=3,
+        seeds=[0, 1],
+    )
     ds = load_frame(frame, "y", name="shops", groups="store")
     groups = make_plan(study, {"shops": ds})
     kind = "StratifiedGroupKFold" if task == "binary" else "GroupKFold"
@@ -370,8 +472,10 @@ def test_groups_without_cv_keep_every_group_on_one_side_of_every_outer_fold(task
         assert len(folds) == 3 and sorted(np.concatenate([te for _, te in folds]).tolist()) == list(range(n))
         for train, test in folds:
             assert not set(ds.groups[train]) & set(ds.groups[test])
-    plain = make_plan(dataclasses.replace(study, datasets=[dataclasses.replace(spec, groups=None)]),
-                      {"shops": load_frame(frame.drop(columns="store"), "y", name="shops")})
+    plain = make_plan(
+        dataclasses.replace(study, datasets=[dataclasses.replace(spec, groups=None)]),
+        {"shops": load_frame(frame.drop(columns="store"), "y", name="shops")},
+    )
     assert plain[0].split.startswith(("KFold", "StratifiedKFold"))
     with pytest.raises(BoostregError, match="only 12 group"):
         split_folds(ds, 13, 0)
@@ -379,12 +483,13 @@ def test_groups_without_cv_keep_every_group_on_one_side_of_every_outer_fold(task
 
 # ---------------------------------------------------------------------------------------------- a fold is its rows
 
+
 def test_a_splitter_is_the_rows_it_gives_not_its_repr(data):
     """Two PredefinedSplit that differ in the middle share a repr but are other folds (other fit ids); a splitter
     seeded by a RandomState gives the same folds (and ids) in every plan; every engine of a fold gets its rows."""
     from sklearn.model_selection import KFold, PredefinedSplit
 
-    from boostreg.plan import splits_digest, split_folds
+    from boostreg.folds import split_folds, splits_digest
 
     ds = data["diabetes"]
     n = len(ds.y)
@@ -404,7 +509,9 @@ def test_a_splitter_is_the_rows_it_gives_not_its_repr(data):
     cv = seeded()
     plans = [make_plan(dataclasses.replace(study, cv=c), data) for c in (cv, cv, seeded())]
     assert _ids(plans[0]) == _ids(plans[1]) == _ids(plans[2])
-    assert splits_digest(split_folds(ds, 3, 0, cv)) == splits_digest(split_folds(ds, 3, 0, seeded())) == plans[0][0].splits
+    assert (
+        splits_digest(split_folds(ds, 3, 0, cv)) == splits_digest(split_folds(ds, 3, 0, seeded())) == plans[0][0].splits
+    )
     for groups in plans:
         rows = {}
         for g in groups:

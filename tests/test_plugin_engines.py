@@ -10,13 +10,16 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import synthetic_xy
 
 from boostreg import DatasetSpec, Study, measure, relative, run_study
 from boostreg.data import load_builtin
 from boostreg.engines import ENGINES, Fold, register_engine
 from boostreg.engines.xgboost import XGBoostEngine
-from boostreg.inference import summary_table
 from boostreg.report import build_report
+from boostreg.tables import summary_table
+
+pytestmark = pytest.mark.slow  # real studies with the plug-in engines
 
 HAS_CATBOOST = "catboost" in ENGINES
 NEW_BOOSTERS = ["histgb"] + (["catboost"] if HAS_CATBOOST else [])
@@ -49,18 +52,25 @@ def run(toy, tmp_path_factory):
     """One small study: the new engines beside xgboost and the toy engine; sparse_linear's reg_lambda relative."""
     engines = ["xgboost", "toy_booster", *NEW_BOOSTERS, "mlp"]
     study = Study(
-        name="plugins", engines=engines,
-        datasets=[DatasetSpec(name="sparse_linear", params={"n_samples": 300}, grid={"reg_lambda": relative([0, 1])}),
-                  DatasetSpec(name="breast_cancer", max_rows=300)],
-        grid={"reg_lambda": [0, 1]}, params={"n_estimators": 10, "learning_rate": 0.3, "validation_fraction": 0.2},
+        name="plugins",
+        engines=engines,
+        datasets=[
+            DatasetSpec(name="sparse_linear", params={"n_samples": 300}, grid={"reg_lambda": relative([0, 1])}),
+            DatasetSpec(name="breast_cancer", max_rows=300),
+        ],
+        grid={"reg_lambda": [0, 1]},
+        params={"n_estimators": 10, "learning_rate": 0.3, "validation_fraction": 0.2},
         engine_params={"xgboost": {"max_depth": 3}, "toy_booster": {"max_depth": 3}},
-        baseline_grid={"mlp": [1e-4, 1.0]}, folds=2, check="all")  # every fit checked
+        baseline_grid={"mlp": [1e-4, 1.0]},
+        folds=2,
+        check="all",
+    )  # every fit checked
     out = tmp_path_factory.mktemp("plugins") / "out"
     # two single-threaded workers (the toy engine travels to them with cloudpickle); faster than one process with two
     # threads per fit on a busy 2-core machine
     result = run_study(study, out, jobs=2, progress=False)
     fits = result.fits
-    html = build_report(out).read_text(encoding="utf-8")
+    html = build_report(result).read_text(encoding="utf-8")
     return {"out": out, "fits": fits, "curves": result.curves, "html": html, "summary": summary_table(fits)}
 
 
@@ -156,25 +166,19 @@ def test_an_engine_registered_from_a_test_file_runs_end_to_end(run, toy):
     mine, xgb = fits[fits.engine == "toy_booster"], fits[fits.engine == "xgboost"]
     assert len(mine) == len(xgb) and (mine.engine_version == xgb.engine_version.iloc[0]).all()
     # the same fits as xgboost's (same data, folds, parameters and seeds), under its own name and column
-    np.testing.assert_allclose(mine.sort_values(["dataset", "fold", "reg_lambda", "in_grid"]).test_error,
-                               xgb.sort_values(["dataset", "fold", "reg_lambda", "in_grid"]).test_error)
+    np.testing.assert_allclose(
+        mine.sort_values(["dataset", "fold", "reg_lambda", "in_grid"]).test_error,
+        xgb.sort_values(["dataset", "fold", "reg_lambda", "in_grid"]).test_error,
+    )
     assert set(mine.toy_rounds) == {10}
     assert "toy_booster" in set(run["summary"].engine) and "toy_booster" in run["html"]
 
 
 # ---------------------------------------------------------------------------------------------- histgb
 
+
 def _fold(task, n=500, categorical=False, valid=False, seed=0):
-    rng = np.random.default_rng(seed)
-    X = pd.DataFrame(rng.normal(size=(n, 4)), columns=[f"x{i}" for i in range(4)])
-    X.loc[rng.random(n) < 0.05, "x1"] = np.nan
-    signal = 2 * X["x0"].to_numpy() - np.abs(X["x2"].to_numpy())
-    if categorical:
-        colour = rng.choice(list("abcdefgh"), size=n)
-        X["colour"] = pd.Categorical(colour, categories=list("abcdefgh"))
-        X.loc[rng.random(n) < 0.05, "colour"] = np.nan
-        signal = signal + np.where(np.isin(colour, ["a", "c", "f"]), 1.5, -1.0)
-    y = 3 + signal + rng.normal(size=n) if task == "regression" else (rng.random(n) < 1 / (1 + np.exp(-signal))) * 1.0
+    X, y = synthetic_xy(task, n, 4, offset=3.0, categorical=categorical, colour_missing=True, seed=seed)
     a, b = int(n * 0.6), int(n * 0.8)
     if valid:
         return Fold(X.iloc[:a], y[:a], X.iloc[b:], y[b:], task, X_valid=X.iloc[a:b], y_valid=y[a:b])
@@ -183,8 +187,14 @@ def _fold(task, n=500, categorical=False, valid=False, seed=0):
 
 def _fit(name, fold, **kw):
     engine = ENGINES[name]
-    params = {**engine.default_params, "n_estimators": 30, "learning_rate": 0.3, "reg_alpha": 0.0,
-              "reg_lambda": 0.0, **kw}
+    params = {
+        **engine.default_params,
+        "n_estimators": 30,
+        "learning_rate": 0.3,
+        "reg_alpha": 0.0,
+        "reg_lambda": 0.0,
+        **kw,
+    }
     prepared = engine.prepare(fold, params, threads=1)
     model = engine.fit(prepared, params, seed=0, threads=1)
     ens = engine.ensemble(model, prepared, fold, params)  # before measure() (which may end the model's caches)
@@ -217,36 +227,43 @@ def test_histgb_early_stopping_keeps_the_model_one_fit_gives():
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     fold = _fold("regression", n=300, valid=True)
-    engine, prepared, model, _, record, curves = _fit("histgb", fold, n_estimators=400, learning_rate=0.5,
-                                                      early_stopping_rounds=5)
+    engine, prepared, model, _, record, curves = _fit(
+        "histgb", fold, n_estimators=400, learning_rate=0.5, early_stopping_rounds=5
+    )
     kept = record["n_trees"]
     assert 1 <= kept < 100 and np.argmin(curves.valid_error) == kept - 1  # stopped, the best round kept
     assert record["valid_error"] == curves.valid_error.min()
-    once = HistGradientBoostingRegressor(max_iter=kept, learning_rate=0.5, max_leaf_nodes=31, early_stopping=False,
-                                         random_state=0).fit(prepared.X_train, fold.y_train)
+    once = HistGradientBoostingRegressor(
+        max_iter=kept, learning_rate=0.5, max_leaf_nodes=31, early_stopping=False, random_state=0
+    ).fit(prepared.X_train, fold.y_train)
     for a, b in zip(model._predictors, once._predictors, strict=True):  # warm-started chunks = one fit, bit for bit
         np.testing.assert_array_equal(a[0].nodes["value"], b[0].nodes["value"])
 
 
 # ---------------------------------------------------------------------------------------------- catboost
 
+
 def test_catboost_closed_form_holds_where_its_conditions_do():
     pytest.importorskip("catboost")
     fold = _fold("binary", categorical=True)
     # one-hot splits (colour has 8 levels <= one_hot_max_size) and row sampling: the check applies
-    *_, ens, record, _ = _fit("catboost", fold, reg_lambda=2.0, max_depth=4, one_hot_max_size=10,
-                              bootstrap_type="Bernoulli", subsample=0.5)
+    *_, ens, record, _ = _fit(
+        "catboost", fold, reg_lambda=2.0, max_depth=4, one_hot_max_size=10, bootstrap_type="Bernoulli", subsample=0.5
+    )
     assert record["theory_check"] == "ok" and record["theory_max_rel_err"] < 1e-12
     assert 4 in np.concatenate(ens.split_features)  # colour's one-hot splits are among them
     assert 0 <= record["empty_leaf_frac"] <= 1 and 0 <= record["zero_leaf_frac"] <= 1
     # what breaks it: target-statistic (CTR) splits, several Newton steps per leaf — and the formula then fails
-    for kw, reason in (({"one_hot_max_size": 2}, "target statistic"),
-                       ({"leaf_estimation_iterations": 5}, "leaf_estimation_iterations = 5")):
+    for kw, reason in (
+        ({"one_hot_max_size": 2}, "target statistic"),
+        ({"leaf_estimation_iterations": 5}, "leaf_estimation_iterations = 5"),
+    ):
         _, _, model, ens, record, _ = _fit("catboost", fold, reg_lambda=2.0, max_depth=4, **kw)
         assert record["theory_check"].startswith("not applicable") and reason in record["theory_check"]
         assert np.isnan(record["theory_max_rel_err"])
-        forced = measure.theory_check(ens, fold.y_train, "binary", reg_alpha=0.0, reg_lambda=2.0,
-                                      learning_rate=float(np.float32(0.3)))
+        forced = measure.theory_check(
+            ens, fold.y_train, "binary", reg_alpha=0.0, reg_lambda=2.0, learning_rate=float(np.float32(0.3))
+        )
         assert forced.max_rel_err > 1e-3
     # log loss without L2 on separable data: margins beyond +-30, the leaves' G and H below what can be recomputed
     ds = load_builtin("breast_cancer", max_rows=300)
@@ -263,8 +280,9 @@ def test_catboost_empty_leaves_are_not_penalty_zeros():
     fold = _fold("regression", n=300)
     *_, ens, record, _ = _fit("catboost", fold, reg_lambda=2.0, max_depth=6)
     values = ens.leaves()
-    reached = np.concatenate([np.bincount(ens.train_leaf[:, t], minlength=len(v)) > 0
-                              for t, v in enumerate(ens.leaf_values)])
+    reached = np.concatenate(
+        [np.bincount(ens.train_leaf[:, t], minlength=len(v)) > 0 for t, v in enumerate(ens.leaf_values)]
+    )
     assert (values[~reached] == 0).all() and record["empty_leaf_frac"] == pytest.approx(np.mean(~reached))
     assert record["empty_leaf_frac"] > 0.5  # measured 0.69
     # L2 alone never makes a reached leaf exactly 0: no zero leaves, though over half of all leaves are 0.0
@@ -274,8 +292,9 @@ def test_catboost_empty_leaves_are_not_penalty_zeros():
 def test_catboost_early_stopping_and_curves():
     pytest.importorskip("catboost")
     fold = _fold("regression", n=300, valid=True)
-    *_, record, curves = _fit("catboost", fold, n_estimators=400, learning_rate=0.5, max_depth=3,
-                              early_stopping_rounds=5)
+    *_, record, curves = _fit(
+        "catboost", fold, n_estimators=400, learning_rate=0.5, max_depth=3, early_stopping_rounds=5
+    )
     kept = record["n_trees"]
     assert 1 <= kept < 100 and np.argmin(curves.valid_error) == kept - 1
     assert record["valid_error"] == curves.valid_error.min() and record["theory_check"] == "ok"
@@ -283,14 +302,17 @@ def test_catboost_early_stopping_and_curves():
 
 
 def test_engines_import_without_catboost():
-    code = ("import sys; sys.modules['catboost'] = None\n"
-            "from boostreg.engines import ENGINES\n"
-            "import boostreg.engines.catboost\n"
-            "assert 'catboost' not in ENGINES and 'histgb' in ENGINES and 'mlp' in ENGINES\n")
+    code = (
+        "import sys; sys.modules['catboost'] = None\n"
+        "from boostreg.engines import ENGINES\n"
+        "import boostreg.engines.catboost\n"
+        "assert 'catboost' not in ENGINES and 'histgb' in ENGINES and 'mlp' in ENGINES\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
 # ---------------------------------------------------------------------------------------------- mlp
+
 
 def test_mlp_columns_are_the_networks():
     from boostreg.engines.mlp import raw_output

@@ -28,7 +28,7 @@ def test_mean_log_likelihoods_equal_scipy_logpdf(samples, kind):
     assert prior.gauss_loglik(w, s) == pytest.approx(stats.norm.logpdf(w, 0, s).mean(), rel=1e-10)
     # at the MLE the mean log-likelihoods have closed forms
     assert prior.laplace_loglik(w, b) == pytest.approx(-np.log(2 * b) - 1, rel=1e-12)
-    assert prior.gauss_loglik(w, s) == pytest.approx(-0.5 * np.log(2 * np.pi * s ** 2) - 0.5, rel=1e-12)
+    assert prior.gauss_loglik(w, s) == pytest.approx(-0.5 * np.log(2 * np.pi * s**2) - 0.5, rel=1e-12)
 
 
 def test_recovers_the_true_scales_and_prefers_the_true_family(samples):

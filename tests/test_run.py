@@ -9,21 +9,47 @@ import pytest
 from boostreg import DatasetSpec, Study, run_study
 from boostreg.store import ParquetStore, fit_schema
 
-REQUIRED = ["study", "dataset", "engine", "fold", "seed", "reg_alpha", "reg_lambda", "fit_id", "status",
-            "primary_metric", "train_error", "test_error", "n_trees", "n_leaves_mean", "n_leaves_max", "depth_mean",
-            "n_features_used", "leaf_abs_mean", "zero_leaf_frac", "shrinkage_vs_unpenalized", "theory_max_rel_err",
-            "fit_time_s", "measure_time_s", "n_noise_features_used", "test_r2", "test_auc", "test_accuracy"]
+REQUIRED = [
+    "study",
+    "dataset",
+    "engine",
+    "fold",
+    "seed",
+    "reg_alpha",
+    "reg_lambda",
+    "fit_id",
+    "status",
+    "primary_metric",
+    "train_error",
+    "test_error",
+    "n_trees",
+    "n_leaves_mean",
+    "n_leaves_max",
+    "depth_mean",
+    "n_features_used",
+    "leaf_abs_mean",
+    "zero_leaf_frac",
+    "shrinkage_vs_unpenalized",
+    "theory_max_rel_err",
+    "fit_time_s",
+    "measure_time_s",
+    "n_noise_features_used",
+    "test_r2",
+    "test_auc",
+    "test_accuracy",
+]
 
 
 def small_study(name="small", grid=None, seeds=(0,)):
     return Study(
         name=name,
-        datasets=[DatasetSpec(name="sparse_linear", params={"n_samples": 400}),
-                  DatasetSpec(name="breast_cancer")],
+        datasets=[DatasetSpec(name="sparse_linear", params={"n_samples": 400}), DatasetSpec(name="breast_cancer")],
         grid=grid or {"reg_alpha": [0, 1, 10, 100], "reg_lambda": [0, 1]},
-        params={"n_estimators": 20, "learning_rate": 0.3}, engine_params={"xgboost": {"max_depth": 3},
-                                                                         "lightgbm": {"num_leaves": 8}},
-        folds=2, seeds=list(seeds))
+        params={"n_estimators": 20, "learning_rate": 0.3},
+        engine_params={"xgboost": {"max_depth": 3}, "lightgbm": {"num_leaves": 8}},
+        folds=2,
+        seeds=list(seeds),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -129,10 +155,25 @@ def test_sampled_theory_checks_change_nothing_but_the_check_and_the_training_sid
     keep = sampled.fold.eq(0) & sampled.seed.eq(study.seeds[0])
     assert (sampled.theory_check[keep] == "ok").all()  # the fits whose leaves are stored are always checked
     assert out[~keep].mean() == pytest.approx(1 - 1 / CHECK_EVERY, abs=0.2)  # one in ten of the others is checked
-    training = {"train_error", "train_rmse", "train_mae", "train_r2", "train_logloss", "train_auc", "train_accuracy",
-                "generalization_gap"}
-    skip = {"theory_check", "theory_max_rel_err", "theory_max_plain_rel_err", "theory_max_abs_err", "fit_time_s",
-            "measure_time_s", "study_fingerprint"}
+    training = {
+        "train_error",
+        "train_rmse",
+        "train_mae",
+        "train_r2",
+        "train_logloss",
+        "train_auc",
+        "train_accuracy",
+        "generalization_gap",
+    }
+    skip = {
+        "theory_check",
+        "theory_max_rel_err",
+        "theory_max_plain_rel_err",
+        "theory_max_abs_err",
+        "fit_time_s",
+        "measure_time_s",
+        "study_fingerprint",
+    }
     for col in full.columns:
         if col in skip:
             continue
@@ -143,9 +184,14 @@ def test_sampled_theory_checks_change_nothing_but_the_check_and_the_training_sid
 
 
 def test_grid_without_zero_still_fits_the_unpenalized_reference(tmp_path):
-    study = Study(name="nozero", datasets=[DatasetSpec(name="diabetes")],
-                  grid={"reg_alpha": [1.0], "reg_lambda": [1.0, 10.0]}, params={"n_estimators": 10},
-                  engines=["lightgbm"], folds=2)
+    study = Study(
+        name="nozero",
+        datasets=[DatasetSpec(name="diabetes")],
+        grid={"reg_alpha": [1.0], "reg_lambda": [1.0, 10.0]},
+        params={"n_estimators": 10},
+        engines=["lightgbm"],
+        folds=2,
+    )
     fits = run_study(study, tmp_path / "o", jobs=1, progress=False).fits
     assert len(fits) == 2 * 3
     ref = fits[(fits.reg_alpha == 0) & (fits.reg_lambda == 0)]
@@ -156,8 +202,14 @@ def test_grid_without_zero_still_fits_the_unpenalized_reference(tmp_path):
 def test_a_failing_fit_is_recorded_and_the_sweep_goes_on(tmp_path):
     # max_cat_to_onehot = 0 is rejected by LightGBM at Dataset construction: every fit of that engine fails,
     # xgboost's run
-    study = Study(name="failing", datasets=[DatasetSpec(name="diabetes")], grid={"reg_alpha": [0, 1], "reg_lambda": [0]},
-                  params={"n_estimators": 5}, engine_params={"lightgbm": {"max_cat_to_onehot": 0}}, folds=2)
+    study = Study(
+        name="failing",
+        datasets=[DatasetSpec(name="diabetes")],
+        grid={"reg_alpha": [0, 1], "reg_lambda": [0]},
+        params={"n_estimators": 5},
+        engine_params={"lightgbm": {"max_cat_to_onehot": 0}},
+        folds=2,
+    )
     fits = run_study(study, tmp_path / "o", jobs=1, progress=False).fits
     failed = fits[fits.engine == "lightgbm"]
     assert (failed.status == "failed").all() and failed.error.str.len().gt(0).all()
@@ -165,9 +217,10 @@ def test_a_failing_fit_is_recorded_and_the_sweep_goes_on(tmp_path):
     assert list(pd.read_parquet(tmp_path / "o" / "fits").columns) == fit_schema().names
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_the_same_records(result, tmp_path):
     pytest.importorskip("distributed")
-    from boostreg.distributed import local_cluster
+    from boostreg.executors.dask import local_cluster
 
     with local_cluster(2) as address:
         dask_run = run_study(small_study(), tmp_path / "dask", progress=False, scheduler=address)
@@ -181,7 +234,7 @@ def test_fit_queue_sends_references_first_then_chunks_that_shrink_with_the_work_
     """Groups too large for one task: every reference alone first; then chunks of the first group (in plan order)
     whose reference has returned, each at most a quarter (2 workers) of the work not yet sent (27 fits: 6.75, so a
     group of 9 cannot go whole), so the last ones are single fits."""
-    from boostreg.execute import FitQueue
+    from boostreg.executors import FitQueue
 
     entries = [(k, [f"{k}{i}" for i in range(9)], 1.0, True) for k in "abc"]
     queue = FitQueue(entries, jobs=2)
@@ -207,11 +260,12 @@ def test_fit_queue_sends_references_first_then_chunks_that_shrink_with_the_work_
 def test_fit_queue_sends_a_group_that_fits_one_task_whole_with_its_reference_first():
     """Small groups go whole (reference first, in the same task: the worker bins the fold once); a group over
     MAX_CHUNK fits, and toward the end any group over its share of the work left, sends its reference alone first."""
-    from boostreg.execute import MAX_CHUNK, FitQueue
+    from boostreg.executors import MAX_CHUNK, FitQueue
 
     big = MAX_CHUNK + 4
-    entries = ([("big", [f"big{i}" for i in range(big)], 1.0, True)]
-               + [(k, [f"{k}{i}" for i in range(4)], 1.0, True) for k in "abcdefgh"])  # 20 + 32 fits
+    entries = [("big", [f"big{i}" for i in range(big)], 1.0, True)] + [
+        (k, [f"{k}{i}" for i in range(4)], 1.0, True) for k in "abcdefgh"
+    ]  # 20 + 32 fits
     queue = FitQueue(entries, jobs=2)
     first = [queue.next() for _ in range(3)]
     assert first[0] == ("big", ["big0"], True)  # too large for one task: its reference alone, before anything
@@ -221,13 +275,25 @@ def test_fit_queue_sends_a_group_that_fits_one_task_whole_with_its_reference_fir
     while (task := queue.next()) is not None:
         sent.append(task)
     assert [(k, len(ids), ref) for k, ids, ref in sent] == [
-        ("big", 11, False), ("big", 8, False), ("c", 4, True), ("d", 4, True), ("e", 4, True),
+        ("big", 11, False),
+        ("big", 8, False),
+        ("c", 4, True),
+        ("d", 4, True),
+        ("e", 4, True),
         # 12 fits left: a group of 4 is over 12 / 4 = 3, so the last groups' references go alone
-        ("f", 1, True), ("g", 1, True), ("h", 1, True)]
+        ("f", 1, True),
+        ("g", 1, True),
+        ("h", 1, True),
+    ]
     queue.reference_known("h")
     assert queue.next() == ("h", ["h1", "h2", "h3"], False) and queue.next() is None
     every = first + sent + [("h", ["h1", "h2", "h3"], False)]
-    for k, n in [("big", big), *[(k, 4) for k in "abcdeh"], ("f", 1), ("g", 1)]:  # f, g: chunks wait for their references
+    for k, n in [
+        ("big", big),
+        *[(k, 4) for k in "abcdeh"],
+        ("f", 1),
+        ("g", 1),
+    ]:  # f, g: chunks wait for their references
         assert [i for key, ids, _ in every if key == k for i in ids] == [f"{k}{i}" for i in range(n)]
 
 
@@ -236,12 +302,17 @@ def test_fits_give_the_same_records_on_any_number_of_workers_and_any_cut_into_ta
     with each group whole in one task (the reference computed in the worker that uses it), and 2 workers with tasks
     of at most 2 fits (the reference alone first, its columns sent back with the chunks). Every column but the
     timings is the same, bit for bit."""
-    from boostreg import execute
+    from boostreg.executors import local as execute
     from boostreg.study import relative
 
-    study = Study(name="split", datasets=[DatasetSpec(name="diabetes")], engines=["lightgbm", "xgboost"],
-                  grid={"reg_alpha": relative([0.0, 0.1, 1.0]), "reg_lambda": relative([0.0, 1.0, 10.0])},
-                  params={"n_estimators": 10}, folds=3)
+    study = Study(
+        name="split",
+        datasets=[DatasetSpec(name="diabetes")],
+        engines=["lightgbm", "xgboost"],
+        grid={"reg_alpha": relative([0.0, 0.1, 1.0]), "reg_lambda": relative([0.0, 1.0, 10.0])},
+        params={"n_estimators": 10},
+        folds=3,
+    )
     sent = []
     queue_next = execute.FitQueue.next
 
@@ -274,8 +345,14 @@ def test_fits_give_the_same_records_on_any_number_of_workers_and_any_cut_into_ta
 def test_run_study_checks_a_study_changed_after_it_was_built(tmp_path):
     from boostreg.errors import BoostregError
 
-    study = Study(name="changed", datasets=[DatasetSpec(name="diabetes")], engines=["lightgbm"],
-                  grid={"reg_alpha": [0, 1]}, params={"n_estimators": 3}, folds=2)
+    study = Study(
+        name="changed",
+        datasets=[DatasetSpec(name="diabetes")],
+        engines=["lightgbm"],
+        grid={"reg_alpha": [0, 1]},
+        params={"n_estimators": 3},
+        folds=2,
+    )
     study.params["learning_rate"] = 0
     with pytest.raises(BoostregError, match="learning_rate = 0"):
         run_study(study, tmp_path / "out", jobs=1, progress=False)
@@ -302,9 +379,14 @@ def test_a_fit_with_non_finite_metrics_is_failed_with_the_reason(tmp_path):
 
     register_engine(NaNBooster())
     try:
-        study = Study(name="nonfinite", datasets=[DatasetSpec(name="diabetes")],
-                      engines=["xgboost", "lightgbm", "nan_booster"], grid={"reg_alpha": [0]},
-                      params={"n_estimators": 3, "learning_rate": 1e30, "validation_fraction": 0.2}, folds=2)
+        study = Study(
+            name="nonfinite",
+            datasets=[DatasetSpec(name="diabetes")],
+            engines=["xgboost", "lightgbm", "nan_booster"],
+            grid={"reg_alpha": [0]},
+            params={"n_estimators": 3, "learning_rate": 1e30, "validation_fraction": 0.2},
+            folds=2,
+        )
         fits = run_study(study, tmp_path / "out", jobs=1, progress=False).fits
     finally:
         ENGINES.pop("nan_booster", None)
@@ -315,8 +397,14 @@ def test_a_fit_with_non_finite_metrics_is_failed_with_the_reason(tmp_path):
 
 
 def _cv_study(cv, frame):
-    return Study(name="cv_rows", datasets=[DatasetSpec(name="t", frame=frame, target="y")],
-                 grid={"reg_alpha": [0, 1], "reg_lambda": [0]}, params={"n_estimators": 3}, folds=2, cv=cv)
+    return Study(
+        name="cv_rows",
+        datasets=[DatasetSpec(name="t", frame=frame, target="y")],
+        grid={"reg_alpha": [0, 1], "reg_lambda": [0]},
+        params={"n_estimators": 3},
+        folds=2,
+        cv=cv,
+    )
 
 
 def test_a_splitter_is_identified_by_its_rows(tmp_path):
@@ -369,8 +457,14 @@ def test_a_wrong_typed_record_value_fails_the_fit_not_the_run(tmp_path):
 
     register_engine(TextBooster())
     try:
-        study = Study(name="wrongtype", datasets=[DatasetSpec(name="diabetes")], engines=["lightgbm", "text_booster"],
-                      grid={"reg_alpha": [0, 1]}, params={"n_estimators": 3}, folds=2)
+        study = Study(
+            name="wrongtype",
+            datasets=[DatasetSpec(name="diabetes")],
+            engines=["lightgbm", "text_booster"],
+            grid={"reg_alpha": [0, 1]},
+            params={"n_estimators": 3},
+            folds=2,
+        )
         fits = run_study(study, tmp_path / "out", jobs=1, progress=False).fits
     finally:
         ENGINES.pop("text_booster", None)

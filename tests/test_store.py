@@ -7,33 +7,104 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from boostreg.store import CURVE_SCHEMA, FIT_SCHEMA, ParquetStore, fit_schema
+from boostreg.store import CURVE_SCHEMA, ParquetStore, fit_schema
 
 
 def _ok(fit_id="a" * 16, **kw):
     record = {
-        "study": "s", "dataset": "diabetes", "task": "regression", "engine": "xgboost", "engine_version": "3.0.0",
-        "fold": 1, "seed": 0, "n_splits": 3, "fold_digest": "0123456789ab", "fit_id": fit_id, "group_id": "g" * 16,
-        "in_grid": True, "status": "ok", "reg_alpha": 0.1, "reg_lambda": 1.0, "n_estimators": 10.0,
-        "learning_rate": 0.1, "max_depth": 6.0, "params_json": '{"reg_alpha": 0.1}', "n_train": 294, "n_test": 148,
-        "n_features": 10, "primary_metric": "rmse", "train_error": 40.5, "test_error": 55.25,
-        "generalization_gap": 14.75, "train_rmse": 40.5, "test_rmse": 55.25, "n_trees": 10, "n_leaves_mean": 12.5,
-        "n_leaves_max": 20, "zero_leaf_frac": 0.125, "fit_time_s": 0.01,
+        "study": "s",
+        "dataset": "diabetes",
+        "task": "regression",
+        "engine": "xgboost",
+        "kind": "booster",
+        "engine_version": "3.0.0",
+        "fold": 1,
+        "seed": 0,
+        "n_splits": 3,
+        "fold_digest": "0123456789ab",
+        "fit_id": fit_id,
+        "group_id": "g" * 16,
+        "in_grid": True,
+        "status": "ok",
+        "reg_alpha": 0.1,
+        "reg_lambda": 1.0,
+        "n_estimators": 10.0,
+        "learning_rate": 0.1,
+        "max_depth": 6.0,
+        "params_json": '{"reg_alpha": 0.1}',
+        "n_train": 294,
+        "n_test": 148,
+        "n_features": 10,
+        "primary_metric": "rmse",
+        "train_error": 40.5,
+        "test_error": 55.25,
+        "generalization_gap": 14.75,
+        "train_rmse": 40.5,
+        "test_rmse": 55.25,
+        "n_trees": 10,
+        "n_leaves_mean": 12.5,
+        "n_leaves_max": 20,
+        "zero_leaf_frac": 0.125,
+        "fit_time_s": 0.01,
     }
     return {**record, **kw}
 
 
+def test_records_written_before_the_kind_column_read_with_their_engines_kind(tmp_path):
+    """A folder (or an export) from before records had ``kind``: the store fills it from the registry, so every
+    reader sees one; an engine this process does not know counts as a booster (boostreg.engines.engine_kind)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from boostreg.engines import engine_names
+    from boostreg.store import read_fits_file
+
+    baseline = engine_names("baseline")[0]
+    old = [
+        {k: v for k, v in _ok(f"{i:016x}", engine=e).items() if k != "kind"}
+        for i, e in enumerate(["xgboost", baseline, "not_registered_here"])
+    ]
+    (tmp_path / "fits").mkdir()
+    old_table = pa.Table.from_pylist(old)
+    assert "kind" not in old_table.column_names
+    pq.write_table(old_table, tmp_path / "fits" / "segment-20200101T000000-000000000.parquet")
+    store = ParquetStore(tmp_path)
+    kinds = store.fits().set_index("engine").kind.to_dict()
+    assert kinds == {"xgboost": "booster", baseline: "baseline", "not_registered_here": "booster"}
+    store.write(_ok("f" * 16, engine=baseline, kind="baseline"), None)  # a new record beside the old ones
+    fits = store.fits()
+    assert len(fits) == 4 and fits.kind.notna().all()
+    store.export_fits(tmp_path / "export.parquet")
+    pq.write_table(old_table, tmp_path / "old_export.parquet")
+    assert read_fits_file(tmp_path / "old_export.parquet").set_index("engine").kind.to_dict() == kinds
+
+
 def _failed(fit_id="b" * 16):
     record = _ok(fit_id, status="failed", error="XGBoostError: bad parameter")
-    for key in ("train_error", "test_error", "generalization_gap", "train_rmse", "test_rmse", "n_trees",
-                "n_leaves_mean", "n_leaves_max", "zero_leaf_frac", "fit_time_s"):
+    for key in (
+        "train_error",
+        "test_error",
+        "generalization_gap",
+        "train_rmse",
+        "test_rmse",
+        "n_trees",
+        "n_leaves_mean",
+        "n_leaves_max",
+        "zero_leaf_frac",
+        "fit_time_s",
+    ):
         del record[key]
     return record
 
 
 def _curves(n, scale=1.0):
-    return pd.DataFrame({"round": np.arange(1, n + 1), "train_error": scale / np.arange(1, n + 1),
-                         "test_error": scale * (1 + 1 / np.arange(1, n + 1))})
+    return pd.DataFrame(
+        {
+            "round": np.arange(1, n + 1),
+            "train_error": scale / np.arange(1, n + 1),
+            "test_error": scale * (1 + 1 / np.arange(1, n + 1)),
+        }
+    )
 
 
 def _all_files(root):
@@ -122,8 +193,9 @@ def test_dtypes_do_not_depend_on_failures(tmp_path):
     for read in (lambda s: s.fits(), lambda s: pd.read_parquet(s.fits_dir)):
         ok_types, mixed_types = read(all_ok).dtypes, read(mixed).dtypes
         differing = sorted(ok_types.index[ok_types != mixed_types])
-        assert differing == [], f"dtypes differ in {differing}: {ok_types[differing].tolist()} vs " \
-                                f"{mixed_types[differing].tolist()}"
+        assert differing == [], (
+            f"dtypes differ in {differing}: {ok_types[differing].tolist()} vs {mixed_types[differing].tolist()}"
+        )
 
 
 def test_a_store_of_failed_records_only_reads_back(tmp_path):
@@ -236,7 +308,7 @@ def test_compaction_streams_row_groups_and_keeps_every_row(tmp_path, monkeypatch
         store.write(_ok(fit_id), curves)
         written.append(curves.assign(fit_id=fit_id))
     assert store.compact() == 6
-    segment, = [p for p in (tmp_path / "curves").iterdir()]
+    (segment,) = [p for p in (tmp_path / "curves").iterdir()]
     meta = pq.ParquetFile(segment).metadata
     assert meta.num_row_groups == 2 and [meta.row_group(i).num_rows for i in range(2)] == [30, 30]
     columns = {meta.row_group(0).column(j).path_in_schema: meta.row_group(0).column(j) for j in range(meta.num_columns)}
@@ -264,20 +336,26 @@ def test_compaction_streams_what_the_store_wrote_and_reads_only_other_files(tmp_
         store.write(_ok(fit_id, test_error=10.0 + i, fold=i), _curves(4 + i, scale=i + 1.0))
     read = []
     real_read = pq.read_table
-    monkeypatch.setattr(pq, "read_table", lambda path, *a, **kw: read.append(Path(path).name) or real_read(path, *a, **kw))
+    monkeypatch.setattr(
+        pq, "read_table", lambda path, *a, **kw: read.append(Path(path).name) or real_read(path, *a, **kw)
+    )
     assert store.compact() == 6
     assert sorted(read) == ["0" * 16 + ".parquet"] * 2  # the killed run's fit and curves, nothing else
     monkeypatch.undo()
     for table in ("fits", "curves"):
         assert [p.name.startswith("segment-") for p in (tmp_path / "out" / table).iterdir()] == [True]
     fits = pd.read_parquet(tmp_path / "out" / "fits")
-    assert sorted(fits.fit_id) == ["0" * 16] + ids and len(pd.read_parquet(tmp_path / "out" / "curves")) == 3 + 4 + 5 + 6 + 7 + 8
+    assert (
+        sorted(fits.fit_id) == ["0" * 16] + ids
+        and len(pd.read_parquet(tmp_path / "out" / "curves")) == 3 + 4 + 5 + 6 + 7 + 8
+    )
     # the same folder compacted by reading every file: the same rows, in the same (key) order
     other = tmp_path / "read"
     reader = ParquetStore(other)
     reader.create()
     for fit_id, test_error, fold, n, scale in [("0" * 16, 1.0, 1, 3, 1.0)] + [
-            (f, 10.0 + i, i, 4 + i, i + 1.0) for i, f in enumerate(ids)]:
+        (f, 10.0 + i, i, 4 + i, i + 1.0) for i, f in enumerate(ids)
+    ]:
         ParquetStore(other).write(_ok(fit_id, test_error=test_error, fold=fold), _curves(n, scale=scale))
     reader.compact()
     pd.testing.assert_frame_equal(store.fits(), reader.fits())
@@ -323,10 +401,10 @@ def test_a_killed_run_leaves_its_streamed_segment_hidden_and_the_next_run_remove
 def test_the_streamed_segment_copies_small_tables_together_and_keeps_every_row(tmp_path, monkeypatch):
     """With tables copied together every 3 adds and row groups of 25 rows, 9 fits of 4 curve rows stream into the
     same rows as written: copying and flushing at their own boundaries loses and repeats nothing."""
-    from boostreg.store import _SegmentWriter
+    from boostreg.store import SegmentWriter
 
     monkeypatch.setattr(ParquetStore, "MERGE_ROWS", 25)
-    monkeypatch.setattr(_SegmentWriter, "CONSOLIDATE", 3)
+    monkeypatch.setattr(SegmentWriter, "CONSOLIDATE", 3)
     store = ParquetStore(tmp_path)
     store.create()
     written = []
@@ -340,7 +418,8 @@ def test_the_streamed_segment_copies_small_tables_together_and_keeps_every_row(t
     back = pd.read_parquet(tmp_path / "curves")
     expected = pd.concat(written)
     assert len(back) == 36 and back[["fit_id", "round", "train_error"]].equals(
-        expected[["fit_id", "round", "train_error"]].reset_index(drop=True))  # the segment keeps the order written
+        expected[["fit_id", "round", "train_error"]].reset_index(drop=True)
+    )  # the segment keeps the order written
     assert store.fits().fit_id.tolist() == [f"{i:016x}" for i in range(9)]  # readers: key order
 
 
@@ -373,8 +452,14 @@ def test_a_users_file_in_fits_survives_two_runs_byte_identical(tmp_path):
 
     from boostreg import DatasetSpec, Study, run_study
 
-    study = Study(name="mine", datasets=[DatasetSpec(name="diabetes")], engines=["lightgbm"],
-                  grid={"reg_alpha": [0, 1], "reg_lambda": [0]}, params={"n_estimators": 3}, folds=2)
+    study = Study(
+        name="mine",
+        datasets=[DatasetSpec(name="diabetes")],
+        engines=["lightgbm"],
+        grid={"reg_alpha": [0, 1], "reg_lambda": [0]},
+        params={"n_estimators": 3},
+        folds=2,
+    )
     out = tmp_path / "out"
     run_study(study, out, jobs=1, progress=False)
     mine = out / "fits" / "mine.parquet"
@@ -401,13 +486,24 @@ def test_writers_refuse_a_run_folders_data_and_anything_but_a_regular_file(tmp_p
     run = tmp_path / "run"
     (run / "fits").mkdir(parents=True)
     (run / "study.json").write_text("{}")
-    for bad in ("fits/segment-x.parquet", "fits/extra.parquet", "study.json", "curves/r.html", "leaves/r.html",
-                "quarantine/r.html", "fits/sub/deeper.html"):
+    for bad in (
+        "fits/segment-x.parquet",
+        "fits/extra.parquet",
+        "study.json",
+        "curves/r.html",
+        "leaves/r.html",
+        "quarantine/r.html",
+        "fits/sub/deeper.html",
+    ):
         with pytest.raises(BoostregError, match="which only 'boostreg run' writes"):
             check_target(run / bad)
     os.mkfifo(tmp_path / "fifo")
     (tmp_path / "folder").mkdir()
-    for bad, kind in ((tmp_path / "fifo", "a fifo"), (tmp_path / "folder", "a folder"), (Path("/dev/null"), "a device")):
+    for bad, kind in (
+        (tmp_path / "fifo", "a fifo"),
+        (tmp_path / "folder", "a folder"),
+        (Path("/dev/null"), "a device"),
+    ):
         with pytest.raises(BoostregError, match=f"exists and is {kind}"):
             check_target(bad)
     with pytest.raises(BoostregError, match="does not exist"):

@@ -39,17 +39,23 @@ def _raises(tmp_path, text, *words):
 
 # ---------------------------------------------------------------------------------------------- round trip
 
+
 def _rich_study(tmp_path) -> Study:
     return Study(
-        name="round-trip", description="every field set",
-        datasets=[DatasetSpec(name="diabetes", max_rows=100),
-                  DatasetSpec(name="sparse_linear", params={"n_samples": 200, "seed": 3}, alias="sparse_small"),
-                  DatasetSpec(file=str((tmp_path / "data" / "mine.csv").resolve()), target="price", task="regression")],
+        name="round-trip",
+        description="every field set",
+        datasets=[
+            DatasetSpec(name="diabetes", max_rows=100),
+            DatasetSpec(name="sparse_linear", params={"n_samples": 200, "seed": 3}, alias="sparse_small"),
+            DatasetSpec(file=str((tmp_path / "data" / "mine.csv").resolve()), target="price", task="regression"),
+        ],
         engines=["lightgbm", "xgboost"],
         grid={"reg_alpha": [0.0, 0.5, 2.0], "reg_lambda": [0.0, 10.0], "max_depth": [3, 6]},
         params={"n_estimators": 50, "learning_rate": 0.05},
         engine_params={"xgboost": {"grow_policy": "lossguide"}, "lightgbm": {"num_leaves": 7, "path_smooth": 1.0}},
-        folds=4, seeds=[0, 2], primary_metric={"regression": "mae", "binary": "error"},
+        folds=4,
+        seeds=[0, 2],
+        primary_metric={"regression": "mae", "binary": "error"},
     )
 
 
@@ -75,13 +81,19 @@ def test_round_trip_of_a_minimal_study_keeps_the_defaults(tmp_path):
     assert loaded == dataclasses.replace(study, source=str(path))
     assert loaded.engines == ["xgboost", "lightgbm"]
     assert loaded.folds == 3 and loaded.seeds == [0]
-    assert loaded.grid == {"reg_alpha": {"relative": [0.0, 0.01, 0.1, 1.0]}, "reg_lambda": {"relative": [0.0, 0.1, 1.0, 10.0]}}
+    assert loaded.grid == {
+        "reg_alpha": {"relative": [0.0, 0.01, 0.1, 1.0]},
+        "reg_lambda": {"relative": [0.0, 0.1, 1.0, 10.0]},
+    }
     assert loaded.primary_metric == {"regression": "rmse", "binary": "logloss"}
 
 
 def test_toml_without_grid_uses_the_default_grid_and_engines(tmp_path):
     study = _load(tmp_path, HEAD)
-    assert study.grid == {"reg_alpha": {"relative": [0.0, 0.01, 0.1, 1.0]}, "reg_lambda": {"relative": [0.0, 0.1, 1.0, 10.0]}}
+    assert study.grid == {
+        "reg_alpha": {"relative": [0.0, 0.01, 0.1, 1.0]},
+        "reg_lambda": {"relative": [0.0, 0.1, 1.0, 10.0]},
+    }
     assert study.engines == ["xgboost", "lightgbm"] and study.folds == 3 and study.seeds == [0]
 
 
@@ -119,6 +131,7 @@ def test_single_file_study_uses_the_default_grid(tmp_path):
 
 # ---------------------------------------------------------------------------------------------- log grid
 
+
 def test_log_grid_by_hand():
     assert log_grid(1e-3, 1e3, 7) == [0.0, 0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]
     assert log_grid(1e-3, 1e3, 7, zero=False) == [0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]
@@ -134,11 +147,15 @@ def test_log_grid_rejects_bad_bounds(low, high, num):
 
 
 def test_log_grid_entries_in_toml(tmp_path):
-    study = _load(tmp_path, HEAD + """
+    study = _load(
+        tmp_path,
+        HEAD
+        + """
         [grid]
         reg_alpha = { log = [0.001, 1000], num = 7 }
         reg_lambda = { log = [0.1, 10], num = 3, zero = false }
-        """)
+        """,
+    )
     assert study.grid["reg_alpha"] == [0.0, 0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]
     assert study.grid["reg_lambda"] == [0.1, 1.0, 10.0]
 
@@ -151,14 +168,20 @@ def test_log_grid_entry_default_num_is_five(tmp_path):
 def test_log_grid_entry_errors(tmp_path):
     _raises(tmp_path, HEAD + "[grid]\nreg_alpha = { log = [0.001], num = 7 }\nreg_lambda = [0]\n", "log = [low, high]")
     _raises(tmp_path, HEAD + "[grid]\nreg_alpha = { log = [0, 10] }\nreg_lambda = [0]\n", "low=0")
-    _raises(tmp_path, HEAD + "[grid]\nreg_alpha = { log = [0.1, 10], steps = 3 }\nreg_lambda = [0]\n",
-            "unknown key 'steps'")
+    _raises(
+        tmp_path, HEAD + "[grid]\nreg_alpha = { log = [0.1, 10], steps = 3 }\nreg_lambda = [0]\n", "unknown key 'steps'"
+    )
 
 
 # ---------------------------------------------------------------------------------------------- engine sections
 
+
 def test_engine_sections(tmp_path):
-    study = _load(tmp_path, HEAD + GRID + """
+    study = _load(
+        tmp_path,
+        HEAD
+        + GRID
+        + """
         [params]
         n_estimators = 20
         learning_rate = 0.2
@@ -169,10 +192,13 @@ def test_engine_sections(tmp_path):
 
         [params.lightgbm]
         num_leaves = 7
-        """)
+        """,
+    )
     assert study.params == {"n_estimators": 20, "learning_rate": 0.2}
-    assert study.engine_params == {"xgboost": {"max_depth": 3, "grow_policy": "lossguide"},
-                                   "lightgbm": {"num_leaves": 7}}
+    assert study.engine_params == {
+        "xgboost": {"max_depth": 3, "grow_policy": "lossguide"},
+        "lightgbm": {"num_leaves": 7},
+    }
     xgb = study.fixed_params("xgboost")
     lgb = study.fixed_params("lightgbm")
     assert xgb == {"n_estimators": 20, "learning_rate": 0.2, "max_depth": 3, "grow_policy": "lossguide"}
@@ -187,13 +213,18 @@ def test_engine_defaults_apply_when_the_study_sets_nothing(tmp_path):
 
 def test_unknown_engine_section_and_native_param(tmp_path):
     _raises(tmp_path, HEAD + GRID + "[params.catboost]\ndepth = 3\n", "[params.catboost]")
-    _raises(tmp_path, HEAD + GRID + "[params.xgboost]\ngrow_polcy = \"lossguide\"\n",
-            "grow_polcy", "did you mean 'grow_policy'")
+    _raises(
+        tmp_path,
+        HEAD + GRID + '[params.xgboost]\ngrow_polcy = "lossguide"\n',
+        "grow_polcy",
+        "did you mean 'grow_policy'",
+    )
     # a LightGBM-only native parameter is not an XGBoost one
     _raises(tmp_path, HEAD + GRID + "[params.xgboost]\npath_smooth = 1.0\n", "path_smooth", "[params.xgboost]")
 
 
 # ---------------------------------------------------------------------------------------------- file paths
+
 
 def test_relative_dataset_file_resolves_from_the_study_folder(tmp_path, monkeypatch):
     folder = tmp_path / "studies" / "mine"
@@ -201,7 +232,9 @@ def test_relative_dataset_file_resolves_from_the_study_folder(tmp_path, monkeypa
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    path = _write(folder, """
+    path = _write(
+        folder,
+        """
         [study]
         name = "files"
 
@@ -217,7 +250,8 @@ def test_relative_dataset_file_resolves_from_the_study_folder(tmp_path, monkeypa
         [grid]
         reg_alpha = [0]
         reg_lambda = [0]
-        """)
+        """,
+    )
     study = load_study(path)
     assert study.datasets[0].file == str((folder / "data" / "train.csv").resolve())
     assert study.datasets[1].file == str((tmp_path / "studies" / "shared.parquet").resolve())
@@ -233,18 +267,29 @@ def test_absolute_dataset_file_is_kept(tmp_path):
 
 # ---------------------------------------------------------------------------------------------- validation
 
+
 def test_unknown_top_level_key(tmp_path):
     _raises(tmp_path, HEAD + GRID + "[grids]\nmax_depth = [3]\n", "unknown key 'grids'", "did you mean 'grid'")
 
 
 def test_unknown_study_key(tmp_path):
-    _raises(tmp_path, '[study]\nname = "t"\nengins = ["xgboost"]\n\n[[datasets]]\nname = "diabetes"\n',
-            "unknown key 'engins'", "[study]", "did you mean 'engines'")
+    _raises(
+        tmp_path,
+        '[study]\nname = "t"\nengins = ["xgboost"]\n\n[[datasets]]\nname = "diabetes"\n',
+        "unknown key 'engins'",
+        "[study]",
+        "did you mean 'engines'",
+    )
 
 
 def test_unknown_dataset_key(tmp_path):
-    _raises(tmp_path, '[study]\nname = "t"\n\n[[datasets]]\nfile = "d.csv"\ntargt = "y"\n',
-            "unknown key 'targt'", "[[datasets]] #1", "did you mean 'target'")
+    _raises(
+        tmp_path,
+        '[study]\nname = "t"\n\n[[datasets]]\nfile = "d.csv"\ntargt = "y"\n',
+        "unknown key 'targt'",
+        "[[datasets]] #1",
+        "did you mean 'target'",
+    )
 
 
 def test_unknown_key_far_from_any_gives_the_allowed_list(tmp_path):
@@ -253,8 +298,12 @@ def test_unknown_key_far_from_any_gives_the_allowed_list(tmp_path):
 
 
 def test_unknown_grid_parameter(tmp_path):
-    _raises(tmp_path, HEAD + "[grid]\nreg_alpha = [0]\nreg_lambda = [0]\nmax_dept = [3, 6]\n",
-            "unknown grid parameter 'max_dept'", "did you mean 'max_depth'")
+    _raises(
+        tmp_path,
+        HEAD + "[grid]\nreg_alpha = [0]\nreg_lambda = [0]\nmax_dept = [3, 6]\n",
+        "unknown grid parameter 'max_dept'",
+        "did you mean 'max_depth'",
+    )
 
 
 def test_near_miss_under_params_is_suggested(tmp_path):
@@ -263,13 +312,22 @@ def test_near_miss_under_params_is_suggested(tmp_path):
 
 def test_near_miss_penalty_in_grid_is_suggested(tmp_path):
     # the typo is named even though reg_alpha is then missing from the grid
-    _raises(tmp_path, HEAD + "[grid]\nreg_alfa = [0, 1]\nreg_lambda = [0]\n", "unknown grid parameter 'reg_alfa'",
-            "did you mean 'reg_alpha'")
+    _raises(
+        tmp_path,
+        HEAD + "[grid]\nreg_alfa = [0, 1]\nreg_lambda = [0]\n",
+        "unknown grid parameter 'reg_alfa'",
+        "did you mean 'reg_alpha'",
+    )
 
 
 def test_unknown_engine(tmp_path):
-    _raises(tmp_path, '[study]\nname = "t"\nengines = ["xgbost"]\n\n[[datasets]]\nname = "diabetes"\n',
-            "unknown engine 'xgbost'", "did you mean 'xgboost'", "Known engines: xgboost, lightgbm")
+    _raises(
+        tmp_path,
+        '[study]\nname = "t"\nengines = ["xgbost"]\n\n[[datasets]]\nname = "diabetes"\n',
+        "unknown engine 'xgbost'",
+        "did you mean 'xgboost'",
+        "Known engines: xgboost, lightgbm",
+    )
 
 
 def test_no_engines(tmp_path):
@@ -277,15 +335,18 @@ def test_no_engines(tmp_path):
 
 
 @pytest.mark.parametrize("key", ["reg_alpha", "reg_lambda"])
-@pytest.mark.parametrize("literal, words", [
-    ("-1", ("-1", ">= 0")),
-    ("-0.5", ("-0.5", ">= 0")),
-    ("inf", ("inf", "finite")),
-    ("-inf", ("-inf", "finite")),
-    ("nan", ("nan", "finite")),
-    ('"big"', ("'big'", "not a number")),
-    ("true", ("True", "not a number")),
-])
+@pytest.mark.parametrize(
+    "literal, words",
+    [
+        ("-1", ("-1", ">= 0")),
+        ("-0.5", ("-0.5", ">= 0")),
+        ("inf", ("inf", "finite")),
+        ("-inf", ("-inf", "finite")),
+        ("nan", ("nan", "finite")),
+        ('"big"', ("'big'", "not a number")),
+        ("true", ("True", "not a number")),
+    ],
+)
 def test_bad_penalty_values(tmp_path, key, literal, words):
     other = "reg_lambda" if key == "reg_alpha" else "reg_alpha"
     _raises(tmp_path, HEAD + f"[grid]\n{key} = [0, {literal}]\n{other} = [0]\n", key, *words)
@@ -332,18 +393,30 @@ def test_two_folds_are_enough(tmp_path):
 
 @pytest.mark.parametrize("seeds", ["[]", "[-1]", "[0, 1.5]", "[true]", '["0"]'])
 def test_bad_seeds(tmp_path, seeds):
-    _raises(tmp_path, f'[study]\nname = "t"\nseeds = {seeds}\n\n[[datasets]]\nname = "diabetes"\n', "seeds", "whole numbers from 0")
+    _raises(
+        tmp_path,
+        f'[study]\nname = "t"\nseeds = {seeds}\n\n[[datasets]]\nname = "diabetes"\n',
+        "seeds",
+        "whole numbers from 0",
+    )
 
 
 def test_seeds_and_engines_not_lists(tmp_path):
-    _raises(tmp_path, '[study]\nname = "t"\nseeds = 0\n\n[[datasets]]\nname = "diabetes"\n', "seeds = 0", "must be a list")
-    _raises(tmp_path, '[study]\nname = "t"\nengines = "xgboost"\n\n[[datasets]]\nname = "diabetes"\n',
-            "engines = 'xgboost'", "must be a list")
+    _raises(
+        tmp_path, '[study]\nname = "t"\nseeds = 0\n\n[[datasets]]\nname = "diabetes"\n', "seeds = 0", "must be a list"
+    )
+    _raises(
+        tmp_path,
+        '[study]\nname = "t"\nengines = "xgboost"\n\n[[datasets]]\nname = "diabetes"\n',
+        "engines = 'xgboost'",
+        "must be a list",
+    )
 
 
 def test_malformed_toml_names_the_line(tmp_path):
-    message = _raises(tmp_path, '[study]\nname = "t"\nfolds = \n\n[[datasets]]\nname = "diabetes"\n',
-                      "malformed TOML", "line 3")
+    message = _raises(
+        tmp_path, '[study]\nname = "t"\nfolds = \n\n[[datasets]]\nname = "diabetes"\n', "malformed TOML", "line 3"
+    )
     assert "study.toml" in message
     message = _raises(tmp_path, '[study]\nname = "t"\n\n\n[[datasets]\nname = "diabetes"\n', "line 5")
 
@@ -358,13 +431,21 @@ def test_missing_and_unreadable_study_file(tmp_path):
 
 
 def test_dataset_with_both_name_and_file(tmp_path):
-    _raises(tmp_path, '[study]\nname = "t"\n\n[[datasets]]\nname = "diabetes"\nfile = "d.csv"\ntarget = "y"\n',
-            "[[datasets]] #1", "exactly one of name")
+    _raises(
+        tmp_path,
+        '[study]\nname = "t"\n\n[[datasets]]\nname = "diabetes"\nfile = "d.csv"\ntarget = "y"\n',
+        "[[datasets]] #1",
+        "exactly one of name",
+    )
 
 
 def test_dataset_with_neither_name_nor_file(tmp_path):
-    _raises(tmp_path, '[study]\nname = "t"\n\n[[datasets]]\nname = "diabetes"\n\n[[datasets]]\nmax_rows = 10\n',
-            "[[datasets]] #2", "exactly one of name")
+    _raises(
+        tmp_path,
+        '[study]\nname = "t"\n\n[[datasets]]\nname = "diabetes"\n\n[[datasets]]\nmax_rows = 10\n',
+        "[[datasets]] #2",
+        "exactly one of name",
+    )
     _raises(tmp_path, '[study]\nname = "t"\n\n[[datasets]]\nname = ""\n', "exactly one of name")
 
 
@@ -382,26 +463,38 @@ def test_penalty_under_params(tmp_path, key):
     _raises(tmp_path, HEAD + GRID + f"[params]\n{key} = 1.0\n", f"'{key}' is set under [params]", "[grid]")
 
 
-@pytest.mark.parametrize("line, words", [
-    ("n_estimators = -5", ("n_estimators", "negative")),
-    ("learning_rate = inf", ("learning_rate", "finite")),
-    ('max_depth = "deep"', ("max_depth", "finite")),
-    ("colour = 3", ("unknown parameter 'colour'", "[params]")),
-])
+@pytest.mark.parametrize(
+    "line, words",
+    [
+        ("n_estimators = -5", ("n_estimators", "negative")),
+        ("learning_rate = inf", ("learning_rate", "finite")),
+        ('max_depth = "deep"', ("max_depth", "finite")),
+        ("colour = 3", ("unknown parameter 'colour'", "[params]")),
+    ],
+)
 def test_bad_fixed_params(tmp_path, line, words):
     _raises(tmp_path, HEAD + GRID + f"[params]\n{line}\n", *words)
 
 
 def test_primary_metric(tmp_path):
-    study = _load(tmp_path, '[study]\nname = "t"\nprimary_metric = { regression = "mae" }\n\n'
-                            '[[datasets]]\nname = "diabetes"\n')
+    study = _load(
+        tmp_path, '[study]\nname = "t"\nprimary_metric = { regression = "mae" }\n\n[[datasets]]\nname = "diabetes"\n'
+    )
     assert study.primary_metric == {"regression": "mae", "binary": "logloss"}
-    _raises(tmp_path, '[study]\nname = "t"\nprimary_metric = { regression = "r2" }\n\n[[datasets]]\nname = "diabetes"\n',
-            "'r2'", "rmse, mae")
-    _raises(tmp_path, '[study]\nname = "t"\nprimary_metric = "rmse"\n\n[[datasets]]\nname = "diabetes"\n',
-            "must be a table")
-    _raises(tmp_path, '[study]\nname = "t"\nprimary_metric = { multiclass = "x" }\n\n[[datasets]]\nname = "diabetes"\n',
-            "unknown task 'multiclass'")
+    _raises(
+        tmp_path,
+        '[study]\nname = "t"\nprimary_metric = { regression = "r2" }\n\n[[datasets]]\nname = "diabetes"\n',
+        "'r2'",
+        "rmse, mae",
+    )
+    _raises(
+        tmp_path, '[study]\nname = "t"\nprimary_metric = "rmse"\n\n[[datasets]]\nname = "diabetes"\n', "must be a table"
+    )
+    _raises(
+        tmp_path,
+        '[study]\nname = "t"\nprimary_metric = { multiclass = "x" }\n\n[[datasets]]\nname = "diabetes"\n',
+        "unknown task 'multiclass'",
+    )
 
 
 def test_python_api_validates_too():
@@ -413,21 +506,33 @@ def test_python_api_validates_too():
     assert study.grid == {"reg_alpha": [0.0, 2.0], "reg_lambda": [math.e]}
 
 
-# ---------------------------------------------------------------------------------------------- shapes and other grid values
+# ------------------------------------------------------------------------------------ shapes and other grid values
+
 
 def test_non_numeric_log_bounds_and_num(tmp_path):
-    _raises(tmp_path, HEAD + '[grid]\nreg_alpha = { log = ["a", 1000] }\nreg_lambda = [0]\n', "grid.reg_alpha",
-            "two numbers")
-    _raises(tmp_path, HEAD + '[grid]\nreg_alpha = { log = [0.1, 10], num = 2.5 }\nreg_lambda = [0]\n', "num = 2.5",
-            "whole number")
+    _raises(
+        tmp_path,
+        HEAD + '[grid]\nreg_alpha = { log = ["a", 1000] }\nreg_lambda = [0]\n',
+        "grid.reg_alpha",
+        "two numbers",
+    )
+    _raises(
+        tmp_path,
+        HEAD + "[grid]\nreg_alpha = { log = [0.1, 10], num = 2.5 }\nreg_lambda = [0]\n",
+        "num = 2.5",
+        "whole number",
+    )
 
 
-@pytest.mark.parametrize("text, section", [
-    ("grid = [1]\n" + HEAD, "[grid]"),
-    ('study = "x"\n\n[[datasets]]\nname = "diabetes"\n', "[study]"),
-    ('[study]\nname = "t"\n\n[datasets]\nname = "diabetes"\n', "[[datasets]]"),
-    ("params = 3\n" + HEAD, "[params]"),
-])
+@pytest.mark.parametrize(
+    "text, section",
+    [
+        ("grid = [1]\n" + HEAD, "[grid]"),
+        ('study = "x"\n\n[[datasets]]\nname = "diabetes"\n', "[study]"),
+        ('[study]\nname = "t"\n\n[datasets]\nname = "diabetes"\n', "[[datasets]]"),
+        ("params = 3\n" + HEAD, "[params]"),
+    ],
+)
 def test_sections_of_the_wrong_shape(tmp_path, text, section):
     _raises(tmp_path, text, f"must be written as a {section} section")
 
@@ -436,18 +541,22 @@ def test_duplicate_values_in_other_grid_parameter(tmp_path):
     _raises(tmp_path, HEAD + GRID + "max_depth = [3, 3]\n", "'max_depth'", "repeats")
 
 
-@pytest.mark.parametrize("values, words", [
-    ("[0.1, -0.1]", ("learning_rate = -0.1", "negative")),
-    ('[0.1, "fast"]', ("learning_rate = 'fast'", "finite")),
-    ("[0.1, inf]", ("learning_rate = inf", "finite")),
-])
+@pytest.mark.parametrize(
+    "values, words",
+    [
+        ("[0.1, -0.1]", ("learning_rate = -0.1", "negative")),
+        ('[0.1, "fast"]', ("learning_rate = 'fast'", "finite")),
+        ("[0.1, inf]", ("learning_rate = inf", "finite")),
+    ],
+)
 def test_bad_value_in_other_grid_parameter(tmp_path, values, words):
     _raises(tmp_path, HEAD + GRID + f"learning_rate = {values}\n", "grid.learning_rate", *words)
 
 
 def test_non_numeric_common_param_in_engine_section(tmp_path):
-    _raises(tmp_path, HEAD + GRID + '[params.xgboost]\nn_estimators = "many"\n', "n_estimators = 'many'",
-            "[params.xgboost]")
+    _raises(
+        tmp_path, HEAD + GRID + '[params.xgboost]\nn_estimators = "many"\n', "n_estimators = 'many'", "[params.xgboost]"
+    )
 
 
 @pytest.mark.parametrize("engine", ["xgboost", "lightgbm"])
@@ -456,7 +565,9 @@ def test_penalty_under_engine_section(tmp_path, engine):
 
 
 def test_alias_names_the_dataset(tmp_path):
-    study = _load(tmp_path, """
+    study = _load(
+        tmp_path,
+        """
         [study]
         name = "aliases"
 
@@ -467,12 +578,14 @@ def test_alias_names_the_dataset(tmp_path):
 
         [[datasets]]
         name = "sparse_linear"
-        """)
+        """,
+    )
     assert [d.label for d in study.datasets] == ["sparse_small", "sparse_linear"]
     assert study.datasets[0].params == {"n_samples": 200}
 
 
 # ---------------------------------------------------------------------------------------------- whole numbers
+
 
 @pytest.mark.parametrize("line", ["max_depth = 3.5", "n_estimators = 2.7"])
 def test_fractional_whole_number_params(tmp_path, line):
@@ -481,26 +594,36 @@ def test_fractional_whole_number_params(tmp_path, line):
 
 # ---------------------------------------------------------------------------------------------- relative grids
 
+
 def test_relative_grid_from_toml_and_python_round_trips(tmp_path):
     from boostreg import relative
 
-    study = _load(tmp_path, HEAD + "[grid]\nreg_alpha = { relative = [0, 0.1, 1] }\n"
-                                   "reg_lambda = { relative = { log = [0.1, 10], num = 3 } }\n")
+    study = _load(
+        tmp_path,
+        HEAD + "[grid]\nreg_alpha = { relative = [0, 0.1, 1] }\n"
+        "reg_lambda = { relative = { log = [0.1, 10], num = 3 } }\n",
+    )
     assert study.grid == {"reg_alpha": {"relative": [0.0, 0.1, 1.0]}, "reg_lambda": {"relative": [0.0, 0.1, 1.0, 10.0]}}
-    again = Study(name="x", datasets=[DatasetSpec(name="diabetes")],
-                  grid={"reg_alpha": relative(np.array([0, 0.1, 1])), "reg_lambda": relative([0, 0.1, 1, 10])})
+    again = Study(
+        name="x",
+        datasets=[DatasetSpec(name="diabetes")],
+        grid={"reg_alpha": relative(np.array([0, 0.1, 1])), "reg_lambda": relative([0, 0.1, 1, 10])},
+    )
     assert again.grid == study.grid
     path = tmp_path / "rt.toml"
     path.write_text(tomli_w.dumps(again.to_toml_dict()), encoding="utf-8")
     assert load_study(path).grid == study.grid
 
 
-@pytest.mark.parametrize("grid, words", [
-    ("reg_alpha = { relative = [0, -0.1] }\nreg_lambda = [0]", "relative reg_alpha value -0.1"),
-    ("reg_alpha = { relative = [] }\nreg_lambda = [0]", "is empty"),
-    ("reg_alpha = { relative = [0, 1], other = 2 }\nreg_lambda = [0]", "unknown key 'other'"),
-    ("reg_alpha = [0]\nreg_lambda = [0]\nlearning_rate = { relative = [0.1] }", "only reg_alpha and reg_lambda"),
-])
+@pytest.mark.parametrize(
+    "grid, words",
+    [
+        ("reg_alpha = { relative = [0, -0.1] }\nreg_lambda = [0]", "relative reg_alpha value -0.1"),
+        ("reg_alpha = { relative = [] }\nreg_lambda = [0]", "is empty"),
+        ("reg_alpha = { relative = [0, 1], other = 2 }\nreg_lambda = [0]", "unknown key 'other'"),
+        ("reg_alpha = [0]\nreg_lambda = [0]\nlearning_rate = { relative = [0.1] }", "only reg_alpha and reg_lambda"),
+    ],
+)
 def test_bad_relative_grids_are_one_line_errors(tmp_path, grid, words):
     with pytest.raises(BoostregError, match=re.escape(words)):
         _load(tmp_path, HEAD + "[grid]\n" + grid + "\n")
@@ -508,7 +631,9 @@ def test_bad_relative_grids_are_one_line_errors(tmp_path, grid, words):
 
 def test_relative_grid_needs_an_unpenalized_reference_it_can_read(tmp_path):
     with pytest.raises(BoostregError, match="subsample < 1"):
-        _load(tmp_path, HEAD + "[grid]\nreg_alpha = { relative = [0, 1] }\nreg_lambda = [0]\n[params]\nsubsample = 0.8\n")
+        _load(
+            tmp_path, HEAD + "[grid]\nreg_alpha = { relative = [0, 1] }\nreg_lambda = [0]\n[params]\nsubsample = 0.8\n"
+        )
     with pytest.raises(BoostregError, match="baselines have none"):
         _load(tmp_path, HEAD + "[baseline_grid]\npenalty = { relative = [0.1, 1] }\n")
 
@@ -520,8 +645,14 @@ def test_a_study_copies_what_it_is_given_and_is_checked_again_where_it_runs():
     grid = {"reg_alpha": np.array([0.0, 1.0])}
     params = {"n_estimators": 3}
     spec_grid = {"reg_lambda": (0, 1)}
-    study = Study(name="t", datasets=[DatasetSpec(name="diabetes", grid=spec_grid)], engines=["lightgbm"], grid=grid,
-                  params=params, folds=2)
+    study = Study(
+        name="t",
+        datasets=[DatasetSpec(name="diabetes", grid=spec_grid)],
+        engines=["lightgbm"],
+        grid=grid,
+        params=params,
+        folds=2,
+    )
     assert isinstance(grid["reg_alpha"], np.ndarray) and list(grid) == ["reg_alpha"]  # the caller's dict untouched
     assert spec_grid == {"reg_lambda": (0, 1)} and params == {"n_estimators": 3}
     assert study.grid == {"reg_alpha": [0.0, 1.0], "reg_lambda": [0.0]}
@@ -539,8 +670,14 @@ def test_a_study_copies_what_it_is_given_and_is_checked_again_where_it_runs():
 def _api_study(**kw):
     from boostreg.study import DatasetSpec, Study
 
-    base = dict(name="t", datasets=[DatasetSpec(name="diabetes")], engines=["lightgbm"], grid={"reg_alpha": [0, 1]},
-                folds=2, params={"n_estimators": 3})
+    base = dict(
+        name="t",
+        datasets=[DatasetSpec(name="diabetes")],
+        engines=["lightgbm"],
+        grid={"reg_alpha": [0, 1]},
+        folds=2,
+        params={"n_estimators": 3},
+    )
     return Study(**{**base, **kw})
 
 
@@ -562,20 +699,23 @@ def test_containers_accepted_as_lists():
     assert _api_study(primary_metric="error").primary_metric == {"regression": "rmse", "binary": "error"}
 
 
-@pytest.mark.parametrize("kw, says", [
-    (dict(datasets="diabetes"), "must be a list of DatasetSpec"),
-    (dict(datasets=["diabetes"]), "is not a DatasetSpec; write datasets=[DatasetSpec(name='diabetes')]"),
-    (dict(primary_metric="auc"), "not a metric boostreg knows"),
-    (dict(primary_metric=5), "primary_metric = 5 in <python> must be a dict"),
-    (dict(engine_params={"xgboost": 5}), "engine_params['xgboost'] = 5 in <python> must be a dict"),
-    (dict(grid={"reg_alpha": {0, 1}}), "is a set, which has no order"),
-    (dict(grid={"reg_alpha": "0,1"}), "is the text '0,1', not a list of numbers"),
-    (dict(grid={"reg_alpha": 1.0}), "is the single value 1.0, not a list; give a list, e.g. reg_alpha = [1.0]"),
-    (dict(grid={"reg_alpha": [0], "max_depth": 3}), "is the single value 3, not a list"),
-    (dict(engines="xgboost"), "must be a list of names, e.g. engines=['xgboost']"),
-    (dict(params={"n_estimators": "10"}), "give a whole number, e.g. 10."),
-    (dict(params={"learning_rate": "0.1"}), "give a number, e.g. 0.1."),
-])
+@pytest.mark.parametrize(
+    "kw, says",
+    [
+        (dict(datasets="diabetes"), "must be a list of DatasetSpec"),
+        (dict(datasets=["diabetes"]), "is not a DatasetSpec; write datasets=[DatasetSpec(name='diabetes')]"),
+        (dict(primary_metric="auc"), "not a metric boostreg knows"),
+        (dict(primary_metric=5), "primary_metric = 5 in <python> must be a dict"),
+        (dict(engine_params={"xgboost": 5}), "engine_params['xgboost'] = 5 in <python> must be a dict"),
+        (dict(grid={"reg_alpha": {0, 1}}), "is a set, which has no order"),
+        (dict(grid={"reg_alpha": "0,1"}), "is the text '0,1', not a list of numbers"),
+        (dict(grid={"reg_alpha": 1.0}), "is the single value 1.0, not a list; give a list, e.g. reg_alpha = [1.0]"),
+        (dict(grid={"reg_alpha": [0], "max_depth": 3}), "is the single value 3, not a list"),
+        (dict(engines="xgboost"), "must be a list of names, e.g. engines=['xgboost']"),
+        (dict(params={"n_estimators": "10"}), "give a whole number, e.g. 10."),
+        (dict(params={"learning_rate": "0.1"}), "give a number, e.g. 0.1."),
+    ],
+)
 def test_wrong_containers_are_one_line(kw, says):
     from boostreg.errors import BoostregError
 

@@ -49,6 +49,47 @@ class LazyModule:
         return getattr(self._module, attr)
 
 
+def library_version(module: str) -> str:
+    """``module.__version__``, read from the installed package's metadata where the module is not imported yet (so
+    asking costs no import): the distribution of the module's name (xgboost, lightgbm, catboost), else the one that
+    provides the module (sklearn: scikit-learn); a module already imported, or one no metadata names, answers
+    itself. "?" when the module cannot be imported or has no ``__version__``."""
+    import importlib
+    import importlib.metadata as metadata
+    import importlib.util
+    import sys
+
+    if module not in sys.modules and "." not in module:
+        if importlib.util.find_spec(module) is None:
+            return "?"
+        for dist in _distributions_of(module):
+            try:
+                return metadata.version(dist)
+            except (metadata.PackageNotFoundError, ValueError):
+                continue
+    try:
+        return getattr(sys.modules.get(module) or importlib.import_module(module), "__version__", "?")
+    except ImportError:
+        return "?"
+
+
+#: a module's distribution where their names differ (spares reading every installed package's file list)
+_DISTRIBUTION_OF = {"sklearn": "scikit-learn"}
+_PROVIDERS: dict[str, list[str]] = {}
+
+
+def _distributions_of(module: str):
+    """The distributions that may provide ``module``: the one of its name first; then, read once per process (it
+    lists every installed package's files), those whose files hold it."""
+    named = _DISTRIBUTION_OF.get(module, module)
+    yield named
+    if not _PROVIDERS:
+        import importlib.metadata as metadata
+
+        _PROVIDERS.update(metadata.packages_distributions())
+    yield from (d for d in _PROVIDERS.get(module, ()) if d != named)
+
+
 @dataclass(frozen=True)
 class Fold:
     """One train/test split of a dataset, with the task and the ground truth of synthetic data."""
@@ -138,6 +179,21 @@ class Engine(ABC):
     #: without one (or a subclass that renames an engine and keeps its parent's) gets a fallback colour made
     #: from its name (:func:`boostreg.engines.engine_colors`)
     color: ClassVar[str | None] = None
+    #: whether a study that names no engines fits this one (:func:`boostreg.engines.default_engines`), declared
+    #: like ``color`` by the class that declares ``name``
+    default: ClassVar[bool] = False
+    #: reference points and ranges from the literature that the guide sets beside its own advice, declared like
+    #: ``color``. A point (fitted beside the grid under its ``label``): {"label", "reg_alpha", "reg_lambda",
+    #: "source"}; a range: {"source", "engine", "reg_alpha", "reg_lambda", "why"} (values as the source gives them)
+    published: ClassVar[tuple[dict, ...]] = ()
+    #: the pip extra that installs this engine's library (``pip install "boostreg[EXTRA]"``), or None when the
+    #: library comes with boostreg
+    extra: ClassVar[str | None] = None
+
+    def version(self) -> str:
+        """The version of the engine's library (``library``, default the engine's name): the record's
+        ``engine_version``, "?" where the library is not installed or says none."""
+        return library_version(self.library or self.name)
 
     @classmethod
     def check_native_params(cls, params: dict, where: str) -> None:
@@ -146,8 +202,10 @@ class Engine(ABC):
             if key not in allowed:
                 match = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.5)
                 hint = f"; did you mean '{match[0]}'?" if match else ""
-                raise BoostregError(f"unknown {cls.name} parameter '{key}' under [params.{cls.name}] in {where}{hint} "
-                                    f"Known: {', '.join(sorted(allowed))}.")
+                raise BoostregError(
+                    f"unknown {cls.name} parameter '{key}' under [params.{cls.name}] in {where}{hint} "
+                    f"Known: {', '.join(sorted(allowed))}."
+                )
 
     def native(self, params: dict[str, Any]) -> dict[str, Any]:
         """Translate common names to the engine's; parameters it does not use are dropped."""
@@ -220,8 +278,16 @@ class TreeEngine(Engine):
     sample_checks: ClassVar[bool] = False
 
     @abstractmethod
-    def ensemble(self, model: Any, prepared: Any, fold: Fold, params: dict[str, Any], *,
-                 test_leaf: bool = True, train_trees: int | None = None) -> measure.Ensemble:
+    def ensemble(
+        self,
+        model: Any,
+        prepared: Any,
+        fold: Fold,
+        params: dict[str, Any],
+        *,
+        test_leaf: bool = True,
+        train_trees: int | None = None,
+    ) -> measure.Ensemble:
         """The trained model's leaves, tree structure and leaf ids of the train rows (and of the test rows);
         ``train_trees``: the training rows' leaf ids of the first trees only (the check is skipped)."""
 
@@ -242,7 +308,7 @@ class TreeEngine(Engine):
 
     def measure(self, model, prepared, params, fold):
         log: TrainingLog | None = getattr(model, "boostreg_log", None)
-        sampled_out = (not wants_check(params) and self.sample_checks and log is not None and log.train is not None)
+        sampled_out = not wants_check(params) and self.sample_checks and log is not None and log.train is not None
         if sampled_out:
             return self._measure_unchecked(model, prepared, params, fold, log)
         ens = self.ensemble(model, prepared, fold, params, test_leaf=log is None)
@@ -260,9 +326,15 @@ class TreeEngine(Engine):
         reason = self.theory_not_applicable(params)
         if reason is None:  # one pass over the training rows' margins: the check, the train curve, the final margin
             check = measure.theory_check(
-                ens, fold.y_train, fold.task, reg_alpha=params["reg_alpha"], reg_lambda=params["reg_lambda"],
-                learning_rate=params["learning_rate"], max_delta_step=params.get("max_delta_step", 0.0),
-                curve_metric=metric)
+                ens,
+                fold.y_train,
+                fold.task,
+                reg_alpha=params["reg_alpha"],
+                reg_lambda=params["reg_lambda"],
+                learning_rate=params["learning_rate"],
+                max_delta_step=params.get("max_delta_step", 0.0),
+                curve_metric=metric,
+            )
             train_curve, train_margin = check.curve, check.final_margin
             moved = self.training_rows_moved(model, fold, train_margin)
             if fold.keep_leaves and moved is None:  # G and H of leaves fitted on other rows would mislead the figures
@@ -283,10 +355,14 @@ class TreeEngine(Engine):
         record.update(measure.metrics(fold.y_train, train_margin, fold.task, "train", fold.primary_metric))
         record.update(measure.metrics(fold.y_test, test_margin, fold.task, "test", fold.primary_metric))
         valid_curve = log.valid if log is not None and log.valid is not None else np.full(ens.n_trees, np.nan)
-        curves = pd.DataFrame({"round": np.arange(1, ens.n_trees + 1, dtype=np.int64),
-                               "train_error": _per_tree(train_curve, ens.n_trees),
-                               "test_error": _per_tree(test_curve, ens.n_trees),
-                               "valid_error": _per_tree(valid_curve, ens.n_trees)})
+        curves = pd.DataFrame(
+            {
+                "round": np.arange(1, ens.n_trees + 1, dtype=np.int64),
+                "train_error": _per_tree(train_curve, ens.n_trees),
+                "test_error": _per_tree(test_curve, ens.n_trees),
+                "valid_error": _per_tree(valid_curve, ens.n_trees),
+            }
+        )
         return record, curves
 
     def _measure_unchecked(self, model, prepared, params, fold, log: TrainingLog):
@@ -300,17 +376,27 @@ class TreeEngine(Engine):
         record.update(ensemble_extras(ens, fold, leaves))
         reason = self.theory_not_applicable(params)
         record["theory_max_rel_err"] = record["theory_max_plain_rel_err"] = record["theory_max_abs_err"] = np.nan
-        record["theory_check"] = (f"not applicable: {reason}" if reason is not None else
-                                  "not checked: sampled (check = \"all\" checks every fit)")
-        record.update(measure.metrics(fold.y_train, self.predict_train_margin(model, prepared, fold), fold.task, "train",
-                                      fold.primary_metric))
-        record.update(measure.metrics(fold.y_test, self.predict_margin(model, prepared, fold), fold.task, "test",
-                                      fold.primary_metric))
+        record["theory_check"] = (
+            f"not applicable: {reason}"
+            if reason is not None
+            else 'not checked: sampled (check = "all" checks every fit)'
+        )
+        train_margin = self.predict_train_margin(model, prepared, fold)
+        record.update(measure.metrics(fold.y_train, train_margin, fold.task, "train", fold.primary_metric))
+        record.update(
+            measure.metrics(
+                fold.y_test, self.predict_margin(model, prepared, fold), fold.task, "test", fold.primary_metric
+            )
+        )
         valid_curve = log.valid if log.valid is not None else np.full(ens.n_trees, np.nan)
-        curves = pd.DataFrame({"round": np.arange(1, ens.n_trees + 1, dtype=np.int64),
-                               "train_error": _per_tree(log.train, ens.n_trees),
-                               "test_error": _per_tree(log.test, ens.n_trees),
-                               "valid_error": _per_tree(valid_curve, ens.n_trees)})
+        curves = pd.DataFrame(
+            {
+                "round": np.arange(1, ens.n_trees + 1, dtype=np.int64),
+                "train_error": _per_tree(log.train, ens.n_trees),
+                "test_error": _per_tree(log.test, ens.n_trees),
+                "valid_error": _per_tree(valid_curve, ens.n_trees),
+            }
+        )
         return record, curves
 
 
@@ -343,4 +429,7 @@ def first_tree_scales(ens: measure.Ensemble, y_train: np.ndarray, task: str) -> 
     G = np.bincount(ids, weights=g, minlength=k)
     H = np.bincount(ids, weights=h, minlength=k)
     reached = np.bincount(ids, minlength=k) > 0
-    return {"first_tree_grad_abs_max": float(np.abs(G[reached]).max()), "first_tree_hess_mean": float(H[reached].mean())}
+    return {
+        "first_tree_grad_abs_max": float(np.abs(G[reached]).max()),
+        "first_tree_hess_mean": float(H[reached].mean()),
+    }

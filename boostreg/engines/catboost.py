@@ -1,6 +1,6 @@
 """CatBoost (CatBoostRegressor / CatBoostClassifier) behind boostreg's names. Optional: ``pip install
 'boostreg[catboost]'``; this module imports catboost only when used, and the registry lists the engine only where
-catboost is installed.
+catboost is installed (elsewhere ``get_engine("catboost")`` names the extra).
 
 An L2-only booster (``penalties = ("reg_lambda",)``): ``reg_lambda`` is ``l2_leaf_reg`` (CatBoost's default 3);
 the planner fits it at reg_alpha = 0 only. Common names: ``learning_rate``; ``n_estimators`` -> ``iterations``;
@@ -64,9 +64,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .. import measure
 from ..errors import BoostregError
 from .base import Fold, TrainingLog, TreeEngine, early_stopping_rounds, primary_metric_name
-from .. import measure
+from .sklearn_base import as_object
 
 LOSS = {"regression": "RMSE", "binary": "Logloss"}
 #: CatBoost's names for boostreg's primary metrics (its overfitting detector watches the same metric)
@@ -105,14 +106,15 @@ def as_catboost_frame(X: pd.DataFrame) -> tuple[pd.DataFrame, list[int]]:
     return X, cat
 
 
-def not_applicable(resolved: dict, task: str, has_ctr_split: bool = False,
-                   max_abs_margin: float = 0.0) -> str | None:
+def not_applicable(resolved: dict, task: str, has_ctr_split: bool = False, max_abs_margin: float = 0.0) -> str | None:
     """Why CatBoost's leaves are not the closed form with these (resolved) parameters — or cannot be recomputed to
     rounding (log loss, l2_leaf_reg = 0, training margins beyond ``SATURATED``) — or None when they are."""
     iterations = resolved.get("leaf_estimation_iterations")
     if iterations is not None and int(iterations) != 1:
-        return (f"leaf_estimation_iterations = {iterations}: each leaf is the sum of {iterations} Newton steps, "
-                "each from the approx the previous one updated")
+        return (
+            f"leaf_estimation_iterations = {iterations}: each leaf is the sum of {iterations} Newton steps, "
+            "each from the approx the previous one updated"
+        )
     method = resolved.get("leaf_estimation_method", "Newton")
     if method != "Newton" and not (method == "Gradient" and task == "regression"):
         return f"leaf_estimation_method = {method}: the leaf is not -G / (H + l2_leaf_reg)"
@@ -121,13 +123,17 @@ def not_applicable(resolved: dict, task: str, has_ctr_split: bool = False,
     if resolved.get("langevin") or resolved.get("posterior_sampling"):
         return "Langevin / posterior sampling adds noise to every leaf"
     if has_ctr_split:
-        return ("a split on a categorical feature's target statistic (CTR): while training each row's CTR comes from "
-                "the rows before it in a random permutation, so the rows behind a leaf are not those the final "
-                "model routes there")
+        return (
+            "a split on a categorical feature's target statistic (CTR): while training each row's CTR comes from "
+            "the rows before it in a random permutation, so the rows behind a leaf are not those the final "
+            "model routes there"
+        )
     if task == "binary" and float(resolved.get("l2_leaf_reg", 3.0)) < TINY_L2 and max_abs_margin > SATURATED:
-        return (f"log loss with l2_leaf_reg = 0 and training margins beyond ±{SATURATED:g} (p(1 - p) < 1e-13): a leaf "
-                "of such rows is G/H of sums near float64's resolution, and CatBoost derives p from exp(margin) "
-                "kept and multiplied tree by tree, which a recomputation cannot match to that resolution")
+        return (
+            f"log loss with l2_leaf_reg = 0 and training margins beyond ±{SATURATED:g} (p(1 - p) < 1e-13): a leaf "
+            "of such rows is G/H of sums near float64's resolution, and CatBoost derives p from exp(margin) "
+            "kept and multiplied tree by tree, which a recomputation cannot match to that resolution"
+        )
     return None
 
 
@@ -136,19 +142,40 @@ class CatBoostEngine(TreeEngine):
     records_version = 2  # zero_leaf_frac counts reached leaves only (empty ones are empty_leaf_frac)
     color = "#ff7f0e"
     library = "catboost"
+    extra = "catboost"
     penalties = ("reg_lambda",)
     record_columns = {"empty_leaf_frac": "float64"}
     param_names = {
-        "learning_rate": "learning_rate", "reg_lambda": "l2_leaf_reg", "n_estimators": "iterations",
-        "max_depth": "depth", "max_bin": "border_count", "subsample": "subsample",
+        "learning_rate": "learning_rate",
+        "reg_lambda": "l2_leaf_reg",
+        "n_estimators": "iterations",
+        "max_depth": "depth",
+        "max_bin": "border_count",
+        "subsample": "subsample",
     }
-    native_params = frozenset({"bootstrap_type", "bagging_temperature", "random_strength", "boosting_type",
-                               "leaf_estimation_method", "leaf_estimation_iterations", "one_hot_max_size",
-                               "boost_from_average", "rsm", "model_shrink_rate"})
+    native_params = frozenset(
+        {
+            "bootstrap_type",
+            "bagging_temperature",
+            "random_strength",
+            "boosting_type",
+            "leaf_estimation_method",
+            "leaf_estimation_iterations",
+            "one_hot_max_size",
+            "boost_from_average",
+            "rsm",
+            "model_shrink_rate",
+        }
+    )
     # CatBoostRegressor(l2_leaf_reg=3, depth=6); its learning rate is chosen from the data when not given
     library_defaults = {"reg_alpha": 0.0, "reg_lambda": 3.0, "max_depth": 6}
-    default_params = {"n_estimators": 100, "learning_rate": 0.1, "max_depth": 6, "leaf_estimation_iterations": 1,
-                      "bootstrap_type": "No"}
+    default_params = {
+        "n_estimators": 100,
+        "learning_rate": 0.1,
+        "max_depth": 6,
+        "leaf_estimation_iterations": 1,
+        "bootstrap_type": "No",
+    }
 
     def theory_not_applicable(self, params):
         if _REASON in params:  # measure(): found from the fitted model's own parameters and splits
@@ -165,8 +192,6 @@ class CatBoostEngine(TreeEngine):
 
     def refit_inputs(self, params, X):
         """CatBoost reads categories as text, named in cat_features; missing values are a level of their own."""
-        from .linear import as_object
-
         cat = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
         return ({**params, "cat_features": cat}, as_object(X, cat)) if cat else (params, X)
 
@@ -180,8 +205,10 @@ class CatBoostEngine(TreeEngine):
 
     def _native(self, params, seed: int, threads: int) -> dict:
         if params.get("reg_alpha", 0.0):
-            raise BoostregError(f"catboost takes no reg_alpha (CatBoost's leaves have an L2 term only); got "
-                                f"reg_alpha = {params['reg_alpha']}. Leave reg_alpha at 0 for this engine.")
+            raise BoostregError(
+                f"catboost takes no reg_alpha (CatBoost's leaves have an L2 term only); got "
+                f"reg_alpha = {params['reg_alpha']}. Leave reg_alpha at 0 for this engine."
+            )
         native = self.native(params)
         if float(native.get("subsample", 1.0)) >= 1.0:
             native.pop("subsample", None)  # no row sampling asked for
@@ -219,8 +246,11 @@ class CatBoostEngine(TreeEngine):
         else:
             model.fit(prepared.train)
         test = self._curve(model, prepared.test, fold.y_test, fold.task, metric, threads)
-        valid = (self._curve(model, prepared.valid, fold.y_valid, fold.task, metric, threads)
-                 if prepared.valid is not None else None)
+        valid = (
+            self._curve(model, prepared.valid, fold.y_valid, fold.task, metric, threads)
+            if prepared.valid is not None
+            else None
+        )
         kept = model.tree_count_
         valid_error = float(valid[-1]) if valid is not None and kept else float("nan")
         if rounds and valid is not None and len(valid):
@@ -234,12 +264,18 @@ class CatBoostEngine(TreeEngine):
     @staticmethod
     def _curve(model, pool, y, task, metric, threads) -> np.ndarray:
         """The primary metric after each tree, from CatBoost's staged raw predictions."""
-        return np.array([float(measure.primary_error(y, np.asarray(m, dtype=np.float64), task, metric)[0])
-                         for m in model.staged_predict(pool, prediction_type="RawFormulaVal", thread_count=threads)])
+        return np.array(
+            [
+                float(measure.primary_error(y, np.asarray(m, dtype=np.float64), task, metric)[0])
+                for m in model.staged_predict(pool, prediction_type="RawFormulaVal", thread_count=threads)
+            ]
+        )
 
     def predict_margin(self, model, prepared: CatPrepared, fold):
-        return np.asarray(model.predict(prepared.test, prediction_type="RawFormulaVal",
-                                        thread_count=prepared.threads), dtype=np.float64)
+        return np.asarray(
+            model.predict(prepared.test, prediction_type="RawFormulaVal", thread_count=prepared.threads),
+            dtype=np.float64,
+        )
 
     def measure(self, model, prepared: CatPrepared, params, fold):
         """TreeEngine's measures; the closed form's conditions read from the fitted model (its resolved parameters
@@ -248,14 +284,27 @@ class CatBoostEngine(TreeEngine):
         resolved = model.get_all_params()
         top = 0.0
         if fold.task == "binary" and float(resolved.get("l2_leaf_reg", 3.0)) < TINY_L2 and model.tree_count_:
-            top = float(np.abs(model.predict(prepared.train, prediction_type="RawFormulaVal",
-                                             thread_count=prepared.threads)).max())
+            top = float(
+                np.abs(
+                    model.predict(prepared.train, prediction_type="RawFormulaVal", thread_count=prepared.threads)
+                ).max()
+            )
         reason = not_applicable(resolved, fold.task, structure["has_ctr_split"], top)
         lam = float(np.float32(params.get("reg_lambda", 0.0)))
         lr = float(np.float32(params["learning_rate"]))
         record, curves = super().measure(
-            model, prepared, {**params, "reg_alpha": 0.0, "reg_lambda": lam, "learning_rate": lr,
-                              "max_delta_step": 0.0, _REASON: reason}, fold)
+            model,
+            prepared,
+            {
+                **params,
+                "reg_alpha": 0.0,
+                "reg_lambda": lam,
+                "learning_rate": lr,
+                "max_delta_step": 0.0,
+                _REASON: reason,
+            },
+            fold,
+        )
         ens = model.__dict__.pop("boostreg_ensemble")
         del model.boostreg_structure
         empty = [np.bincount(ens.train_leaf[:, t], minlength=len(v)) == 0 for t, v in enumerate(ens.leaf_values)]
@@ -271,16 +320,22 @@ class CatBoostEngine(TreeEngine):
         flat = np.asarray(model.get_leaf_values(), dtype=np.float64)
         scale, bias = model.get_scale_and_bias()
         bounds = np.concatenate([[0], np.cumsum(counts)])
-        values = [flat[bounds[t]:bounds[t + 1]] * float(scale) for t in range(len(counts))]
+        values = [flat[bounds[t] : bounds[t + 1]] * float(scale) for t in range(len(counts))]
         structure = getattr(model, "boostreg_structure", None) or model_structure(model)
         threads = prepared.threads
         ens = measure.Ensemble(
-            leaf_values=values, is_leaf=[np.ones(len(v), dtype=bool) for v in values],
-            depth=np.asarray(structure["depth"], dtype=np.int64), split_features=structure["split_features"],
-            feature_names=tuple(fold.X_train.columns), base_margin=float(np.ravel(bias)[0]),
+            leaf_values=values,
+            is_leaf=[np.ones(len(v), dtype=bool) for v in values],
+            depth=np.asarray(structure["depth"], dtype=np.int64),
+            split_features=structure["split_features"],
+            feature_names=tuple(fold.X_train.columns),
+            base_margin=float(np.ravel(bias)[0]),
             train_leaf=model.calc_leaf_indexes(prepared.train, thread_count=threads),
             test_leaf=model.calc_leaf_indexes(prepared.test, thread_count=threads) if test_leaf else None,
-            margin_dtype=np.float64, label_dtype=np.float32, grad_arith_dtype=np.float64, grad_dtype=np.float64,
+            margin_dtype=np.float64,
+            label_dtype=np.float32,
+            grad_arith_dtype=np.float64,
+            grad_dtype=np.float64,
         )
         model.boostreg_ensemble = ens  # measure() counts its empty leaves after TreeEngine.measure
         return ens

@@ -114,8 +114,12 @@ class HistGBEngine(TreeEngine):
     library = "sklearn"  # engine_version is scikit-learn's
     penalties = ("reg_lambda",)
     param_names = {
-        "learning_rate": "learning_rate", "reg_lambda": "l2_regularization", "n_estimators": "max_iter",
-        "num_leaves": "max_leaf_nodes", "max_depth": "max_depth", "min_child_samples": "min_samples_leaf",
+        "learning_rate": "learning_rate",
+        "reg_lambda": "l2_regularization",
+        "n_estimators": "max_iter",
+        "num_leaves": "max_leaf_nodes",
+        "max_depth": "max_depth",
+        "min_child_samples": "min_samples_leaf",
         "max_bin": "max_bins",
     }
     native_params = frozenset({"max_features"})
@@ -139,24 +143,33 @@ class HistGBEngine(TreeEngine):
         """sklearn.ensemble.HistGradientBoostingRegressor / Classifier, its own early stopping off as here."""
         native = self.native({k: v for k, v in params.items() if k != "reg_alpha"})
         native["early_stopping"] = False
-        return ("sklearn.ensemble.HistGradientBoostingClassifier" if task == "binary"
-                else "sklearn.ensemble.HistGradientBoostingRegressor"), native
+        return (
+            "sklearn.ensemble.HistGradientBoostingClassifier"
+            if task == "binary"
+            else "sklearn.ensemble.HistGradientBoostingRegressor"
+        ), native
 
     def estimator(self, prepared: HistPrepared, params, seed: int):
         from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
         if params.get("reg_alpha", 0.0):
-            raise BoostregError(f"histgb takes no reg_alpha (sklearn's HistGradientBoosting has L2 only); got "
-                                f"reg_alpha = {params['reg_alpha']}. Leave reg_alpha at 0 for this engine.")
+            raise BoostregError(
+                f"histgb takes no reg_alpha (sklearn's HistGradientBoosting has L2 only); got "
+                f"reg_alpha = {params['reg_alpha']}. Leave reg_alpha at 0 for this engine."
+            )
         native = self.native(params)
-        kw = {"learning_rate": float(native["learning_rate"]),
-              "l2_regularization": float(native.get("l2_regularization", 0.0)),
-              "max_leaf_nodes": int(native["max_leaf_nodes"]) if native.get("max_leaf_nodes") else None,
-              "max_depth": int(native["max_depth"]) if native.get("max_depth") else None,
-              "min_samples_leaf": int(native.get("min_samples_leaf", 20)), "max_bins": prepared.max_bins,
-              "max_features": float(native.get("max_features", 1.0)),
-              "categorical_features": prepared.categorical if prepared.categorical.any() else None,
-              "early_stopping": False, "random_state": seed}
+        kw = {
+            "learning_rate": float(native["learning_rate"]),
+            "l2_regularization": float(native.get("l2_regularization", 0.0)),
+            "max_leaf_nodes": int(native["max_leaf_nodes"]) if native.get("max_leaf_nodes") else None,
+            "max_depth": int(native["max_depth"]) if native.get("max_depth") else None,
+            "min_samples_leaf": int(native.get("min_samples_leaf", 20)),
+            "max_bins": prepared.max_bins,
+            "max_features": float(native.get("max_features", 1.0)),
+            "categorical_features": prepared.categorical if prepared.categorical.any() else None,
+            "early_stopping": False,
+            "random_state": seed,
+        }
         cls = HistGradientBoostingRegressor if prepared.fold.task == "regression" else HistGradientBoostingClassifier
         return cls(**kw)
 
@@ -220,10 +233,19 @@ class HistGBEngine(TreeEngine):
         """TreeEngine's measures, with the theory check done here on sklearn's own gradients (see the module)."""
         record, curves = super().measure(model, prepared, {**params, _OWN_CHECK: True}, fold)
         ens = model.__dict__.pop("boostreg_ensemble")  # the one super() built
-        check = theory_check(ens, model._loss, fold.y_train, reg_lambda=float(params["reg_lambda"]),
-                             learning_rate=float(params["learning_rate"]))
-        record.update(theory_max_rel_err=check.max_rel_err, theory_max_plain_rel_err=check.max_plain_rel_err,
-                      theory_max_abs_err=check.max_abs_err, theory_check="ok")
+        check = theory_check(
+            ens,
+            model._loss,
+            fold.y_train,
+            reg_lambda=float(params["reg_lambda"]),
+            learning_rate=float(params["learning_rate"]),
+        )
+        record.update(
+            theory_max_rel_err=check.max_rel_err,
+            theory_max_plain_rel_err=check.max_plain_rel_err,
+            theory_max_abs_err=check.max_abs_err,
+            theory_check="ok",
+        )
         if fold.keep_leaves:
             record["_leaves"] = check.leaf_table()
         return record, curves
@@ -263,17 +285,26 @@ class HistGBEngine(TreeEngine):
             if test_leaf:
                 test_ids[:, t] = tracer.predict(X_test, known, f_idx_map, threads)
         ens = measure.Ensemble(
-            leaf_values=values, is_leaf=is_leaf, depth=np.asarray(depth, dtype=np.int64),
-            split_features=split_features, feature_names=tuple(fold.X_train.columns),
-            base_margin=float(model._baseline_prediction.ravel()[0]), train_leaf=train_leaf, test_leaf=test_ids,
-            margin_dtype=np.float64, label_dtype=np.float64, grad_arith_dtype=np.float64, grad_dtype=np.float32,
+            leaf_values=values,
+            is_leaf=is_leaf,
+            depth=np.asarray(depth, dtype=np.int64),
+            split_features=split_features,
+            feature_names=tuple(fold.X_train.columns),
+            base_margin=float(model._baseline_prediction.ravel()[0]),
+            train_leaf=train_leaf,
+            test_leaf=test_ids,
+            margin_dtype=np.float64,
+            label_dtype=np.float64,
+            grad_arith_dtype=np.float64,
+            grad_dtype=np.float32,
         )
         model.boostreg_ensemble = ens  # measure() checks its leaves after TreeEngine.measure is done with it
         return ens
 
 
-def theory_check(ens: measure.Ensemble, loss, y_train: np.ndarray, *, reg_lambda: float,
-                 learning_rate: float) -> measure.TheoryCheck:
+def theory_check(
+    ens: measure.Ensemble, loss, y_train: np.ndarray, *, reg_lambda: float, learning_rate: float
+) -> measure.TheoryCheck:
     """Every leaf recomputed from its training rows' gradients, as sklearn computes them, beside the stored value.
 
     ``loss`` is the fitted model's ``_loss``: its Cython gradient (and hessian) at each tree's starting raw
@@ -292,7 +323,8 @@ def theory_check(ens: measure.Ensemble, loss, y_train: np.ndarray, *, reg_lambda
     g = np.empty(n, dtype=np.float32)
     h = np.ones(n, dtype=np.float32)
     final = ens.base_margins(n)
-    for t0, t1, before, final in measure.margin_blocks(ens, "train"):
+    for t0, t1, before, after in measure.margin_blocks(ens, "train"):
+        final = after  # the last block's margins (the base margins when there is no tree)
         for j, t in enumerate(range(t0, t1)):
             raw = np.ascontiguousarray(before[:, j])
             if loss.constant_hessian:  # squared error: h = 1
@@ -312,6 +344,16 @@ def theory_check(ens: measure.Ensemble, loss, y_train: np.ndarray, *, reg_lambda
     scale = learning_rate * A / (H + lam)
     tree = np.repeat(np.arange(ens.n_trees), sizes)[mask]
     leaf = np.concatenate([np.arange(s) for s in sizes])[mask] if k else np.zeros(0, dtype=np.int64)
-    return measure.TheoryCheck(measure.relative_error(pred, stored, scale), measure.relative_error(pred, stored),
-                               float(np.abs(pred - stored).max(initial=0.0)), len(pred), pred, stored, tree, leaf,
-                               G, H, final)
+    return measure.TheoryCheck(
+        measure.relative_error(pred, stored, scale),
+        measure.relative_error(pred, stored),
+        float(np.abs(pred - stored).max(initial=0.0)),
+        len(pred),
+        pred,
+        stored,
+        tree,
+        leaf,
+        G,
+        H,
+        final,
+    )

@@ -9,11 +9,21 @@ A leaf made by a many-vs-many categorical split (feature with more bins than max
 
 from __future__ import annotations
 
-import lightgbm as lgb
 import numpy as np
 
 from .. import measure
-from .base import LOOP_PARAMS, Fold, TrainingLog, TreeEngine, early_stopping_rounds, primary_metric_name, wants_check
+from .base import (
+    LOOP_PARAMS,
+    Fold,
+    LazyModule,
+    TrainingLog,
+    TreeEngine,
+    early_stopping_rounds,
+    primary_metric_name,
+    wants_check,
+)
+
+lgb = LazyModule("lightgbm")  # imported on first use: importing boostreg.engines loads no engine's library
 
 OBJECTIVE = {"regression": "regression", "binary": "binary"}
 #: LightGBM's names for boostreg's primary metrics (per-round curves and early stopping)
@@ -26,15 +36,45 @@ _MAX_CAT_TO_ONEHOT_DEFAULT = 4
 class LightGBMEngine(TreeEngine):
     name = "lightgbm"
     color = "#2ca02c"
+    default = True
+    #: Optuna's LightGBMTuner search space for the two penalties
+    published = (
+        {
+            "source": "Optuna LightGBMTuner (lambda_l1, lambda_l2)",
+            "engine": "lightgbm",
+            "reg_alpha": "LogUniform[1e-8, 10]",
+            "reg_lambda": "LogUniform[1e-8, 10]",
+            "why": "a search space, not a recommendation: raw units with no reference to the data, so its upper end "
+            "is a weak penalty on large data and a strong one on small data",
+        },
+    )
     param_names = {
-        "learning_rate": "learning_rate", "reg_alpha": "lambda_l1", "reg_lambda": "lambda_l2",
-        "num_leaves": "num_leaves", "max_depth": "max_depth", "min_child_weight": "min_sum_hessian_in_leaf",
-        "min_child_samples": "min_data_in_leaf", "max_delta_step": "max_delta_step",
-        "subsample": "bagging_fraction", "colsample_bytree": "feature_fraction", "max_bin": "max_bin",
-        "gamma": "min_split_gain", "n_estimators": "n_estimators",
+        "learning_rate": "learning_rate",
+        "reg_alpha": "lambda_l1",
+        "reg_lambda": "lambda_l2",
+        "num_leaves": "num_leaves",
+        "max_depth": "max_depth",
+        "min_child_weight": "min_sum_hessian_in_leaf",
+        "min_child_samples": "min_data_in_leaf",
+        "max_delta_step": "max_delta_step",
+        "subsample": "bagging_fraction",
+        "colsample_bytree": "feature_fraction",
+        "max_bin": "max_bin",
+        "gamma": "min_split_gain",
+        "n_estimators": "n_estimators",
     }
-    native_params = frozenset({"path_smooth", "min_data_per_group", "cat_smooth", "cat_l2", "max_cat_threshold", "max_cat_to_onehot",
-                               "extra_trees", "bagging_freq"})
+    native_params = frozenset(
+        {
+            "path_smooth",
+            "min_data_per_group",
+            "cat_smooth",
+            "cat_l2",
+            "max_cat_threshold",
+            "max_cat_to_onehot",
+            "extra_trees",
+            "bagging_freq",
+        }
+    )
     library_defaults = {"reg_alpha": 0.0, "reg_lambda": 0.0, "learning_rate": 0.1, "num_leaves": 31}
     sample_checks = True
     default_params = {"n_estimators": 100, "learning_rate": 0.1, "num_leaves": 31}
@@ -45,8 +85,11 @@ class LightGBMEngine(TreeEngine):
     def sklearn_estimator(self, params, task):
         """lightgbm.LGBMRegressor / LGBMClassifier; row subsampling is switched on as boostreg does (subsample_freq
         1), and LightGBM's log is silenced."""
-        kw = {self._SKLEARN_NAMES.get(k, k): v for k, v in params.items()
-              if k in self.param_names or k in self.native_params}
+        kw = {
+            self._SKLEARN_NAMES.get(k, k): v
+            for k, v in params.items()
+            if k in self.param_names or k in self.native_params
+        }
         if kw.get("subsample", 1.0) < 1.0:
             kw.setdefault("subsample_freq", kw.pop("bagging_freq", 1))
         kw["verbose"] = -1
@@ -73,16 +116,21 @@ class LightGBMEngine(TreeEngine):
         return native
 
     def prepare(self, fold: Fold, params, *, threads):
-        binning = {"max_bin": int(params.get("max_bin", 255)), "verbose": -1, "feature_pre_filter": False,
-                   "num_threads": threads}
+        binning = {
+            "max_bin": int(params.get("max_bin", 255)),
+            "verbose": -1,
+            "feature_pre_filter": False,
+            "num_threads": threads,
+        }
         dtrain = lgb.Dataset(fold.X_train, label=fold.y_train, free_raw_data=False, params=binning)
         dtrain.construct()
         dtest = lgb.Dataset(fold.X_test, label=fold.y_test, reference=dtrain, free_raw_data=False, params=binning)
         dtest.construct()
         dvalid = None
         if fold.X_valid is not None:
-            dvalid = lgb.Dataset(fold.X_valid, label=fold.y_valid, reference=dtrain, free_raw_data=False,
-                                 params=binning)
+            dvalid = lgb.Dataset(
+                fold.X_valid, label=fold.y_valid, reference=dtrain, free_raw_data=False, params=binning
+            )
             dvalid.construct()
         return dtrain, fold, dvalid, dtest, _model_init_score(dtrain, fold.task, threads)
 
@@ -101,8 +149,15 @@ class LightGBMEngine(TreeEngine):
         result: dict = {}
         callbacks = [lgb.record_evaluation(result)] + ([_stop_on("valid", rounds)] if rounds else [])
         # the training booster is kept: it still holds the training rows' scores as training routed them
-        model = lgb.train(native, dtrain, num_boost_round=int(params["n_estimators"]), valid_sets=sets,
-                          valid_names=names, callbacks=callbacks, keep_training_booster=True)
+        model = lgb.train(
+            native,
+            dtrain,
+            num_boost_round=int(params["n_estimators"]),
+            valid_sets=sets,
+            valid_names=names,
+            callbacks=callbacks,
+            keep_training_booster=True,
+        )
         metric = native["metric"]
         kept = model.current_iteration()
         valid = np.asarray(result["valid"][metric]) if dvalid is not None else None
@@ -118,8 +173,12 @@ class LightGBMEngine(TreeEngine):
         if valid is not None:
             valid = valid[:kept]
         valid_error = float(valid[-1]) if valid is not None and kept else float("nan")
-        model.boostreg_log = TrainingLog(np.asarray(result["test"][metric][:kept]), valid_error, valid,
-                                         np.asarray(result["train"][metric][:kept]) if train_curve else None)
+        model.boostreg_log = TrainingLog(
+            np.asarray(result["test"][metric][:kept]),
+            valid_error,
+            valid,
+            np.asarray(result["train"][metric][:kept]) if train_curve else None,
+        )
         return model
 
     def training_rows_moved(self, model, fold, train_margin):
@@ -138,17 +197,19 @@ class LightGBMEngine(TreeEngine):
         moved = int((np.abs(inner - seen) > 1e-9 * np.maximum(1.0, np.abs(seen))).sum())
         if not moved:
             return None
-        return (f"LightGBM's feature bundling routed {moved} of {len(seen)} training rows to other leaves while "
-                "training than its predictor does (bundled features both off their most frequent value in those "
-                "rows), so the leaves' training rows cannot be located")
+        return (
+            f"LightGBM's feature bundling routed {moved} of {len(seen)} training rows to other leaves while "
+            "training than its predictor does (bundled features both off their most frequent value in those "
+            "rows), so the leaves' training rows cannot be located"
+        )
 
     def predict_margin(self, model, prepared, fold):
         return np.asarray(_predict(model, fold.X_test, raw_score=True), dtype=np.float64)
 
     def predict_train_margin(self, model, prepared, fold):
-        """The training rows' final margins as LightGBM's training kept them (no second pass over the rows: a
-        prediction of 40k rows x 200 trees cost about 0.2 s a fit, a fifth of the fit). They equal the predictor's
-        except for rows that feature bundling routes otherwise (README, "The theory check, exactly"), exactly as
+        """The training rows' final margins as LightGBM's training kept them (no second pass of every training row
+        through every tree, a sizeable share of a fit's time). They equal the predictor's
+        except for rows that feature bundling routes otherwise (docs/theory-check.md), exactly as
         the training curve LightGBM evaluated on the same scores."""
         scores = getattr(model, "boostreg_train_score", None)
         if scores is None:
@@ -177,11 +238,20 @@ class LightGBMEngine(TreeEngine):
             extra.append(np.where(tree["parent_categorical"] & many_vs_many[tree["parent_feature"]], cat_l2, 0.0))
         n_trees = len(trees)
         return measure.Ensemble(
-            leaf_values=values, is_leaf=is_leaf, depth=np.asarray(depth, dtype=np.int64),
-            split_features=split_features, feature_names=tuple(fold.X_train.columns), base_margin=init,
-            train_leaf=_pred_leaf(model, fold.X_train, min(train_trees, n_trees) if train_trees is not None else n_trees),
+            leaf_values=values,
+            is_leaf=is_leaf,
+            depth=np.asarray(depth, dtype=np.int64),
+            split_features=split_features,
+            feature_names=tuple(fold.X_train.columns),
+            base_margin=init,
+            train_leaf=_pred_leaf(
+                model, fold.X_train, min(train_trees, n_trees) if train_trees is not None else n_trees
+            ),
             test_leaf=_pred_leaf(model, fold.X_test, n_trees) if test_leaf else None,
-            margin_dtype=np.float64, label_dtype=np.float32, grad_arith_dtype=np.float64, grad_dtype=np.float32,
+            margin_dtype=np.float64,
+            label_dtype=np.float32,
+            grad_arith_dtype=np.float64,
+            grad_dtype=np.float32,
             leaf_extra_lambda=extra,
         )
 
@@ -218,15 +288,15 @@ def _training_scores(model) -> np.ndarray:
 
 def _pred_leaf(model, X, n_trees):
     """Each row's leaf in the first ``n_trees`` trees, a block of trees at a time (:func:`measure.leaf_ids`)."""
-    return measure.leaf_ids(lambda t0, t1: _predict(model, X, pred_leaf=True, start_iteration=t0,
-                                                    num_iteration=t1 - t0), len(X), n_trees)
+    return measure.leaf_ids(
+        lambda t0, t1: _predict(model, X, pred_leaf=True, start_iteration=t0, num_iteration=t1 - t0), len(X), n_trees
+    )
 
 
 def _predict(model, X, **kwargs):
     """``model.predict`` on the threads the fit trained with: every prediction goes through here. LightGBM's
     ``predict`` does not inherit the booster's ``num_threads``: without it every prediction ran on all cores, so
-    two single-threaded workers each spread their predictions over both cores (measured: 0.24 s of CPU in 0.125 s
-    wall for 40k rows' leaves)."""
+    two single-threaded workers each spread their predictions over both cores, taking CPU from each other."""
     return model.predict(X, num_threads=int(model.params.get("num_threads", 0)), **kwargs)
 
 
@@ -238,8 +308,17 @@ def _model_init_score(dtrain: lgb.Dataset, task: str, threads: int) -> float:
     A recomputation (numpy's log, pairwise sums) can be one bit away, and then a tree-0 leaf that is exactly
     0 reads -8.7e-19 after the subtraction.
     """
-    model = lgb.train({"objective": OBJECTIVE[task], "lambda_l1": 1e300, "verbose": -1, "num_threads": threads,
-                       "feature_pre_filter": False}, dtrain, num_boost_round=1)
+    model = lgb.train(
+        {
+            "objective": OBJECTIVE[task],
+            "lambda_l1": 1e300,
+            "verbose": -1,
+            "num_threads": threads,
+            "feature_pre_filter": False,
+        },
+        dtrain,
+        num_boost_round=1,
+    )
     trees = _parse_trees(model.model_to_string())
     if len(trees) != 1 or len(trees[0]["leaf_value"]) != 1:  # not the constant tree: fall back to the formula
         return _init_score(dtrain.get_label(), task)
@@ -272,22 +351,38 @@ def _parse_trees(model_str: str) -> list[dict]:
         if sep and key in found:
             found[key].append(value)
     num_leaves = [int(v) for v in found["num_leaves"]]
-    split_fields = {key: iter(found[key]) for key in ("left_child", "right_child", "split_feature", "decision_type")}
+    split_keys = ("left_child", "right_child", "split_feature", "decision_type")
+    split_fields = {key: iter(found[key]) for key in split_keys}
     trees = []
     for n, leaf_line in zip(num_leaves, found["leaf_value"]):
         leaf_value = np.array(leaf_line.split(), dtype=np.float64)
         if n > 1:
-            left, right, feature, decision = (np.array(next(split_fields[key]).split(), dtype=np.int64)
-                                              for key in ("left_child", "right_child", "split_feature", "decision_type"))
+            left, right, feature, decision = (
+                np.array(next(split_fields[key]).split(), dtype=np.int64) for key in split_keys
+            )
             categorical = (decision & 1).astype(bool)
             parent = np.zeros(n, dtype=np.int64)
             parent[~left[left < 0]] = np.nonzero(left < 0)[0]
             parent[~right[right < 0]] = np.nonzero(right < 0)[0]
-            trees.append({"leaf_value": leaf_value, "split_feature": feature, "depth": _depth(left, right),
-                          "parent_feature": feature[parent], "parent_categorical": categorical[parent]})
+            trees.append(
+                {
+                    "leaf_value": leaf_value,
+                    "split_feature": feature,
+                    "depth": _depth(left, right),
+                    "parent_feature": feature[parent],
+                    "parent_categorical": categorical[parent],
+                }
+            )
         else:
-            trees.append({"leaf_value": leaf_value, "split_feature": np.zeros(0, dtype=np.int64), "depth": 0,
-                          "parent_feature": np.zeros(1, dtype=np.int64), "parent_categorical": np.zeros(1, dtype=bool)})
+            trees.append(
+                {
+                    "leaf_value": leaf_value,
+                    "split_feature": np.zeros(0, dtype=np.int64),
+                    "depth": 0,
+                    "parent_feature": np.zeros(1, dtype=np.int64),
+                    "parent_categorical": np.zeros(1, dtype=bool),
+                }
+            )
     return trees
 
 

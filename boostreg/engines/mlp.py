@@ -39,8 +39,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import penalty_axis, prior
-from .linear import Prepared, SklearnEngine
+from .. import prior
+from . import penalty_axis
+from .sklearn_base import Prepared, SklearnEngine
 
 
 def hidden_layers(value) -> tuple[int, ...]:
@@ -73,19 +74,26 @@ class MLPEngine(SklearnEngine):
     library_defaults = {"penalty": 0.0001}  # MLPRegressor(alpha=0.0001), MLPClassifier(alpha=0.0001)
     default_grid = {"log": [1e-5, 10.0], "num": 7}
     default_params = {"hidden_layer_sizes": [32], "solver": "lbfgs", "max_iter": 500}
-    native_params = frozenset({"hidden_layer_sizes", "solver", "max_iter", "tol", "activation", "learning_rate_init",
-                               "batch_size"})
+    native_params = frozenset(
+        {"hidden_layer_sizes", "solver", "max_iter", "tol", "activation", "learning_rate_init", "batch_size"}
+    )
     record_columns = {"n_iter": "int64", "converged": "bool"}
 
     def estimator(self, penalty, params, seed, task: str = "regression"):
         from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-        kw = {"hidden_layer_sizes": hidden_layers(params.get("hidden_layer_sizes", [32])),
-              "solver": params.get("solver", "lbfgs"), "max_iter": int(params.get("max_iter", 500)),
-              "tol": float(params.get("tol", 1e-4)), "activation": params.get("activation", "relu"),
-              "learning_rate_init": float(params.get("learning_rate_init", 0.001)),
-              "batch_size": params.get("batch_size", "auto"), "alpha": penalty, "random_state": seed,
-              "early_stopping": False}
+        kw = {
+            "hidden_layer_sizes": hidden_layers(params.get("hidden_layer_sizes", [32])),
+            "solver": params.get("solver", "lbfgs"),
+            "max_iter": int(params.get("max_iter", 500)),
+            "tol": float(params.get("tol", 1e-4)),
+            "activation": params.get("activation", "relu"),
+            "learning_rate_init": float(params.get("learning_rate_init", 0.001)),
+            "batch_size": params.get("batch_size", "auto"),
+            "alpha": penalty,
+            "random_state": seed,
+            "early_stopping": False,
+        }
         return (MLPRegressor if task == "regression" else MLPClassifier)(**kw)
 
     def fit(self, prepared: Prepared, params, *, seed, threads):
@@ -118,5 +126,8 @@ class MLPEngine(SklearnEngine):
 
     def extra_columns(self, model, prepared: Prepared) -> dict:
         weights = np.concatenate([np.ravel(W) for W in model.coefs_])
-        return {**prior.prior_columns(weights), "n_iter": int(model.n_iter_),
-                "converged": bool(model.n_iter_ < model.max_iter)}
+        return {
+            **prior.prior_columns(weights),
+            "n_iter": int(model.n_iter_),
+            "converged": bool(model.n_iter_ < model.max_iter),
+        }

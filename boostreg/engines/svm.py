@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import penalty_axis
-from .linear import SklearnEngine
+from . import penalty_axis
+from .sklearn_base import SklearnEngine
 
 #: the kernel matrix's eigenvalues are estimated on at most this many training rows (scaled by n / m)
 KERNEL_EIG_ROWS = 1000
@@ -70,8 +70,13 @@ class SVREngine(_RBF):
         from sklearn.svm import SVR
 
         # cache_size changes the speed, not the fit
-        return SVR(kernel="rbf", C=penalty, gamma="scale", cache_size=float(params.get("cache_size", 500)),
-                   **self.settings(params, epsilon=0.1, tol=1e-3, max_iter=-1))
+        return SVR(
+            kernel="rbf",
+            C=penalty,
+            gamma="scale",
+            cache_size=float(params.get("cache_size", 500)),
+            **self.settings(params, epsilon=0.1, tol=1e-3, max_iter=-1),
+        )
 
 
 class SVCEngine(_RBF):
@@ -83,9 +88,15 @@ class SVCEngine(_RBF):
     def estimator(self, penalty, params, seed):
         from sklearn.svm import SVC
 
-        return SVC(kernel="rbf", C=penalty, gamma="scale", tol=float(params.get("tol", 1e-3)),
-                   max_iter=int(params.get("max_iter", -1)), cache_size=float(params.get("cache_size", 500)),
-                   random_state=seed)
+        return SVC(
+            kernel="rbf",
+            C=penalty,
+            gamma="scale",
+            tol=float(params.get("tol", 1e-3)),
+            max_iter=int(params.get("max_iter", -1)),
+            cache_size=float(params.get("cache_size", 500)),
+            random_state=seed,
+        )
 
 
 SVM_ENGINES = (SVREngine, SVCEngine)

@@ -1,16 +1,16 @@
 """The local executor: fits scheduled on a warm pool of worker processes, records written here, in one place.
 
-The unit of work is a **task**: some fits of one fold group (``run.run_fits``). A worker bins a group's
-training fold once and keeps it (``run.prepare_group``) for the next task of that group it takes, so the
-pool schedules fits, not folds. Each group's reference fit (the unpenalized booster, whose first tree gives the
-relative penalties' units and every fit's shrinkage) runs before the group's other fits: in the same task when
-the whole group fits one, else alone first, the other fits going in chunks once it returns. Groups go longest
-first (rows x rounds), and a task is cut only when a worker is about to be free, at a size that shrinks with
-the work left (``FitQueue``), so no worker is left with a long task at the end.
+The unit of work is a **task** (:class:`~boostreg.executors.task.FitTask`): some fits of one fold group. A
+worker bins a group's training fold once and keeps it (``fit.prepare_group``) for the next task of that group it
+takes, so the pool schedules fits, not folds. Each group's reference fit (the unpenalized booster, whose first tree
+gives the relative penalties' units and every fit's shrinkage) runs before the group's other fits: in the same task
+when the whole group fits one, else alone first, the other fits going in chunks once it returns. Groups go longest
+first (by the cost model, :mod:`boostreg.executors.cost`), and a task is cut only when a worker is about to be free,
+at a size that shrinks with the work left (``FitQueue``), so no worker is left with a long task at the end.
 
 Memory: a worker keeps one binned fold (the one it used last), reads leaf ids a block of trees at a time, and
-gives freed memory back to the system after each chunk (``run.release_memory``); a worker that fits only
-LightGBM never imports XGBoost. benchmarks/README.md has the peak of every process against GridSearchCV's.
+gives freed memory back to the system after each chunk (``fit.release_memory``); a worker imports only the
+libraries of the engines it fits. benchmarks/README.md has the peak of every process against GridSearchCV's.
 
 Workers only compute: every record comes back to this process, which writes it (a single writer), so nothing is
 written after the run is gone. Workers also end with the run that started them, ``kill -9`` included (Linux:
@@ -28,17 +28,20 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, wait
-from typing import Callable
 
-from .errors import BoostregError
+from ..errors import BoostregError
+from ..fit import reference_columns, release_memory
+from .cost import fit_seconds
+from .task import FitTask, PlannedGroup
 
-#: most fits per task: a group of a default grid (16 fits) goes whole, so its fold is binned once; a task of 16
-#: fits of 1.3 s (40k rows, 200 trees) is 21 s of a worker's progress bar and of what a stop loses
+#: most fits per task: a group of a default grid (16 fits) goes whole, so its fold is binned once; larger tasks
+#: would hold back a worker's progress bar and lose more when a run is stopped
 MAX_CHUNK = 16
 #: a chunk holds at most 1/(GUIDED * workers) of the work not yet sent (guided self-scheduling, see FitQueue):
 #: chunks shrink toward the end, the last ones are single fits, so no worker is left with a long chunk while the
-#: others wait (with fixed chunks of 8 fits of 1.3 s, one of 2 workers idled 9 s at the end)
+#: others wait (fixed chunks left one worker idle at the end of a run)
 GUIDED = 2
 
 _parent_pid: int | None = None
@@ -79,15 +82,6 @@ def init_worker(parent_pid: int) -> None:
 
     threading.Thread(target=watch, name="boostreg-parent-watch", daemon=True).start()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _task(group, fit_ids, reference, threads, engine):
-    from .run import release_memory, run_fits
-
-    try:
-        return run_fits(group, fit_ids, reference, threads, engine)
-    finally:
-        release_memory()
 
 
 class FitQueue:
@@ -160,36 +154,33 @@ class FitQueue:
         return key, ref + chunk, bool(ref)
 
 
-def plan_entries(todo):
-    """``todo``'s groups, longest first, as :class:`FitQueue` entries keyed by their position in ``todo``."""
+def plan_entries(planned: list[PlannedGroup]):
+    """The planned groups, longest first, as :class:`FitQueue` entries keyed by their position in ``planned``."""
     entries = []
-    for i, (group, skip, ref) in sorted(enumerate(todo), key=lambda t: -_fit_cost(t[1][0]) * len(t[1][0].fits)):
-        ids = [f.fit_id for f in group.fits if f.fit_id not in skip]
-        first = bool(ids) and ids[0] == group.fits[0].fit_id and ref is None
-        entries.append((i, ids, _fit_cost(group), first))
+    for i, p in sorted(enumerate(planned), key=lambda t: -fit_seconds(t[1].group) * len(t[1].group.fits)):
+        ids = p.to_fit
+        first = bool(ids) and ids[0] == p.group.fits[0].fit_id and p.reference_values is None
+        entries.append((i, ids, fit_seconds(p.group), first))
     return entries
 
 
-def _fit_cost(group) -> float:
-    """One fit's relative cost: the group's rows x rounds."""
-    rounds = float(group.fixed.get("n_estimators", 100) or 100)
-    return float(getattr(group, "n_rows", 0) or 1) * rounds
-
-
-def execute_local(todo, jobs: int, threads: int, write: Callable, progress) -> None:
-    """Run every fit of ``todo`` ((group, stored fit_ids, reference columns or None) triples) on ``jobs``
-    workers (or in this process when jobs == 1), writing each record with ``write(record, curves)``."""
-    from .engines import ENGINES
-    from .run import reference_columns, release_memory, run_fits
-
+def execute_local(
+    planned: list[PlannedGroup], engines: dict, jobs: int, threads: int, write: Callable, progress
+) -> None:
+    """Run every fit still to fit of ``planned`` on ``jobs`` workers (or in this process when jobs == 1), writing
+    each record with ``write(record, curves)``. ``engines``: name -> the engine instance each task carries."""
     release_memory()  # what loading and planning the datasets left in Arrow's pool
-    queue = FitQueue(plan_entries(todo), jobs)
-    refs = {i: ref for i, (_, _, ref) in enumerate(todo)}
+    queue = FitQueue(plan_entries(planned), jobs)
+    reference_values = {i: p.reference_values for i, p in enumerate(planned)}
+
+    def task(key, ids) -> FitTask:
+        group = planned[key].group
+        return FitTask(group, tuple(ids), reference_values[key], threads, engines[group.engine])
 
     def reference_of(group, results):
         for record, _ in results:
             if record["fit_id"] == group.fits[0].fit_id and record.get("status") == "ok":
-                return {c: record.get(c) for c in reference_columns(ENGINES[group.engine])}
+                return {c: record.get(c) for c in reference_columns(engines[group.engine])}
         return None
 
     def deliver(key, results, is_reference):
@@ -198,34 +189,32 @@ def execute_local(todo, jobs: int, threads: int, write: Callable, progress) -> N
             progress.advance()
         release_memory()  # the parent's Arrow buffers of the records just written
         if is_reference:
-            refs[key] = reference_of(todo[key][0], results)
+            reference_values[key] = reference_of(planned[key].group, results)
             queue.reference_known(key)
 
     if jobs == 1:
-        while (task := queue.next()) is not None:
+        while (sent := queue.next()) is not None:
             _check_stop()
-            key, ids, is_reference = task
-            deliver(key, run_fits(todo[key][0], ids, refs[key], threads), is_reference)
+            key, ids, is_reference = sent
+            deliver(key, task(key, ids)(), is_reference)
         return
 
     from joblib.externals.loky import get_reusable_executor
 
     quiet_resource_tracker()
     try:
-        pool = get_reusable_executor(max_workers=jobs, timeout=60, initializer=init_worker,
-                                     initargs=(os.getpid(),))
+        pool = get_reusable_executor(max_workers=jobs, timeout=60, initializer=init_worker, initargs=(os.getpid(),))
     except (OSError, RuntimeError) as err:
-        raise BoostregError(f"worker processes could not start ({err}); pass jobs=1 (--jobs 1) to run in this "
-                            "process.") from None
+        raise BoostregError(
+            f"worker processes could not start ({err}); pass jobs=1 (--jobs 1) to run in this process."
+        ) from None
     pending = {}
 
     def fill():
         """Keep every worker busy and one task waiting, each chunk sized when it is sent."""
-        while len(pending) <= jobs and (task := queue.next()) is not None:
-            key, ids, is_reference = task
-            group = todo[key][0]
-            fut = pool.submit(_task, group, ids, refs[key], threads, ENGINES[group.engine])
-            pending[fut] = (key, is_reference)
+        while len(pending) <= jobs and (sent := queue.next()) is not None:
+            key, ids, is_reference = sent
+            pending[pool.submit(task(key, ids))] = (key, is_reference)
 
     try:
         fill()
@@ -277,7 +266,7 @@ def _stop(pool, pending) -> None:
     _quiet_pool_threads()
     try:
         pool.shutdown(wait=False, kill_workers=True)
-    except Exception:  # noqa: BLE001 - the pool is being torn down on purpose; nothing to report
+    except Exception:  # noqa: BLE001, S110 - the pool is being torn down on purpose; nothing to report
         pass
     for process in processes:
         try:

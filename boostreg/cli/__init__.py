@@ -1,0 +1,46 @@
+"""Command line: parse, call the API, print; a user mistake (BoostregError) is one line and exit code 2.
+
+The group and its error handling are in :mod:`.app`; each command is in its own module (``run``; ``summary``,
+``report``, ``guide``, ``export`` read a run folder; ``recommend`` and ``datasets``), what they print in
+:mod:`.console`. The console entry point is ``boostreg.cli:main``.
+"""
+
+from __future__ import annotations
+
+from .app import (
+    EXIT_FAILED_FITS,
+    EXIT_INTERRUPTED,
+    EXIT_IO,
+    EXIT_TERMINATED,
+    EXIT_USER_ERROR,
+    Terminated,
+    cli,
+    stop_signal,
+)
+from .recommend_cmd import datasets, recommend
+from .run_cmd import run
+from .show import export, guide, report, summary
+
+for _command in (run, summary, report, guide, recommend, export, datasets):
+    cli.add_command(_command)
+
+#: the handler ``boostreg run`` installs for SIGINT and SIGTERM (kept under its earlier name for callers)
+_stop_signal = stop_signal
+
+
+def main():
+    """The ``boostreg`` console script."""
+    cli()
+
+
+__all__ = [
+    "EXIT_FAILED_FITS",
+    "EXIT_INTERRUPTED",
+    "EXIT_IO",
+    "EXIT_TERMINATED",
+    "EXIT_USER_ERROR",
+    "Terminated",
+    "cli",
+    "main",
+    "stop_signal",
+]

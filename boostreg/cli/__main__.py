@@ -1,0 +1,5 @@
+"""``python -m boostreg.cli``: the ``boostreg`` command."""
+
+from . import main
+
+main()

@@ -1,0 +1,119 @@
+"""The common rules every loader ends in: :func:`_build` turns a raw table into a :class:`Dataset` (target
+checked and encoded, features cleaned, names made engine-safe, an optional deterministic subsample)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+
+from ..errors import BoostregError
+from .dataset import TASKS, Dataset, _subsample, content_fingerprint
+from .features import _check_columns, _check_range, _clean_features, _drop_row_index, _engine_safe_names
+from .messages import _did_you_mean, _short_list
+from .target import (
+    _check_inferred_binary,
+    _check_target_precision,
+    _encode_target,
+    _refuse_linear_copies,
+    _refuse_target_copies,
+)
+
+
+def _build(
+    name: str,
+    frame: pd.DataFrame,
+    target: str,
+    task: str | None,
+    source: str,
+    *,
+    positive_class: str | None = None,
+    max_rows: int | None = None,
+    informative: tuple[str, ...] | None = None,
+    noise: tuple[str, ...] | None = None,
+    where: str | None = None,
+    groups: str | None = None,
+) -> Dataset:
+    """Turn a raw table into a Dataset: check and encode the target, clean the features, subsample.
+
+    ``groups`` names a column of group labels (e.g. a patient or a store): it is taken out of the features and kept
+    as ``Dataset.groups``."""
+    where = where or f"dataset {name!r}"
+    _check_columns(frame, target, where)
+    group_labels = None
+    if groups is not None:
+        if groups not in frame.columns:
+            raise BoostregError(
+                f"groups column {groups!r} not found in "
+                f"{where}{_did_you_mean(groups, frame.columns) or '.'} Available columns: "
+                f"{_short_list(frame.columns)}."
+            )
+        if groups == target:
+            raise BoostregError(
+                f"groups column {groups!r} in {where} is the target; name the column that holds the groups."
+            )
+        if frame[groups].isna().any():
+            raise BoostregError(f"groups column {groups!r} in {where} has missing values; give every row a group.")
+        group_labels = frame[groups].astype(str).to_numpy()
+        frame = frame.drop(columns=[groups])
+    if task is not None and task not in TASKS:
+        raise BoostregError(f"unknown task {task!r}; use one of {', '.join(TASKS)} (or leave it out to infer it).")
+    if max_rows is not None and (
+        isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < 1
+    ):
+        raise BoostregError(f"max_rows must be a whole number of at least 1, got {max_rows!r}; fix max_rows.")
+    if len(frame) == 0:
+        raise BoostregError(f"{where} has no rows; give data with at least a few rows.")
+    if target not in frame.columns:
+        hint = _did_you_mean(target, frame.columns)
+        raise BoostregError(
+            f"target column {target!r} not found in {where}{hint or '.'} "
+            f"Available columns: {_short_list(frame.columns)}."
+        )
+    raw_y = frame[target]
+    n_missing = int(raw_y.isna().sum())
+    if n_missing:
+        raise BoostregError(
+            f"target column {target!r} in {where} has {n_missing} missing value(s) "
+            f"of {len(raw_y)} rows; drop or impute those rows, then try again."
+        )
+    inferred = task is None
+    y, task, classes = _encode_target(raw_y, target, task, positive_class, where)
+    if inferred and task == "binary":
+        _check_inferred_binary(raw_y, y, classes, target, where)
+    _check_range(y, f"target column {target!r}", where)
+    if task == "regression":
+        _check_target_precision(y, target, where)
+    features = _drop_row_index(frame.drop(columns=[target]), where)
+    _refuse_target_copies(features, raw_y, y, task, target, where)
+    X = _clean_features(features, name, where)
+    _refuse_linear_copies(X, y, target, where)
+    X, original_names = _engine_safe_names(X, target, where)
+    if original_names:
+        renamed = {old: new for new, old in original_names.items()}
+        informative = None if informative is None else tuple(renamed.get(c, c) for c in informative)
+        noise = None if noise is None else tuple(renamed.get(c, c) for c in noise)
+    if max_rows is not None and len(X) > max_rows:
+        keep = _subsample(len(X), int(max_rows), y if task == "binary" else None)
+        X, y = X.iloc[keep], y[keep]
+        group_labels = None if group_labels is None else group_labels[keep]
+    X = X.reset_index(drop=True)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    fingerprint = content_fingerprint(X, y, task)
+    if group_labels is not None:  # the same rows grouped differently are other folds: another dataset
+        fingerprint = hashlib.sha256((fingerprint + "\x00".join(group_labels)).encode()).hexdigest()[:16]
+    return Dataset(
+        name=name,
+        X=X,
+        y=y,
+        task=task,
+        source=source,
+        informative=informative,
+        noise=noise,
+        classes=classes,
+        fingerprint=fingerprint,
+        task_inferred=inferred,
+        original_names=original_names,
+        groups=group_labels,
+    )

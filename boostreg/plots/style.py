@@ -1,0 +1,85 @@
+"""The figures' shared style and layout: one style context (no global matplotlib state changes), the page width,
+the engine palette (from the engine registry), panel grids, a legend under the panels, penalty axes."""
+
+from __future__ import annotations
+
+import functools
+
+import matplotlib
+import numpy as np
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from ..engines import engine_colors as _registry_colors
+
+#: the report's text width in inches (figures wider than this are scaled down in the page)
+PAGE_WIDTH_IN = 10.8
+STYLE = {
+    **sns.axes_style("whitegrid"),
+    "font.size": 9,
+    "axes.titlesize": 9.5,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8.5,
+    "ytick.labelsize": 8.5,
+    "legend.fontsize": 8.5,
+    "figure.titlesize": 10.5,
+    "axes.titleweight": "normal",
+}
+
+
+def styled(fn):
+    """Draw inside the module's style context (no global state is changed)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with matplotlib.rc_context(STYLE):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def engine_colors(engines) -> dict:
+    """A colour per engine, from the engine registry (each engine declares its own; engines without one get a
+    fallback made from their name): distinct within the set and the same in every figure. Sorted by name."""
+    return _registry_colors(sorted(set(engines)))
+
+
+def panel_grid(n: int, ncol: int, width: float, height: float, layout: str | None = None):
+    """A figure with ``n`` panels, ``ncol`` to a row; returns the figure and the n axes (spare cells hidden)."""
+    ncol = max(1, min(ncol, n))
+    nrow = int(np.ceil(n / ncol))
+    fig = Figure(figsize=(width * ncol, height * nrow), layout=layout)
+    grid = fig.subplots(nrow, ncol, squeeze=False)
+    axes = [grid[k // ncol][k % ncol] for k in range(nrow * ncol)]
+    for ax in axes[n:]:
+        ax.set_axis_off()
+    return fig, axes[:n]
+
+
+def legend_below(fig, handles, labels, ncol: int, rows: int = 1) -> None:
+    """One legend for the whole figure, under the panels (room for ``rows`` rows of entries)."""
+    fig.legend(handles, labels, loc="lower center", ncol=ncol, frameon=False)
+    fig.tight_layout(rect=(0, min(0.4, 0.22 * rows / fig.get_figheight() + 0.02), 1, 1))
+
+
+def axis_label(units: str, key: str) -> str:
+    """A penalty axis's label: 'reg_alpha / α_max' (relative units) or 'reg_alpha (raw)'."""
+    if units == "relative":
+        return "reg_alpha / α_max" if key == "reg_alpha" else "reg_lambda / H̄"
+    return f"{key} (raw)"
+
+
+def symlog(ax, values):
+    """A symlog x axis, linear from 0 to the smallest positive value; ticks at 0 and at the powers of ten from
+    there on (a power of ten inside the linear part would sit on top of the 0)."""
+    positive = np.asarray([v for v in values if v > 0])
+    linthresh = float(positive.min()) if len(positive) else 1.0
+    ax.set_xscale("symlog", linthresh=linthresh)
+    if len(positive):
+        lo, hi = int(np.ceil(np.log10(linthresh) - 1e-9)), int(np.floor(np.log10(positive.max()) + 1e-9))
+        step = max(1, int(np.ceil((hi - lo + 1) / 8)))  # at most about eight labelled decades
+        ticks = [10.0**k for k in range(lo, hi + 1, step)]
+        if not ticks:  # every value within one decade: label some of them
+            values = sorted(set(positive.tolist()))
+            ticks = values[:: max(1, len(values) // 5)]
+        ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator([0.0, *ticks]))

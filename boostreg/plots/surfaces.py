@@ -1,0 +1,178 @@
+"""Heatmaps over reg_alpha × reg_lambda: one panel per dataset and engine, one shared colour scale."""
+
+from __future__ import annotations
+
+import textwrap
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib import patheffects
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from ..fmt import num
+from .style import PAGE_WIDTH_IN, axis_label, panel_grid, styled
+
+#: significant digits of a heatmap cell's number: cells whose values differ by 1% or more read differently
+CELL_DIGITS = 3
+
+
+def _cell_text(v: float) -> str:
+    """A heatmap cell's number with :data:`CELL_DIGITS` significant digits (integers from 100 on)."""
+    if np.isfinite(v) and 0 < abs(v) < 10 ** (CELL_DIGITS - 1):
+        return num(v, f"#.{CELL_DIGITS}g").rstrip(".")  # trailing zeros kept: 63.0 beside 63.9, not 63
+    return num(v, ".0f")
+
+
+def _cell_fontsize(texts, ncols: int, panel_width_in: float) -> float:
+    """The annotation size (pt) that fits the longest number in a cell of a panel ``panel_width_in`` wide."""
+    longest = max((len(s) for s in texts), default=1)
+    cell_pt = panel_width_in * 0.72 * 72 / max(ncols, 1)  # about 72% of a panel is the image itself
+    return float(np.clip(cell_pt / (0.62 * longest + 0.8), 5.5, 9.0))
+
+
+#: how each heatmap's colour is scaled so that one scale is shared by every panel (the rule is in the caption)
+HEATMAP_SCALES = {
+    "excess_over_best": "colour: % above the panel's best cell (one scale for all panels, saturating at +50%); "
+    "numbers: the value",
+    "share_of_unpenalized": "colour: the value divided by the unpenalized cell's (one scale for all panels)",
+    "gap_share": "colour: the gap divided by the unpenalized cell's test error (one scale for all panels)",
+    "absolute": "colour: the value itself (one scale for all panels)",
+}
+
+
+def _colour_values(z: np.ndarray, rule: str, unpenalized: float) -> np.ndarray:
+    if rule == "excess_over_best":
+        best = np.nanmin(z)
+        return z / best - 1 if best > 0 else z - best
+    if rule == "share_of_unpenalized":
+        return z / unpenalized if unpenalized else z
+    if rule == "gap_share":
+        return z / abs(unpenalized) if unpenalized else z
+    return z
+
+
+@styled
+def heatmaps(
+    surf: pd.DataFrame,
+    value: str,
+    label: str = "",
+    *,
+    cmap: str = "viridis",
+    rule: str = "absolute",
+    unpenalized_ref: pd.DataFrame | None = None,
+    marks: pd.DataFrame | None = None,
+) -> Figure:
+    """``value`` over reg_alpha (x) x reg_lambda (y); one panel per dataset and engine, three panels a row.
+
+    Every panel shares one colour scale made by ``rule`` (:data:`HEATMAP_SCALES`); ``unpenalized_ref`` gives,
+    per dataset and engine, the reference the rule divides by (column ``ref``). ``marks`` (dataset, engine,
+    mark, reg_alpha, reg_lambda) outlines the validation-selected cell and labels the library default's.
+    Cells carry the value with :data:`CELL_DIGITS` significant digits. A dataset x engine without a value is
+    left out and named under the panels; a panel whose colour cannot be computed (the rule's reference is
+    missing) is grey and says so in its title. The colour bar lies under the panels, its label wrapped to fit.
+    """
+    pairs = surf[["dataset", "engine"]].drop_duplicates().sort_values(["dataset", "engine"]).to_records(index=False)
+    refs = unpenalized_ref.set_index(["dataset", "engine"]).ref if unpenalized_ref is not None else None
+    panels, grids, colours, empty = [], [], [], []
+    for d, e in pairs:
+        sub = surf[(surf.dataset == d) & (surf.engine == e)]
+        grid = sub.pivot_table(index="reg_lambda", columns="reg_alpha", values=value, dropna=False)
+        grid = grid.sort_index(ascending=False)
+        z = grid.to_numpy(dtype=float)
+        if not np.isfinite(z).any():
+            empty.append(f"{d} · {e}")
+            continue
+        ref = float(refs.get((d, e), np.nan)) if refs is not None else np.nan
+        panels.append((d, e))
+        grids.append(grid)
+        colours.append(_colour_values(z, rule, ref))
+    if not panels:
+        fig = Figure(figsize=(PAGE_WIDTH_IN / 2, 1.0))
+        fig.text(
+            0.5,
+            0.5,
+            f"No dataset × engine has a value of {value} to show"
+            + (f" ({', '.join(empty)}: none recorded)." if empty else "."),
+            ha="center",
+            va="center",
+            wrap=True,
+        )
+        return fig
+    ncol = min(3, len(panels))
+    panel_w, panel_h = PAGE_WIDTH_IN / 3, 2.75
+    fig, axes = panel_grid(len(panels), 3, panel_w, panel_h, layout="constrained")
+    fig.set_figheight(fig.get_figheight() + 0.75 + (0.2 if empty else 0))  # the colour bar and its label below
+    finite = np.concatenate([c[np.isfinite(c)] for c in colours])
+    vmin, vmax = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+    if rule in ("share_of_unpenalized", "absolute") and value == "zero_leaf_frac":
+        vmin, vmax = 0.0, 1.0
+    if rule == "excess_over_best":  # the collapsed corners would take the whole scale: saturate where it matters
+        vmin, vmax = 0.0, min(vmax, 0.5)
+    colormap = sns.color_palette(cmap, as_cmap=True).with_extremes(bad="#e4e4e4")  # grey: no colour to give
+    norm = matplotlib.colors.Normalize(vmin=vmin, vmax=vmax if vmax > vmin else vmin + 1e-12)
+    relative = {
+        k: bool((surf[f"{k}_units"] == "relative").any()) if f"{k}_units" in surf else False
+        for k in ("alpha", "lambda")
+    }
+    for k, ((d, e), grid, col) in enumerate(zip(panels, grids, colours)):
+        ax = axes[k]
+        z = grid.to_numpy(dtype=float)
+        ax.imshow(np.ma.masked_invalid(col), cmap=colormap, norm=norm, aspect="auto")
+        texts = [[_cell_text(v) for v in row] for row in z]
+        size = _cell_fontsize([s for row in texts for s in row], z.shape[1], panel_w)
+        for (r, c), _v in np.ndenumerate(z):
+            red, green, blue, _ = colormap(norm(col[r, c])) if np.isfinite(col[r, c]) else (1, 1, 1, 1)
+            dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5  # text colour readable on the cell
+            ax.text(c, r, texts[r][c], ha="center", va="center", fontsize=size, color="white" if dark else "black")
+        if marks is not None and len(marks):
+            for m in marks[(marks.dataset == d) & (marks.engine == e)].itertuples():
+                cols = [i for i, a in enumerate(grid.columns) if np.isclose(a, m.reg_alpha)]
+                rows = [i for i, lam in enumerate(grid.index) if np.isclose(lam, m.reg_lambda)]
+                if not cols or not rows:
+                    continue
+                if m.mark == "selected":
+                    ax.add_patch(Rectangle((cols[0] - 0.5, rows[0] - 0.5), 1, 1, fill=False, lw=2.2, ec="#d62728"))
+                else:
+                    ax.text(
+                        cols[0] - 0.45,
+                        rows[0] - 0.45,
+                        "D",
+                        ha="left",
+                        va="top",
+                        fontsize=8,
+                        fontweight="bold",
+                        color="#d62728",
+                        path_effects=[patheffects.withStroke(linewidth=2, foreground="white")],
+                    )
+        # "v or 0.0": a grid value of -0.0 reads "0"
+        ax.set_xticks(range(z.shape[1]), [num(v or 0.0, "g") for v in grid.columns])
+        ax.set_yticks(range(z.shape[0]), [num(v or 0.0, "g") for v in grid.index])
+        ax.grid(False)
+        uncoloured = not np.isfinite(col).any()
+        ax.set_title(f"{d} · {e}" + ("\n(grey: no unpenalized cell to divide by)" if uncoloured else ""))
+        ax.set_xlabel(axis_label("relative" if relative["alpha"] else "raw", "reg_alpha"))
+        ax.set_ylabel(axis_label("relative" if relative["lambda"] else "raw", "reg_lambda"))
+    width_in = panel_w * ncol
+    text = HEATMAP_SCALES[rule].split(";")[0].replace("colour: ", "")
+    bar = fig.colorbar(
+        matplotlib.cm.ScalarMappable(norm=norm, cmap=colormap),
+        ax=axes,
+        location="bottom",
+        shrink=0.9 if ncol == 1 else 0.6,
+        aspect=35 if ncol > 1 else 25,
+        pad=0.02,
+        label=textwrap.fill(text, max(30, int(width_in * 72 / 5.2))),
+    )
+    if rule in ("excess_over_best", "gap_share"):
+        bar.ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    if empty:
+        fig.supxlabel(
+            textwrap.fill(f"Not shown, no {value} recorded: {', '.join(empty)}.", max(40, int(width_in * 72 / 5.2))),
+            fontsize=8.5,
+        )
+    if label:
+        fig.suptitle(label)
+    return fig
