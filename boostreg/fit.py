@@ -2,9 +2,10 @@
 
 The unit of work an executor hands a worker is :func:`run_fits`: some fits of one fold group (``FitGroup``). A
 worker prepares (bins) the group's training fold once (:func:`prepare_group`) and keeps it for the next fits of
-the same group; :func:`fit_one` fits and measures one fit into its record. The group's first fit is its
-**reference** (the unpenalized booster, or the least penalized baseline): its ``reference_columns`` (the
-*reference values*) give the units of the relative penalties and every fit's shrinkage.
+the same group; :func:`fit_one` fits and measures one fit into its record, within the study's ``fit_timeout``
+(:func:`boostreg.deadline.fit_deadline`). The group's first fit is its **reference** (the unpenalized booster, or
+the least penalized baseline): its ``reference_columns`` (the *reference values*) give the units of the relative
+penalties and every fit's shrinkage.
 
 What differs between an engine's kinds (a booster's penalties in the data's units, its theory check and its
 penalty axis; a baseline measures its own) is one small strategy, :class:`FitKind`, chosen once per group.
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import measure
+from .deadline import ALARM_HANDLER, FitTimeout, fit_deadline
 from .engines import ENGINES, Fold, penalty_axis
 from .errors import BoostregError
 from .folds import fold_digest, split_folds, validation_split
@@ -64,15 +66,25 @@ def _identity(group: FitGroup, fit_spec: FitSpec, engine_version: str, params: d
 RELATIVE_UNIT_COLUMN = {"reg_alpha": "first_tree_grad_abs_max", "reg_lambda": "first_tree_hess_mean"}
 
 
+#: the key of ``reference_values`` that holds a failed reference fit's error (its columns are then missing)
+REFERENCE_ERROR = "reference_error"
+
+
+def failed_reference(record: dict) -> dict:
+    """The reference values a group's failed reference fit leaves: no columns, only why it failed."""
+    return {REFERENCE_ERROR: str(record.get("error") or "").split(" [at ")[0][:300]}
+
+
 def resolve_penalties(fit_spec: FitSpec, reference_values: dict | None) -> dict:
     """A fit's raw parameters: each relative penalty times its unit from the group's unpenalized fit."""
     params = dict(fit_spec.params)
     for key in fit_spec.relative:
         unit = (reference_values or {}).get(RELATIVE_UNIT_COLUMN[key], np.nan)
         if not (unit is not None and np.isfinite(unit) and unit > 0):
+            why = (reference_values or {}).get(REFERENCE_ERROR)
             raise BoostregError(
                 f"relative {key} needs {RELATIVE_UNIT[key]} from the unpenalized fit's first tree, "
-                f"which is {unit} (that fit failed or built no tree)"
+                + (f"but that fit failed: {why}" if why else f"which is {unit} (that fit failed or built no tree)")
             )
         params[key] = float(fit_spec.params[key] * unit)
     return params
@@ -167,9 +179,12 @@ def reference_columns(engine) -> tuple[str, ...]:
 
 
 def error_text(err: BaseException, frames: int = 3) -> str:
-    """A failed fit's error for its record: type and first line of the message, then its last frames."""
-    head = f"{type(err).__name__}: {err}".splitlines()[0][:400]
-    stack = traceback.extract_tb(err.__traceback__)[-frames:]
+    """A failed fit's error for its record: type and first line of the message, then its last frames (a
+    :class:`FitTimeout`: its message, then where the fit was when its time ran out)."""
+    timeout = isinstance(err, FitTimeout)
+    head = (str(err) if timeout else f"{type(err).__name__}: {err}").splitlines()[0][:400]
+    stack = [f for f in traceback.extract_tb(err.__traceback__) if not (timeout and f.name == ALARM_HANDLER)]
+    stack = stack[-frames:]
     where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} in {f.name}" for f in reversed(stack))
     return f"{head} [at {where}]" if where else head
 
@@ -192,7 +207,7 @@ def _check_measured(record: dict, measured: dict, engine) -> None:
             f"the engine's measure returned {'; '.join(list(wrong.values())[:3])}{', ...' if len(wrong) > 3 else ''}"
         )
     record.update(measured)
-    # a metric that is NaN or infinite (predictions that overflowed, e.g. learning_rate = 1e30; a plugin's NaN) is
+    # a metric that is NaN or infinite (predictions that overflowed on extreme data; a plugin's NaN) is
     # a failed fit, never an "ok" one that vanishes from summaries or wins a selection at -inf. Checked: the
     # primary metric (the record's errors) and, for regression, RMSE and MAE; a metric a model has no meaning for
     # (LinearSVC's log loss, without probabilities) is NaN by design and not checked
@@ -204,7 +219,7 @@ def _check_measured(record: dict, measured: dict, engine) -> None:
         more = ", ..." if len(bad) > 3 else ""
         raise BoostregError(
             f"non-finite metric(s) {', '.join(bad[:3])}{more}: the model's predictions are NaN or "
-            "infinite (e.g. a learning_rate too large for the data)"
+            "infinite (the engine diverged on this data, or a plugin returned NaN)"
         )
 
 
@@ -313,10 +328,19 @@ def prepare_group(group: FitGroup, engine, threads: int) -> PreparedGroup:
 
 
 def fit_one(
-    group: FitGroup, fit_spec: FitSpec, engine, ready: PreparedGroup, reference_values: dict | None, threads: int
+    group: FitGroup,
+    fit_spec: FitSpec,
+    engine,
+    ready: PreparedGroup,
+    reference_values: dict | None,
+    threads: int,
+    fit_timeout: float | None = None,
 ) -> tuple[dict, pd.DataFrame | None, dict | None]:
     """Fit and measure one fit of a group: (record, curves, reference values) — the last are the group's
-    reference columns, taken from this record when it is the group's reference fit, else ``reference_values``."""
+    reference columns, taken from this record when it is the group's reference fit, else ``reference_values``
+    (a failed reference fit: :func:`failed_reference`, so the group's relative fits fail naming why). The engine's
+    fit and measure together may take ``fit_timeout`` seconds (None: no limit); past it the fit fails with
+    "timed out after N s (fit_timeout)"."""
     kind = ready.kind
     unresolved = {**fit_spec.params, **{k: np.nan for k in fit_spec.relative}}
     record = {**_identity(group, fit_spec, ready.version, unresolved), "kind": engine.kind, **ready.base}
@@ -331,12 +355,13 @@ def fit_one(
         engine_params = kind.engine_params(fit_spec, params)
         if fit_spec.is_default and getattr(engine, "own_default_fit", False):  # the estimator as users run it
             engine_params = {**params, "_default": True}
-        t0 = time.perf_counter()
-        model = engine.fit(ready.prepared, engine_params, seed=group.seed, threads=threads)
-        t1 = time.perf_counter()
-        measured, curves = engine.measure(model, ready.prepared, engine_params, ready.fold)
-        t2 = time.perf_counter()
-        del model
+        with fit_deadline(fit_timeout):
+            t0 = time.perf_counter()
+            model = engine.fit(ready.prepared, engine_params, seed=group.seed, threads=threads)
+            t1 = time.perf_counter()
+            measured, curves = engine.measure(model, ready.prepared, engine_params, ready.fold)
+            t2 = time.perf_counter()
+            del model
         _check_measured(record, measured, engine)
         record.update(status="ok", fit_time_s=t1 - t0, measure_time_s=t2 - t1)
         record["generalization_gap"] = record["test_error"] - record["train_error"]
@@ -348,20 +373,24 @@ def fit_one(
             measure.shrinkage(record[engine.magnitude_column], magnitude) if magnitude is not None else np.nan
         )
         record.update(kind.axis(params, reference_values))
-    except Exception as err:  # noqa: BLE001 - a fit that raises is a record with status "failed"; the group goes on
+    except (Exception, FitTimeout) as err:  # noqa: BLE001 - a fit that raises (or runs out of time) is a record
+        # with status "failed"; the group goes on
         record.update(status="failed", error=error_text(err))
         curves = None
+        if is_reference:  # the group's other fits say why their reference values are missing
+            reference_values = failed_reference(record)
     return record, curves, reference_values
 
 
 def run_fits(
-    group: FitGroup, fit_ids, reference_values: dict | None, threads: int, engine=None
+    group: FitGroup, fit_ids, reference_values: dict | None, threads: int, engine=None, fit_timeout: float | None = None
 ) -> list[tuple[dict, pd.DataFrame | None]]:
     """Fit these fits of one group, in the group's order (its reference first when among them); return
     (record, curves) pairs. ``reference_values``: the group's :func:`reference_columns` from its reference fit
-    when that fit is not among these (None when it is, or when it failed). ``engine``: the engine instance (a
-    task carries it, so that an engine registered in the calling process works in any worker); default: the one
-    registered under the group's engine name here."""
+    when that fit is not among these (None when it is; :func:`failed_reference` when it failed). ``engine``: the
+    engine instance (a task carries it, so that an engine registered in the calling process works in any worker);
+    default: the one registered under the group's engine name here. ``fit_timeout``: the seconds each fit may
+    take (None: no limit; see :func:`fit_one`)."""
     engine = engine if engine is not None else ENGINES[group.engine]
     wanted = set(fit_ids)
     ready = prepare_group(group, engine, threads)
@@ -369,7 +398,9 @@ def run_fits(
     for fit_spec in group.fits:
         if fit_spec.fit_id not in wanted:
             continue
-        record, curves, reference_values = fit_one(group, fit_spec, engine, ready, reference_values, threads)
+        record, curves, reference_values = fit_one(
+            group, fit_spec, engine, ready, reference_values, threads, fit_timeout
+        )
         out.append((record, curves))
     return out
 

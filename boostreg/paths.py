@@ -141,8 +141,8 @@ def write_atomic(
 
     ``data``: text (UTF-8), bytes, or a function that writes the file at the path it is given (e.g.
     ``lambda tmp: pyarrow.parquet.write_table(table, tmp)``). The file is synced to disk before the rename. A
-    failed write (disk full) removes the temporary file and is one line naming ``what`` and ``option``; with
-    ``one_line=False`` the OSError itself is raised (a run's writes: the caller reports them).
+    failed or interrupted write removes the temporary file; a failed one (disk full) is one line naming ``what``
+    and ``option``; with ``one_line=False`` the OSError itself is raised (a run's writes: the caller reports them).
     """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -157,12 +157,12 @@ def write_atomic(
                 fh.flush()
                 os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except OSError as err:
+    except BaseException as err:  # a full disk, or Ctrl-C / SIGTERM mid-write: no half-written file is left
         try:
             tmp.unlink(missing_ok=True)
         except OSError:
             pass
-        if not one_line:
+        if not isinstance(err, OSError) or not one_line:
             raise
         raise BoostregError(
             f"writing {what} '{path}' failed ({err.strerror or err}); free space or choose {option}."

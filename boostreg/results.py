@@ -15,7 +15,7 @@ import pandas as pd
 
 from .engines import ENGINES
 from .errors import BoostregError
-from .rundir import read_dynamics, read_runs, read_study_toml
+from .rundir import dynamics_problem, read_dynamics, read_runs, read_study_toml
 from .store import ParquetStore
 
 # the statistics (answer, inference, tables: scipy), refits and the report are imported by the methods that use
@@ -83,8 +83,13 @@ class Run:
         return read_runs(self.out, heal=False)
 
     def dynamics(self) -> pd.DataFrame | None:
-        """OUT/dynamics.parquet, the update-dynamics experiment (None when the folder has none)."""
+        """OUT/dynamics.parquet, the update-dynamics experiment (None when the folder has none, or, with a warning,
+        when it cannot be read: :meth:`dynamics_problem` says why)."""
         return read_dynamics(self.out)
+
+    def dynamics_problem(self) -> str | None:
+        """Why OUT/dynamics.parquet cannot be read (truncated, not Parquet); None when it can or is absent."""
+        return dynamics_problem(self.out)
 
     def refresh(self) -> Run:
         """Forget the cached tables (after another run wrote into the folder)."""

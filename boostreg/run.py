@@ -15,11 +15,13 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .deadline import can_enforce_timeout
 from .engines import get_engine
 from .errors import BoostregError
 from .executors import PlannedGroup, execute_local
-from .executors.dask import execute_dask
+from .executors.dask import connect, execute_dask
 from .fit import reference_columns, release_memory
+from .fmt import num
 from .loading import load_dataset
 from .plan import FitGroup, make_plan
 from .results import Run
@@ -189,6 +191,8 @@ def run_study(
     validate(study)  # again: a Study's dicts and lists can be changed after it was built
     out = Path(out)
     _choose_layout(jobs, 1)  # reject a bad --jobs before anything is written
+    if scheduler is not None:  # and an unreachable scheduler (once: it left OUT/study.json, refusing the fix)
+        connect(scheduler).close()
     datasets = {spec.label: load_dataset(spec) for spec in study.datasets}
     groups = make_plan(study, datasets)
     identity = study_identity(study, datasets, groups)
@@ -211,6 +215,14 @@ def run_study(
     n_to_fit = sum(len(p.to_fit) for p in planned)
     write_study_files(out, study, identity)
     jobs, threads = _choose_layout(jobs, max(1, n_to_fit))
+    if study.fit_timeout is not None and scheduler is None and jobs == 1 and not can_enforce_timeout():
+        warnings.warn(
+            f"fit_timeout = {num(study.fit_timeout, 'g')} s is not enforced: with jobs=1 the fits run in this "
+            "thread, which is not the main thread (an alarm cannot stop them); call run_study from the main "
+            "thread, or use jobs >= 2",
+            UserWarning,
+            stacklevel=2,
+        )
     fingerprint = identity["fingerprint"]
 
     def write(record, curves):
@@ -219,9 +231,9 @@ def run_study(
     try:
         with _Progress(n_to_fit, progress, study.name) as bar:
             if scheduler is not None:
-                execute_dask(planned, engines, scheduler, threads, write, bar)
+                execute_dask(planned, engines, scheduler, threads, write, bar, study.fit_timeout)
             else:
-                execute_local(planned, engines, jobs, threads, write, bar)
+                execute_local(planned, engines, jobs, threads, write, bar, study.fit_timeout)
     finally:
         try:
             store.compact()

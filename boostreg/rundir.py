@@ -57,6 +57,7 @@ def study_identity(study: Study, datasets: dict[str, Dataset], groups: list[FitG
     spec["study"].pop("description", None)
     spec["study"].pop("check", None)  # which fits get the theory check changes no measured number
     spec["study"].pop("refit", None)  # nor does a refit after the sweep
+    spec["study"].pop("fit_timeout", None)  # nor how long a fit may take (how to run, not what is measured)
     parts = {
         "study": spec,
         "data": {label: ds.fingerprint for label, ds in sorted(datasets.items())},
@@ -196,10 +197,17 @@ def write_study_files(out: Path, study: Study, identity: dict) -> None:
 
 
 def _write_dynamics(out: Path) -> None:
-    """OUT/dynamics.parquet: the L2 / L1-subgradient / L1-proximal update experiment, once per output folder."""
+    """OUT/dynamics.parquet: the L2 / L1-subgradient / L1-proximal update experiment, once per output folder; one
+    that cannot be read (truncated, not Parquet) is moved to OUT/quarantine/ with a warning and written anew."""
     path = out / "dynamics.parquet"
     if path.exists():
-        return
+        frame, why = _load_dynamics(out)
+        if frame is not None:
+            return
+        target = ParquetStore(out)._quarantine(path, "unreadable")
+        warnings.warn(
+            f"'{path}' could not be read ({why}); moved to '{target}' and written anew", UserWarning, stacklevel=2
+        )
     from .dynamics import update_dynamics
 
     frame = update_dynamics()
@@ -215,10 +223,34 @@ def read_study_toml(out: Path) -> dict:
         return {}
 
 
-def read_dynamics(out: Path) -> pd.DataFrame | None:
-    """OUT/dynamics.parquet (None when the run wrote none)."""
+def _load_dynamics(out: Path) -> tuple[pd.DataFrame | None, str | None]:
+    """OUT/dynamics.parquet and, when it cannot be read, why (both None when the run wrote none)."""
     path = Path(out) / "dynamics.parquet"
-    return pd.read_parquet(path) if path.exists() else None
+    if not path.exists():
+        return None, None
+    try:
+        return pd.read_parquet(path), None
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        return None, f"truncated or not Parquet: {type(err).__name__}"
+
+
+def dynamics_problem(out: Path) -> str | None:
+    """Why OUT/dynamics.parquet cannot be read (None when it can, or when the run wrote none)."""
+    return _load_dynamics(out)[1]
+
+
+def read_dynamics(out: Path) -> pd.DataFrame | None:
+    """OUT/dynamics.parquet (None when the run wrote none, or, with a warning, when it cannot be read: the next run
+    into the folder moves it to quarantine and writes it again)."""
+    frame, why = _load_dynamics(out)
+    if why:
+        warnings.warn(
+            f"'{Path(out) / 'dynamics.parquet'}' cannot be read ({why}); it is left out, and the next 'boostreg "
+            "run' into this folder moves it to quarantine and writes it again",
+            UserWarning,
+            stacklevel=2,
+        )
+    return frame
 
 
 def read_runs(out: Path, *, heal: bool = True) -> list[dict]:

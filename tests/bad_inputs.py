@@ -141,6 +141,22 @@ def _foreign_file(d: Path) -> list[str]:
     return argv
 
 
+def _truncated_dynamics(d: Path, command: str) -> list[str]:
+    """A real run into out/, then its dynamics.parquet cut in half (a crashed copy, a full disk), then ``command``."""
+    argv = ["run", _study(d), "--out", "out", "-q", "--no-report"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "boostreg.cli", *argv],
+        cwd=d,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    table = d / "out" / "dynamics.parquet"
+    table.write_bytes(table.read_bytes()[: table.stat().st_size // 2])
+    return ["report", "out"] if command == "report" else argv
+
+
 #: processes holding a folder's lock while a case runs; each ends when this process closes its stdin
 _HOLDERS: list[subprocess.Popen] = []
 
@@ -492,6 +508,21 @@ CASES = [
         "learning_rate = 0 (every leaf would be 0)",
         lambda d: ["run", _study(d, extra="learning_rate = 0\n")],
     ),
+    Case(
+        "learning-rate-huge",
+        "learning_rate = 1e30 (once: stored as 'ok' fits, LightGBM's finite and absurd)",
+        lambda d: ["run", _study(d, extra="learning_rate = 1e30\n")],
+    ),
+    Case(
+        "fit-timeout-zero",
+        "fit_timeout = 0 under [study] (no fit could finish)",
+        lambda d: ["run", _tiny(d, "folds = 2", "folds = 2\nfit_timeout = 0")],
+    ),
+    Case(
+        "fit-timeout-option-negative",
+        "--fit-timeout -5",
+        lambda d: ["run", _study(d), "--fit-timeout", "-5", "--out", "out"],
+    ),
     Case("n-estimators-zero", "n_estimators = 0", lambda d: ["run", _tiny(d, "n_estimators = 3", "n_estimators = 0")]),
     Case(
         "n-estimators-huge",
@@ -613,6 +644,20 @@ CASES = [
     ),
     Case("out-locked", "a second run into a folder another boostreg process is writing into", _locked),
     Case(
+        "dynamics-truncated-report",
+        "report of a run whose OUT/dynamics.parquet is truncated (once: a traceback): its section says so; "
+        "the report is written",
+        lambda d: _truncated_dynamics(d, "report"),
+        exit_code=0,
+    ),
+    Case(
+        "dynamics-truncated-rerun",
+        "a rerun into a folder whose OUT/dynamics.parquet is truncated (once: never quarantined): moved to "
+        "OUT/quarantine/ and written anew",
+        lambda d: _truncated_dynamics(d, "run"),
+        exit_code=0,
+    ),
+    Case(
         "recommend-check-too-few-rows",
         "recommend --check on fewer rows than its 5 cross-validation folds",
         lambda d: [
@@ -711,6 +756,12 @@ CASES = [
         "scheduler-not-address",
         "--scheduler that is not an address (once: a traceback)",
         lambda d: ["run", _study(d), "--scheduler", "not a url", "--out", "out"],
+    ),
+    Case(
+        "scheduler-unreachable",
+        "--scheduler where no scheduler listens (once: left OUT/study.json, so the corrected study was refused "
+        "'changed: grid')",
+        lambda d: ["run", _study(d), "--scheduler", "tcp://127.0.0.1:1", "--out", "out"],
     ),
     Case(
         "dry-run-negative-jobs",

@@ -308,3 +308,19 @@ def test_writers_never_touch_a_runs_data_and_a_second_run_is_refused_while_one_w
         holder.wait()
     again = _cli(["run", "tiny.toml", "--out", "B", "-q", "--no-report"], tmp_path)
     assert again.returncode == 0 and "0 fits run, 6 already stored" in again.stdout, again.stderr
+
+
+def test_an_unreachable_scheduler_writes_nothing_and_the_corrected_study_runs(tmp_path):
+    """Once the refused run left OUT/study.json, and the corrected study was then refused "changed: grid"."""
+    (tmp_path / "tiny.toml").write_text(TINY.format(dataset="diabetes", alpha="0, 1"))
+    (tmp_path / "empty").mkdir()
+    for out in ("new", "empty"):
+        proc = _cli(["run", "tiny.toml", "--out", out, "-q", "--scheduler", "tcp://127.0.0.1:1"], tmp_path)
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert len(lines) == 1 and lines[0].startswith("boostreg: error: cannot reach the Dask scheduler"), lines
+    assert not (tmp_path / "new").exists() and list((tmp_path / "empty").iterdir()) == []
+    (tmp_path / "tiny.toml").write_text(TINY.format(dataset="diabetes", alpha="0, 2"))  # another grid
+    for out in ("new", "empty"):
+        proc = _cli(["run", "tiny.toml", "--out", out, "-q", "--no-report"], tmp_path)
+        assert proc.returncode == 0 and " fits run, 0 already stored" in proc.stdout, proc.stderr

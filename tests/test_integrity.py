@@ -294,3 +294,120 @@ def test_a_one_engine_two_by_two_study_ends_with_its_report(tmp_path, validation
     assert proc.stdout.strip().splitlines()[-1] == "report: out/report.html"
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "not enough evidence" in html  # one dataset x engine: no pooled verdict
+
+
+def test_a_truncated_dynamics_table_is_one_line_in_the_report_and_quarantined_by_the_next_run(tmp_path):
+    """Once a traceback in every report, and never quarantined."""
+    study = Study(
+        name="dyn",
+        datasets=[DatasetSpec(name="diabetes")],
+        engines=["lightgbm"],
+        grid={"reg_alpha": [0, 1], "reg_lambda": [0]},
+        params={"n_estimators": 3},
+        folds=2,
+    )
+    run_study(study, tmp_path / "out", jobs=1, progress=False)
+    table = tmp_path / "out" / "dynamics.parquet"
+    good = pd.read_parquet(table)
+    cut = table.read_bytes()[: table.stat().st_size // 2]
+    table.write_bytes(cut)
+    from boostreg import open_run
+    from boostreg.report import build_report_view
+
+    run = open_run(tmp_path / "out")
+    assert "truncated or not Parquet" in run.dynamics_problem()
+    with pytest.warns(UserWarning, match="dynamics.parquet' cannot be read .* moves it to quarantine"):
+        view = build_report_view(run)
+    (section,) = [s for s in view.sections if s.id == "dynamics"]
+    assert len(section.paragraphs) == 1 and "cannot be read" in section.paragraphs[0] and not section.figures
+    with pytest.warns(UserWarning, match="moved to .*quarantine.* and written anew"):
+        run_study(study, tmp_path / "out", jobs=1, progress=False)
+    assert (tmp_path / "out" / "quarantine" / "dynamics.parquet").read_bytes() == cut
+    pd.testing.assert_frame_equal(pd.read_parquet(table), good)
+    assert open_run(tmp_path / "out").dynamics_problem() is None
+
+
+def test_a_report_on_a_leave_one_out_run_is_written(tmp_path):
+    """Once a traceback: R² of a one-row test fold is undefined, so the shared metric was all NaN."""
+    from sklearn.model_selection import LeaveOneOut
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x1": rng.normal(size=24), "x2": rng.normal(size=24)})
+    frame["y"] = 2 * frame.x1 + rng.normal(size=24)
+    study = Study(
+        name="loo",
+        datasets=[DatasetSpec(name="t", frame=frame, target="y")],
+        engines=["lightgbm"],
+        grid={"reg_alpha": [0, 1], "reg_lambda": [0]},
+        params={"n_estimators": 3, "validation_fraction": 0.2},
+        folds=2,
+        cv=LeaveOneOut(),
+    )
+    result = run_study(study, tmp_path / "out", jobs=1, progress=False)
+    assert len(result.fits) == 48 and (result.fits.status == "ok").all()  # 24 one-row test folds x 2 settings
+    proc = _cli(["report", "out"], tmp_path)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr and proc.stderr.strip() == "", proc.stderr
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "no shared metric to compare models on" in html
+
+
+def _stopped_by_sigterm(proc, when) -> None:
+    """SIGTERM to a running ``proc`` once ``when()`` holds: exit 143, one line on stderr, no traceback."""
+    import psutil
+
+    deadline = time.time() + 120
+    while proc.poll() is None and time.time() < deadline:
+        try:
+            if when(psutil.Process(proc.pid)):
+                break
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    assert proc.poll() is None, "the command ended before it could be stopped"
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert proc.returncode == 143, err
+    assert "Traceback" not in out + err and len(lines) == 1 and lines[0].startswith("boostreg: stopped: "), lines
+
+
+def test_sigterm_while_a_report_draws_or_a_run_starts_is_one_line_143_and_writes_nothing(tmp_path):
+    """Once the default SIGTERM: no message; a report stopped mid-write left its temporary file."""
+    study = Study(
+        name="stop",
+        datasets=[DatasetSpec(name="diabetes")],
+        engines=["lightgbm", "xgboost"],
+        grid={"reg_alpha": [0, 0.1, 1], "reg_lambda": [0, 1, 10]},
+        params={"n_estimators": 5, "validation_fraction": 0.2},
+        folds=2,
+    )
+    run_study(study, tmp_path / "out", jobs=2, progress=False)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+
+    def popen(*args):
+        return subprocess.Popen(
+            [sys.executable, "-m", "boostreg.cli", *args],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def busy(seconds):  # past its imports and the records' reading: computing and drawing the figures
+        return lambda p: sum(p.cpu_times()[:2]) > seconds
+
+    _stopped_by_sigterm(popen("report", "out"), busy(2.5))
+    # start-up of a run: while its modules load, and while it reads a large data file (before any fit)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(300_000, 6)).round(4), columns=[f"x{i}" for i in range(6)])
+    frame.assign(y=(2 * frame.x0 + rng.normal(size=len(frame))).round(4)).to_csv(tmp_path / "data.csv", index=False)
+    (tmp_path / "s.toml").write_text(TINY.format(alpha="[0, 1]"))
+    before += [Path("data.csv"), Path("s.toml")]
+    started = time.time()
+    _stopped_by_sigterm(popen("run", "s.toml", "--out", "new", "-q"), lambda p: time.time() - started > 0.5)
+
+    def reading(p):
+        return any(f.path.endswith("data.csv") for f in p.open_files())
+
+    _stopped_by_sigterm(popen("run", "s.toml", "--out", "new", "-q"), reading)
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == sorted(before)  # nothing new, no .tmp

@@ -1,5 +1,6 @@
 """End-to-end small studies: records, sparsity and shrinkage signals, resume, executors agree."""
 
+import re
 import shutil
 
 import numpy as np
@@ -382,18 +383,30 @@ def test_a_fit_with_non_finite_metrics_is_failed_with_the_reason(tmp_path):
         study = Study(
             name="nonfinite",
             datasets=[DatasetSpec(name="diabetes")],
-            engines=["xgboost", "lightgbm", "nan_booster"],
+            engines=["lightgbm", "nan_booster"],
             grid={"reg_alpha": [0]},
-            params={"n_estimators": 3, "learning_rate": 1e30, "validation_fraction": 0.2},
+            params={"n_estimators": 3, "validation_fraction": 0.2},
             folds=2,
         )
         fits = run_study(study, tmp_path / "out", jobs=1, progress=False).fits
     finally:
         ENGINES.pop("nan_booster", None)
-    xgb, toy = fits[fits.engine == "xgboost"], fits[fits.engine == "nan_booster"]
-    assert len(xgb) and (xgb.status == "failed").all()  # learning_rate = 1e30: XGBoost's predictions are all NaN
-    assert xgb.error.str.contains("non-finite metric").all() and xgb.error.str.contains("test_error = nan").all()
-    assert len(toy) and (toy.status == "failed").all() and toy.error.str.contains("valid_error = -inf").all()
+    lgb, toy = fits[fits.engine == "lightgbm"], fits[fits.engine == "nan_booster"]
+    assert len(lgb) and (lgb.status == "ok").all()
+    assert len(toy) and (toy.status == "failed").all() and toy.error.str.contains("non-finite metric").all()
+    assert toy.error.str.contains("test_error = nan").all() and toy.error.str.contains("valid_error = -inf").all()
+
+
+def test_a_learning_rate_above_one_is_refused():
+    """learning_rate = 1e30 once ran: XGBoost's predictions all NaN, LightGBM's finite and absurd, stored "ok"."""
+    from boostreg.errors import BoostregError
+
+    for rate in (1e30, 1.5):
+        with pytest.raises(
+            BoostregError, match=rf"learning_rate = {re.escape(repr(rate))} .*above 1 overshoots.*\(0, 1\]"
+        ):
+            Study(name="lr", datasets=[DatasetSpec(name="diabetes")], params={"learning_rate": rate})
+    Study(name="lr", datasets=[DatasetSpec(name="diabetes")], params={"learning_rate": 1.0})  # 1 itself is allowed
 
 
 def _cv_study(cv, frame):

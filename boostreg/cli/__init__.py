@@ -7,7 +7,11 @@ The group and its error handling are in :mod:`.app`; each command is in its own 
 
 from __future__ import annotations
 
-from .app import (
+from .signals import install_while_loading
+
+install_while_loading()  # a SIGTERM while the commands' modules load is one line too (before pandas is imported)
+
+from .app import (  # noqa: E402
     EXIT_FAILED_FITS,
     EXIT_INTERRUPTED,
     EXIT_IO,
@@ -17,9 +21,9 @@ from .app import (
     cli,
     stop_signal,
 )
-from .recommend_cmd import datasets, recommend
-from .run_cmd import run
-from .show import export, guide, report, summary
+from .recommend_cmd import datasets, recommend  # noqa: E402
+from .run_cmd import run  # noqa: E402
+from .show import export, guide, report, summary  # noqa: E402
 
 for _command in (run, summary, report, guide, recommend, export, datasets):
     cli.add_command(_command)

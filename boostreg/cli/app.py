@@ -14,6 +14,7 @@ import click
 
 from ..engines import default_engines
 from ..errors import BoostregError
+from .signals import EXIT_TERMINATED, STOPPED
 
 EXIT_USER_ERROR = 2
 #: a run whose every fit ran, but some failed (their records say why; the next run tries them again)
@@ -21,7 +22,6 @@ EXIT_FAILED_FITS = 3
 #: the output folder could not be written (disk full, read-only): what finished is kept
 EXIT_IO = 74
 EXIT_INTERRUPTED = 130  # Ctrl-C
-EXIT_TERMINATED = 143  # SIGTERM
 
 
 class Terminated(KeyboardInterrupt):
@@ -39,13 +39,42 @@ def stop_signal(signum, frame):
     raise stop()
 
 
+#: SIGTERMs :func:`terminate` saw (one raised inside an object's __del__ is printed and dropped by Python)
+_TERMINATED: list[int] = []
+
+
+def terminate(signum, frame):
+    """SIGTERM in a command outside a run's fitting (which has its own handler, :func:`stop_signal`): stop it
+    like Ctrl-C, with one line and exit code 143 (:class:`_Group`)."""
+    _TERMINATED.append(signum)
+    raise Terminated()
+
+
+class _Stopped(Exception):
+    """Ctrl-C or SIGTERM inside a command, carried past click (which would print an empty line for it)."""
+
+    def __init__(self, terminated: bool):
+        super().__init__("stopped")
+        self.terminated = terminated
+
+
 class _Group(click.Group):
-    """Turns BoostregError (and click's own usage errors) into one line on stderr and exit code 2."""
+    """Turns BoostregError (and click's own usage errors) into one line on stderr and exit code 2, and a SIGTERM
+    or Ctrl-C outside a run's fitting into one line and exit code 143 or 130."""
 
     def main(self, *args, **kwargs):
         kwargs.setdefault("standalone_mode", False)
+        _TERMINATED.clear()
         try:
-            return super().main(*args, **kwargs)
+            previous = signal.signal(signal.SIGTERM, terminate)
+        except ValueError:  # not the main thread (an embedding program's worker): leave signals alone
+            previous = None
+        try:
+            done = super().main(*args, **kwargs)
+            if _TERMINATED:  # the SIGTERM was dropped (raised in a __del__): the command went on, but was stopped
+                click.echo(STOPPED, err=True)
+                sys.exit(EXIT_TERMINATED)
+            return done
         except BoostregError as err:
             click.echo(f"boostreg: error: {err}", err=True)
             sys.exit(EXIT_USER_ERROR)
@@ -54,9 +83,19 @@ class _Group(click.Group):
         except click.ClickException as err:
             click.echo(f"boostreg: error: {err.format_message()} (see 'boostreg --help')", err=True)
             sys.exit(EXIT_USER_ERROR)
-        except click.exceptions.Abort:
-            click.echo("boostreg: stopped.", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+        except (_Stopped, click.exceptions.Abort, KeyboardInterrupt) as err:  # click: Ctrl-C while parsing -> Abort
+            click.echo(STOPPED, err=True)
+            terminated = bool(_TERMINATED) or getattr(err, "terminated", False) or isinstance(err, Terminated)
+            sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as stop:
+            raise _Stopped(isinstance(stop, Terminated)) from None
 
 
 def _warn_one_line(message, category, filename, lineno, file=None, line=None):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import re
 import signal
@@ -90,6 +91,14 @@ def _study_from_options(study_file, data, target, task):
     help="Which fits get the closed-form theory check (default: the study's, else sample: the fits whose "
     "leaves are stored and one in ten of the rest; all: every fit, slower).",
 )
+@click.option(
+    "--fit-timeout",
+    type=float,
+    default=None,
+    metavar="SECONDS",
+    help="Stop a fit that runs longer and store it as failed (default: the study's fit_timeout, else no limit; "
+    "not enforced on Dask).",
+)
 @format_option("How to print the closing summary (or the --dry-run plan): a table, or JSON for programs.")
 @click.option(
     "--refit",
@@ -115,6 +124,7 @@ def run(
     no_report,
     dry_run,
     check,
+    fit_timeout,
     fmt,
     refit_rule,
 ):
@@ -139,6 +149,13 @@ def run(
     check_name_length(out, "--out")
     if check is not None:
         study = dataclasses.replace(study, check=check)
+    if fit_timeout is not None:
+        if not (math.isfinite(fit_timeout) and fit_timeout > 0):
+            raise BoostregError(
+                f"--fit-timeout {fit_timeout:g} is not allowed; give a positive number of seconds, e.g. "
+                "--fit-timeout 600 (the most one fit may take)."
+            )
+        study = dataclasses.replace(study, fit_timeout=fit_timeout)
     out = out or Path("runs") / study.name
     if refit_rule and not (
         study.params.get("validation_fraction")

@@ -8,9 +8,11 @@ notebook, a script) fits on the cluster although the workers' registries do not 
 
 from __future__ import annotations
 
+import warnings
 from contextlib import contextmanager
 
 from ..errors import BoostregError
+from ..fmt import num
 from .task import FitTask, PlannedGroup
 
 
@@ -24,6 +26,18 @@ def _import_distributed():
     return distributed
 
 
+def connect(scheduler: str):
+    """A ``distributed.Client`` of the scheduler at ``scheduler``; one that cannot be reached is a one-line error
+    (``run_study`` connects once before it claims the output folder, so that nothing is written)."""
+    distributed = _import_distributed()
+    try:
+        return distributed.Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError) as err:
+        raise BoostregError(
+            f"cannot reach the Dask scheduler at '{scheduler}' ({err}); check the address, or use --dask-local N."
+        ) from None
+
+
 def _run_pickled(payload: bytes):
     """Run a :class:`FitTask` serialized by cloudpickle (in a Dask worker)."""
     import cloudpickle
@@ -31,24 +45,36 @@ def _run_pickled(payload: bytes):
     return cloudpickle.loads(payload)()
 
 
-def execute_dask(planned: list[PlannedGroup], engines: dict, scheduler: str, threads: int, write, progress) -> None:
+def execute_dask(
+    planned: list[PlannedGroup],
+    engines: dict,
+    scheduler: str,
+    threads: int,
+    write,
+    progress,
+    fit_timeout: float | None = None,
+) -> None:
     """Submit every planned group to the cluster at ``scheduler`` as one task; hand each group's records to
     ``write`` as it completes (the caller writes them: records are written in one place, here). ``engines``:
-    name -> the engine instance each task carries."""
+    name -> the engine instance each task carries. ``fit_timeout`` cannot be enforced here: a Dask worker runs
+    its tasks in threads, where no alarm signal reaches them; a run that sets it says so in one warning."""
     distributed = _import_distributed()
+    if fit_timeout is not None:
+        warnings.warn(
+            f"fit_timeout = {num(fit_timeout, 'g')} s is not enforced on Dask (its workers run fits in threads, "
+            "which an alarm cannot stop); a fit that hangs holds its worker until the run is stopped",
+            UserWarning,
+            stacklevel=2,
+        )
     import cloudpickle  # Dask's own dependency
 
-    try:
-        client = distributed.Client(scheduler, timeout="10s")
-    except (OSError, TimeoutError) as err:
-        raise BoostregError(
-            f"cannot reach the Dask scheduler at '{scheduler}' ({err}); check the address, or use --dask-local N."
-        ) from None
+    client = connect(scheduler)
     with client:
         # cloudpickle, not Dask's pickling: it serializes an engine class that no worker can import (defined in
         # __main__, a notebook, or a module registered with cloudpickle.register_pickle_by_value) by value
         tasks = [
-            FitTask(p.group, tuple(p.to_fit), p.reference_values, threads, engines[p.group.engine]) for p in planned
+            FitTask(p.group, tuple(p.to_fit), p.reference_values, threads, engines[p.group.engine], fit_timeout)
+            for p in planned
         ]
         futures = [client.submit(_run_pickled, cloudpickle.dumps(t), pure=False) for t in tasks]
         for future in distributed.as_completed(futures):

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, wait
 
 from ..errors import BoostregError
-from ..fit import reference_columns, release_memory
+from ..fit import failed_reference, reference_columns, release_memory
 from .cost import fit_seconds
 from .task import FitTask, PlannedGroup
 
@@ -165,21 +165,31 @@ def plan_entries(planned: list[PlannedGroup]):
 
 
 def execute_local(
-    planned: list[PlannedGroup], engines: dict, jobs: int, threads: int, write: Callable, progress
+    planned: list[PlannedGroup],
+    engines: dict,
+    jobs: int,
+    threads: int,
+    write: Callable,
+    progress,
+    fit_timeout: float | None = None,
 ) -> None:
     """Run every fit still to fit of ``planned`` on ``jobs`` workers (or in this process when jobs == 1), writing
-    each record with ``write(record, curves)``. ``engines``: name -> the engine instance each task carries."""
+    each record with ``write(record, curves)``. ``engines``: name -> the engine instance each task carries;
+    ``fit_timeout``: the seconds each fit may take (None: no limit), enforced in the worker (or in this process
+    when it is its main thread)."""
     release_memory()  # what loading and planning the datasets left in Arrow's pool
     queue = FitQueue(plan_entries(planned), jobs)
     reference_values = {i: p.reference_values for i, p in enumerate(planned)}
 
     def task(key, ids) -> FitTask:
         group = planned[key].group
-        return FitTask(group, tuple(ids), reference_values[key], threads, engines[group.engine])
+        return FitTask(group, tuple(ids), reference_values[key], threads, engines[group.engine], fit_timeout)
 
     def reference_of(group, results):
         for record, _ in results:
-            if record["fit_id"] == group.fits[0].fit_id and record.get("status") == "ok":
+            if record["fit_id"] == group.fits[0].fit_id:
+                if record.get("status") != "ok":  # the group's other fits say why its values are missing
+                    return failed_reference(record)
                 return {c: record.get(c) for c in reference_columns(engines[group.engine])}
         return None
 

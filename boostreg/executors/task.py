@@ -58,6 +58,9 @@ class FitTask:
         Threads per fit.
     engine : Engine
         The engine instance that fits them.
+    fit_timeout : float or None
+        Seconds each fit may take (the study's ``fit_timeout``; None: no limit). Enforced where the task runs in a
+        process's main thread (a local worker, or this process), not in a Dask worker's threads.
     """
 
     group: FitGroup
@@ -65,9 +68,12 @@ class FitTask:
     reference_values: dict | None
     threads: int
     engine: Engine
+    fit_timeout: float | None = None
 
     def __call__(self) -> list[tuple[dict, pd.DataFrame | None]]:
         try:
-            return run_fits(self.group, self.fit_ids, self.reference_values, self.threads, self.engine)
+            return run_fits(
+                self.group, self.fit_ids, self.reference_values, self.threads, self.engine, self.fit_timeout
+            )
         finally:
             release_memory()  # what the task's fits freed goes back to the system before the worker's next task

@@ -97,7 +97,7 @@ def draw_gains(ax, summary: pd.DataFrame, *, legend: bool = True) -> int:
     rel, lo, hi = _relative_gains(s)
     colors = engine_colors(s.engine.unique())
     left, right = gain_range(s)
-    pad = 0.07 * (right - left)
+    pad = 0.07 * (right - left) or 0.01  # every gain exactly 0 (e.g. a grid the default wins on): still a range
     y = np.arange(len(s))[::-1]
     clipped = 0
     for i, r in s.iterrows():

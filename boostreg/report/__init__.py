@@ -4,7 +4,8 @@ Jinja2 template.
 One self-contained file: figures are embedded PNG (base64), styles inline, no script and no network request
 (a Content-Security-Policy forbids both). Every sentence of commentary is filled from computed numbers. The report
 is handed a :class:`~boostreg.results.Run` (anything with its ``fits``, ``curves``, ``leaves``, ``identity``,
-``study_toml()``, ``runs()``, ``dynamics()``, ``answers()`` and ``summary()``): it never opens a folder itself.
+``study_toml()``, ``runs()``, ``dynamics()``, ``dynamics_problem()``, ``answers()`` and ``summary()``): it never
+opens a folder itself.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def build_report_view(run) -> Report:
         S.leaves_section(fits, leaves),
         S.theory_section(fits, leaves),
         S.baselines_section(fits),
-        S.dynamics_section(run.dynamics()),
+        S.dynamics_section(run.dynamics(), run.dynamics_problem()),
         S.claims_section(fits, leaves),
     ]
     return Report(

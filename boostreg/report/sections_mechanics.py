@@ -175,9 +175,16 @@ def baselines_section(fits: pd.DataFrame) -> Section:
     return sec
 
 
-def dynamics_section(dyn: pd.DataFrame | None) -> Section:
-    """The update-dynamics table (``Run.dynamics()``; None when the run has none)."""
+def dynamics_section(dyn: pd.DataFrame | None, problem: str | None = None) -> Section:
+    """The update-dynamics table (``Run.dynamics()``; None when the run has none or it cannot be read, ``problem``
+    saying why: ``Run.dynamics_problem()``)."""
     sec = Section("dynamics", "Update dynamics: L2 decays in proportion, L1 steps to exact zeros")
+    if problem:
+        sec.paragraphs.append(
+            f"This run's update-dynamics table (OUT/dynamics.parquet) cannot be read ({problem}); the next "
+            "'boostreg run' into this folder moves it to OUT/quarantine/ and writes it again."
+        )
+        return sec
     if dyn is None:
         sec.paragraphs.append("This run has no update-dynamics table (OUT/dynamics.parquet).")
         return sec

@@ -221,6 +221,9 @@ def _models_commentary(summary: pd.DataFrame, sel: pd.DataFrame) -> list[str]:
     """Which model scored higher, decided by paired corrected intervals (a point estimate alone decides nothing)."""
     out, beaten, close = [], [], []
     for dataset, g in summary.groupby("dataset", sort=True):
+        if g.shared_selected.isna().all():  # R² of one-row test folds (LeaveOneOut) is undefined
+            out.append(f"{dataset}: no shared metric to compare models on (undefined on its test folds).")
+            continue
         top = g.loc[g.shared_selected.idxmax()]
         boost, base = g[g.kind == "booster"], g[g.kind == "baseline"]
         out.append(

@@ -19,7 +19,7 @@ from .validation import engines_example
 STUDIES_DIR = package_folder("boostreg.studies")
 DEFAULT_STUDY = STUDIES_DIR / "quickstart.toml"
 
-_STUDY_KEYS = {"name", "description", "engines", "folds", "seeds", "primary_metric", "check", "refit"}
+_STUDY_KEYS = {"name", "description", "engines", "folds", "seeds", "primary_metric", "check", "refit", "fit_timeout"}
 _DATASET_KEYS = {"name", "file", "target", "task", "max_rows", "params", "alias", "grid", "groups"}
 _TOP_KEYS = {"study", "datasets", "grid", "params", "baseline_grid", "extra_points"}
 
@@ -119,6 +119,7 @@ def study_from_dict(doc: dict, *, source: str = "<dict>", base_dir: Path | None 
         seeds=list(head.get("seeds", [0])),
         check=head.get("check", "sample"),
         refit=head.get("refit"),
+        fit_timeout=head.get("fit_timeout"),
         primary_metric=primary,
         baseline_grid=baseline_grid,
         source=source,

@@ -8,7 +8,6 @@ own names.
 from __future__ import annotations
 
 import difflib
-import math
 import re
 
 import numpy as np
@@ -41,7 +40,13 @@ BOOSTER_PARAMS = {
 }
 #: Booster parameters that must lie in a range, beyond ">= 0": (low, high, low excluded?, why and the fix).
 PARAM_RANGES = {
-    "learning_rate": (0.0, math.inf, True, "at 0 every leaf is 0 and nothing is learned; give a value > 0, e.g. 0.1"),
+    "learning_rate": (
+        0.0,
+        1.0,
+        True,
+        "at 0 every leaf is 0 and nothing is learned, and learning_rate above 1 overshoots every step; "
+        "use a value in (0, 1], e.g. 0.1",
+    ),
     "n_estimators": (1, 100_000, False, "give between 1 and 100000 rounds (with early_stopping_rounds it is the cap)"),
     "subsample": (0.0, 1.0, True, "it is the share of rows each tree sees; give a value in (0, 1]"),
     "colsample_bytree": (0.0, 1.0, True, "it is the share of columns each tree sees; give a value in (0, 1]"),

@@ -66,6 +66,12 @@ class Study:
         Raw (reg_alpha, reg_lambda) points fitted beside the grid for one booster, like the library default — e.g.
         published defaults to compare with: ``{"engine": ENGINE, "label": "probst2019", "reg_alpha": 1.113,
         "reg_lambda": ...}``.
+    fit_timeout : float, optional
+        Seconds one fit (the engine's training and measuring; not the binning its fold group shares) may take: a
+        fit still running then stops and is stored as failed ("timed out after N s (fit_timeout)"), and its group
+        goes on with the next fit. None (the default): no limit. How to run, not what is measured: it is not part
+        of the study's identity, so a folder can be resumed with another timeout. Enforced where a fit runs in a
+        process's main thread (``jobs=1`` from the main thread, and the local worker processes), not on Dask.
     description : str, optional
         Free text shown in the report.
     source : str, default "<python>"
@@ -86,6 +92,7 @@ class Study:
     refit: str | None = None
     cv: Any = field(default=None, compare=False)
     extra_points: list[dict] = field(default_factory=list)
+    fit_timeout: float | None = None
     description: str = ""
     source: str = "<python>"
 
@@ -165,6 +172,7 @@ class Study:
                 "primary_metric": dict(self.primary_metric),
                 **({"check": self.check} if self.check != "sample" else {}),
                 **({"refit": self.refit} if self.refit else {}),
+                **({"fit_timeout": self.fit_timeout} if self.fit_timeout is not None else {}),
             },
             "datasets": [ds.to_dict() for ds in self.datasets],
             "grid": {

@@ -210,6 +210,7 @@ def validate(study) -> None:
             f"refit = {study.refit!r} in {where} needs a validation split to choose a setting; add "
             "validation_fraction = 0.2 under [params]."
         )
+    _check_fit_timeout(study, where)
     if isinstance(study.folds, bool) or not isinstance(study.folds, (int, np.integer)) or study.folds < 2:
         raise BoostregError(f"folds = {study.folds!r} in {where}; use a whole number >= 2, e.g. folds = 5.")
     if not study.seeds or not all(
@@ -334,6 +335,24 @@ def validate(study) -> None:
                 f"primary_metric '{metric}' for {task} in {where} is not supported; "
                 f"choose one of {', '.join(PRIMARY_METRICS[task])}."
             )
+
+
+def _check_fit_timeout(study, where: str) -> None:
+    """fit_timeout: None (no limit) or a positive, finite number of seconds (made a plain float)."""
+    value = study.fit_timeout
+    if value is None:
+        return
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise BoostregError(
+            f"fit_timeout = {short_repr(value)} in {where} is not a positive number of seconds; give e.g. "
+            "fit_timeout = 600 (the most one fit may take), or leave it out for no limit."
+        )
+    object.__setattr__(study, "fit_timeout", float(value))
 
 
 def _check_cv(study, where: str) -> None:
