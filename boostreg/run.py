@@ -24,6 +24,7 @@ from .fit import reference_columns, release_memory
 from .fmt import num
 from .loading import load_dataset
 from .plan import FitGroup, make_plan
+from .progress import Progress
 from .results import Run
 from .rundir import (
     append_run,
@@ -81,48 +82,6 @@ def _choose_layout(jobs: int | None, n_fits: int) -> tuple[int, int]:
     if jobs < 1:
         raise BoostregError(f"--jobs {jobs} is not allowed; use a whole number >= 1 (this machine has {cores} cores).")
     return max(1, min(jobs, n_fits)), 1
-
-
-class _Progress:
-    """A rich progress bar with ETA over fits (silent when disabled)."""
-
-    def __init__(self, total: int, enabled: bool, description: str):
-        self.enabled = enabled and total > 0
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self.bar = Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("fits"),
-                TimeElapsedColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-                console=Console(stderr=True),
-            )  # progress on stderr, results on stdout
-            self.task = self.bar.add_task(description, total=total)
-
-    def __enter__(self):
-        if self.enabled:
-            self.bar.__enter__()
-        return self
-
-    def advance(self, n: int = 1):
-        if self.enabled:
-            self.bar.advance(self.task, n)
-
-    def __exit__(self, *exc):
-        if self.enabled:
-            self.bar.__exit__(*exc)
 
 
 def _planned_groups(groups: list[FitGroup], store: ParquetStore, engines: dict) -> list[PlannedGroup]:
@@ -229,7 +188,7 @@ def run_study(
         store.write({**record, "study_fingerprint": fingerprint}, curves)
 
     try:
-        with _Progress(n_to_fit, progress, study.name) as bar:
+        with Progress(n_to_fit, progress, study.name) as bar:
             if scheduler is not None:
                 execute_dask(planned, engines, scheduler, threads, write, bar, study.fit_timeout)
             else:

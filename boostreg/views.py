@@ -88,12 +88,23 @@ class Section:
 
 def figure(title: str, fig, alt: str = "", caption: str = "", name: str = "") -> Figure:
     """A matplotlib Figure as an embedded PNG at twice the resolution it is shown at, in a 256-colour palette (a
-    third of the bytes; these are line art and flat colour cells)."""
+    third of the bytes; these are line art and flat colour cells).
+
+    The figure is drawn once by Agg at ``PNG_DPI`` (as ``savefig`` would) and its pixels go straight to the
+    palette: no full-colour PNG is written and read back."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=PNG_DPI)
-    image = Image.open(io.BytesIO(buf.getvalue())).convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE)
+    canvas = FigureCanvasAgg(fig) if not isinstance(fig.canvas, FigureCanvasAgg) else fig.canvas
+    dpi = fig.dpi
+    try:
+        fig.dpi = PNG_DPI
+        canvas.draw()
+        rgba = canvas.buffer_rgba()
+        image = Image.frombuffer("RGBA", (rgba.shape[1], rgba.shape[0]), rgba, "raw", "RGBA", 0, 1)
+        image = image.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE)
+    finally:
+        fig.dpi = dpi
     small = io.BytesIO()
     image.save(small, format="PNG")
     width = round(fig.get_figwidth() * PNG_DPI / 2)

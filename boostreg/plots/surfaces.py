@@ -126,7 +126,16 @@ def heatmaps(
         for (r, c), _v in np.ndenumerate(z):
             red, green, blue, _ = colormap(norm(col[r, c])) if np.isfinite(col[r, c]) else (1, 1, 1, 1)
             dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5  # text colour readable on the cell
-            ax.text(c, r, texts[r][c], ha="center", va="center", fontsize=size, color="white" if dark else "black")
+            ax.text(
+                c,
+                r,
+                texts[r][c],
+                ha="center",
+                va="center",
+                fontsize=size,
+                color="white" if dark else "black",
+                in_layout=False,  # inside its cell: the layout need not measure it
+            )
         if marks is not None and len(marks):
             for m in marks[(marks.dataset == d) & (marks.engine == e)].itertuples():
                 cols = [i for i, a in enumerate(grid.columns) if np.isclose(a, m.reg_alpha)]

@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .._version import __version__
 from ..paths import check_target, write_atomic
+from ..tables import shared_tables
 from ..views import Section
 from . import sections as S
 
@@ -50,6 +51,11 @@ class Report:
 
 def build_report_view(run) -> Report:
     """The report's view model of ``run`` (a :class:`~boostreg.results.Run`)."""
+    with shared_tables():  # the selection and summary tables, computed once for every section that reads them
+        return _report_view(run)
+
+
+def _report_view(run) -> Report:
     fits = run.fits
     leaves = S.leaves_frame(fits, run.leaves)  # every leaf with its fit's dataset, engine and penalties, joined once
     sections = [
