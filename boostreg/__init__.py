@@ -33,6 +33,7 @@ _PUBLIC = {
     "open_run": ("results", "open_run"),
     "StudyResult": ("run", "StudyResult"),
     "run_study": ("run", "run_study"),
+    "recommend": ("advice", "recommend"),
 }
 
 __all__ = sorted(_PUBLIC)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .engines import ENGINES, Fold
+from .engines import ENGINES, Fold, get_engine
 from .errors import BoostregError
 from .fmt import pct
 from .units import data_units
@@ -324,6 +324,7 @@ def recommend_for(
     engines = engines or sorted(known)
     out = []
     for engine in engines:
+        get_engine(engine, where="the engines asked for")  # unknown, or an optional one not installed: one line
         if engine not in known:
             raise BoostregError(
                 f"the tuning guide has no recommendation for engine '{engine}'; use one of {', '.join(sorted(known))}."
@@ -369,3 +370,37 @@ def recommend_for(
             )
         )
     return out
+
+
+def recommend(frame, target: str, *, task=None, engines=None, check: bool = False, groups=None) -> list[Advice]:
+    """The tuning guide's reg_alpha and reg_lambda for a table held in memory: ``boostreg recommend`` from Python.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Your table, with the target among its columns (checked and cleaned as a file would be).
+    target : str
+        The column to predict.
+    task : {"regression", "binary"}, optional
+        The task; inferred when left out (binary for 2 distinct values; a whole-number target with few values is
+        refused until you say which).
+    engines : list of str, optional
+        The engines to advise on (default: every engine the guide covers).
+    check : bool, default False
+        Also fit the recommended values beside the library default by 5-fold cross-validation on your rows and
+        keep the one with the lower mean validation error (ten full fits per engine).
+    groups : str, optional
+        A column of group labels (a patient, a store): it leaves the features, and ``check`` keeps each group whole
+        on one side of its splits.
+
+    Returns
+    -------
+    list of Advice
+        One per engine: the raw ``reg_alpha`` and ``reg_lambda`` (``Advice.params`` for the engine's own
+        scikit-learn class), the search ranges, α_max and H̄, the rule and its evidence; ``Advice.to_dict()`` is
+        what ``boostreg recommend --format json`` prints.
+    """
+    from .data import load_frame
+
+    ds = load_frame(frame, target, name="data", task=task, groups=groups)
+    return recommend_for(ds, list(engines) if engines else None, check=check)

@@ -7,6 +7,7 @@ records (:mod:`boostreg.store`) and its other files (:mod:`boostreg.rundir`). Th
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -147,6 +148,42 @@ class Run:
         from .report import build_report
 
         return build_report(self, path)
+
+    def _repr_html_(self) -> str:
+        """A notebook's view of the run: the folder, fit counts, and per dataset x engine the verdict and the best
+        setting (counts only when no answer can be computed, e.g. without a validation split)."""
+        esc = html.escape
+        try:
+            fits = self.fits
+        except Exception as err:  # noqa: BLE001 - a display never raises: it says what it could not read
+            return f"<p>boostreg run <code>{esc(str(self.out))}</code>: records unreadable ({esc(str(err))})</p>"
+        ok = int((fits["status"] == "ok").sum()) if "status" in fits else 0
+        counts = {
+            "fits ok": ok,
+            "fits failed": len(fits) - ok,
+            "datasets": fits["dataset"].nunique() if "dataset" in fits else 0,
+            "engines": fits["engine"].nunique() if "engine" in fits else 0,
+        }
+        out = [
+            f"<p><b>boostreg run</b> <code>{esc(str(self.out))}</code>: "
+            + ", ".join(f"{n} {esc(k)}" for k, n in counts.items())
+            + "</p>"
+        ]
+        try:
+            answers = self.answers() if ok else None
+        except Exception:  # noqa: BLE001 - no validation split, or records an answer cannot be made of: counts only
+            answers = None
+        if answers is not None and len(answers):
+            cols = ("dataset", "engine", "verdict_text", "best_point")
+            out.append(
+                "<table><thead><tr><th>dataset</th><th>engine</th><th>verdict</th><th>best setting</th></tr></thead>"
+                "<tbody>"
+            )
+            for r in answers.to_dict(orient="records"):
+                cells = ("" if not isinstance(r.get(c), str) else r[c] for c in cols)
+                out.append("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in cells) + "</tr>")
+            out.append("</tbody></table>")
+        return "".join(out)
 
 
 def _refittable(engine) -> bool:

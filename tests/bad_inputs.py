@@ -687,6 +687,29 @@ CASES = [
         ],
     ),
     Case(
+        "run-groups-missing",
+        "run --data --groups naming a column the file does not have",
+        lambda d: ["run", "--data", _csv(d, store=lambda n: np.arange(n) % 6), "--target", "y", "--groups", "shop"],
+    ),
+    Case(
+        "recommend-groups-missing",
+        "recommend --groups naming a column the file does not have",
+        lambda d: [
+            "recommend",
+            "--data",
+            _csv(d, store=lambda n: np.arange(n) % 6),
+            "--target",
+            "y",
+            "--groups",
+            "shop",
+        ],
+    ),
+    Case(
+        "integer-target-not-guessed",
+        "a target of whole numbers with few values (3..9, as wine quality) and no --task: class codes or numbers?",
+        lambda d: ["run", "--data", _csv(d, quality=lambda n: 3 + np.arange(n) % 7), "--target", "quality"],
+    ),
+    Case(
         "refit-without-validation",
         "run --refit on a study with no validation split to choose a setting on",
         lambda d: ["run", _study(d), "--refit", "--out", "out"],

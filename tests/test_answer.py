@@ -1,6 +1,7 @@
 """The answer a user can act on: best and smallest-within-noise settings, the verdict (tune / keep the default), the
 engine's own class with raw values to paste, and the refit model -- hand-computed cases and small real studies."""
 
+import html
 import json
 
 import numpy as np
@@ -203,6 +204,27 @@ def test_bad_requests_are_one_line_errors_and_write_nothing(tuned, tmp_path):
     with pytest.raises(BoostregError, match="has no complete fold group"):
         run.best_params("diabetes", "xgboost")
     assert not (out / "models").exists()
+
+
+def test_a_run_shows_in_a_notebook_as_counts_and_its_answer_table(tuned, tmp_path):
+    from boostreg.results import Run
+
+    page = tuned._repr_html_()
+    answers = tuned.answers()
+    n_ok = int((tuned.fits.status == "ok").sum())
+    assert f"<code>{tuned.out}</code>" in page and f"{n_ok} fits ok, 0 fits failed, 2 datasets, 4 engines" in page
+    assert page.count("<tr>") == 1 + len(answers) and "<th>verdict</th><th>best setting</th>" in page
+    row = answers.iloc[0]
+    assert f"<td>{row.dataset}</td><td>{row.engine}</td><td>{html.escape(row.verdict_text)}</td>" in page
+    assert "<img" not in page and "<svg" not in page  # no figures
+    odd = Run(tmp_path / "<b>&odd")  # no records: counts only, the folder's name escaped
+    shown = odd._repr_html_()
+    assert "&lt;b&gt;&amp;odd" in shown and "0 fits ok" in shown and "<table>" not in shown
+    without = tuned.fits.copy()
+    without["valid_error"] = np.nan  # no validation split: no answers, counts only
+    bare = Run(tuned.out)
+    bare.__dict__["fits"] = without
+    assert "<table>" not in bare._repr_html_() and f"{n_ok} fits ok" in bare._repr_html_()
 
 
 def _real_answer(tmp_path, name, grid, rounds=150, **lightgbm):

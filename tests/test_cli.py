@@ -72,6 +72,11 @@ ERRORS = {
     "study_and_data": (["run", "tiny.toml", "--data", "prices.csv", "--target", "price"], ["not both"]),
     "other_study": (["run", "tiny.toml"], ["out_other_study", "study.toml", "new or empty --out"]),
     "jobs_zero": (["run", "tiny.toml", "--jobs", "0"], ["--jobs 0", ">= 1"]),
+    "groups_missing": (
+        ["run", "--data", "prices.csv", "--target", "price", "--groups", "shop"],
+        ["groups column 'shop' not found", "'colour'"],
+    ),
+    "groups_without_data": (["run", "tiny.toml", "--groups", "shop"], ["--groups go with --data FILE"]),
 }
 HELP = {"group": ["--help"], "run": ["run", "--help"], "datasets": ["datasets", "--help"], "list": ["datasets"]}
 
@@ -114,6 +119,7 @@ def test_run_help(quick):
         "--data",
         "--target",
         "--task",
+        "--groups",
         "--jobs",
         "--force",
         "--scheduler",
@@ -176,6 +182,15 @@ def test_jobs_zero_creates_nothing(quick):
 
 
 # ---------------------------------------------------------------------------------------------- a full run
+
+
+def test_run_data_with_groups_keeps_each_group_whole_in_the_outer_folds(tmp_path):
+    frame = _prices(120).assign(store=np.repeat(np.arange(12), 10))
+    frame.to_csv(tmp_path / "stores.csv", index=False)
+    proc = _cli(["run", "--data", "stores.csv", "--target", "price", "--groups", "store", "--dry-run"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "outer folds: GroupKFold(3) over 12 groups, each group whole on one side" in proc.stdout
+    assert not (tmp_path / "runs").exists()
 
 
 def test_run_on_a_csv_then_rerun_skips_everything(quick):

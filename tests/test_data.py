@@ -159,10 +159,11 @@ def test_load_csv_infers_task_and_types(tmp_path, table):
     binary = load_file(path, "sold", name="shop-sold")
     assert binary.task == "binary" and binary.classes == ("no", "yes") and binary.name == "shop-sold"
     np.testing.assert_array_equal(binary.y, (table["sold"] == "yes").astype(float))
-    assert load_file(path, "count").task == "regression"
-    forced = load_file(path, "count", task="regression", max_rows=100)
-    assert forced.n_rows == 100 and forced.fingerprint == load_file(path, "count", max_rows=100).fingerprint
-    assert forced.fingerprint != load_file(path, "count").fingerprint
+    _raises(lambda: load_file(path, "count"), "has 10 whole-number values (0..9): say what it is")  # no guess
+    assert load_file(path, "count", task="regression").task == "regression"
+    forced = load_file(path, "price", task="regression", max_rows=100)
+    assert forced.n_rows == 100 and forced.fingerprint == load_file(path, "price", max_rows=100).fingerprint
+    assert forced.fingerprint != load_file(path, "price").fingerprint
 
 
 def test_task_override_and_other_formats(tmp_path, table):
@@ -216,7 +217,9 @@ def test_bad_input_is_one_line_with_the_fix(tmp_path, table):
     _raises(lambda: load_file(good, "prise"), "'prise'", "'price'", "'colour'")
     _raises(lambda: load_file(good, "price", task="classification"), "'classification'", "regression")
     _raises(lambda: load_file(good, "sold", task="regression"), "text", "'sold'")
-    _raises(lambda: load_file(good, "colour"), "--task")
+    _raises(
+        lambda: load_file(good, "colour"), "text with 3 distinct values", "multiclass targets are not supported yet"
+    )
     _raises(lambda: load_file(good, "price", task="binary"), "exactly 2", "--task regression")
     _raises(lambda: load_file(good, "price", max_rows=0), "max_rows")
 
@@ -284,7 +287,7 @@ def test_a_feature_copying_the_target_is_refused_as_a_leak(tmp_path):
         _raises(lambda path=path: load_file(path, "sold"), f"{name!r}", "copy of the target 'sold'")
     integer_copy = tmp_path / "int.csv"
     _frame(y=lambda n: np.arange(n) % 7 * 1.0, count=lambda n: np.arange(n) % 7).to_csv(integer_copy, index=False)
-    _raises(lambda: load_file(integer_copy, "y"), "'count'", "copy of the target 'y'")
+    _raises(lambda: load_file(integer_copy, "y", task="regression"), "'count'", "copy of the target 'y'")
     near = tmp_path / "near.csv"  # equal in all rows but one: a strong feature, not a copy
     frame = _frame()
     frame.assign(y_close=frame["y"].where(frame.index != 5, 0.0)).to_csv(near, index=False)
@@ -294,7 +297,7 @@ def test_a_feature_copying_the_target_is_refused_as_a_leak(tmp_path):
 def test_names_the_engines_refuse_are_renamed_uniquely_and_kept(tmp_path):
     frame = _frame(
         **{
-            "weight [kg]": 1.0 * np.arange(40),
+            "weight [kg]": 50.0 + np.arange(40),
             "ratio:1": lambda n: np.arange(n) % 5,
             "a,b": lambda n: np.arange(n) % 3,
             'say "hi"': lambda n: np.arange(n) % 4,
@@ -395,8 +398,49 @@ def test_a_saved_row_index_is_dropped_but_real_columns_stay(tmp_path):
         assert "Unnamed: 0" in load_file(tmp_path / "repeats.csv", "y").original_names.values()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        frame.assign(index=np.arange(40)).to_csv(tmp_path / "named.csv", index=False)
-        assert "index" in load_file(tmp_path / "named.csv", "y").X.columns  # a named column stays
+        frame.assign(index=np.arange(40) % 7).to_csv(tmp_path / "named.csv", index=False)
+        assert "index" in load_file(tmp_path / "named.csv", "y").X.columns  # 'index' holding no row numbers stays
+
+
+def test_index_columns_and_row_sequences_are_dropped_with_one_warning(tmp_path):
+    rng = np.random.default_rng(1)
+    frame = _frame(
+        rownames=lambda n: np.arange(1, n + 1),  # R's write.csv, Rdatasets
+        index=lambda n: rng.permutation(n),  # reset_index, then shuffled
+        id=lambda n: np.arange(n),  # any name: exactly 0..n-1 in file order
+        order=lambda n: np.arange(1, n + 1),  # ... or 1..n
+        step=lambda n: np.arange(n) + 5,  # counts, but not from 0 or 1: a feature
+        rev=lambda n: np.arange(n)[::-1],  # 0..n-1 backwards: a feature
+    )
+    frame.to_csv(tmp_path / "ids.csv", index=False)
+    with pytest.warns(UserWarning, match="row numbers") as caught:
+        ds = load_file(tmp_path / "ids.csv", "y")
+    assert len(caught) == 1
+    assert "dropped column(s) 'rownames', 'index', 'id', 'order'" in str(caught[0].message)
+    assert list(ds.X.columns) == ["x1", "x2", "step", "rev"]
+
+
+def test_whole_number_targets_with_few_values_are_not_guessed(tmp_path):
+    def csv(name, y):
+        _frame(60, y=y).to_csv(tmp_path / name, index=False)
+        return tmp_path / name
+
+    quality = csv("quality.csv", lambda n: 3 + np.arange(n) % 7)  # 3..9, as wine quality
+    _raises(
+        lambda: load_file(quality, "y"),
+        "target 'y'",
+        "has 7 whole-number values (3..9): say what it is: --task regression (numbers) or "
+        'task = "regression" in the study; multiclass targets are not supported yet',
+    )
+    codes = csv("codes.csv", lambda n: (np.arange(n) % 3).astype(float))  # 0.0/1.0/2.0 floats: the same
+    _raises(lambda: load_file(codes, "y"), "3 whole-number values (0..2)")
+    assert load_file(quality, "y", task="regression").task == "regression"
+    assert not load_file(quality, "y", task="regression").task_inferred
+    assert load_file(csv("binary.csv", lambda n: np.arange(n) % 2), "y").task == "binary"  # 0/1 stays binary
+    assert load_file(csv("counts.csv", lambda n: np.arange(n) % 21), "y").task == "regression"  # 21 values
+    assert load_file(csv("halves.csv", lambda n: (np.arange(n) % 5) / 2), "y").task == "regression"  # not whole
+    text = csv("text.csv", lambda n: np.array(["a", "b", "c"])[np.arange(n) % 3])
+    _raises(lambda: load_file(text, "y"), "is text with 3 distinct values", "multiclass targets are not supported")
 
 
 def test_date_columns_are_dropped_as_dates_not_text(tmp_path):

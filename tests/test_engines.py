@@ -357,6 +357,31 @@ def test_an_optional_engine_without_its_library_names_the_pip_extra():
         OPTIONAL_ENGINES.pop("fancy_booster", None)
 
 
+def test_a_study_and_the_cli_name_the_pip_extra_of_an_optional_engine_not_installed(tmp_path):
+    from click.testing import CliRunner
+
+    from boostreg.cli import cli
+    from boostreg.engines import OPTIONAL_ENGINES, register_optional
+    from boostreg.errors import BoostregError
+    from boostreg.study import DatasetSpec, Study
+
+    pip = 'pip install "boostreg[fancy]"'
+    try:
+        register_optional("fancy_booster", "boostreg_no_such_module.engine", "FancyEngine", "fancy")
+        with pytest.raises(BoostregError) as err:
+            Study(name="s", datasets=[DatasetSpec(name="diabetes")], engines=["fancy_booster"])
+        assert str(err.value).startswith("engine 'fancy_booster' in ") and str(err.value).endswith(pip)
+        with pytest.raises(BoostregError, match=r"\[params\.fancy_booster\].*boostreg\[fancy\]"):
+            Study(name="s", datasets=[DatasetSpec(name="diabetes")], engine_params={"fancy_booster": {"x": 1}})
+        (tmp_path / "d.csv").write_text("x,y\n" + "".join(f"{i % 7},{i * 0.5}\n" for i in range(30)))
+        res = CliRunner().invoke(
+            cli, ["recommend", "--data", str(tmp_path / "d.csv"), "--target", "y", "--engine", "fancy_booster"]
+        )
+        assert res.exit_code == 2 and pip in res.output and "unknown" not in res.output
+    finally:
+        OPTIONAL_ENGINES.pop("fancy_booster", None)
+
+
 def test_an_optional_engine_whose_library_is_installed_is_registered():
     from boostreg.engines import OPTIONAL_ENGINES
 

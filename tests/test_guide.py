@@ -185,8 +185,8 @@ def test_records_without_defaults_or_validation_are_refused():
 
 def test_guide_and_recommend_on_a_tiny_real_run(tmp_path, monkeypatch):
     from boostreg import DatasetSpec, Study, relative, run_study
+    from boostreg.advice import data_units, recommend_for
     from boostreg.data import load_builtin
-    from boostreg.recommend import data_units, recommend_for
 
     study = Study(
         name="tiny-guide",
@@ -223,9 +223,9 @@ def test_guide_and_recommend_on_a_tiny_real_run(tmp_path, monkeypatch):
 def test_data_units_by_hand_from_the_first_trees_leaves():
     """alpha_max = max |G| and H-bar = mean H over the unpenalized first tree's leaves, G and H summed by hand from
     the rows' leaf ids at the base margin (squared error: g = margin - y, h = 1, so H-bar is rows per leaf)."""
+    from boostreg.advice import data_units
     from boostreg.data import load_builtin
     from boostreg.engines import ENGINES, Fold
-    from boostreg.recommend import data_units
 
     ds = load_builtin("diabetes")
     settings = {"learning_rate": 0.1, "max_depth": 6, "num_leaves": 31}
@@ -266,12 +266,50 @@ def test_recommend_cli_json_on_a_csv(tmp_path):
     assert bad.exit_code == 2 and "not found" in bad.output
 
 
+def test_recommend_from_python_returns_what_the_cli_prints_as_json(tmp_path):
+    """boostreg.recommend(frame, target, ...) is the public API of `boostreg recommend`: the same Advice objects whose
+    to_dict() the CLI's --format json prints; groups= keeps each group whole in --check's splits."""
+    import json
+
+    import boostreg
+    import boostreg.guide  # noqa: F401 - imports boostreg.advice, the module behind the function
+    from boostreg.advice import Advice
+
+    assert callable(boostreg.recommend) and boostreg.recommend.__name__ == "recommend"
+    rng = np.random.default_rng(3)
+    n = 200
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "store": np.repeat(np.arange(10), 20)})
+    frame["y"] = 2 * frame.a + rng.normal(size=n)
+    advice = boostreg.recommend(frame, "y", engines=["lightgbm"])
+    assert [type(a) for a in advice] == [Advice] and advice[0].engine == "lightgbm"
+    frame.to_csv(tmp_path / "my.csv", index=False)
+    res = CliRunner().invoke(
+        cli,
+        ["recommend", "--data", str(tmp_path / "my.csv"), "--target", "y", "--engine", "lightgbm", "--format", "json"],
+    )
+    assert res.exit_code == 0, res.output
+    printed = json.loads(res.output[res.output.index("[") :])
+    assert printed[0]["reg_alpha"] == pytest.approx(advice[0].to_dict()["reg_alpha"])
+    assert printed[0]["reg_lambda"] == pytest.approx(advice[0].to_dict()["reg_lambda"])
+    assert printed[0]["alpha_max"] == pytest.approx(advice[0].alpha_max)
+    grouped = boostreg.recommend(frame, "y", engines=["lightgbm"], groups="store", check=True)[0]
+    assert grouped.check["n_valid"] == 40 and grouped.rows == n  # 5 folds of 2 whole stores; 'store' left the features
+    with pytest.raises(boostreg.BoostregError, match="groups column 'shop' not found"):
+        boostreg.recommend(frame, "y", groups="shop")
+    with pytest.raises(boostreg.BoostregError, match="3 whole-number values"):
+        boostreg.recommend(frame.assign(y=np.arange(n) % 3), "y")
+    res = CliRunner().invoke(
+        cli, ["recommend", "--data", str(tmp_path / "my.csv"), "--target", "y", "--groups", "shop"]
+    )
+    assert res.exit_code == 2 and "groups column 'shop' not found" in res.output
+
+
 def test_recommend_check_keeps_what_the_validation_split_prefers_and_the_verdict_flips():
     """--check fits the recommended values beside the library default on 5 cross-validation splits of the user's rows
     and keeps the one with the lower mean validation error. A penalty that zeroes every leaf (reg_alpha = alpha_max)
     loses to the default where the target has signal, and wins where it is pure noise (the default overfits it)."""
+    from boostreg.advice import recommend_for
     from boostreg.data import load_frame
-    from boostreg.recommend import recommend_for
 
     rng = np.random.default_rng(1)
     x = rng.normal(size=(600, 4))
@@ -308,9 +346,9 @@ def test_recommend_quotes_the_record_of_the_procedure_it_ran(tmp_path):
     """check=True quotes the fresh hold-out's record of the 5-fold check (and only for the values it tested);
     check=False quotes the guide's record of the values alone, never the fresh check's, and names the one-split
     procedure where only that record exists. The shipped recommendation carries the fresh record; the CLI prints it."""
+    from boostreg.advice import PROCEDURE_ALONE, PROCEDURE_CHECKED, PROCEDURE_ONE_SPLIT, recommend_for
     from boostreg.data import load_frame
     from boostreg.guide import recommendation_for
-    from boostreg.recommend import PROCEDURE_ALONE, PROCEDURE_CHECKED, PROCEDURE_ONE_SPLIT, recommend_for
 
     rng = np.random.default_rng(2)
     x = rng.normal(size=(300, 3))

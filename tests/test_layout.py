@@ -24,7 +24,7 @@ MAX_LINES = 450
 
 #: lowest first; a module may import from its own layer and the ones below (docs/developing.md draws it)
 LAYERS = [
-    ["errors", "fmt", "paths", "measure", "prior", "_version", "deadline"],
+    ["errors", "fmt", "paths", "measure", "prior", "_version", "deadline", "progress"],
     ["engines"],
     ["data"],
     ["study"],
@@ -32,7 +32,7 @@ LAYERS = [
     ["fit", "executors"],
     ["rundir"],
     ["inference", "tables", "analysis", "answer"],
-    ["recommend", "refit"],
+    ["advice", "refit"],
     ["plots", "views"],
     ["guide", "report"],
     ["results", "displays"],

@@ -23,10 +23,17 @@ def _range(pair) -> str:
 @click.option("--target", required=True, help="The column to predict.")
 @click.option("--task", type=click.Choice(["regression", "binary"]), help="Override the task inferred from --target.")
 @click.option(
+    "--groups",
+    metavar="COLUMN",
+    help="A column of group labels (a patient, a store): it leaves the features, and --check keeps each group "
+    "whole on one side of its splits.",
+)
+@click.option(
     "--engine",
-    type=click.Choice(engine_names("booster")),
+    metavar="NAME",
     multiple=True,
-    help="Only this engine (repeatable; default: every engine the guide covers).",
+    help=f"Only this engine (repeatable; default: every engine the guide covers; boosters: "
+    f"{', '.join(engine_names('booster'))}).",
 )
 @click.option(
     "--check",
@@ -36,7 +43,7 @@ def _range(pair) -> str:
     "advises: ten full fits per engine.",
 )
 @format_option("A table for people, or JSON (a list with one object per engine) for programs.")
-def recommend(data, target, task, engine, check, fmt):
+def recommend(data, target, task, groups, engine, check, fmt):
     """reg_alpha and reg_lambda for YOUR data, from the tuning guide, in raw units.
 
     \b
@@ -47,11 +54,14 @@ def recommend(data, target, task, engine, check, fmt):
     stopping). The guide's advice is to fit these values beside the library default and keep whichever has
     the lower validation error; --check does that on your data.
     """
+    from ..advice import recommend_for
     from ..data import load_file
-    from ..recommend import recommend_for
+    from ..engines import get_engine
     from ..refit import paste_line
 
-    ds = load_file(data, target, task=task)
+    for name in engine:  # an unknown name, or an optional engine not installed (with its pip install): one line
+        get_engine(name, where="--engine")
+    ds = load_file(data, target, task=task, groups=groups)
     advice = recommend_for(ds, list(engine) or None, check=check)
     if fmt == "json":
         click.echo(json.dumps([a.to_dict() for a in advice], indent=1, ensure_ascii=False))

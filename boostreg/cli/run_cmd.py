@@ -39,7 +39,7 @@ def check_name_length(path, what: str) -> None:
             )
 
 
-def _study_from_options(study_file, data, target, task):
+def _study_from_options(study_file, data, target, task, groups=None):
     from ..study import DEFAULT_STUDY, load_study, single_file_study
 
     if data is not None and study_file is not None:
@@ -47,9 +47,9 @@ def _study_from_options(study_file, data, target, task):
     if data is not None:
         if not target:
             raise BoostregError("--data needs --target COLUMN naming the column to predict.")
-        return single_file_study(str(data), target, task)
-    if target or task:
-        raise BoostregError("--target and --task go with --data FILE; a study file sets them per dataset.")
+        return single_file_study(str(data), target, task, groups=groups)
+    if target or task or groups:
+        raise BoostregError("--target, --task and --groups go with --data FILE; a study file sets them per dataset.")
     return load_study(study_file or DEFAULT_STUDY)
 
 
@@ -68,6 +68,12 @@ def _study_from_options(study_file, data, target, task):
 )
 @click.option("--target", help="Target column of --data.")
 @click.option("--task", type=click.Choice(["regression", "binary"]), help="Override the task inferred from --target.")
+@click.option(
+    "--groups",
+    metavar="COLUMN",
+    help="A column of group labels in --data (a patient, a store): each group stays whole on one side of every "
+    "outer fold and validation split.",
+)
 @click.option(
     "--jobs", "-j", type=int, default=None, help="Worker processes (default: one per core, each fit single-threaded)."
 )
@@ -116,6 +122,7 @@ def run(
     data,
     target,
     task,
+    groups,
     jobs,
     force,
     scheduler,
@@ -134,7 +141,7 @@ def run(
     interrupted study. Results: OUT/fits and OUT/curves (Parquet, read with pandas.read_parquet), and
     OUT/report.html (its path is the last line printed).
     """
-    study = _study_from_options(study_file, data, target, task)
+    study = _study_from_options(study_file, data, target, task, groups)
     if scheduler and dask_local is not None:
         raise BoostregError("give either --scheduler or --dask-local, not both.")
     if scheduler is not None and not _ADDRESS.fullmatch(scheduler):

@@ -35,6 +35,8 @@ ENGINE_UNSAFE = {"[": "(", "]": ")", "{": "(", "}": ")", "<": "_lt_", ":": "_", 
 DATE_SAMPLE = 200
 #: What pandas names a header cell left empty, e.g. the index that ``to_csv`` writes by default.
 _UNNAMED = re.compile(r"Unnamed: \d+")
+#: Column names (any case) that say a column numbers the rows: R's and Rdatasets' 'rownames', reset_index's 'index'.
+INDEX_NAMES = ("rownames", "index")
 
 
 def _check_columns(frame: pd.DataFrame, target: str, where: str) -> None:
@@ -203,17 +205,36 @@ def _check_range(values: np.ndarray, what: str, where: str) -> None:
 
 
 def _drop_row_index(X: pd.DataFrame, where: str) -> pd.DataFrame:
-    """Drop a column that pandas named for its empty header ('Unnamed: 0') and that counts the rows: the index
-    ``to_csv`` writes by default (0..n-1 or 1..n, shuffled or with gaps after filtering), not a feature."""
-    drop = [c for c in X.columns if (str(c) == "" or _UNNAMED.fullmatch(str(c))) and _is_row_counter(X[c])]
+    """Drop the columns that number the rows, not features: one named as an index ('Unnamed: 0', the index
+    ``to_csv`` writes by default; 'rownames', R's and Rdatasets'; 'index', ``reset_index``'s) that counts the rows
+    (0..n-1 or 1..n, shuffled or with gaps after filtering), and a column of any name that is exactly 1..n or
+    0..n-1 in file order."""
+    named = [c for c in X.columns if _is_index_name(c) and _is_row_counter(X[c])]
+    counters = [c for c in X.columns if c not in named and _is_row_sequence(X[c])]
+    drop = named + counters
     if drop:
         warnings.warn(
-            f"{where}: dropped column(s) {_short_list(drop)}: row numbers (the index pandas writes with "
-            "to_csv), not features; save the file with index=False to leave them out.",
+            f"{where}: dropped column(s) {_short_list(drop)}: row numbers (a saved index, or 1..n / 0..n-1 in "
+            "file order), not features; leave them out of the file (pandas: to_csv(index=False)) to silence this.",
             UserWarning,
             stacklevel=4,
         )
     return X.drop(columns=drop)
+
+
+def _is_index_name(col) -> bool:
+    """A column name that says "row index": empty, 'Unnamed: N', 'rownames' or 'index' (any case)."""
+    text = str(col)
+    return text == "" or bool(_UNNAMED.fullmatch(text)) or text.strip().lower() in INDEX_NAMES
+
+
+def _is_row_sequence(s: pd.Series) -> bool:
+    """Exactly 0..n-1 or 1..n in file order (n >= 3: two rows numbered 0, 1 are as likely a yes/no feature)."""
+    n = len(s)
+    if n < 3 or not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s) or s.isna().any():
+        return False
+    v = s.to_numpy(dtype=np.float64)
+    return v[0] in (0.0, 1.0) and bool(np.all(np.diff(v) == 1.0))
 
 
 def _is_row_counter(s: pd.Series) -> bool:

@@ -21,6 +21,9 @@ MAX_ROUNDING_SHARE = 1e-3
 MIN_TARGET_SPREAD = 0.05
 #: A feature whose correlation with the target is beyond this is a linear copy of it (x = 2y), refused as a leak.
 MAX_COPY_CORRELATION = 0.9999
+#: A whole-number target with more than 2 and at most this many distinct values may be class codes or counts:
+#: the task is not guessed (the user says which).
+MAX_CODE_VALUES = 20
 
 
 def _label(value) -> str:
@@ -45,12 +48,13 @@ def _encode_target(
         if len(values) == 2:
             task = "binary"
         elif is_number:
+            _refuse_code_guess(raw, values, target, where)
             task = "regression"
         else:
             raise BoostregError(
                 f"target column {target!r} in {where} is text with {len(values)} distinct values; "
-                "boostreg handles numeric (regression) or two-class (binary) targets: "
-                "pass --task, or recode the target."
+                "boostreg handles numeric (regression) or two-class (binary) targets and multiclass targets "
+                "are not supported yet: recode it to two classes (one against the rest) or to numbers."
             )
     if task == "regression":
         if pd.api.types.is_bool_dtype(raw):
@@ -81,6 +85,21 @@ def _encode_target(
     negative, positive = order
     y = (raw.to_numpy() == positive).astype(np.float64)
     return y, task, (_label(negative), _label(positive))
+
+
+def _refuse_code_guess(raw: pd.Series, values: np.ndarray, target: str, where: str) -> None:
+    """A numeric target of whole numbers with 3..MAX_CODE_VALUES distinct values may be class codes (0/1/2) or a
+    quantity (counts, ratings): refuse to guess, naming both readings."""
+    if pd.api.types.is_bool_dtype(raw) or len(values) > MAX_CODE_VALUES:
+        return
+    numbers = np.asarray(values, dtype=np.float64)
+    if not np.all(np.isfinite(numbers)) or not np.all(numbers == np.round(numbers)):
+        return
+    low, high = _label(numbers.min()), _label(numbers.max())
+    raise BoostregError(
+        f"target {target!r} in {where} has {len(values)} whole-number values ({low}..{high}): say what it is: "
+        '--task regression (numbers) or task = "regression" in the study; multiclass targets are not supported yet.'
+    )
 
 
 def _check_inferred_binary(raw_y: pd.Series, y: np.ndarray, classes: tuple[str, str], target: str, where: str) -> None:

@@ -28,7 +28,7 @@ Jinja2, figures embedded), Markdown (figures in a ``NAME_files/`` folder beside 
 
 from __future__ import annotations
 
-from ..recommend import recommendation_for
+from ..advice import recommendation_for
 from ..views import Cell, Figure, Section, Table
 from .build import Guide, build_guide, provenance
 from .evidence import (

@@ -17,9 +17,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from .._version import __version__
+from ..advice import json_default
 from ..errors import BoostregError
 from ..paths import check_target, write_atomic
-from ..recommend import json_default
 from ..views import Cell, Table
 from .build import Guide, build_guide
 

@@ -159,13 +159,13 @@ def load_study(path: str | Path) -> Study:
     return study_from_dict(doc, source=str(path), base_dir=path.resolve().parent)
 
 
-def single_file_study(path: str, target: str, task: str | None = None) -> Study:
-    """The default grid on one user file: what ``boostreg run --data FILE --target COL`` runs."""
+def single_file_study(path: str, target: str, task: str | None = None, groups: str | None = None) -> Study:
+    """The default grid on one user file: what ``boostreg run --data FILE --target COL [--groups COL]`` runs."""
     try:
         file = Path(path).resolve()
     except (RuntimeError, OSError):  # a symlink loop (RuntimeError on Python 3.11): load_file says so in one line
         file = Path(path).absolute()
-    spec = DatasetSpec(file=str(file), target=target, task=task)
+    spec = DatasetSpec(file=str(file), target=target, task=task, groups=groups)
     label = re.sub(r"[^\w.\- ]", "_", Path(path).stem)[:90] or "data"
     return Study(
         name=f"file-{label}",

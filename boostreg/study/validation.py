@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ..engines import ENGINES, default_engines, engine_names
+from ..engines import ENGINES, OPTIONAL_ENGINES, default_engines, engine_names, get_engine
 from ..errors import BoostregError
 from ..fmt import short_repr
 from .params import (
@@ -189,9 +189,7 @@ def validate(study) -> None:
         if study.engines.count(e) > 1:
             raise BoostregError(f"engine '{e}' is listed twice in {where}; list each engine once.")
         if e not in ENGINES:
-            raise BoostregError(
-                f"unknown engine '{e}' in {where}{_closest(e, ENGINES)} Known engines: {', '.join(ENGINES)}."
-            )
+            get_engine(e, where)  # an optional engine not installed names its pip install; else the closest name
     _check_cv(study, where)
     if study.check not in ("sample", "all"):
         raise BoostregError(
@@ -303,6 +301,8 @@ def validate(study) -> None:
             if key in BOOSTER_PARAMS:
                 _check_number(key, value, f"{section} of {where}")
     for engine, params in study.engine_params.items():
+        if engine not in ENGINES and engine in OPTIONAL_ENGINES:
+            get_engine(engine, f"[params.{engine}] of {where}")  # its pip install
         if engine not in ENGINES:
             raise BoostregError(f"unknown engine section [params.{engine}] in {where}{_closest(engine, ENGINES)}")
         ENGINES[engine].check_native_params(params, where)
