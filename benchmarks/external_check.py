@@ -124,8 +124,8 @@ def fit_score(engine, task, protocol, penalties, X_tr, y_tr, X_te, y_te, seed):
 
 
 def one_fold(name, ds, engine, protocols, repeat, fold, train, test):
+    from boostreg.advice import recommend_for
     from boostreg.data import Dataset
-    from boostreg.recommend import recommend_for
 
     sub = Dataset(
         name=name, X=ds.X.iloc[train].reset_index(drop=True), y=ds.y[train], task=ds.task, source="external-check"
