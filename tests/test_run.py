@@ -124,6 +124,7 @@ def test_resume_after_losing_fits_restores_the_same_records(result, tmp_path):
     pd.testing.assert_frame_equal(a, b)
 
 
+@pytest.mark.slow  # worker pools
 def test_process_pool_gives_the_same_records(result, tmp_path):
     """Bit for bit: every measured column of every fit, whether one process or a pool of 2 ran it (chunks, cached
     folds, any order)."""
@@ -137,6 +138,7 @@ def test_process_pool_gives_the_same_records(result, tmp_path):
     pd.testing.assert_frame_equal(ca, cb, check_exact=True)
 
 
+@pytest.mark.slow  # worker pools
 def test_sampled_theory_checks_change_nothing_but_the_check_and_the_training_side_arithmetic(tmp_path):
     """check = "sample" (the default) skips the closed-form check on most fits: every record column is the same as
     with check = "all" except the theory columns, and the training metrics, which then come from the engine's own
@@ -298,6 +300,7 @@ def test_fit_queue_sends_a_group_that_fits_one_task_whole_with_its_reference_fir
         assert [i for key, ids, _ in every if key == k for i in ids] == [f"{k}{i}" for i in range(n)]
 
 
+@pytest.mark.slow  # worker pools
 def test_fits_give_the_same_records_on_any_number_of_workers_and_any_cut_into_tasks(tmp_path, monkeypatch):
     """3 folds of a 3 x 3 grid in the data's units (every fit needs its group's reference): 1 worker, 2 workers
     with each group whole in one task (the reference computed in the worker that uses it), and 2 workers with tasks
