@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,8 +151,15 @@ def run_study(
     validate(study)  # again: a Study's dicts and lists can be changed after it was built
     out = Path(out)
     _choose_layout(jobs, 1)  # reject a bad --jobs before anything is written
-    if scheduler is not None:  # and an unreachable scheduler (once: it left OUT/study.json, refusing the fix)
-        connect(scheduler).close()
+    # an unreachable scheduler is found before anything is written (once: it left OUT/study.json, refusing the fix);
+    # the one client then serves the whole run
+    with connect(scheduler) if scheduler is not None else nullcontext() as client:
+        return _run(study, out, jobs, progress, force, client, t_start)
+
+
+def _run(study: Study, out: Path, jobs, progress: bool, force: bool, client, t_start: float) -> StudyResult:
+    """run_study after its checks: load, plan, claim the folder, fit what is missing (on ``client``, a Dask
+    client, when given), log the run."""
     datasets = {spec.label: load_dataset(spec) for spec in study.datasets}
     groups = make_plan(study, datasets)
     identity = study_identity(study, datasets, groups)
@@ -174,7 +182,7 @@ def run_study(
     n_to_fit = sum(len(p.to_fit) for p in planned)
     write_study_files(out, study, identity)
     jobs, threads = _choose_layout(jobs, max(1, n_to_fit))
-    if study.fit_timeout is not None and scheduler is None and jobs == 1 and not can_enforce_timeout():
+    if study.fit_timeout is not None and client is None and jobs == 1 and not can_enforce_timeout():
         warnings.warn(
             f"fit_timeout = {num(study.fit_timeout, 'g')} s is not enforced: with jobs=1 the fits run in this "
             "thread, which is not the main thread (an alarm cannot stop them); call run_study from the main "
@@ -189,8 +197,8 @@ def run_study(
 
     try:
         with Progress(n_to_fit, progress, study.name) as bar:
-            if scheduler is not None:
-                execute_dask(planned, engines, scheduler, threads, write, bar, study.fit_timeout)
+            if client is not None:
+                execute_dask(planned, engines, client, threads, write, bar, study.fit_timeout)
             else:
                 execute_local(planned, engines, jobs, threads, write, bar, study.fit_timeout)
     finally:

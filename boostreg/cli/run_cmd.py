@@ -164,10 +164,7 @@ def run(
             )
         study = dataclasses.replace(study, fit_timeout=fit_timeout)
     out = out or Path("runs") / study.name
-    if refit_rule and not (
-        study.params.get("validation_fraction")
-        or any(p.get("validation_fraction") for p in study.engine_params.values())
-    ):
+    if refit_rule and not study.has_validation_split:
         raise BoostregError(
             "--refit needs a validation split to choose a setting; add validation_fraction = 0.2 under "
             "[params] of the study (boostreg run --data adds one), then run it again."

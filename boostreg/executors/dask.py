@@ -28,7 +28,8 @@ def _import_distributed():
 
 def connect(scheduler: str):
     """A ``distributed.Client`` of the scheduler at ``scheduler``; one that cannot be reached is a one-line error
-    (``run_study`` connects once before it claims the output folder, so that nothing is written)."""
+    (``run_study`` connects before it claims the output folder, so that nothing is written, and runs on that one
+    client)."""
     distributed = _import_distributed()
     try:
         return distributed.Client(scheduler, timeout="10s")
@@ -48,16 +49,17 @@ def _run_pickled(payload: bytes):
 def execute_dask(
     planned: list[PlannedGroup],
     engines: dict,
-    scheduler: str,
+    client,
     threads: int,
     write,
     progress,
     fit_timeout: float | None = None,
 ) -> None:
-    """Submit every planned group to the cluster at ``scheduler`` as one task; hand each group's records to
-    ``write`` as it completes (the caller writes them: records are written in one place, here). ``engines``:
-    name -> the engine instance each task carries. ``fit_timeout`` cannot be enforced here: a Dask worker runs
-    its tasks in threads, where no alarm signal reaches them; a run that sets it says so in one warning."""
+    """Submit every planned group to the cluster of ``client`` (from :func:`connect`) as one task; hand each
+    group's records to ``write`` as it completes (the caller writes them: records are written in one place, here).
+    ``engines``: name -> the engine instance each task carries. ``fit_timeout`` cannot be enforced here: a Dask
+    worker runs its tasks in threads, where no alarm signal reaches them; a run that sets it says so in one
+    warning."""
     distributed = _import_distributed()
     if fit_timeout is not None:
         warnings.warn(
@@ -68,20 +70,18 @@ def execute_dask(
         )
     import cloudpickle  # Dask's own dependency
 
-    client = connect(scheduler)
-    with client:
-        # cloudpickle, not Dask's pickling: it serializes an engine class that no worker can import (defined in
-        # __main__, a notebook, or a module registered with cloudpickle.register_pickle_by_value) by value
-        tasks = [
-            FitTask(p.group, tuple(p.to_fit), p.reference_values, threads, engines[p.group.engine], fit_timeout)
-            for p in planned
-        ]
-        futures = [client.submit(_run_pickled, cloudpickle.dumps(t), pure=False) for t in tasks]
-        for future in distributed.as_completed(futures):
-            for record, curves in future.result():
-                write(record, curves)
-                progress.advance()
-            future.release()
+    # cloudpickle, not Dask's pickling: it serializes an engine class that no worker can import (defined in
+    # __main__, a notebook, or a module registered with cloudpickle.register_pickle_by_value) by value
+    tasks = [
+        FitTask(p.group, tuple(p.to_fit), p.reference_values, threads, engines[p.group.engine], fit_timeout)
+        for p in planned
+    ]
+    futures = [client.submit(_run_pickled, cloudpickle.dumps(t), pure=False) for t in tasks]
+    for future in distributed.as_completed(futures):
+        for record, curves in future.result():
+            write(record, curves)
+            progress.advance()
+        future.release()
 
 
 @contextmanager

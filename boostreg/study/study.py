@@ -141,6 +141,15 @@ class Study:
             return float(self.params["validation_fraction"])
         return 0.2 if self.params.get("early_stopping_rounds", 0) else 0.0
 
+    @property
+    def has_validation_split(self) -> bool:
+        """Whether ``validation_fraction`` is set for every engine ([params]) or for one ([params.ENGINE]): what
+        selecting a setting to refit needs."""
+        return bool(
+            self.params.get("validation_fraction")
+            or any(p.get("validation_fraction") for p in self.engine_params.values())
+        )
+
     def fixed_params(self, engine: str) -> dict[str, Any]:
         """Fixed parameters for ``engine``: the engine's boostreg defaults, then the study's, then its engine
         section."""

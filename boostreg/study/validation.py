@@ -36,7 +36,7 @@ def _shown(text: str) -> str:
 
 
 def engines_example(count: int | None = None) -> str:
-    """The registry's default engines as a list in a message, e.g. '["xgboost", "lightgbm"]' (the first ``count``)."""
+    """The registry's default engines (the first ``count``) as a list for a message: '["name", ...]'."""
     names = default_engines()[:count]
     return "[" + ", ".join(f'"{name}"' for name in names) + "]"
 
@@ -200,10 +200,7 @@ def validate(study) -> None:
             f'refit = {study.refit!r} in {where}; use "best" (the lowest mean validation error) or '
             '"smallest" (the smallest model within one standard error of it), or leave it out.'
         )
-    if study.refit and not (
-        study.params.get("validation_fraction")
-        or any(p.get("validation_fraction") for p in study.engine_params.values())
-    ):
+    if study.refit and not study.has_validation_split:
         raise BoostregError(
             f"refit = {study.refit!r} in {where} needs a validation split to choose a setting; add "
             "validation_fraction = 0.2 under [params]."
@@ -246,7 +243,7 @@ def validate(study) -> None:
                 f"[[extra_points]] #{i + 1} in {where} has no {missing[0]}; give engine, label, "
                 'reg_alpha and reg_lambda, e.g. label = "probst2019".'
             )
-        if point["engine"] not in ENGINES or ENGINES[point["engine"]].kind != "booster":
+        if point["engine"] not in engine_names("booster"):
             raise BoostregError(
                 f"[[extra_points]] #{i + 1} in {where} names engine {point['engine']!r}; extra points "
                 f"are for boosters ({', '.join(engine_names('booster'))})."
@@ -313,8 +310,8 @@ def validate(study) -> None:
                 "unpenalized booster fit's first tree for its unit (alpha_max, H-bar) and baselines "
                 "have none; give baseline penalties as plain numbers, e.g. penalty = [0.01, 0.1, 1]."
             )
-        if key != "penalty" and (key not in ENGINES or ENGINES[key].kind != "baseline"):
-            baselines = [e for e, eng in ENGINES.items() if eng.kind == "baseline"]
+        baselines = engine_names("baseline")
+        if key != "penalty" and key not in baselines:
             raise BoostregError(
                 f"unknown key '{key}' in [baseline_grid] of {where}{_closest(key, baselines)} Use "
                 "penalty = [...] or a [baseline_grid.ENGINE] table for one of: "
