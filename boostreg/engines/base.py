@@ -105,6 +105,12 @@ class Fold:
     #: early stopping's validation split, carved from the training fold (None when early stopping is off)
     X_valid: pd.DataFrame | None = None
     y_valid: np.ndarray | None = None
+    #: multiclass: the number of classes K (labels are class codes 0..K-1 as floats); None for other tasks
+    n_classes: int | None = None
+    #: each row's sample weight (None: every row weighs 1), aligned with the rows of X_train / X_test / X_valid
+    w_train: np.ndarray | None = None
+    w_test: np.ndarray | None = None
+    w_valid: np.ndarray | None = None
 
 
 #: Parameters the runner and the engines' fit() handle themselves; they are never passed to a library as is.
