@@ -23,6 +23,7 @@ from ._version import __version__ as __version__
 _PUBLIC = {
     "BoostregError": ("errors", "BoostregError"),
     "DatasetSpec": ("study", "DatasetSpec"),
+    "Metric": ("metrics", "Metric"),
     "Study": ("study", "Study"),
     "load_study": ("study", "load_study"),
     "log_grid": ("study", "log_grid"),

@@ -12,6 +12,12 @@ cross-validation on the user's rows, with the guide's settings: ten full fits pe
 Each Advice quotes the out-of-sample record of the procedure this call ran (``evidence``, see ``evidence_for``):
 with ``check=True`` the fresh hold-out of ``benchmarks/fresh_check.py`` (datasets frozen before any fit, the
 5-fold check run as shipped); without it the guide's leave-one-dataset-out record of the recommended values alone.
+
+Multiclass datasets: α_max and H̄ are read from the first round's K class trees pooled (the units a study's relative
+grid uses), the check's splits are stratified by class, and its validation error is the study's multiclass
+primary metric; the guide's record comes from the datasets it was built on, which the evidence names (a
+recommendation for a task the guide never saw says so in ``assumptions``). Sample weights (``Dataset.weight``)
+weigh every fit, α_max and H̄, and the check's validation errors.
 """
 
 from __future__ import annotations
@@ -142,6 +148,7 @@ def check_against_default(
     default = (float(eng.library_defaults.get("reg_alpha", 0.0)), float(eng.library_defaults.get("reg_lambda", 0.0)))
     rows = np.arange(len(ds.y))
     units = len(np.unique(ds.groups)) if ds.groups is not None else len(rows)
+    weight = getattr(ds, "weight", None)
     if units < folds:
         what = "groups" if ds.groups is not None else "rows"
         raise BoostregError(
@@ -150,12 +157,12 @@ def check_against_default(
         )
     if ds.groups is not None:
         splits = list(GroupKFold(n_splits=folds).split(rows, ds.y, ds.groups))
-    elif ds.task == "binary":
-        rarer = int(min((ds.y == 1).sum(), (ds.y == 0).sum()))
+    elif ds.task in ("binary", "multiclass"):
+        rarer = int(np.unique(ds.y, return_counts=True)[1].min())
         if rarer < folds:
             warnings.warn(
-                f"--check: the rarer class has {rarer} rows, fewer than the {folds} folds, so some folds "
-                "validate on one class only; the check's verdict is weak on data this small.",
+                f"--check: the rarest class has {rarer} rows, fewer than the {folds} folds, so some folds "
+                "validate without it; the check's verdict is weak on data this small.",
                 UserWarning,
                 stacklevel=2,
             )
@@ -168,6 +175,7 @@ def check_against_default(
     trees = {"recommended": [], "default": []}
     for train, valid in splits:
         alpha_max, h_bar = data_units(ds, engine, settings, threads=threads, rows=train)
+        w_valid = None if weight is None else weight[valid]
         fold = Fold(
             ds.X.iloc[train],
             ds.y[train],
@@ -176,6 +184,10 @@ def check_against_default(
             ds.task,
             X_valid=ds.X.iloc[valid],
             y_valid=ds.y[valid],
+            n_classes=len(ds.classes) if ds.task == "multiclass" else None,
+            w_train=None if weight is None else weight[train],
+            w_test=w_valid,
+            w_valid=w_valid,
         )
         prepared = eng.prepare(fold, base, threads=threads)
         for label, (a, lam) in {"recommended": (alpha_rel * alpha_max, lambda_rel * h_bar), "default": default}.items():
@@ -325,6 +337,11 @@ def recommend_for(
     out = []
     for engine in engines:
         get_engine(engine, where="the engines asked for")  # unknown, or an optional one not installed: one line
+        if ds.task not in ENGINES[engine].tasks:
+            raise BoostregError(
+                f"engine '{engine}' does not fit {ds.task} targets; use one of "
+                f"{', '.join(e for e in sorted(known) if e in ENGINES and ds.task in ENGINES[e].tasks)}."
+            )
         if engine not in known:
             raise BoostregError(
                 f"the tuning guide has no recommendation for engine '{engine}'; use one of {', '.join(sorted(known))}."
@@ -361,18 +378,40 @@ def recommend_for(
                 rows=len(ds.y),
                 rule=_rule(engine, a, lam),
                 evidence=evidence_for(rec, engine, check),
-                assumptions={
-                    **settings,
-                    "rows": len(ds.y),
-                    "note": "alpha_max and H-bar grow in proportion to the rows you train on: if you hold out a "
-                    "share for early stopping, scale both values by the share you keep",
-                },
+                assumptions=_assumptions(ds, settings, rec),
             )
         )
     return out
 
 
-def recommend(frame, target: str, *, task=None, engines=None, check: bool = False, groups=None) -> list[Advice]:
+def _assumptions(ds, settings: dict, rec: dict) -> dict:
+    """What the advice assumes: the guide's settings, the rows, and notes on scale, weights and the task."""
+    out = {
+        **settings,
+        "rows": len(ds.y),
+        "note": "alpha_max and H-bar grow in proportion to the rows you train on: if you hold out a "
+        "share for early stopping, scale both values by the share you keep",
+    }
+    if getattr(ds, "weight", None) is not None:
+        out["weighted"] = True
+        out["note"] += "; with sample weights both are sums of weighted gradients and hessians: fit with the weights"
+    tasks = rec.get("tasks")
+    if ds.task == "multiclass":
+        out["note"] += (
+            "; multiclass: alpha_max and H-bar pool the first round's per-class trees, and the values apply to every "
+            "class's trees"
+        )
+        if not tasks or ds.task not in tasks:
+            out["task_note"] = (
+                "the tuning guide's records hold no multiclass dataset: its evidence is from the tasks it was built "
+                "on, so --check (fitting the values beside the library default on your rows) matters more here"
+            )
+    return out
+
+
+def recommend(
+    frame, target: str, *, task=None, engines=None, check: bool = False, groups=None, weight=None
+) -> list[Advice]:
     """The tuning guide's reg_alpha and reg_lambda for a table held in memory: ``boostreg recommend`` from Python.
 
     Parameters
@@ -381,9 +420,9 @@ def recommend(frame, target: str, *, task=None, engines=None, check: bool = Fals
         Your table, with the target among its columns (checked and cleaned as a file would be).
     target : str
         The column to predict.
-    task : {"regression", "binary"}, optional
-        The task; inferred when left out (binary for 2 distinct values; a whole-number target with few values is
-        refused until you say which).
+    task : {"regression", "binary", "multiclass"}, optional
+        The task; inferred when left out (binary for 2 distinct values, multiclass for text with 3 or more; a
+        whole-number target with few values is refused until you say which).
     engines : list of str, optional
         The engines to advise on (default: every engine the guide covers).
     check : bool, default False
@@ -392,6 +431,9 @@ def recommend(frame, target: str, *, task=None, engines=None, check: bool = Fals
     groups : str, optional
         A column of group labels (a patient, a store): it leaves the features, and ``check`` keeps each group whole
         on one side of its splits.
+    weight : str, optional
+        A column of sample weights (numbers >= 0): it leaves the features; every fit, α_max, H̄ and the check's
+        validation errors are weighted by it.
 
     Returns
     -------
@@ -402,5 +444,5 @@ def recommend(frame, target: str, *, task=None, engines=None, check: bool = Fals
     """
     from .data import load_frame
 
-    ds = load_frame(frame, target, name="data", task=task, groups=groups)
+    ds = load_frame(frame, target, name="data", task=task, groups=groups, weight=weight)
     return recommend_for(ds, list(engines) if engines else None, check=check)

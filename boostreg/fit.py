@@ -156,7 +156,7 @@ class BoosterKind(FitKind):
         return resolve_penalties(fit_spec, reference_values)
 
     def engine_params(self, fit_spec, params):
-        return {**params, "_check": fit_spec.check}
+        return {**params, "_check": fit_spec.check, "_train_curve": fit_spec.train_curve}
 
     def relative_columns(self, fit_spec, params, reference_values):
         return _relative_columns(fit_spec, params, reference_values)
@@ -289,13 +289,24 @@ def prepare_group(group: FitGroup, engine, threads: int) -> PreparedGroup:
         train, test = (np.asarray(r, dtype=np.int64) for r in group.rows)
     else:
         train, test = split_folds(ds, group.n_splits, group.seed, group.cv)[group.fold]
-    valid_X = valid_y = None
+    valid_X = valid_y = valid = None
     n_valid = 0
     if group.validation_fraction:  # selection and early stopping: the same rows for every engine of the study
         train, valid = validation_split(
-            train, ds.y, ds.task, group.validation_fraction, group.seed, groups=getattr(ds, "groups", None)
+            train,
+            ds.y,
+            ds.task,
+            group.validation_fraction,
+            group.seed,
+            groups=getattr(ds, "groups", None),
+            classes=getattr(ds, "classes", None),
         )
         valid_X, valid_y, n_valid = ds.X.iloc[valid], ds.y[valid], len(valid)
+    weight = getattr(ds, "weight", None)
+
+    def weights(rows):  # the sample weights of these rows, aligned with them (None: every row weighs 1)
+        return None if weight is None or rows is None else np.ascontiguousarray(weight[rows])
+
     fold = Fold(
         ds.X.iloc[train],
         ds.y[train],
@@ -307,6 +318,10 @@ def prepare_group(group: FitGroup, engine, threads: int) -> PreparedGroup:
         keep_leaves=group.keep_leaves,
         X_valid=valid_X,
         y_valid=valid_y,
+        n_classes=len(ds.classes) if ds.task == "multiclass" else None,
+        w_train=weights(train),
+        w_test=weights(test),
+        w_valid=weights(valid),
     )
     base = {
         "fold_digest": fold_digest(test),

@@ -1,4 +1,4 @@
-"""A dataset's outer folds and validation splits: the splitters (shuffled K-fold, stratified for a binary task;
+"""A dataset's outer folds and validation splits: the splitters (shuffled K-fold, stratified for a class task;
 group-aware folds that keep each group whole; a study's own ``cv``), the validation split carved from a training
 fold, and the digests that identify a fold (its test rows) and a splitter (every fold's rows).
 
@@ -25,13 +25,50 @@ from .data import Dataset
 from .errors import BoostregError
 from .study import Study
 
+#: the tasks whose folds and validation splits are stratified by class
+CLASS_TASKS = ("binary", "multiclass")
+
+
+def _smallest_class(y: np.ndarray, classes: tuple[str, ...] | None) -> tuple[str, int]:
+    """A multiclass target's smallest class: (its name, its rows); a class no row holds counts 0."""
+    counts = np.bincount(y.astype(np.int64), minlength=len(classes) if classes else 0)
+    i = int(np.argmin(counts))
+    return (classes[i] if classes and i < len(classes) else str(i)), int(counts[i])
+
+
+def _check_multiclass_folds(y: np.ndarray, n_splits: int, task_inferred: bool, classes) -> None:
+    """Stratified K-fold puts rows of every class in every fold: refuse, naming the class, when one is too small."""
+    name, count = _smallest_class(y, classes)
+    why = " (the task was inferred as multiclass because the target is text with 3 or more values)"
+    why = why if task_inferred else ""
+    if count < 2:
+        raise BoostregError(
+            f"class {name!r} of the target has only {count} row(s){why}; stratified K-fold needs at least 2 rows "
+            "of each class: add rows of that class, merge it into another class, or drop its rows."
+        )
+    if count < n_splits:
+        raise BoostregError(
+            f"folds = {n_splits} but class {name!r} of the target has only {count} rows{why}; use folds <= {count}, "
+            "add rows of that class, or merge it into another class."
+        )
+
 
 def fold_indices(
-    y: np.ndarray, task: str, n_splits: int, seed: int, *, task_inferred: bool = False
+    y: np.ndarray,
+    task: str,
+    n_splits: int,
+    seed: int,
+    *,
+    task_inferred: bool = False,
+    classes: tuple[str, ...] | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Shuffled K-fold splits for one repetition (``seed``); stratified for classification. ``task_inferred``
-    (``Dataset.task_inferred``) makes a class-count message say why the target is a class at all."""
-    if task == "binary":
+    (``Dataset.task_inferred``) makes a class-count message say why the target is a class at all; ``classes``
+    (``Dataset.classes``) names a multiclass target's class in it."""
+    if task == "multiclass":
+        _check_multiclass_folds(y, n_splits, task_inferred, classes)
+        splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    elif task == "binary":
         counts = np.bincount(y.astype(np.int64), minlength=2)
         why, alt = "", ""
         if task_inferred:
@@ -59,7 +96,7 @@ def fold_indices(
 
 def group_fold_indices(ds: Dataset, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """K-fold splits that keep each group (``Dataset.groups``) whole on one side: GroupKFold, StratifiedGroupKFold for
-    a binary task; shuffled by ``seed`` (one repetition per seed)."""
+    a class task; shuffled by ``seed`` (one repetition per seed)."""
     groups = np.asarray(ds.groups)
     n_groups = len(np.unique(groups))
     if n_groups < n_splits:
@@ -67,7 +104,7 @@ def group_fold_indices(ds: Dataset, n_splits: int, seed: int) -> list[tuple[np.n
             f"folds = {n_splits} but dataset '{ds.name}' has only {n_groups} group(s), and each group "
             f"stays whole on one side of a fold; use folds <= {n_groups} or more groups."
         )
-    splitter = (StratifiedGroupKFold if ds.task == "binary" else GroupKFold)(
+    splitter = (StratifiedGroupKFold if ds.task in CLASS_TASKS else GroupKFold)(
         n_splits=n_splits, shuffle=True, random_state=seed
     )
     with warnings.catch_warnings():
@@ -78,6 +115,14 @@ def group_fold_indices(ds: Dataset, n_splits: int, seed: int) -> list[tuple[np.n
             f"dataset '{ds.name}': keeping its groups whole, a training fold holds a single class; use "
             "fewer folds, or more groups with rows of each class."
         )
+    if ds.task == "multiclass":
+        for tr, _ in folds:
+            name, count = _smallest_class(ds.y[tr], ds.classes)
+            if count == 0:
+                raise BoostregError(
+                    f"dataset '{ds.name}': keeping its groups whole, a training fold holds no row of class "
+                    f"{name!r}; use fewer folds, or more groups with rows of that class."
+                )
     return folds
 
 
@@ -87,18 +132,45 @@ def outer_split(ds: Dataset, study: Study) -> str:
     if study.cv is not None:
         return repr(study.cv)
     if getattr(ds, "groups", None) is not None:
-        kind = "StratifiedGroupKFold" if ds.task == "binary" else "GroupKFold"
+        kind = "StratifiedGroupKFold" if ds.task in CLASS_TASKS else "GroupKFold"
         return f"{kind}({study.folds}) over {len(np.unique(ds.groups))} groups, each group whole on one side"
-    return f"{'StratifiedKFold' if ds.task == 'binary' else 'KFold'}({study.folds}, shuffled)"
+    return f"{'StratifiedKFold' if ds.task in CLASS_TASKS else 'KFold'}({study.folds}, shuffled)"
 
 
 def split_folds(ds: Dataset, n_splits: int, seed: int, cv=None) -> list[tuple[np.ndarray, np.ndarray]]:
     """A dataset's (train, test) folds: the study's splitter ``cv`` if given (with the dataset's groups), else
-    :func:`fold_indices`. The fold's identity is its test rows (:func:`fold_digest`) either way."""
+    :func:`fold_indices`. The fold's identity is its test rows (:func:`fold_digest`) either way. A weighted dataset's
+    fold whose training or test rows all weigh 0 is refused."""
+    if getattr(ds, "weight", None) is not None:
+        return _check_fold_weights(ds, _split_folds(ds, n_splits, seed, cv))
+    return _split_folds(ds, n_splits, seed, cv)
+
+
+def _check_fold_weights(ds: Dataset, folds: list[tuple[np.ndarray, np.ndarray]]) -> list:
+    """A weighted dataset's folds: refuse one whose training or test rows all weigh 0 (nothing to fit or score)."""
+    for i, (train, test) in enumerate(folds):
+        for rows, side in ((train, "training"), (test, "test")):
+            if not ds.weight[rows].any():
+                raise BoostregError(
+                    f"dataset '{ds.name}': every {side} row of fold {i} weighs 0 (sample weights), leaving nothing "
+                    f"to {'fit' if side == 'training' else 'score'}; give more rows a positive weight or use fewer "
+                    "folds."
+                )
+    return folds
+
+
+def _split_folds(ds: Dataset, n_splits: int, seed: int, cv=None) -> list[tuple[np.ndarray, np.ndarray]]:
     if cv is None and getattr(ds, "groups", None) is not None:
         return group_fold_indices(ds, n_splits, seed)
     if cv is None:
-        return fold_indices(ds.y, ds.task, n_splits, seed, task_inferred=getattr(ds, "task_inferred", False))
+        return fold_indices(
+            ds.y,
+            ds.task,
+            n_splits,
+            seed,
+            task_inferred=getattr(ds, "task_inferred", False),
+            classes=getattr(ds, "classes", None),
+        )
     try:  # a copy: a splitter holding a RandomState would draw other folds at each call (and per engine)
         cv = copy.deepcopy(cv)
     except Exception:  # noqa: BLE001 - a splitter that cannot be copied splits as it is
@@ -131,11 +203,13 @@ def validation_split(
     *,
     where: str = "a training fold",
     groups: np.ndarray | None = None,
+    classes: tuple[str, ...] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Carve a validation split from a fold's training rows: (fit rows, validation rows).
 
     Deterministic in ``seed`` and stratified for classification, so every engine of a study trains and selects
-    on the same rows; the test fold is never touched.
+    on the same rows; the test fold is never touched. ``classes`` (``Dataset.classes``) names a multiclass
+    target's class in a message.
     """
     if groups is not None:  # whole groups go to the validation side, as the splitter keeps them whole
         g = np.asarray(groups)[train]
@@ -146,9 +220,19 @@ def validation_split(
             )
         splitter = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
         fit_pos, valid_pos = next(splitter.split(train, groups=g))
+        if task == "multiclass":
+            name, count = _smallest_class(y[train[fit_pos]], classes)
+            if count == 0:
+                raise BoostregError(
+                    f"cannot carve a validation split from {where}: keeping groups whole, its fit rows hold no row "
+                    f"of class {name!r}; use fewer folds, a smaller validation_fraction, or more groups with rows "
+                    "of that class."
+                )
         return np.sort(train[fit_pos]), np.sort(train[valid_pos])
-    strat = y[train] if task == "binary" else None
-    if strat is not None:
+    strat = y[train] if task in CLASS_TASKS else None
+    if task == "multiclass":
+        _check_multiclass_validation(train, y, fraction, where, classes)
+    elif strat is not None:
         counts = np.bincount(strat.astype(np.int64), minlength=2)
         n_valid = int(np.ceil(fraction * len(train)))
         if counts.min() < 2 or n_valid < 2 or len(train) - n_valid < 2:
@@ -166,6 +250,26 @@ def validation_split(
             f"rows: {err}); use fewer folds or change validation_fraction."
         ) from None
     return np.sort(fit), np.sort(valid)
+
+
+def _check_multiclass_validation(train: np.ndarray, y: np.ndarray, fraction: float, where: str, classes) -> None:
+    """A stratified validation split of a multiclass fold needs 2 rows of each class and room for every class on
+    both sides: refuse, naming the class, when it cannot be carved."""
+    name, count = _smallest_class(y[train], classes)
+    n_valid = int(np.ceil(fraction * len(train)))
+    n_classes = len(classes) if classes else int(y.max()) + 1
+    if count < 2:
+        raise BoostregError(
+            f"cannot carve a stratified validation split of {fraction:g} from {where}: its {len(train)} training "
+            f"rows hold {count} row(s) of class {name!r}, and each side of the split needs a row of each class; "
+            "use fewer folds, or add rows of that class (or merge it into another class)."
+        )
+    if min(n_valid, len(train) - n_valid) < n_classes:
+        raise BoostregError(
+            f"cannot carve a stratified validation split of {fraction:g} from {where}: of its {len(train)} training "
+            f"rows {n_valid} would be validation rows, and each side needs at least one row of each of the "
+            f"{n_classes} classes; change validation_fraction or use a dataset with more rows."
+        )
 
 
 def fold_digest(test_index: np.ndarray) -> str:

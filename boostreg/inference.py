@@ -26,7 +26,7 @@ The protocol (docs/protocol.md):
 * A **verdict** can fail: "holds" when the interval lies on the claimed side of 0; "does not hold here" when it
   rules out an effect of practical size on that side (its far end is short of the claim's equivalence band, so
   a consistent null is an answer, not a shrug); else "inconclusive" (``verdict``).
-* **Operating points** (for the claims): fits whose validation error is within ``MATCH_MARGIN`` of the group's
+* **Operating points** (for the claims): fits whose validation error is within ``MATCH_MARGIN`` x |best| of the group's
   best, never the collapsed corners of a grid; L1 and L2 are compared at the strongest penalty of each kind
   that still stays within that margin (matched validation error).
 
@@ -46,26 +46,23 @@ from scipy import stats
 
 from .engines import ENGINES, engine_kind
 from .errors import BoostregError
+from .metrics import METRIC_RANGE, error_range  # noqa: F401 (where each metric and each *_error can lie)
 
 CONFIDENCE = 0.95
-#: a fit is at an operating point when its validation error is at most (1 + MATCH_MARGIN) x the group's best: wide
-#: enough to hold settings the validation split cannot tell apart (at 1% few fold groups of the default study had
-#: both an L1-only and an L2-only setting inside), narrow enough to exclude collapsed fits (tens of % worse)
+#: a fit is at an operating point when its validation error is at most MATCH_MARGIN x |best| above its group's
+#: best: wide enough to hold settings the validation split cannot tell apart (at 1% few fold groups of the default
+#: study had both an L1-only and an L2-only setting inside), narrow enough to exclude collapsed fits (tens of % worse)
 MATCH_MARGIN = 0.05
 #: pooled verdicts need at least this many replication units (dataset x engine)
 MIN_UNITS = 3
-#: where each metric can lie (intervals of a mean metric are clipped to it)
-METRIC_RANGE = {
-    "rmse": (0.0, np.inf),
-    "mae": (0.0, np.inf),
-    "logloss": (0.0, np.inf),
-    "error": (0.0, 1.0),
-    "auc": (0.0, 1.0),
-    "accuracy": (0.0, 1.0),
-    "r2": (-np.inf, 1.0),
-}
 #: the metrics every model reports on every task, for the models side by side (higher is better first)
-SHARED_METRICS = {"binary": ("auc", "accuracy"), "regression": ("r2", "rmse")}
+SHARED_METRICS = {"binary": ("auc", "accuracy"), "regression": ("r2", "rmse"), "multiclass": ("auc", "accuracy")}
+
+
+def relative_to(difference, reference):
+    """``difference`` as a share of the size of ``reference`` (a default's test error): divided by its absolute
+    value, so a gain keeps its sign when the error is the negated score of a user's metric (negative)."""
+    return difference / np.abs(reference)
 
 
 # ---------------------------------------------------------------------------------------------- intervals
@@ -355,7 +352,7 @@ def paired_model_difference(sel: pd.DataFrame, dataset: str, engine_a: str, engi
 
 
 def operating_points(fits: pd.DataFrame, margin: float = MATCH_MARGIN) -> pd.DataFrame:
-    """Per booster fold group, the fits that still work: valid_error <= (1 + margin) x the group's best.
+    """Per booster fold group, the fits that still work: valid_error <= best + margin x |best| (the group's best).
 
     Adds ``best_valid_error`` and ``within_margin``; only groups with a validation split and ok fits.
     """
@@ -365,7 +362,8 @@ def operating_points(fits: pd.DataFrame, margin: float = MATCH_MARGIN) -> pd.Dat
         return pd.DataFrame()
     ok = ok[ok.valid_error.notna()].copy()
     best = ok.groupby("group_id").valid_error.transform("min")
-    return ok.assign(best_valid_error=best, within_margin=ok.valid_error <= best * (1 + margin) + 1e-12)
+    # a margin of the best's size: |best| so that a negative error (the negated score of a user's metric) widens it
+    return ok.assign(best_valid_error=best, within_margin=ok.valid_error <= best + margin * best.abs() + 1e-12)
 
 
 def matched_pairs(fits: pd.DataFrame, margin: float = MATCH_MARGIN) -> pd.DataFrame:

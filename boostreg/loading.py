@@ -6,18 +6,31 @@ import json
 import warnings
 
 from .data import Dataset, load_builtin, load_file, load_frame
+from .errors import BoostregError
 from .study import DatasetSpec
 
 
 def load_dataset(spec: DatasetSpec) -> Dataset:
     """A study's dataset entry -> Dataset (an in-memory frame, a built-in by name, or a user file)."""
+    weight = getattr(spec, "weight", None)
     if spec.frame is not None:
         return load_frame(
-            spec.frame, spec.target, name=spec.name, task=spec.task, max_rows=spec.max_rows, groups=spec.groups
+            spec.frame,
+            spec.target,
+            name=spec.name,
+            task=spec.task,
+            max_rows=spec.max_rows,
+            groups=spec.groups,
+            weight=weight,
         )
     if spec.name:
+        if weight is not None:
+            raise BoostregError(
+                f"weight = {weight!r} for dataset '{spec.label}': sample weights are for your own files and frames "
+                "(built-in datasets have none); remove it."
+            )
         return load_builtin(spec.name, max_rows=spec.max_rows, params=spec.params or None)
-    return load_file(spec.file, spec.target, task=spec.task, max_rows=spec.max_rows, groups=spec.groups)
+    return load_file(spec.file, spec.target, task=spec.task, max_rows=spec.max_rows, groups=spec.groups, weight=weight)
 
 
 #: datasets loaded in this process (a worker loads each once), by their entry

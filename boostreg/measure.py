@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: The primary metric per task: lower is better.
-PRIMARY_METRIC = {"regression": "rmse", "binary": "logloss"}
+# the metrics live in boostreg.metrics; these names stay importable from here (``measure.metrics(...)``)
+from .metrics import PRIMARY_METRIC, metrics, primary_error, roc_auc  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Ensemble:
     depth: np.ndarray
     split_features: list[np.ndarray]
     feature_names: tuple[str, ...]
-    base_margin: float
+    base_margin: float | np.ndarray  # multiclass: one value per class (K,)
     train_leaf: np.ndarray
     test_leaf: np.ndarray | None
     margin_dtype: type = np.float64
@@ -50,6 +50,14 @@ class Ensemble:
     grad_dtype: type = np.float32
     #: per tree, an L2 term an engine adds to reg_lambda for some leaves (LightGBM's cat_l2), else None
     leaf_extra_lambda: list[np.ndarray] | None = None
+    #: multiclass: K classes, trees round-major (tree t belongs to class t % K); 1 for one margin per row
+    n_classes: int = 1
+    #: multiclass: the engine's diagonal softmax hessian c * p (1 - p) * w, floored at ``hessian_floor`` after the
+    #: weight (boostreg.softmax: XGBoost c = 2, floor 1e-16; LightGBM c = K / (K - 1), no floor)
+    hessian_factor: float = 2.0
+    hessian_floor: float = 0.0
+    #: multiclass: a class tree that made no split stores 0, not its root's closed form (LightGBM never sets it)
+    unsplit_zero: bool = False
 
     def __post_init__(self):
         for name in ("train_leaf", "test_leaf"):
@@ -59,7 +67,14 @@ class Ensemble:
 
     def base_margins(self, n_rows: int) -> np.ndarray:
         """Every row's margin before the first tree (the base score), in the engine's margin precision."""
+        if self.n_classes > 1:  # (n_rows, K)
+            return np.tile(np.asarray(self.base_margin, dtype=self.margin_dtype), (n_rows, 1))
         return np.full(n_rows, self.margin_dtype(self.base_margin), dtype=self.margin_dtype)
+
+    @property
+    def n_rounds(self) -> int:
+        """Boosting rounds: trees / n_classes."""
+        return len(self.leaf_values) // self.n_classes
 
     @property
     def n_trees(self) -> int:
@@ -113,13 +128,17 @@ def leaf_weight(
 
 
 def gradients(
-    margin: np.ndarray, y: np.ndarray, task: str, *, arith=np.float64, store=np.float64
+    margin: np.ndarray, y: np.ndarray, task: str, *, arith=np.float64, store=np.float64, weight=None
 ) -> tuple[np.ndarray, np.ndarray]:
     """First and second derivative of the loss at ``margin``: squared error (g = f - y, h = 1) or logistic.
 
     ``arith`` is the precision the engine computes them in (XGBoost float32, LightGBM float64) and ``store``
     the precision it keeps them in (both float32), so recomputed sums match the engine's to rounding. The
-    logistic form is XGBoost's: p = 1 / (exp(min(-f, 88.7)) + 1), h = max(p (1 - p), 1e-16).
+    logistic form is XGBoost's: p = 1 / (exp(min(-f, 88.7)) + 1), h = max(p (1 - p), 1e-16). ``margin`` may be
+    (n,) or (n, trees). With ``weight`` (one per row, kept in float32 as both engines keep them) both are
+    multiplied by it in ``arith``, as the engines do: g w and h w (XGBoost's src/objective/regression_obj.cu,
+    ``FirstOrderGradient(p, y) * w, SecondOrderGradient(p, y) * w``; LightGBM's regression_objective.hpp and
+    binary_objective.hpp, ``... * weights_[i]``); squared error's h is then w.
     """
     one = arith(1)
     m = np.asarray(margin).astype(arith, copy=False)
@@ -135,6 +154,10 @@ def gradients(
         h = np.maximum(p * (one - p), arith(1e-16))
     else:
         raise ValueError(f"unknown task {task!r}")
+    if weight is not None:
+        w = np.asarray(weight).astype(np.float32).astype(arith)
+        w = w.reshape((-1,) + (1,) * (g.ndim - 1))
+        g, h = g * w, h * w
     return g.astype(store, copy=False), h.astype(store, copy=False)
 
 
@@ -190,6 +213,26 @@ class TheoryCheck:
     #: the training rows' primary error after each tree, when asked for with ``curve_metric``
     curve: np.ndarray | None = None
 
+    @classmethod
+    def compare(cls, pred, stored, scale, sizes, mask, G, H, final_margin=None, curve=None) -> TheoryCheck:
+        """The check of closed-form leaves ``pred`` against ``stored`` (both over the leaves ``mask`` keeps of trees
+        of ``sizes`` node ids each), with the error scale per leaf, its G and H, and what the pass gave on the way."""
+        leaf = np.concatenate([np.arange(s) for s in sizes])[mask] if len(pred) else np.zeros(0, dtype=np.int64)
+        return cls(
+            relative_error(pred, stored, scale),
+            relative_error(pred, stored),
+            float(np.abs(pred - stored).max(initial=0.0)),
+            len(pred),
+            pred,
+            stored,
+            np.repeat(np.arange(len(sizes)), sizes)[mask],
+            leaf,
+            G,
+            H,
+            final_margin,
+            curve,
+        )
+
     def leaf_table(self):
         """One row per leaf: tree, leaf id, stored value, closed-form value, G and H of its training rows."""
         import pandas as pd
@@ -232,23 +275,29 @@ def margin_blocks(ens: Ensemble, which: str = "train", block: int = BLOCK):
         yield t0, t1, before, carry
 
 
-def _errors_after_each_tree(y: np.ndarray, before: np.ndarray, after: np.ndarray, task: str, metric: str) -> np.ndarray:
+def _errors_after_each_tree(
+    y: np.ndarray, before: np.ndarray, after: np.ndarray, task: str, metric: str, weight=None
+) -> np.ndarray:
     """The primary error after each tree of one :func:`margin_blocks` block: the margin after tree t is the
     margin before tree t + 1, and the block's ``after`` for its last tree."""
     return np.concatenate(
-        [primary_error(y, before[:, 1:], task, metric, np.float32), primary_error(y, after, task, metric, np.float32)]
+        [
+            primary_error(y, before[:, 1:], task, metric, np.float32, weight),
+            primary_error(y, after, task, metric, np.float32, weight),
+        ]
     )
 
 
 def error_curve(
-    ens: Ensemble, y: np.ndarray, task: str, metric: str = "auto", which: str = "train"
+    ens: Ensemble, y: np.ndarray, task: str, metric: str = "auto", which: str = "train", weight=None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The primary error after each tree (the learning curve) and every row's final margin, block by block."""
+    """The primary error after each tree (the learning curve) and every row's final margin, block by block;
+    ``weight``: each row's sample weight (None: all 1)."""
     y = np.asarray(y, dtype=np.float64)
     after = ens.base_margins(len(y))
     parts = []
     for *_, before, after in margin_blocks(ens, which):
-        parts.append(_errors_after_each_tree(y, before, after, task, metric))
+        parts.append(_errors_after_each_tree(y, before, after, task, metric, weight))
     return (np.concatenate(parts) if parts else np.zeros(0)), after
 
 
@@ -262,12 +311,14 @@ def theory_check(
     learning_rate: float,
     max_delta_step: float = 0.0,
     curve_metric: str | None = None,
+    weight: np.ndarray | None = None,
 ) -> TheoryCheck:
     """Recompute each leaf's value from the gradients and hessians of its training rows; compare with the stored one.
 
     Block by block of trees (:data:`BLOCK`): the gradients at each tree's starting margin, then one sum per
     (tree, leaf) with ``bincount``; memory stays at (rows x BLOCK) whatever the number of trees. With
-    ``curve_metric`` the same pass also gives the training curve (:func:`error_curve`).
+    ``curve_metric`` the same pass also gives the training curve (:func:`error_curve`). ``weight``: each training
+    row's sample weight (None: all 1); G and H are then sums of g w and h w (:func:`gradients`).
     """
     if ens.n_trees == 0:  # the margin is the base score; nothing to check, an empty curve
         return TheoryCheck(
@@ -288,18 +339,19 @@ def theory_check(
     curve, y64 = [], np.asarray(y_train, dtype=np.float64)
     for t0, t1, m, after in margin_blocks(ens, "train"):
         if curve_metric is not None:
-            curve.append(_errors_after_each_tree(y64, m, after, task, curve_metric))
-        g, h = gradients(m, y, task, arith=ens.grad_arith_dtype, store=ens.grad_dtype)
+            curve.append(_errors_after_each_tree(y64, m, after, task, curve_metric, weight))
+        g, h = gradients(m, y, task, arith=ens.grad_arith_dtype, store=ens.grad_dtype, weight=weight)
         # one id per (row, tree) of the block, numbered across its trees; raveled column-major like m
         ids = (ens.train_leaf[:, t0:t1] + (offsets[t0:t1] - offsets[t0])[None, :]).ravel(order="F")
         n = int(offsets[t1] - offsets[t0])
         span = slice(offsets[t0], offsets[t1])
         G[span] = np.bincount(ids, weights=g.ravel(order="F"), minlength=n)
         A[span] = np.bincount(ids, weights=np.abs(g).ravel(order="F"), minlength=n)
-        # squared error's hessians are all 1: H is the row count (the same float64 sum, without the weights)
+        # unweighted squared error's hessians are all 1: H is the row count (the same float64 sum, without the
+        # weights); weighted, H is the sum of the rows' weights (h = w)
         H[span] = (
             np.bincount(ids, minlength=n)
-            if task == "regression"
+            if task == "regression" and weight is None
             else np.bincount(ids, weights=h.ravel(order="F"), minlength=n)
         )
     mask = np.concatenate(ens.is_leaf)
@@ -313,23 +365,8 @@ def theory_check(
     stored = np.concatenate(ens.leaf_values).astype(np.float64)[mask]
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(H + lam > 0, learning_rate * A / (H + lam), 0.0)
-    diff = np.abs(pred - stored)
-    tree = np.repeat(np.arange(ens.n_trees), sizes)[mask]
-    leaf = np.concatenate([np.arange(n) for n in sizes])[mask]
-    return TheoryCheck(
-        relative_error(pred, stored, scale),
-        relative_error(pred, stored),
-        float(diff.max(initial=0.0)),
-        len(pred),
-        pred,
-        stored,
-        tree,
-        leaf,
-        G,
-        H,
-        after,
-        np.concatenate(curve) if curve_metric is not None else None,
-    )
+    curve = np.concatenate(curve) if curve_metric is not None else None
+    return TheoryCheck.compare(pred, stored, scale, sizes, mask, G, H, after, curve)
 
 
 def relative_error(predicted: np.ndarray, stored: np.ndarray, scale: np.ndarray | None = None) -> float:
@@ -381,68 +418,3 @@ def shrinkage(leaf_abs_mean: float, leaf_abs_mean_unpenalized: float) -> float:
     if not np.isfinite(leaf_abs_mean_unpenalized) or leaf_abs_mean_unpenalized == 0:
         return np.nan
     return float(1.0 - leaf_abs_mean / leaf_abs_mean_unpenalized)
-
-
-def primary_error(
-    y: np.ndarray, margins: np.ndarray, task: str, metric: str = "auto", arith: type = np.float64
-) -> np.ndarray:
-    """The primary metric (lower is better) of each column of ``margins`` (n_rows, k) -> (k,).
-
-    ``metric``: rmse or mae (regression), logloss or error = 1 - accuracy (binary); "auto" = rmse / logloss.
-    ``arith`` is the precision of log loss's transcendentals (sums are float64 either way): the learning
-    curves, over every row and tree, use float32, about twice as fast, within 1e-9 of float64 on a curve.
-    """
-    m = np.asarray(margins)
-    if m.ndim == 1:
-        m = m[:, None]
-    yy = np.asarray(y, dtype=np.float64)[:, None]
-    if metric == "auto":
-        metric = PRIMARY_METRIC[task]
-    if metric == "rmse":
-        return np.sqrt(np.mean((m - yy) ** 2, axis=0))
-    if metric == "mae":
-        return np.mean(np.abs(m - yy), axis=0)
-    if metric == "logloss":
-        # -[y log p + (1-y) log(1-p)] with p = expit(m) is log(1 + e^(-s m)), s = +1 for y = 1 and -1 for y = 0:
-        # no cancellation, no clipping
-        x = m.astype(arith, copy=False) * (1.0 - 2.0 * yy).astype(arith)
-        return np.mean(np.logaddexp(arith(0), x), axis=0, dtype=np.float64)
-    if metric == "error":
-        return np.mean((m > 0) != (yy > 0.5), axis=0)
-    raise ValueError(f"unknown metric {metric!r}")
-
-
-def roc_auc(y: np.ndarray, score: np.ndarray) -> float:
-    """Area under the ROC curve by the Mann-Whitney rank formula (ties get average ranks, as in sklearn)."""
-    from scipy.stats import rankdata
-
-    pos = y > 0.5
-    n_pos = int(pos.sum())
-    n_neg = len(y) - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return np.nan
-    ranks = rankdata(score)
-    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
-def metrics(y: np.ndarray, margin: np.ndarray, task: str, prefix: str, metric: str = "auto") -> dict[str, float]:
-    """Primary error (``{prefix}_error``) plus the usual others: RMSE, MAE, R² (regression); log loss, AUC, accuracy
-    (binary).
-
-    Plain numpy rather than sklearn.metrics: these run for every fit, where sklearn's input validation
-    costs more than the arithmetic (tests check equality with sklearn).
-    """
-    y = np.asarray(y, dtype=np.float64)
-    margin = np.asarray(margin, dtype=np.float64)
-    out = {f"{prefix}_error": float(primary_error(y, margin, task, metric)[0])}
-    if task == "regression":
-        resid = margin - y
-        ss_tot = float(np.sum((y - y.mean()) ** 2))
-        out[f"{prefix}_rmse"] = float(np.sqrt(np.mean(resid**2)))
-        out[f"{prefix}_mae"] = float(np.mean(np.abs(resid)))
-        out[f"{prefix}_r2"] = float(1 - np.sum(resid**2) / ss_tot) if ss_tot > 0 else np.nan
-    else:
-        out[f"{prefix}_logloss"] = float(primary_error(y, margin, task, "logloss")[0])
-        out[f"{prefix}_auc"] = roc_auc(y, margin)
-        out[f"{prefix}_accuracy"] = float(np.mean((margin > 0) == (y > 0.5)))
-    return out

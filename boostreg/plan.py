@@ -45,6 +45,9 @@ class FitSpec:
     is_default: bool = False  # the library's own penalties (what users run without tuning)
     label: str = ""  # an extra point's label (e.g. "probst2019"): fitted beside the grid to compare with
     check: bool = True  # whether this fit gets the theory check (study.check; see checked())
+    #: whether a fit the check skips still gets a per-round training curve (study.curves = "all"): the engine then
+    #: evaluates every training row after each round
+    train_curve: bool = False
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,7 @@ def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
                                     group_id=group_id,
                                     study=study.name,
                                     check=checked(fit_id, keep, study.check),
+                                    train_curve=study.curves == "all",
                                     dataset=spec.label,
                                     engine=engine,
                                     fold=fold,
@@ -274,6 +278,7 @@ def _check_validation_splits(groups: list[FitGroup], datasets: dict[str, Dataset
             seed,
             where=f"dataset '{dataset}', fold {fold}, seed {seed}",
             groups=getattr(ds, "groups", None),
+            classes=getattr(ds, "classes", None),
         )
 
 

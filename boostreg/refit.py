@@ -15,6 +15,11 @@
 ``refit(...)`` fits that class on every row and saves it under ``OUT/models/`` in the library's own format, beside
 a JSON card (the arguments, the data's fingerprint, library versions, rows, and the test error the study measured
 for that setting with its corrected interval).
+
+A multiclass dataset refits the engine's classifier on the class codes 0..K-1 (the card's ``classes`` names them in
+code order). A dataset with sample weights is refitted with them as the study fitted it: a booster gets
+``sample_weight`` in ``fit``, a baseline's pipeline weighted preprocessing as well
+(:meth:`~boostreg.engines.sklearn_base.SklearnEngine.refit_weighted`); the card says ``weighted``.
 """
 
 from __future__ import annotations
@@ -83,6 +88,8 @@ def _load(run, dataset: str):
     doc = run.study_toml()  # OUT/study.toml, read by the Run (the one reader of a run folder)
     if not doc:
         raise BoostregError(f"'{run.out}' has no study.toml to reload '{dataset}' from; pass data=load_frame(...).")
+    # the refit reloads the data only: a user's callable metric (stored by its name) cannot be rebuilt from the file
+    doc = {**doc, "study": {k: v for k, v in doc.get("study", {}).items() if k != "primary_metric"}}
     study = study_from_dict(doc, source=str(Path(run.out) / "study.toml"), base_dir=Path(run.out).resolve())
     spec = {s.label: s for s in study.datasets}.get(dataset)
     if spec is None or (spec.name is None and spec.file is None):
@@ -148,10 +155,10 @@ def paste(run, dataset: str, engine: str, rule: str = "best", *, data=None) -> d
 def _baseline_estimator(eng, penalty: float, params: dict, task: str) -> tuple[str, dict]:
     """The scikit-learn estimator a baseline fits (its dotted path) and every argument its engine sets that differs
     from the class's own default (the solver, l1_ratio, max_iter, ... as well as the penalty)."""
-    try:
-        est = eng.estimator(penalty, params, 0)
-    except TypeError:  # engines whose estimator depends on the task
+    if "task" in inspect.signature(eng.estimator).parameters:  # engines whose estimator depends on the task (mlp)
         est = eng.estimator(penalty, params, 0, task=task)
+    else:
+        est = eng.estimator(penalty, params, 0)
     defaults = {k: p.default for k, p in inspect.signature(type(est)).parameters.items()}
     kw = {
         k: v
@@ -231,7 +238,13 @@ def refit(run, dataset: str, engine: str, rule: str = "best", *, data=None) -> P
     model = eng.refit_model(
         getattr(importlib.import_module(module), name)(**params), ds.X, ds.task, p.get("standardized_y", False)
     )
-    model.fit(X, ds.y)
+    weight = getattr(ds, "weight", None)
+    if weight is None:
+        model.fit(X, ds.y)
+    elif eng.kind == "baseline":  # boostreg's preprocessing weighted too, as the study's fits
+        eng.refit_weighted(model, X, ds.y, weight)
+    else:
+        model.fit(X, ds.y, sample_weight=weight)
     folder = Path(run.out) / "models"
     folder.mkdir(parents=True, exist_ok=True)
     stem = folder / f"{_safe(dataset)}--{engine}--{rule}"
@@ -247,6 +260,8 @@ def refit(run, dataset: str, engine: str, rule: str = "best", *, data=None) -> P
         "model": path.name,
         "rows": int(ds.n_rows),
         "task": ds.task,
+        "classes": list(ds.classes) if ds.task != "regression" and ds.classes is not None else None,
+        "weighted": weight is not None,
         "data_fingerprint": ds.fingerprint,
         "versions": library_versions([eng.name]),
         "expected_test_error": est,

@@ -56,6 +56,7 @@ def study_identity(study: Study, datasets: dict[str, Dataset], groups: list[FitG
         spec["study"]["cv"] = _cv_identity(study, datasets, groups)
     spec["study"].pop("description", None)
     spec["study"].pop("check", None)  # which fits get the theory check changes no measured number
+    spec["study"].pop("curves", None)  # nor which fits keep a per-round training curve (how much is stored)
     spec["study"].pop("refit", None)  # nor does a refit after the sweep
     spec["study"].pop("fit_timeout", None)  # nor how long a fit may take (how to run, not what is measured)
     parts = {

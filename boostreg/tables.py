@@ -30,6 +30,7 @@ from .inference import (
     penalty_name,
     point_label,
     record_kinds,
+    relative_to,
     setting_labels,
 )
 
@@ -236,7 +237,7 @@ def selection_table(fits: pd.DataFrame, identity: dict | None = None) -> pd.Data
     usable = out.complete.to_numpy()
     out["gain_vs_default"] = (out.test_error_default - out.test_error_selected).where(usable)
     out["gain_vs_unpenalized"] = (out.test_error_unpenalized - out.test_error_selected).where(usable)
-    out["rel_gain_vs_default"] = out.gain_vs_default / out.test_error_default
+    out["rel_gain_vs_default"] = relative_to(out.gain_vs_default, out.test_error_default)
     for _task, metrics in SHARED_METRICS.items():  # a task's shared metrics only (the others are NaN)
         for m in metrics:
             for suffix in ("selected", "default"):

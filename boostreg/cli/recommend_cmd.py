@@ -21,12 +21,21 @@ def _range(pair) -> str:
     "--data", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Your CSV or Parquet file."
 )
 @click.option("--target", required=True, help="The column to predict.")
-@click.option("--task", type=click.Choice(["regression", "binary"]), help="Override the task inferred from --target.")
+@click.option(
+    "--task",
+    type=click.Choice(["regression", "binary", "multiclass"]),
+    help="Override the task inferred from --target (say it for whole-number targets with few values).",
+)
 @click.option(
     "--groups",
     metavar="COLUMN",
     help="A column of group labels (a patient, a store): it leaves the features, and --check keeps each group "
     "whole on one side of its splits.",
+)
+@click.option(
+    "--weight",
+    metavar="COLUMN",
+    help="A column of sample weights (numbers >= 0): it leaves the features; the fits use it.",
 )
 @click.option(
     "--engine",
@@ -43,7 +52,7 @@ def _range(pair) -> str:
     "advises: ten full fits per engine.",
 )
 @format_option("A table for people, or JSON (a list with one object per engine) for programs.")
-def recommend(data, target, task, groups, engine, check, fmt):
+def recommend(data, target, task, groups, weight, engine, check, fmt):
     """reg_alpha and reg_lambda for YOUR data, from the tuning guide, in raw units.
 
     \b
@@ -61,7 +70,7 @@ def recommend(data, target, task, groups, engine, check, fmt):
 
     for name in engine:  # an unknown name, or an optional engine not installed (with its pip install): one line
         get_engine(name, where="--engine")
-    ds = load_file(data, target, task=task, groups=groups)
+    ds = load_file(data, target, task=task, groups=groups, weight=weight)
     advice = recommend_for(ds, list(engine) or None, check=check)
     if fmt == "json":
         click.echo(json.dumps([a.to_dict() for a in advice], indent=1, ensure_ascii=False))
@@ -80,7 +89,8 @@ def recommend(data, target, task, groups, engine, check, fmt):
     ]
     console().print(
         rich_table(
-            f"reg_alpha and reg_lambda for {data.name} ({ds.task}, {len(ds.y)} rows)",
+            f"reg_alpha and reg_lambda for {data.name} ({ds.task}, {len(ds.y)} rows"
+            + (f", weighted by {weight!r})" if weight else ")"),
             ("engine", "reg_alpha", "reg_lambda", "search reg_alpha", "search reg_lambda", "α_max", "H̄"),
             rows,
             left=("engine",),

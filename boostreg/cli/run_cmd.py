@@ -39,7 +39,7 @@ def check_name_length(path, what: str) -> None:
             )
 
 
-def _study_from_options(study_file, data, target, task, groups=None):
+def _study_from_options(study_file, data, target, task, groups=None, weight=None):
     from ..study import DEFAULT_STUDY, load_study, single_file_study
 
     if data is not None and study_file is not None:
@@ -47,9 +47,11 @@ def _study_from_options(study_file, data, target, task, groups=None):
     if data is not None:
         if not target:
             raise BoostregError("--data needs --target COLUMN naming the column to predict.")
-        return single_file_study(str(data), target, task, groups=groups)
-    if target or task or groups:
-        raise BoostregError("--target, --task and --groups go with --data FILE; a study file sets them per dataset.")
+        return single_file_study(str(data), target, task, groups=groups, weight=weight)
+    if target or task or groups or weight:
+        raise BoostregError(
+            "--target, --task, --groups and --weight go with --data FILE; a study file sets them per dataset."
+        )
     return load_study(study_file or DEFAULT_STUDY)
 
 
@@ -67,12 +69,21 @@ def _study_from_options(study_file, data, target, task, groups=None):
     help="Run the default grid on your own CSV or Parquet file (needs --target).",
 )
 @click.option("--target", help="Target column of --data.")
-@click.option("--task", type=click.Choice(["regression", "binary"]), help="Override the task inferred from --target.")
+@click.option(
+    "--task",
+    type=click.Choice(["regression", "binary", "multiclass"]),
+    help="Override the task inferred from --target (say it for whole-number targets with few values).",
+)
 @click.option(
     "--groups",
     metavar="COLUMN",
     help="A column of group labels in --data (a patient, a store): each group stays whole on one side of every "
     "outer fold and validation split.",
+)
+@click.option(
+    "--weight",
+    metavar="COLUMN",
+    help="A column of sample weights in --data (numbers >= 0): it leaves the features; fits and metrics use it.",
 )
 @click.option(
     "--jobs", "-j", type=int, default=None, help="Worker processes (default: one per core, each fit single-threaded)."
@@ -96,6 +107,14 @@ def _study_from_options(study_file, data, target, task, groups=None):
     default=None,
     help="Which fits get the closed-form theory check (default: the study's, else sample: the fits whose "
     "leaves are stored and one in ten of the rest; all: every fit, slower).",
+)
+@click.option(
+    "--curves",
+    type=click.Choice(["checked", "all"]),
+    default=None,
+    help="Which fits keep a per-round training curve (default: the study's, else checked: the theory-checked "
+    "fits; the others keep their final training error and per-round test/validation curves; all: every fit, "
+    "slower).",
 )
 @click.option(
     "--fit-timeout",
@@ -123,6 +142,7 @@ def run(
     target,
     task,
     groups,
+    weight,
     jobs,
     force,
     scheduler,
@@ -131,6 +151,7 @@ def run(
     no_report,
     dry_run,
     check,
+    curves,
     fit_timeout,
     fmt,
     refit_rule,
@@ -141,7 +162,7 @@ def run(
     interrupted study. Results: OUT/fits and OUT/curves (Parquet, read with pandas.read_parquet), and
     OUT/report.html (its path is the last line printed).
     """
-    study = _study_from_options(study_file, data, target, task, groups)
+    study = _study_from_options(study_file, data, target, task, groups, weight)
     if scheduler and dask_local is not None:
         raise BoostregError("give either --scheduler or --dask-local, not both.")
     if scheduler is not None and not _ADDRESS.fullmatch(scheduler):
@@ -156,6 +177,8 @@ def run(
     check_name_length(out, "--out")
     if check is not None:
         study = dataclasses.replace(study, check=check)
+    if curves is not None:
+        study = dataclasses.replace(study, curves=curves)
     if fit_timeout is not None:
         if not (math.isfinite(fit_timeout) and fit_timeout > 0):
             raise BoostregError(

@@ -1,7 +1,8 @@
 """Datasets: the built-in cards (``datasets/*.toml``), user CSV/Parquet files, and seeded synthetic generators.
 
 Every loader ends in ``clean._build``, which applies the same rules to all data: the target
-becomes a float vector (binary tasks as 0.0/1.0), numeric features become float64, text/bool features become pandas
+becomes a float vector (binary tasks as 0.0/1.0, multiclass tasks as class codes 0..K-1), an optional column of
+sample weights and one of groups leave the features, numeric features become float64, text/bool features become pandas
 ``category`` (categories fixed on the full data), useless columns (constant, empty, identifiers, a saved row
 index, dates) are dropped with a warning, names the engines reject are renamed with a warning, and an
 optional deterministic subsample keeps big sets fast. What cannot work is refused up front: a feature that

@@ -116,6 +116,8 @@ def _parse_card(path: Path) -> DatasetCard:
             raise BoostregError(f"{where}: loader {loader!r} needs field {key!r}; add it.")
     if doc["task"] == "binary" and "positive_class" not in doc:
         raise BoostregError(f"{where}: a binary card needs positive_class (the label that becomes 1); add it.")
+    if doc["task"] != "binary" and "positive_class" in doc:
+        raise BoostregError(f"{where}: positive_class is for binary cards only; remove it.")
     if loader == "synthetic":
         if doc["generator"] not in GENERATORS:
             hint = _did_you_mean(doc["generator"], GENERATORS)
@@ -239,6 +241,6 @@ def _load_sklearn(card: DatasetCard) -> pd.DataFrame:
     bunch = loader(as_frame=True)
     frame = bunch.frame.copy()
     names = getattr(bunch, "target_names", None)
-    if card.task == "binary" and names is not None:
+    if card.task in ("binary", "multiclass") and names is not None:
         frame[card.target] = np.asarray(names)[bunch.target.to_numpy()]  # codes -> label names
     return frame

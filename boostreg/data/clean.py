@@ -34,13 +34,19 @@ def _build(
     noise: tuple[str, ...] | None = None,
     where: str | None = None,
     groups: str | None = None,
+    weight: str | None = None,
 ) -> Dataset:
     """Turn a raw table into a Dataset: check and encode the target, clean the features, subsample.
 
     ``groups`` names a column of group labels (e.g. a patient or a store): it is taken out of the features and kept
-    as ``Dataset.groups``."""
+    as ``Dataset.groups``; ``weight`` a column of sample weights, taken out of the features and kept (checked) as
+    ``Dataset.weight``."""
     where = where or f"dataset {name!r}"
     _check_columns(frame, target, where)
+    weights = None
+    if weight is not None:
+        weights = _sample_weights(frame, weight, target, groups, where)
+        frame = frame.drop(columns=[weight])
     group_labels = None
     if groups is not None:
         if groups not in frame.columns:
@@ -95,12 +101,19 @@ def _build(
         informative = None if informative is None else tuple(renamed.get(c, c) for c in informative)
         noise = None if noise is None else tuple(renamed.get(c, c) for c in noise)
     if max_rows is not None and len(X) > max_rows:
-        keep = _subsample(len(X), int(max_rows), y if task == "binary" else None)
+        keep = _subsample(len(X), int(max_rows), y if task in ("binary", "multiclass") else None)
         X, y = X.iloc[keep], y[keep]
         group_labels = None if group_labels is None else group_labels[keep]
+        weights = None if weights is None else weights[keep]
+        if weights is not None and not weights.any():
+            raise BoostregError(
+                f"weight column {weight!r} in {where}: every row of the {len(keep)}-row subsample (max_rows) weighs "
+                "0; raise max_rows or give more rows a positive weight."
+            )
     X = X.reset_index(drop=True)
     y = np.ascontiguousarray(y, dtype=np.float64)
-    fingerprint = content_fingerprint(X, y, task)
+    weights = None if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
+    fingerprint = content_fingerprint(X, y, task, weights)
     if group_labels is not None:  # the same rows grouped differently are other folds: another dataset
         fingerprint = hashlib.sha256((fingerprint + "\x00".join(group_labels)).encode()).hexdigest()[:16]
     return Dataset(
@@ -116,4 +129,45 @@ def _build(
         task_inferred=inferred,
         original_names=original_names,
         groups=group_labels,
+        weight=weights,
     )
+
+
+def _sample_weights(frame: pd.DataFrame, weight: str, target: str, groups: str | None, where: str) -> np.ndarray:
+    """The ``weight`` column as float64 sample weights: numbers, finite, none negative or missing, not all 0."""
+    if weight not in frame.columns:
+        raise BoostregError(
+            f"weight column {weight!r} not found in {where}{_did_you_mean(weight, frame.columns) or '.'} "
+            f"Available columns: {_short_list(frame.columns)}."
+        )
+    if weight in (target, groups):
+        what = "the target" if weight == target else "the groups column"
+        raise BoostregError(f"weight column {weight!r} in {where} is {what}; name the column that holds the weights.")
+    s = frame[weight]
+    if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
+        bad = pd.to_numeric(s.dropna(), errors="coerce").isna()
+        example = f" (e.g. {str(s.dropna()[bad].iloc[0])!r})" if bad.any() else ""
+        raise BoostregError(
+            f"weight column {weight!r} in {where} is not numeric{example}; sample weights are numbers >= 0: "
+            "fix those values or name another column."
+        )
+    w = s.to_numpy(dtype=np.float64, na_value=np.nan)
+    problems = [
+        (np.isnan(w), "missing value(s)", "give every row a weight (0 leaves a row out)"),
+        (np.isinf(w), "infinite value(s)", "give finite weights"),
+        (w < 0, "negative value(s)", "weights are numbers >= 0"),
+    ]
+    for mask, what, fix in problems:
+        if mask.any():
+            first = int(np.argmax(mask))
+            raise BoostregError(
+                f"weight column {weight!r} in {where} has {int(mask.sum())} {what} (first in row {first + 1}: "
+                f"{w[first]:g}); {fix}."
+            )
+    _check_range(w, f"weight column {weight!r}", where)
+    if not w.any():
+        raise BoostregError(
+            f"weight column {weight!r} in {where} is 0 in every row, which leaves no row to learn from; "
+            "give rows positive weights or name another column."
+        )
+    return w

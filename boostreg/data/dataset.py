@@ -9,14 +9,17 @@ import numpy as np
 import pandas as pd
 
 #: The tasks boostreg handles (a study's primary metrics are keyed by them).
-TASKS = ("regression", "binary")
+TASKS = ("regression", "binary", "multiclass")
 SUBSAMPLE_SEED = 0
 
 
 # Dataset objects hold DataFrames, so equality is identity (eq=False); compare ``fingerprint`` instead.
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """A loaded dataset: features, target, task and (for synthetic data) the ground truth."""
+    """A loaded dataset: features, target, task and (for synthetic data) the ground truth.
+
+    ``y`` is a float64 vector: the numbers of a regression target, 0.0/1.0 for a binary one, and the class codes
+    0.0..K-1 of a multiclass one, whose names ``classes`` holds in code order (binary: negative, positive)."""
 
     name: str
     X: pd.DataFrame
@@ -25,7 +28,7 @@ class Dataset:
     source: str
     informative: tuple[str, ...] | None = None
     noise: tuple[str, ...] | None = None
-    classes: tuple[str, str] | None = None
+    classes: tuple[str, ...] | None = None
     fingerprint: str = ""
     #: the task was inferred from the target (not given): binary when the target has 2 distinct values
     task_inferred: bool = False
@@ -33,10 +36,17 @@ class Dataset:
     original_names: dict[str, str] = field(default_factory=dict)
     #: each row's group (``groups=COLUMN``): a group splitter (GroupKFold) and the validation split keep groups whole
     groups: np.ndarray | None = None
+    #: each row's sample weight (``weight=COLUMN``; float64, finite, >= 0, not all 0); None: every row weighs 1
+    weight: np.ndarray | None = None
 
     @property
     def n_rows(self) -> int:
         return len(self.X)
+
+    @property
+    def n_classes(self) -> int | None:
+        """The number of classes K of a multiclass task (None for the other tasks)."""
+        return len(self.classes) if self.task == "multiclass" and self.classes is not None else None
 
     @property
     def categorical(self) -> tuple[str, ...]:
@@ -44,16 +54,22 @@ class Dataset:
 
 
 def _subsample(n: int, size: int, y: np.ndarray | None) -> np.ndarray:
-    """Sorted row positions of a seeded subsample; stratified by class when ``y`` is given."""
+    """Sorted row positions of a seeded subsample; stratified by class when ``y`` (class codes) is given, every
+    class has 2 rows or more and both sides have room for every class."""
     from sklearn.model_selection import train_test_split
 
-    stratify = y if y is not None and min(np.sum(y == 0), np.sum(y == 1)) >= 2 else None
+    stratify = None
+    if y is not None:
+        counts = np.unique(y, return_counts=True)[1]
+        if len(counts) >= 2 and counts.min() >= 2 and min(size, n - size) >= len(counts):
+            stratify = y
     keep, _ = train_test_split(np.arange(n), train_size=size, random_state=SUBSAMPLE_SEED, stratify=stratify)
     return np.sort(keep)
 
 
-def content_fingerprint(X: pd.DataFrame, y: np.ndarray, task: str) -> str:
-    """Short sha256 of the content: task, column names, feature values (categories by label) and target."""
+def content_fingerprint(X: pd.DataFrame, y: np.ndarray, task: str, weight: np.ndarray | None = None) -> str:
+    """Short sha256 of the content: task, column names, feature values (categories by label), target and, when
+    there are some, the sample weights (a dataset without weights keeps the fingerprint it always had)."""
     h = hashlib.sha256(task.encode())
     for col in X.columns:
         s = X[col]
@@ -64,6 +80,8 @@ def content_fingerprint(X: pd.DataFrame, y: np.ndarray, task: str) -> str:
         else:
             h.update(s.to_numpy(dtype=np.float64).tobytes())
     h.update(b"\x00y\x00" + np.asarray(y, dtype=np.float64).tobytes())
+    if weight is not None:
+        h.update(b"\x00weight\x00" + np.asarray(weight, dtype=np.float64).tobytes())
     return h.hexdigest()[:16]
 
 

@@ -24,8 +24,10 @@ def load_file(
     name: str | None = None,
     max_rows: int | None = None,
     groups: str | None = None,
+    weight: str | None = None,
 ) -> Dataset:
-    """Load a user's CSV/TSV/Parquet file with ``target`` as the label; the task is inferred when not given."""
+    """Load a user's CSV/TSV/Parquet file with ``target`` as the label; the task is inferred when not given.
+    ``groups`` and ``weight`` name a column of group labels and one of sample weights (both leave the features)."""
     path = Path(path).expanduser()
     suffix = path.suffix.lower()
     if suffix not in FILE_SUFFIXES:
@@ -72,6 +74,7 @@ def load_file(
         f"file:{path.resolve()}",
         max_rows=max_rows,
         groups=groups,
+        weight=weight,
         where=f"{str(path)!r}",
     )
 
@@ -130,6 +133,7 @@ def load_frame(
     task: str | None = None,
     max_rows: int | None = None,
     groups: str | None = None,
+    weight: str | None = None,
 ) -> Dataset:
     """A pandas DataFrame a user holds in memory -> Dataset, checked and cleaned as a file would be."""
     if not isinstance(frame, pd.DataFrame):
@@ -156,4 +160,5 @@ def load_frame(
         max_rows=max_rows,
         where=f"DataFrame {name!r}",
         groups=groups,
+        weight=weight,
     )

@@ -24,6 +24,9 @@ MAX_COPY_CORRELATION = 0.9999
 #: A whole-number target with more than 2 and at most this many distinct values may be class codes or counts:
 #: the task is not guessed (the user says which).
 MAX_CODE_VALUES = 20
+#: A multiclass target may have at most this many classes (K trees every round; more is a regression target or an
+#: identifier, not classes).
+MAX_CLASSES = 100
 
 
 def _label(value) -> str:
@@ -35,8 +38,9 @@ def _label(value) -> str:
 
 def _encode_target(
     raw: pd.Series, target: str, task: str | None, positive_class: str | None, where: str
-) -> tuple[np.ndarray, str, tuple[str, str] | None]:
-    """Target -> (y as float64, task, classes); infers the task when ``task`` is None."""
+) -> tuple[np.ndarray, str, tuple[str, ...] | None]:
+    """Target -> (y as float64, task, classes); infers the task when ``task`` is None: binary for 2 distinct values,
+    multiclass for text with 3 or more, regression for numbers (whole numbers with few values are not guessed)."""
     is_number = pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw)
     values = pd.unique(raw.to_numpy())
     if len(values) < 2:
@@ -51,26 +55,25 @@ def _encode_target(
             _refuse_code_guess(raw, values, target, where)
             task = "regression"
         else:
-            raise BoostregError(
-                f"target column {target!r} in {where} is text with {len(values)} distinct values; "
-                "boostreg handles numeric (regression) or two-class (binary) targets and multiclass targets "
-                "are not supported yet: recode it to two classes (one against the rest) or to numbers."
-            )
+            task = "multiclass"
     if task == "regression":
         if pd.api.types.is_bool_dtype(raw):
             return raw.to_numpy(dtype=np.float64), task, None
         numbers = pd.to_numeric(raw, errors="coerce") if not is_number else raw
         bad = raw[numbers.isna()]
         if len(bad):
+            other = "binary" if len(values) == 2 else "multiclass"
             raise BoostregError(
                 f"target column {target!r} in {where} holds text (e.g. {str(bad.iloc[0])!r}) "
-                "but the task is regression; fix those values or pass --task binary."
+                f"but the task is regression; fix those values or pass --task {other}."
             )
         return numbers.to_numpy(dtype=np.float64), task, None
+    if task == "multiclass":
+        return _encode_classes(raw, values, is_number, target, where)
     if len(values) != 2:
         raise BoostregError(
             f"target column {target!r} in {where} has {len(values)} distinct values but a binary "
-            "task needs exactly 2; pass --task regression for a numeric target, or recode it."
+            "task needs exactly 2; pass --task multiclass for classes or --task regression for a numeric target."
         )
     order = sorted(values) if is_number else sorted(values, key=str)
     if positive_class is not None:
@@ -87,6 +90,34 @@ def _encode_target(
     return y, task, (_label(negative), _label(positive))
 
 
+def _encode_classes(
+    raw: pd.Series, values: np.ndarray, is_number: bool, target: str, where: str
+) -> tuple[np.ndarray, str, tuple[str, ...]]:
+    """A multiclass target -> (class codes 0.0..K-1, "multiclass", class names in code order): numbers in numeric
+    order, text in alphabetical order."""
+    if len(values) == 2:
+        raise BoostregError(
+            f"target column {target!r} in {where} has 2 distinct values but a multiclass task needs 3 or more; "
+            "pass --task binary (or leave --task out)."
+        )
+    if len(values) > MAX_CLASSES:
+        raise BoostregError(
+            f"target column {target!r} in {where} has {len(values)} distinct values, more than the {MAX_CLASSES} "
+            "classes boostreg fits (each class grows its own trees every round); merge classes, or pass --task "
+            "regression if it is a number."
+        )
+    order = sorted(values) if is_number else sorted(values, key=str)
+    names = [_label(v) for v in order]
+    if len(set(names)) < len(names):  # 1 and '1' in one object column: the same class name twice
+        twice = next(n for n in names if names.count(n) > 1)
+        raise BoostregError(
+            f"target column {target!r} in {where} holds the class {twice!r} both as a number and as text; "
+            "write every class one way."
+        )
+    codes = pd.Categorical(raw.to_numpy(), categories=order).codes
+    return codes.astype(np.float64), "multiclass", tuple(names)
+
+
 def _refuse_code_guess(raw: pd.Series, values: np.ndarray, target: str, where: str) -> None:
     """A numeric target of whole numbers with 3..MAX_CODE_VALUES distinct values may be class codes (0/1/2) or a
     quantity (counts, ratings): refuse to guess, naming both readings."""
@@ -98,7 +129,8 @@ def _refuse_code_guess(raw: pd.Series, values: np.ndarray, target: str, where: s
     low, high = _label(numbers.min()), _label(numbers.max())
     raise BoostregError(
         f"target {target!r} in {where} has {len(values)} whole-number values ({low}..{high}): say what it is: "
-        '--task regression (numbers) or task = "regression" in the study; multiclass targets are not supported yet.'
+        '--task multiclass (class codes) or --task regression (numbers), or task = "multiclass" / '
+        'task = "regression" in the study.'
     )
 
 

@@ -29,65 +29,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from .. import measure, prior
+from .. import measure, prior, softmax
 from ..errors import BoostregError
-
-
-class LazyModule:
-    """A module imported on first attribute access. Every engine module is imported with ``boostreg.engines``, in
-    each worker too; an engine whose library is heavy can keep it out of the processes that never fit it."""
-
-    def __init__(self, name: str):
-        self._name = name
-        self._module = None
-
-    def __getattr__(self, attr: str):
-        if self._module is None:
-            import importlib
-
-            self._module = importlib.import_module(self._name)
-        return getattr(self._module, attr)
-
-
-def library_version(module: str) -> str:
-    """``module.__version__``, read from the installed package's metadata where the module is not imported yet (so
-    asking costs no import): the distribution of the module's name (xgboost, lightgbm, catboost), else the one that
-    provides the module (sklearn: scikit-learn); a module already imported, or one no metadata names, answers
-    itself. "?" when the module cannot be imported or has no ``__version__``."""
-    import importlib
-    import importlib.metadata as metadata
-    import importlib.util
-    import sys
-
-    if module not in sys.modules and "." not in module:
-        if importlib.util.find_spec(module) is None:
-            return "?"
-        for dist in _distributions_of(module):
-            try:
-                return metadata.version(dist)
-            except (metadata.PackageNotFoundError, ValueError):
-                continue
-    try:
-        return getattr(sys.modules.get(module) or importlib.import_module(module), "__version__", "?")
-    except ImportError:
-        return "?"
-
-
-#: a module's distribution where their names differ (spares reading every installed package's file list)
-_DISTRIBUTION_OF = {"sklearn": "scikit-learn"}
-_PROVIDERS: dict[str, list[str]] = {}
-
-
-def _distributions_of(module: str):
-    """The distributions that may provide ``module``: the one of its name first; then, read once per process (it
-    lists every installed package's files), those whose files hold it."""
-    named = _DISTRIBUTION_OF.get(module, module)
-    yield named
-    if not _PROVIDERS:
-        import importlib.metadata as metadata
-
-        _PROVIDERS.update(metadata.packages_distributions())
-    yield from (d for d in _PROVIDERS.get(module, ()) if d != named)
+from .libraries import LazyModule, library_version  # noqa: F401 - engines import them from here
 
 
 @dataclass(frozen=True)
@@ -115,13 +59,21 @@ class Fold:
 
 #: Parameters the runner and the engines' fit() handle themselves; they are never passed to a library as is.
 #: ``_check`` (set by the runner, never recorded) says whether this fit gets the theory check (see
-#: :attr:`TreeEngine.sample_checks`).
-LOOP_PARAMS = ("n_estimators", "early_stopping_rounds", "validation_fraction", "_check")
+#: :attr:`TreeEngine.sample_checks`); ``_train_curve`` whether a fit the check skips evaluates its training rows
+#: every round (:func:`wants_train_curve`).
+LOOP_PARAMS = ("n_estimators", "early_stopping_rounds", "validation_fraction", "_check", "_train_curve")
 
 
 def wants_check(params: dict[str, Any]) -> bool:
     """Whether the runner asked for this fit's theory check (True unless it sampled the fit out)."""
     return bool(params.get("_check", True))
+
+
+def wants_train_curve(params: dict[str, Any]) -> bool:
+    """Whether a fit the theory check skips is to evaluate the training rows after every round (``curves =
+    "all"``; True when no runner says, as for an engine called directly). A checked fit gets its training curve
+    from the check's own pass either way."""
+    return not wants_check(params) and bool(params.get("_train_curve", True))
 
 
 @dataclass
@@ -314,13 +266,13 @@ class TreeEngine(Engine):
 
     def measure(self, model, prepared, params, fold):
         log: TrainingLog | None = getattr(model, "boostreg_log", None)
-        sampled_out = not wants_check(params) and self.sample_checks and log is not None and log.train is not None
+        sampled_out = not wants_check(params) and self.sample_checks and log is not None
         if sampled_out:
             return self._measure_unchecked(model, prepared, params, fold, log)
         ens = self.ensemble(model, prepared, fold, params, test_leaf=log is None)
         metric = primary_metric_name(fold)
         if log is None:  # no per-round evaluation from the engine: the test curve from the leaves too
-            test_curve, test_margin = measure.error_curve(ens, fold.y_test, fold.task, metric, "test")
+            test_curve, test_margin = _error_curve(ens, fold.y_test, fold, metric, "test", fold.w_test)
         else:
             test_margin = self.predict_margin(model, prepared, fold)
             test_curve = log.test
@@ -331,16 +283,12 @@ class TreeEngine(Engine):
         record.update(ensemble_extras(ens, fold, leaves))
         reason = self.theory_not_applicable(params)
         if reason is None:  # one pass over the training rows' margins: the check, the train curve, the final margin
-            check = measure.theory_check(
-                ens,
-                fold.y_train,
-                fold.task,
-                reg_alpha=params["reg_alpha"],
-                reg_lambda=params["reg_lambda"],
-                learning_rate=params["learning_rate"],
-                max_delta_step=params.get("max_delta_step", 0.0),
-                curve_metric=metric,
-            )
+            kw = {k: params[k] for k in ("reg_alpha", "reg_lambda", "learning_rate")}
+            kw.update(max_delta_step=params.get("max_delta_step", 0.0), curve_metric=metric, weight=fold.w_train)
+            if ens.n_classes > 1:  # the theory check per class tree, with the engine's softmax hessian
+                check = softmax.theory_check(ens, fold.y_train, **kw)
+            else:
+                check = measure.theory_check(ens, fold.y_train, fold.task, **kw)
             train_curve, train_margin = check.curve, check.final_margin
             moved = self.training_rows_moved(model, fold, train_margin)
             if fold.keep_leaves and moved is None:  # G and H of leaves fitted on other rows would mislead the figures
@@ -355,26 +303,18 @@ class TreeEngine(Engine):
                 record["theory_max_abs_err"] = np.nan
                 record["theory_check"] = f"not applicable: {moved}"
         else:
-            train_curve, train_margin = measure.error_curve(ens, fold.y_train, fold.task, metric, "train")
+            train_curve, train_margin = _error_curve(ens, fold.y_train, fold, metric, "train", fold.w_train)
             record["theory_max_rel_err"] = record["theory_max_plain_rel_err"] = record["theory_max_abs_err"] = np.nan
             record["theory_check"] = f"not applicable: {reason}"
-        record.update(measure.metrics(fold.y_train, train_margin, fold.task, "train", fold.primary_metric))
-        record.update(measure.metrics(fold.y_test, test_margin, fold.task, "test", fold.primary_metric))
-        valid_curve = log.valid if log is not None and log.valid is not None else np.full(ens.n_trees, np.nan)
-        curves = pd.DataFrame(
-            {
-                "round": np.arange(1, ens.n_trees + 1, dtype=np.int64),
-                "train_error": _per_tree(train_curve, ens.n_trees),
-                "test_error": _per_tree(test_curve, ens.n_trees),
-                "valid_error": _per_tree(valid_curve, ens.n_trees),
-            }
-        )
-        return record, curves
+        valid_curve = log.valid if log is not None and log.valid is not None else None
+        return _finish(record, ens, fold, train_margin, test_margin, train_curve, test_curve, valid_curve)
 
     def _measure_unchecked(self, model, prepared, params, fold, log: TrainingLog):
-        """Every column but the theory check's, without the training rows' leaf ids beyond the first tree: the
-        training curve and margin are the engine's own, the first tree's G and H give the penalty axis."""
-        ens = self.ensemble(model, prepared, fold, params, test_leaf=False, train_trees=1)
+        """Every column but the theory check's, without the training rows' leaf ids beyond the first round: the
+        training margin (and, with curves = "all", the training curve) are the engine's own, the first round's G
+        and H give the penalty axis. Without a training curve the record's train metrics still come from the final
+        margins; the per-round train_error is NaN."""
+        ens = self.ensemble(model, prepared, fold, params, test_leaf=False, train_trees=fold.n_classes or 1)
         record: dict[str, Any] = {"valid_error": log.valid_error}
         record.update(measure.tree_size(ens, fold.noise_features))
         leaves = ens.leaves()
@@ -388,48 +328,69 @@ class TreeEngine(Engine):
             else 'not checked: sampled (check = "all" checks every fit)'
         )
         train_margin = self.predict_train_margin(model, prepared, fold)
-        record.update(measure.metrics(fold.y_train, train_margin, fold.task, "train", fold.primary_metric))
-        record.update(
-            measure.metrics(
-                fold.y_test, self.predict_margin(model, prepared, fold), fold.task, "test", fold.primary_metric
-            )
-        )
-        valid_curve = log.valid if log.valid is not None else np.full(ens.n_trees, np.nan)
-        curves = pd.DataFrame(
-            {
-                "round": np.arange(1, ens.n_trees + 1, dtype=np.int64),
-                "train_error": _per_tree(log.train, ens.n_trees),
-                "test_error": _per_tree(log.test, ens.n_trees),
-                "valid_error": _per_tree(valid_curve, ens.n_trees),
-            }
-        )
-        return record, curves
+        test_margin = self.predict_margin(model, prepared, fold)
+        return _finish(record, ens, fold, train_margin, test_margin, log.train, log.test, log.valid)
+
+
+def _error_curve(ens: measure.Ensemble, y, fold: Fold, metric: str, which: str, weight):
+    """The primary error after each round from the leaves, and the final margins (multiclass: per round of K)."""
+    if ens.n_classes > 1:
+        return softmax.error_curve(ens, y, metric, which, weight=weight)
+    return measure.error_curve(ens, y, fold.task, metric, which, weight=weight)
+
+
+def _finish(record, ens, fold, train_margin, test_margin, train_curve, test_curve, valid_curve):
+    """The record's train and test metrics (weighted as the fold's rows) and the per-round curves."""
+    for prefix, y, margin, w in (
+        ("train", fold.y_train, train_margin, fold.w_train),
+        ("test", fold.y_test, test_margin, fold.w_test),
+    ):
+        record.update(measure.metrics(y, margin, fold.task, prefix, fold.primary_metric, weight=w))
+    n = ens.n_rounds
+    curves = pd.DataFrame(
+        {
+            "round": np.arange(1, n + 1, dtype=np.int64),
+            "train_error": _per_tree(train_curve, n),
+            "test_error": _per_tree(test_curve, n),
+            "valid_error": _per_tree(valid_curve if valid_curve is not None else np.full(n, np.nan), n),
+        }
+    )
+    return record, curves
 
 
 def _per_tree(curve, n_trees: int) -> np.ndarray:
-    """A per-round curve cut (or NaN-padded) to the trees the model kept: an engine that stops adding trees on its
+    """A per-round curve cut (or NaN-padded) to the rounds the model kept: an engine that stops adding trees on its
     own (LightGBM with no split left) may have evaluated rounds that added none."""
+    if curve is None:  # a fit that kept no per-round training curve (study.curves = "checked")
+        return np.full(n_trees, np.nan)
     c = np.asarray(curve, dtype=np.float64)[:n_trees]
     return np.concatenate([c, np.full(n_trees - len(c), np.nan)]) if len(c) < n_trees else c
 
 
 def ensemble_extras(ens: measure.Ensemble, fold: Fold, leaves: np.ndarray | None = None) -> dict:
-    """The prior columns of all leaf values (boostreg.prior) and :func:`first_tree_scales`."""
+    """The prior columns of all leaf values (boostreg.prior) and :func:`first_tree_scales`; multiclass also
+    ``per_class_json`` (per class: leaf_abs_mean, zero_leaf_frac, n_leaves_total and the first tree's scales)."""
     leaves = ens.leaves() if leaves is None else leaves
-    return {**prior.prior_columns(leaves), **first_tree_scales(ens, fold.y_train, fold.task)}
+    if ens.n_classes > 1:
+        pooled, per_class = softmax.first_round_scales(ens, fold.y_train, fold.w_train)
+        return {**prior.prior_columns(leaves), **pooled, "per_class_json": softmax.per_class_json(ens, per_class)}
+    return {**prior.prior_columns(leaves), **first_tree_scales(ens, fold.y_train, fold.task, fold.w_train)}
 
 
-def first_tree_scales(ens: measure.Ensemble, y_train: np.ndarray, task: str) -> dict:
-    """max |G| and mean H over the first tree's leaves (rows' gradient and hessian sums at the base margin).
+def first_tree_scales(ens: measure.Ensemble, y_train: np.ndarray, task: str, weight: np.ndarray | None = None) -> dict:
+    """max |G| and mean H over the first tree's leaves (rows' gradient and hessian sums at the base margin, weighted
+    as the engine weighs them); multiclass: over the first round's K class trees pooled.
 
     The penalty axis (``boostreg.penalty_axis``) normalizes reg_alpha by the first value and reg_lambda by the
     second, both taken from the group's unpenalized fit. Leaves no training row reaches are left out.
     """
+    if ens.n_classes > 1:
+        return softmax.first_round_scales(ens, y_train, weight)[0]
     if ens.n_trees == 0:
         return {"first_tree_grad_abs_max": np.nan, "first_tree_hess_mean": np.nan}
     y = np.asarray(y_train).astype(ens.label_dtype)
     margin = ens.base_margins(len(y))  # every row's margin before tree 0
-    g, h = measure.gradients(margin, y, task, arith=ens.grad_arith_dtype, store=ens.grad_dtype)
+    g, h = measure.gradients(margin, y, task, arith=ens.grad_arith_dtype, store=ens.grad_dtype, weight=weight)
     ids = ens.train_leaf[:, 0]
     k = len(ens.leaf_values[0])
     G = np.bincount(ids, weights=g, minlength=k)

@@ -52,6 +52,12 @@ the intercept from ``get_scale_and_bias`` (the label mean with ``boost_from_aver
 A symmetric tree of depth d has 2^d leaves, many of which no training row reaches: those are stored as exactly
 0 though no penalty zeroed them. The record column ``empty_leaf_frac`` says how many leaves are empty, and
 ``zero_leaf_frac`` counts only the leaves that training rows reach (an exact 0 among them is the penalty's or G's).
+
+Sample weights go into the pools (``Pool(weight=...)``): CatBoost multiplies each row's derivatives by its weight
+and scales the L2 term by the mean weight (``l2_leaf_reg * sumAllWeights / docCount`` above), so the check uses the
+weighted G and H and ``reg_lambda`` times the mean training weight (measured relative error <= 2e-15 on
+regression and Logloss folds with weights 1-3). Not multiclass: ``tasks`` leaves it out (the planner skips
+multiclass datasets for CatBoost); its MultiClass loss's leaves are not checked here.
 """
 
 from __future__ import annotations
@@ -66,6 +72,7 @@ import pandas as pd
 
 from .. import measure
 from ..errors import BoostregError
+from ..metrics import curve_metric
 from .base import Fold, TrainingLog, TreeEngine, early_stopping_rounds, primary_metric_name
 from .sklearn_base import as_object
 
@@ -224,11 +231,11 @@ class CatBoostEngine(TreeEngine):
         from catboost import Pool
 
         X, cat = as_catboost_frame(fold.X_train)
-        train = Pool(X, label=fold.y_train, cat_features=cat)
-        test = Pool(as_catboost_frame(fold.X_test)[0], label=fold.y_test, cat_features=cat)
+        train = Pool(X, label=fold.y_train, cat_features=cat, weight=fold.w_train)
+        test = Pool(as_catboost_frame(fold.X_test)[0], label=fold.y_test, cat_features=cat, weight=fold.w_test)
         valid = None
         if fold.X_valid is not None:
-            valid = Pool(as_catboost_frame(fold.X_valid)[0], label=fold.y_valid, cat_features=cat)
+            valid = Pool(as_catboost_frame(fold.X_valid)[0], label=fold.y_valid, cat_features=cat, weight=fold.w_valid)
         return CatPrepared(fold, train, test, valid, threads)
 
     def fit(self, prepared: CatPrepared, params, *, seed, threads):
@@ -241,13 +248,15 @@ class CatBoostEngine(TreeEngine):
         model = cls(loss_function=LOSS[fold.task], **self._native(params, seed, threads))
         rounds = early_stopping_rounds(params, fold)
         if rounds:
-            model.set_params(eval_metric=EVAL_METRIC[metric])
+            # CatBoost stops on its own nearest loss where it has no primary metric (r2, auc, a user's); the kept round
+            # is then chosen on boostreg's own validation curve of the primary metric below
+            model.set_params(eval_metric=EVAL_METRIC.get(metric) or EVAL_METRIC[curve_metric(fold.task, metric)])
             model.fit(prepared.train, eval_set=prepared.valid, early_stopping_rounds=rounds, use_best_model=False)
         else:
             model.fit(prepared.train)
-        test = self._curve(model, prepared.test, fold.y_test, fold.task, metric, threads)
+        test = self._curve(model, prepared.test, fold.y_test, fold.task, metric, threads, fold.w_test)
         valid = (
-            self._curve(model, prepared.valid, fold.y_valid, fold.task, metric, threads)
+            self._curve(model, prepared.valid, fold.y_valid, fold.task, metric, threads, fold.w_valid)
             if prepared.valid is not None
             else None
         )
@@ -262,11 +271,12 @@ class CatBoostEngine(TreeEngine):
         return model
 
     @staticmethod
-    def _curve(model, pool, y, task, metric, threads) -> np.ndarray:
-        """The primary metric after each tree, from CatBoost's staged raw predictions."""
+    def _curve(model, pool, y, task, metric, threads, weight=None) -> np.ndarray:
+        """The primary metric after each tree (weighted by the rows' sample weights), from CatBoost's staged raw
+        predictions."""
         return np.array(
             [
-                float(measure.primary_error(y, np.asarray(m, dtype=np.float64), task, metric)[0])
+                float(measure.primary_error(y, np.asarray(m, dtype=np.float64), task, metric, weight=weight)[0])
                 for m in model.staged_predict(pool, prediction_type="RawFormulaVal", thread_count=threads)
             ]
         )
@@ -291,6 +301,8 @@ class CatBoostEngine(TreeEngine):
             )
         reason = not_applicable(resolved, fold.task, structure["has_ctr_split"], top)
         lam = float(np.float32(params.get("reg_lambda", 0.0)))
+        if fold.w_train is not None:  # CatBoost's L2 term is l2_leaf_reg * sumAllWeights / docCount
+            lam *= float(np.sum(fold.w_train)) / len(fold.w_train)
         lr = float(np.float32(params["learning_rate"]))
         record, curves = super().measure(
             model,

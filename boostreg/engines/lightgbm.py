@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import measure
+from . import evaluation
 from .base import (
     LOOP_PARAMS,
     Fold,
@@ -19,15 +20,18 @@ from .base import (
     TrainingLog,
     TreeEngine,
     early_stopping_rounds,
-    primary_metric_name,
-    wants_check,
+    wants_train_curve,
 )
+from .evaluation import fold_rows
 
 lgb = LazyModule("lightgbm")  # imported on first use: importing boostreg.engines loads no engine's library
 
-OBJECTIVE = {"regression": "regression", "binary": "binary"}
-#: LightGBM's names for boostreg's primary metrics (per-round curves and early stopping)
+OBJECTIVE = {"regression": "regression", "binary": "binary", "multiclass": "multiclass"}
+#: LightGBM's names for boostreg's primary metrics (per-round curves and early stopping); accuracy's error is
+#: 1 - accuracy, LightGBM's error rate
 EVAL_METRIC = {"rmse": "rmse", "mae": "l1", "logloss": "binary_logloss", "error": "binary_error"}
+EVAL_METRIC["accuracy"] = EVAL_METRIC["error"]
+EVAL_METRIC_MULTICLASS = {"mlogloss": "multi_logloss", "error": "multi_error", "accuracy": "multi_error"}
 _K_EPSILON = 1e-15
 _CAT_L2_DEFAULT = 10.0
 _MAX_CAT_TO_ONEHOT_DEFAULT = 4
@@ -35,6 +39,7 @@ _MAX_CAT_TO_ONEHOT_DEFAULT = 4
 
 class LightGBMEngine(TreeEngine):
     name = "lightgbm"
+    tasks = ("regression", "binary", "multiclass")
     color = "#2ca02c"
     default = True
     #: Optuna's LightGBMTuner search space for the two penalties
@@ -93,7 +98,7 @@ class LightGBMEngine(TreeEngine):
         if kw.get("subsample", 1.0) < 1.0:
             kw.setdefault("subsample_freq", kw.pop("bagging_freq", 1))
         kw["verbose"] = -1
-        return ("lightgbm.LGBMClassifier" if task == "binary" else "lightgbm.LGBMRegressor"), kw
+        return ("lightgbm.LGBMRegressor" if task == "regression" else "lightgbm.LGBMClassifier"), kw
 
     def load_hint(self, name, cls):
         return f"lightgbm.Booster(model_file='{name}')"
@@ -122,26 +127,34 @@ class LightGBMEngine(TreeEngine):
             "feature_pre_filter": False,
             "num_threads": threads,
         }
-        dtrain = lgb.Dataset(fold.X_train, label=fold.y_train, free_raw_data=False, params=binning)
+        dtrain = lgb.Dataset(fold.X_train, label=fold.y_train, weight=fold.w_train, free_raw_data=False, params=binning)
         dtrain.construct()
-        dtest = lgb.Dataset(fold.X_test, label=fold.y_test, reference=dtrain, free_raw_data=False, params=binning)
+        dtest = lgb.Dataset(
+            fold.X_test, label=fold.y_test, weight=fold.w_test, reference=dtrain, free_raw_data=False, params=binning
+        )
         dtest.construct()
         dvalid = None
         if fold.X_valid is not None:
             dvalid = lgb.Dataset(
-                fold.X_valid, label=fold.y_valid, reference=dtrain, free_raw_data=False, params=binning
+                fold.X_valid,
+                label=fold.y_valid,
+                weight=fold.w_valid,
+                reference=dtrain,
+                free_raw_data=False,
+                params=binning,
             )
             dvalid.construct()
-        return dtrain, fold, dvalid, dtest, _model_init_score(dtrain, fold.task, threads)
+        return dtrain, fold, dvalid, dtest, _model_init_score(dtrain, fold, threads)
 
     def fit(self, prepared, params, *, seed, threads):
         """Train; LightGBM evaluates the primary metric on the test fold after each round from its cached
         scores (the test curve), and with early stopping on the validation split, which alone is watched."""
         dtrain, fold, dvalid, dtest, _ = prepared
         native = self._native(params, threads, seed)
-        native.update(objective=OBJECTIVE[fold.task], metric=EVAL_METRIC[primary_metric_name(fold)])
+        own = evaluation.native_metric(fold, EVAL_METRIC, EVAL_METRIC_MULTICLASS)  # None: boostreg's (_own_feval)
+        native.update(objective=OBJECTIVE[fold.task], metric=own or "None", **_task_params(fold))
         rounds = early_stopping_rounds(params, fold)
-        train_curve = not wants_check(params)  # a fit the theory check skips: LightGBM evaluates the training rows
+        train_curve = wants_train_curve(params)  # a fit the theory check skips, with curves = "all"
         sets, names = ([dtrain], ["train"]) if train_curve else ([], [])
         sets, names = sets + [dtest], names + ["test"]
         if dvalid is not None:
@@ -157,8 +170,9 @@ class LightGBMEngine(TreeEngine):
             valid_names=names,
             callbacks=callbacks,
             keep_training_booster=True,
+            feval=None if own else _own_feval(fold, dtrain, dtest, dvalid),
         )
-        metric = native["metric"]
+        metric = own or evaluation.NAME
         kept = model.current_iteration()
         valid = np.asarray(result["valid"][metric]) if dvalid is not None else None
         if rounds:
@@ -194,7 +208,12 @@ class LightGBMEngine(TreeEngine):
         seen = np.asarray(train_margin, dtype=np.float64)
         if fold.task == "binary":  # LightGBM hands training scores through the link: probabilities
             seen = 1.0 / (1.0 + np.exp(-seen))
-        moved = int((np.abs(inner - seen) > 1e-9 * np.maximum(1.0, np.abs(seen))).sum())
+        elif fold.task == "multiclass":  # softmax probabilities, (n, K)
+            seen = np.exp(seen - seen.max(axis=1, keepdims=True))
+            seen /= seen.sum(axis=1, keepdims=True)
+            inner = inner.reshape(seen.shape)
+        far = np.abs(inner - seen) > 1e-9 * np.maximum(1.0, np.abs(seen))
+        moved = int((far.any(axis=1) if far.ndim == 2 else far).sum())
         if not moved:
             return None
         return (
@@ -204,7 +223,7 @@ class LightGBMEngine(TreeEngine):
         )
 
     def predict_margin(self, model, prepared, fold):
-        return np.asarray(_predict(model, fold.X_test, raw_score=True), dtype=np.float64)
+        return evaluation.as_margins(_predict(model, fold.X_test, raw_score=True), fold)
 
     def predict_train_margin(self, model, prepared, fold):
         """The training rows' final margins as LightGBM's training kept them (no second pass of every training row
@@ -213,11 +232,9 @@ class LightGBMEngine(TreeEngine):
         the training curve LightGBM evaluated on the same scores."""
         scores = getattr(model, "boostreg_train_score", None)
         if scores is None:
-            return np.asarray(_predict(model, fold.X_train, raw_score=True), dtype=np.float64)
-        if fold.task == "binary":  # LightGBM hands them through the logistic link
-            with np.errstate(divide="ignore"):
-                return np.log(scores) - np.log1p(-scores)
-        return scores
+            return evaluation.as_margins(_predict(model, fold.X_train, raw_score=True), fold)
+        # through the link (binary: log-odds; multiclass: log probabilities, the margins less each row's logsumexp)
+        return evaluation.from_predictions(scores, fold.task, len(fold.y_train))
 
     def ensemble(self, model, prepared, fold, params=None, *, test_leaf=True, train_trees=None):
         dtrain, fold, _, _, init = prepared
@@ -227,10 +244,11 @@ class LightGBMEngine(TreeEngine):
         many_vs_many = np.array([dtrain.feature_num_bin(i) > onehot_max for i in range(fold.X_train.shape[1])])
         cat_l2 = float(params.get("cat_l2", _CAT_L2_DEFAULT))
         values, is_leaf, depth, split_features, extra = [], [], [], [], []
+        K = evaluation.n_classes(fold) if fold.task == "multiclass" else 1
         for t, tree in enumerate(trees):  # a loop over trees, not rows
             v = tree["leaf_value"].copy()
-            if t == 0:
-                v -= init
+            if t < K:  # each class's first tree holds its initial score (BoostFromScore(class_id))
+                v -= init[t] if K > 1 else init
             values.append(v)
             is_leaf.append(np.ones(len(v), dtype=bool))
             depth.append(tree["depth"])
@@ -245,14 +263,17 @@ class LightGBMEngine(TreeEngine):
             feature_names=tuple(fold.X_train.columns),
             base_margin=init,
             train_leaf=_pred_leaf(
-                model, fold.X_train, min(train_trees, n_trees) if train_trees is not None else n_trees
+                model, fold.X_train, min(train_trees, n_trees) if train_trees is not None else n_trees, K
             ),
-            test_leaf=_pred_leaf(model, fold.X_test, n_trees) if test_leaf else None,
+            test_leaf=_pred_leaf(model, fold.X_test, n_trees, K) if test_leaf else None,
             margin_dtype=np.float64,
             label_dtype=np.float32,
             grad_arith_dtype=np.float64,
             grad_dtype=np.float32,
             leaf_extra_lambda=extra,
+            n_classes=K,
+            hessian_factor=K / (K - 1.0) if K > 1 else 2.0,  # MulticlassSoftmax's factor_
+            unsplit_zero=True,  # a class tree that made no split is kept with value 0 (GBDT::TrainOneIter)
         )
 
 
@@ -286,11 +307,37 @@ def _training_scores(model) -> np.ndarray:
     return seen["scores"]
 
 
-def _pred_leaf(model, X, n_trees):
-    """Each row's leaf in the first ``n_trees`` trees, a block of trees at a time (:func:`measure.leaf_ids`)."""
-    return measure.leaf_ids(
-        lambda t0, t1: _predict(model, X, pred_leaf=True, start_iteration=t0, num_iteration=t1 - t0), len(X), n_trees
-    )
+def _pred_leaf(model, X, n_trees, K=1):
+    """Each row's leaf in the first ``n_trees`` trees, a block of trees at a time (:func:`measure.leaf_ids`);
+    multiclass: LightGBM's iterations are rounds of K trees, so blocks are whole rounds."""
+
+    def block(t0, t1):
+        r0, r1 = t0 // K, -(-t1 // K)
+        ids = _predict(model, X, pred_leaf=True, start_iteration=r0, num_iteration=r1 - r0)
+        return ids if K == 1 else np.asarray(ids).reshape(len(X), -1)[:, t0 - r0 * K : t1 - r0 * K]
+
+    return measure.leaf_ids(block, len(X), n_trees, block=measure.LEAF_BLOCK * K)
+
+
+def _task_params(fold: Fold) -> dict:
+    """num_class for multiclass, nothing otherwise."""
+    return {"num_class": evaluation.n_classes(fold)} if fold.task == "multiclass" else {}
+
+
+def _own_feval(fold: Fold, dtrain, dtest, dvalid):
+    """boostreg's own loss of the primary metric (:mod:`boostreg.engines.evaluation`) on each evaluated set, from
+    the predictions LightGBM hands a custom metric (through the link: turned back into margins)."""
+    rows = {id(d): yw for d, yw in zip((dtrain, dtest, dvalid), fold_rows(fold))}
+
+    def feval(preds, data):
+        y, w = rows[id(data)]
+        return (
+            evaluation.NAME,
+            evaluation.error(fold, y, evaluation.from_predictions(preds, fold.task, len(y)), w),
+            False,
+        )
+
+    return feval
 
 
 def _predict(model, X, **kwargs):
@@ -300,7 +347,7 @@ def _predict(model, X, **kwargs):
     return model.predict(X, num_threads=int(model.params.get("num_threads", 0)), **kwargs)
 
 
-def _model_init_score(dtrain: lgb.Dataset, task: str, threads: int) -> float:
+def _model_init_score(dtrain: lgb.Dataset, fold: Fold, threads: int) -> float | np.ndarray:
     """LightGBM's own boost_from_average score for this training fold, read from a model, not recomputed.
 
     With reg_alpha huge no split has any gain, so one round gives a constant tree whose only leaf LightGBM
@@ -310,23 +357,30 @@ def _model_init_score(dtrain: lgb.Dataset, task: str, threads: int) -> float:
     """
     model = lgb.train(
         {
-            "objective": OBJECTIVE[task],
+            "objective": OBJECTIVE[fold.task],
             "lambda_l1": 1e300,
             "verbose": -1,
             "num_threads": threads,
             "feature_pre_filter": False,
+            **_task_params(fold),
         },
         dtrain,
         num_boost_round=1,
     )
     trees = _parse_trees(model.model_to_string())
-    if len(trees) != 1 or len(trees[0]["leaf_value"]) != 1:  # not the constant tree: fall back to the formula
-        return _init_score(dtrain.get_label(), task)
-    return float(trees[0]["leaf_value"][0])
+    K = _task_params(fold).get("num_class", 1)
+    if len(trees) != K or any(len(t["leaf_value"]) != 1 for t in trees):  # not constant trees: the formula
+        return _init_score(dtrain.get_label(), fold.task, K, dtrain.get_weight())
+    return np.array([t["leaf_value"][0] for t in trees]) if K > 1 else float(trees[0]["leaf_value"][0])
 
 
-def _init_score(y: np.ndarray, task: str) -> float:
-    """LightGBM's boost_from_average score: mean of the float32 labels, or its log-odds for binary."""
+def _init_score(y: np.ndarray, task: str, K: int = 1, weight=None) -> float | np.ndarray:
+    """LightGBM's boost_from_average score: mean of the float32 labels, or its log-odds for binary; multiclass: the
+    log of each class's (weighted) share (MulticlassSoftmax::BoostFromScore)."""
+    if task == "multiclass":
+        w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=np.float32).astype(np.float64)
+        share = np.bincount(np.asarray(y, dtype=np.int64), weights=w, minlength=K) / w.sum()
+        return np.log(np.maximum(share, _K_EPSILON))
     mean = float(np.mean(y.astype(np.float32).astype(np.float64)))
     if task == "binary":
         p = min(max(mean, _K_EPSILON), 1 - _K_EPSILON)
@@ -348,7 +402,7 @@ def _parse_trees(model_str: str) -> list[dict]:
     found: dict[str, list[str]] = {key: [] for key in _FIELDS}
     for line in body.splitlines():
         key, sep, value = line.partition("=")
-        if sep and key in found:
+        if sep and key in found and value:  # a one-leaf tree prints its split fields empty
             found[key].append(value)
     num_leaves = [int(v) for v in found["num_leaves"]]
     split_keys = ("left_child", "right_child", "split_feature", "decision_type")

@@ -10,6 +10,11 @@ Preprocessing, the library default as users run it and the measured columns are 
 Every logistic baseline leaves its intercept unpenalized (lbfgs; saga, the L1 one warm-started from liblinear):
 liblinear alone penalizes it like a coefficient, which pulls a strongly penalized model to p = 0.5 instead of
 the base rate (see :class:`_Logistic`).
+
+Multiclass (task "multiclass"): the logistic baselines are multinomial (scikit-learn's LogisticRegression fits
+the multinomial loss with lbfgs and saga; liblinear refuses more than two classes, so the L1 fit's saga starts
+from the multinomial L2 fit at the same C instead), the LinearSVCs one-vs-rest (K margins from
+decision_function). Sample weights go to every fit as ``sample_weight`` (see ``sklearn_base``).
 """
 
 from __future__ import annotations
@@ -19,7 +24,17 @@ from typing import ClassVar
 import numpy as np
 
 from . import penalty_axis
-from .sklearn_base import Prepared, SklearnEngine, as_object, coef_columns, preprocess, preprocessor
+from .sklearn_base import (
+    Prepared,
+    SklearnEngine,
+    as_object,
+    base_rates,
+    class_curvature,
+    class_targets,
+    coef_columns,
+    preprocess,
+    preprocessor,
+)
 
 __all__ = [
     "LINEAR_ENGINES",
@@ -43,7 +58,17 @@ class _AlphaRegression(SklearnEngine):
     records_version = 2
 
     def alpha_max(self, prepared):
-        return prepared.cached("alpha_max", lambda: penalty_axis.lasso_alpha_max(prepared.X_train, prepared.y_train))
+        return prepared.cached("alpha_max", lambda: weighted_alpha_max(prepared.X_train, prepared.y_train, prepared))
+
+
+def weighted_alpha_max(X: np.ndarray, y: np.ndarray, prepared: Prepared) -> float:
+    """penalty_axis.lasso_alpha_max with sample weights: max_j |x_j^T W (y - ybar)| / sum(w), X and y centred by
+    their weighted means (scikit-learn's Lasso rescales the weights to sum to n: the same objective)."""
+    w = prepared.w_train
+    if w is None:
+        return penalty_axis.lasso_alpha_max(X, y)
+    Xc = X - np.average(X, axis=0, weights=w)
+    return float(np.max(np.abs(Xc.T @ (w * (y - np.average(y, weights=w)))), initial=0.0) / w.sum())
 
 
 class LassoEngine(_AlphaRegression):
@@ -97,7 +122,7 @@ class ElasticNetEngine(_AlphaRegression):
 
     def axis(self, prepared, penalty, params, l1_penalty=None):
         rho = float(params["l1_ratio"])
-        n = len(prepared.y_train)
+        n = len(prepared.y_train) if prepared.w_train is None else float(prepared.w_train.sum())
         return (
             penalty_axis.l1_linear(penalty if l1_penalty is None else l1_penalty, self.alpha_max(prepared), rho),
             penalty_axis.l2_shrink(self.eigenvalues(prepared), n * penalty * (1 - rho)),
@@ -163,7 +188,7 @@ class LinearSVRL2LossEngine(_LinearSVR):
 
 
 class _CBinary(SklearnEngine):
-    tasks = ("binary",)
+    tasks = ("binary", "multiclass")
     penalty_param = "C"
     param_names = {"penalty": "C"}
     default_grid = {"log": [1e-3, 1e2], "num": 6}
@@ -171,13 +196,19 @@ class _CBinary(SklearnEngine):
     min_c_loss: ClassVar[str] = "log"
 
     def curvature(self, prepared) -> float:
-        return penalty_axis.logistic_curvature(prepared.y_train)
+        return class_curvature(prepared)
 
     def l1_min_c(self, prepared) -> float:
-        """The largest C at which the L1 penalty zeroes every coefficient (liblinear: intercept penalized too)."""
-        from sklearn.svm import l1_min_c
-
-        return float(l1_min_c(prepared.X_train, prepared.y_train, loss=self.min_c_loss))
+        """The largest C at which the L1 penalty zeroes every coefficient (liblinear: intercept penalized too):
+        ``sklearn.svm.l1_min_c``'s formula, one-vs-rest for multiclass, the rows weighted by their sample weights."""
+        X = np.hstack([prepared.X_train, np.ones((len(prepared.X_train), 1))])  # the intercept column, scaling 1
+        Y = 2.0 * class_targets(prepared) - 1.0  # +-1 per class (one-vs-rest)
+        if prepared.w_train is not None:
+            Y = Y * prepared.w_train[:, None]
+        den = float(np.max(np.abs(Y.T @ X)))
+        if den == 0:
+            return np.inf
+        return (1.0 if self.min_c_loss == "squared_hinge" else 2.0) / den
 
     def axis(self, prepared, penalty, params):
         rho = float(params.get("l1_ratio", self.l1_ratio))
@@ -191,20 +222,24 @@ class _CBinary(SklearnEngine):
         return a, l
 
 
-def exact_intercept(model, X: np.ndarray, y: np.ndarray) -> None:
-    """Set a binary logistic model's intercept to its exact optimum given the coefficients (in place).
+def exact_intercept(model, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> None:
+    """Set a logistic model's intercept to its exact optimum given the coefficients (in place).
 
-    With the intercept unpenalized, the optimum b solves sum_i expit(x_i w + b) = sum_i y_i (training rows),
-    increasing in b: bracketed, then solved with brentq. With every coefficient 0 that is logit(base rate).
+    With the intercept unpenalized, the optimum b solves sum_i w_i expit(x_i w + b) = sum_i w_i y_i (training
+    rows, sample weights w_i, 1 without), increasing in b: bracketed, then solved with brentq. With every
+    coefficient 0 that is logit(base rate). A multinomial model: :func:`exact_intercepts`.
     """
     from scipy.optimize import brentq
     from scipy.special import expit
 
+    if len(model.classes_) > 2:
+        return exact_intercepts(model, X, y, weight)
+    w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=np.float64)
     z = X @ np.asarray(model.coef_, dtype=np.float64).ravel()
-    target = float(np.sum(y))
-    if not 0 < target < len(y):
+    target = float(np.sum(w * y))
+    if not 0 < target < w.sum():
         return
-    f = lambda b: float(np.sum(expit(z + b))) - target  # noqa: E731
+    f = lambda b: float(np.sum(w * expit(z + b))) - target  # noqa: E731
     b0 = float(np.asarray(model.intercept_).ravel()[0])
     lo, hi, step = b0, b0, 1.0
     while f(lo) > 0:
@@ -215,6 +250,28 @@ def exact_intercept(model, X: np.ndarray, y: np.ndarray) -> None:
         hi += step
         step *= 2
     model.intercept_ = np.array([brentq(f, lo, hi, xtol=1e-14, rtol=1e-15)] if lo < hi else [b0])
+
+
+def exact_intercepts(model, X: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> None:
+    """A multinomial model's K intercepts at their exact optimum given the coefficients (in place): they solve
+    sum_i w_i p_ik = sum_i w_i [y_i = k] for every class k, reached by the scaling step b_k += log(target_k /
+    current_k), which for intercepts (indicator features summing to 1 per row) is iterative scaling: it
+    converges monotonically. Centred to sum 0 (softmax ignores a common shift)."""
+    from scipy.special import softmax
+
+    classes = np.asarray(model.classes_, dtype=np.float64)
+    w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=np.float64)
+    target = ((y[:, None] == classes[None, :]) * w[:, None]).sum(axis=0)
+    if np.any(target <= 0):
+        return
+    z = X @ np.asarray(model.coef_, dtype=np.float64).T
+    b = np.asarray(model.intercept_, dtype=np.float64).copy()
+    for _ in range(1000):  # stops at 1e-12 (a relative error of the sums; rounding leaves steps of ~1e-14)
+        step = np.log(target) - np.log(softmax(z + b, axis=1).T @ w)
+        b += step
+        if np.max(np.abs(step)) < 1e-12:
+            break
+    model.intercept_ = b - b.mean()
 
 
 class _Logistic(_CBinary):
@@ -246,18 +303,21 @@ class _Logistic(_CBinary):
         )
 
     def fit_estimator(self, model, prepared, params):
-        model.fit(prepared.X_train, prepared.y_train)
+        model.fit(prepared.X_train, prepared.y_train, sample_weight=prepared.w_train)
         if self.solver == "saga":
-            exact_intercept(model, prepared.X_train, prepared.y_train)
+            exact_intercept(model, prepared.X_train, prepared.y_train, prepared.w_train)
 
     def l1_min_c(self, prepared) -> float:
-        """1 / max_j |x_j^T (y - ybar)|: the gradient at w = 0 with the intercept at the base rate.
+        """1 / max_jk |x_j^T W (y_k - ybar_k)|: the gradient at w = 0 with the intercepts at the (weighted) base
+        rates (binary: one column y; multinomial: the K class indicators y_k).
 
         sklearn's l1_min_c assumes liblinear's penalized intercept (gradient at p = 0.5, with the intercept
-        column); with the intercept free, the coefficients leave 0 when C |x_j^T (y - ybar)| exceeds 1.
+        column); with the intercept free, the coefficients leave 0 when C |x_j^T W (y_k - ybar_k)| exceeds 1.
         """
-        y = prepared.y_train
-        den = float(np.max(np.abs(prepared.X_train.T @ (y - y.mean())))) if prepared.X_train.size else 0.0
+        Y = class_targets(prepared) - base_rates(prepared)[None, :]
+        if prepared.w_train is not None:
+            Y = Y * prepared.w_train[:, None]
+        den = float(np.max(np.abs(prepared.X_train.T @ Y))) if prepared.X_train.size else 0.0
         return 1.0 / den if den > 0 else np.inf
 
 
@@ -280,7 +340,11 @@ class LogisticL1Engine(_Logistic):
     def fit_estimator(self, model, prepared, params):
         from sklearn.base import clone
 
-        start = clone(model).set_params(solver="liblinear").fit(prepared.X_train, prepared.y_train)
+        # liblinear fits two classes only: a multinomial fit starts from the multinomial L2 fit (lbfgs) instead
+        start = clone(model).set_params(
+            **({"solver": "lbfgs", "l1_ratio": 0.0} if prepared.task == "multiclass" else {"solver": "liblinear"})
+        )
+        start.fit(prepared.X_train, prepared.y_train, sample_weight=prepared.w_train)
         model.set_params(warm_start=True)
         model.coef_, model.intercept_ = start.coef_.copy(), start.intercept_.copy()
         super().fit_estimator(model, prepared, params)

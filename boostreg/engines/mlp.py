@@ -15,7 +15,9 @@ the stochastic optimizer's path), ``max_iter`` (default 500), ``tol``, ``activat
 validation split only scores).
 
 Binary margin: the network's output before the logistic, computed from its own weights (sklearn's forward pass
-without the last activation), so log loss, accuracy and AUC are the boosters'.
+without the last activation), so log loss, accuracy and AUC are the boosters'. Multiclass (MLPClassifier's softmax
+output, K units): the log_softmax of that output, an (n, K) margin whose softmax is predict_proba. Sample weights
+go to ``fit`` as ``sample_weight`` (scikit-learn >= 1.7).
 
 What the columns mean here:
 
@@ -29,7 +31,8 @@ What the columns mean here:
   *linear* model of the same standardized inputs (an approximation: the network's first layer if its hidden units
   were linear): regression ``1 - mean d/(d + alpha)`` over the eigenvalues d of ``Xc^T Xc`` (sklearn's objective
   times 2n is ``||y - f||^2 + alpha ||W||^2``, Ridge's form); binary the same with ``alpha / h0``, h0 = p(1 - p)
-  at the base rate (``C = 1 / alpha`` in logistic regression's form). A network's decay acts on products of
+  at the (weighted) base rate (``C = 1 / alpha`` in logistic regression's form; multiclass the mean of
+  p_k (1 - p_k) over the classes). A network's decay acts on products of
   layers, so this places it on the shared axis, it does not measure its shrinkage exactly.
 * record columns ``n_iter`` (solver iterations, or epochs for adam / sgd) and ``converged`` (stopped before
   ``max_iter``).
@@ -41,7 +44,7 @@ import numpy as np
 
 from .. import prior
 from . import penalty_axis
-from .sklearn_base import Prepared, SklearnEngine
+from .sklearn_base import Prepared, SklearnEngine, class_curvature
 
 
 def hidden_layers(value) -> tuple[int, ...]:
@@ -60,13 +63,13 @@ def raw_output(model, X: np.ndarray) -> np.ndarray:
         a = a @ W + b
         if i < last:
             ACTIVATIONS[model.activation](a)  # in place, as sklearn's forward pass
-    return a.ravel()
+    return a.ravel() if a.shape[1] == 1 else a
 
 
 class MLPEngine(SklearnEngine):
     name = "mlp"
     color = "#bcbd22"
-    tasks = ("regression", "binary")
+    tasks = ("regression", "binary", "multiclass")
     penalty_param = "alpha"
     param_names = {"penalty": "alpha"}
     penalty_kind = "l2"
@@ -112,6 +115,8 @@ class MLPEngine(SklearnEngine):
     def margin(self, model, prepared: Prepared, X: np.ndarray) -> np.ndarray:
         if prepared.task == "regression":
             return super().margin(model, prepared, X)
+        if prepared.task == "multiclass":
+            return self.class_margin(model, prepared, raw_output(model, X))
         return raw_output(model, X)
 
     def coefficients(self, model) -> np.ndarray:
@@ -120,8 +125,8 @@ class MLPEngine(SklearnEngine):
 
     def axis(self, prepared: Prepared, penalty: float, params: dict) -> tuple[float, float]:
         lam = penalty
-        if prepared.task == "binary":
-            lam = penalty / penalty_axis.logistic_curvature(prepared.y_train)
+        if prepared.task != "regression":
+            lam = penalty / class_curvature(prepared)
         return 0.0, penalty_axis.l2_shrink(self.eigenvalues(prepared), lam)
 
     def extra_columns(self, model, prepared: Prepared) -> dict:

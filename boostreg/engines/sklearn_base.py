@@ -30,12 +30,26 @@ loss is the boosters'; LinearSVC (and the RBF SVC) has no probabilities, so its 
 AUC come from the margin, and a log-loss primary metric falls back to the misclassification error (the
 record's ``primary_metric`` says "error"). ``valid_error`` is the primary metric on the validation split
 (NaN without one).
+
+Multiclass (labels 0..K-1): the margin is an (n, K) array, one column per class. A model with probabilities
+(multinomial logistic regression, the MLP) gives its log-probabilities (``log_softmax`` of its decision function
+or raw output: softmax of the margin is its predict_proba), so its multiclass log loss is the boosters'; a model
+without them (LinearSVC one-vs-rest, the RBF SVC's one-vs-rest shape) gives decision_function, its log loss is
+NaN and a multiclass log-loss primary metric falls back to the misclassification error (``primary_metric``
+"error"). The
+coefficient columns pool the K coefficient vectors (a column counts as used when any class uses it).
+
+Sample weights (``fold.w_train``; None: every row weighs 1) mean "this row counts w times" throughout, so a
+weight of 2 fits what the row duplicated fits: the preprocessing's means (imputation, scaling, the regression
+target's standardization) and standard deviations are weighted, every estimator gets ``sample_weight`` (every
+baseline's scikit-learn class takes it), the axis quantities (alpha_max, l1_min_c, the design's eigenvalues, the
+base rates) are weighted, and the metrics are weighted by ``fold.w_test`` / ``fold.w_valid``.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -44,114 +58,21 @@ import pandas as pd
 from .. import measure, prior
 from . import penalty_axis
 from .base import Engine, Fold, primary_metric_name
-
-_MISSING = "__missing__"
-
-
-@dataclass
-class Prepared:
-    """A fold after preprocessing: dense float matrices, the (standardized) target, and column -> feature map."""
-
-    X_train: np.ndarray
-    X_test: np.ndarray
-    y_train: np.ndarray  # standardized for regression, 0/1 for binary
-    y_mean: float
-    y_scale: float
-    feature_of_column: np.ndarray  # original feature index of each encoded column
-    feature_names: tuple[str, ...]
-    task: str
-    threads: int = 1  # BLAS / OpenMP threads for this fold's fits (threadpoolctl)
-    X_valid: np.ndarray | None = None  # the validation split, transformed like the test fold (None without one)
-    cache: dict = field(default_factory=dict)  # per-fold axis quantities, computed on first use
-    y_train_raw: np.ndarray | None = None  # the training target as the user has it (the library default's)
-
-    def cached(self, key, compute):
-        if key not in self.cache:
-            self.cache[key] = compute()
-        return self.cache[key]
-
-
-def as_object(X: pd.DataFrame, cat) -> pd.DataFrame:
-    """Category columns as objects, missing values a level of their own (what the one-hot encoder is given)."""
-    if not cat:
-        return X
-    X = X.copy()
-    for c in cat:
-        X[c] = X[c].astype(object).where(X[c].notna(), _MISSING)
-    return X
-
-
-def preprocessor(X: pd.DataFrame):
-    """:func:`preprocess`'s steps, unfitted, as one scikit-learn transformer of a table like ``X`` (a refit's
-    pipeline: ``make_pipeline(preprocessor(X), Lasso(...))``)."""
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import FunctionTransformer
-
-    cat = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
-    return make_pipeline(
-        FunctionTransformer(as_object, kw_args={"cat": cat}),
-        _column_transformer(cat, [c for c in X.columns if c not in cat]),
-    )
-
-
-def _column_transformer(cat, num):
-    from sklearn.compose import ColumnTransformer
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-    transformers = []
-    if num:
-        transformers.append(
-            (
-                "num",
-                Pipeline(
-                    [("impute", SimpleImputer(strategy="mean", keep_empty_features=True)), ("scale", StandardScaler())]
-                ),
-                num,
-            )
-        )
-    if cat:
-        transformers.append(
-            (
-                "cat",
-                Pipeline(
-                    [
-                        ("impute", SimpleImputer(strategy="constant", fill_value=_MISSING)),
-                        ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
-                    ]
-                ),
-                cat,
-            )
-        )
-    return ColumnTransformer(transformers, sparse_threshold=0.0)
-
-
-def preprocess(fold: Fold) -> Prepared:
-    """Fit the ColumnTransformer on the training fold; transform the test fold and the validation split (if any)."""
-    names = tuple(fold.X_train.columns)
-    cat = [c for c in names if isinstance(fold.X_train[c].dtype, pd.CategoricalDtype)]
-    num = [c for c in names if c not in cat]
-    ct = _column_transformer(cat, num)
-    Xtr = np.asarray(ct.fit_transform(as_object(fold.X_train, cat)), dtype=np.float64)
-    Xte = np.asarray(ct.transform(as_object(fold.X_test, cat)), dtype=np.float64)
-    Xva = None if fold.X_valid is None else np.asarray(ct.transform(as_object(fold.X_valid, cat)), dtype=np.float64)
-    index = {c: i for i, c in enumerate(names)}
-    owner = [index[c] for c in num]
-    if cat:
-        enc = ct.named_transformers_["cat"].named_steps["onehot"]
-        for c, levels in zip(cat, enc.categories_):
-            owner.extend([index[c]] * len(levels))
-    y = raw = np.asarray(fold.y_train, dtype=np.float64)
-    if fold.task == "regression":
-        mean, scale = float(y.mean()), float(y.std())
-        scale = scale if scale > 0 else 1.0
-        y = (y - mean) / scale
-    else:
-        mean, scale = 0.0, 1.0
-    return Prepared(
-        Xtr, Xte, y, mean, scale, np.asarray(owner, dtype=np.int64), names, fold.task, X_valid=Xva, y_train_raw=raw
-    )
+from .sklearn_prep import (  # noqa: F401 - re-exported: the baselines import them from here
+    Prepared,
+    _Fitted,
+    _standardize,
+    _unstandardize,
+    as_object,
+    base_rates,
+    class_curvature,
+    class_targets,
+    fit_preprocessing,
+    preprocess,
+    preprocessor,
+    weighted_eigenvalues,
+    weighted_mean_sd,
+)
 
 
 def coef_columns(coef: np.ndarray | None, prepared: Prepared, noise_features) -> dict[str, float]:
@@ -165,7 +86,9 @@ def coef_columns(coef: np.ndarray | None, prepared: Prepared, noise_features) ->
         out = {k: np.nan for k in ("coef_abs_mean", "coef_l1_norm", "coef_l2_norm", "zero_coef_frac")}
     else:
         coef = np.asarray(coef, dtype=np.float64).ravel()
-        used = {prepared.feature_names[i] for i in np.unique(prepared.feature_of_column[coef != 0])}
+        n_cols = len(prepared.feature_of_column)
+        nonzero = (coef.reshape(-1, n_cols) != 0).any(axis=0) if n_cols else np.zeros(0, dtype=bool)
+        used = {prepared.feature_names[i] for i in np.unique(prepared.feature_of_column[nonzero])}
         out = {
             "coef_abs_mean": float(np.abs(coef).mean()) if len(coef) else np.nan,
             "coef_l1_norm": float(np.abs(coef).sum()),
@@ -215,6 +138,31 @@ class SklearnEngine(Engine):
             model = TransformedTargetRegressor(regressor=model, transformer=StandardScaler())
         return model
 
+    def refit_weighted(self, model, X: pd.DataFrame, y: np.ndarray, weight: np.ndarray) -> None:
+        """Fit :meth:`refit_model`'s model with sample weights as a study's fit uses them (in place): the
+        preprocessing's weighted means and scales (:func:`fit_preprocessing`), the estimator's ``sample_weight``,
+        and for a standardized target its weighted mean and sd (the TransformedTargetRegressor's scaler, fitted
+        with the weights first and then kept: its ``func`` pair applies it)."""
+        from functools import partial
+
+        from sklearn.compose import TransformedTargetRegressor
+
+        w = np.asarray(weight, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        pipe = model.regressor if isinstance(model, TransformedTargetRegressor) else model
+        if isinstance(model, TransformedTargetRegressor):
+            mean, sd = weighted_mean_sd(y, w)
+            sd = sd if sd > 0 else 1.0
+            model.set_params(transformer=None, func=partial(_standardize, mean=mean, sd=sd))
+            model.set_params(inverse_func=partial(_unstandardize, mean=mean, sd=sd), check_inverse=False)
+        pre = fit_preprocessing(pipe.steps[0][1], X, w)
+        name, estimator = pipe.steps[-1]
+        pipe.steps[0] = (pipe.steps[0][0], _Fitted(pre))
+        try:
+            model.fit(X, y, **{f"{name}__sample_weight": w})
+        finally:
+            pipe.steps[0] = (pipe.steps[0][0], pre)
+
     def load_hint(self, name, cls):
         return f"joblib.load('{name}')  # the whole pipeline: boostreg's preprocessing, then the estimator"
 
@@ -259,10 +207,12 @@ class SklearnEngine(Engine):
         return model
 
     def fit_estimator(self, model, prepared: Prepared, params) -> None:
-        """Fit the built estimator on the preprocessed training rows (an engine may warm-start or polish it)."""
-        model.fit(prepared.X_train, self.target(prepared, params))
+        """Fit the built estimator on the preprocessed training rows, weighted by the fold's sample weights (an
+        engine may warm-start or polish it)."""
+        model.fit(prepared.X_train, self.target(prepared, params), sample_weight=prepared.w_train)
 
     def coefficients(self, model) -> np.ndarray | None:
+        """The coefficients, the K vectors of a multiclass model pooled (flattened class by class)."""
         return np.asarray(model.coef_).ravel()
 
     def axis(self, prepared: Prepared, penalty: float, params: dict) -> tuple[float, float]:
@@ -277,7 +227,8 @@ class SklearnEngine(Engine):
         return {}
 
     def eigenvalues(self, prepared: Prepared) -> np.ndarray:
-        return prepared.cached("eig", lambda: penalty_axis.design_eigenvalues(prepared.X_train))
+        """Eigenvalues of Xc^T W Xc (the centred training design; W the sample weights, Xc centred by their mean)."""
+        return prepared.cached("eig", lambda: weighted_eigenvalues(prepared.X_train, prepared.w_train))
 
     def measure(self, model, prepared: Prepared, params, fold: Fold):
         from threadpoolctl import threadpool_limits
@@ -286,16 +237,33 @@ class SklearnEngine(Engine):
             return self._measure(model, prepared, params, fold)
 
     def primary_metric(self, fold: Fold) -> str:
-        """The fold's primary metric, or "error" (1 - accuracy) where it is log loss and the model has no
-        probabilities."""
+        """The fold's primary metric, or "error" (1 - accuracy) where it is a log loss (binary or multiclass) and the
+        model has no probabilities."""
         metric = primary_metric_name(fold)
-        return "error" if metric == "logloss" and fold.task == "binary" and not self.has_proba else metric
+        return "error" if metric in ("logloss", "mlogloss") and not self.has_proba else metric
 
     def margin(self, model, prepared: Prepared, X: np.ndarray) -> np.ndarray:
-        """Predictions in the target's units (regression) or decision_function (binary) of preprocessed rows."""
+        """Predictions in the target's units (regression), decision_function (binary), or (multiclass) an (n, K)
+        margin: log-probabilities where the model has them, else decision_function (:meth:`class_scores`)."""
         if prepared.task == "regression":
             return model.predict(X) * prepared.y_scale + prepared.y_mean
+        if prepared.task == "multiclass":
+            return self.class_margin(model, prepared, self.class_scores(model, X))
         return model.decision_function(X)
+
+    def class_scores(self, model, X: np.ndarray) -> np.ndarray:
+        """A multiclass model's (n, K') scores, one column per class it saw (``model.classes_``)."""
+        return np.asarray(model.decision_function(X), dtype=np.float64)
+
+    def class_margin(self, model, prepared: Prepared, scores: np.ndarray) -> np.ndarray:
+        """(n, K) float64 from a model's per-class scores: log_softmax for a model with probabilities, the scores
+        as they are otherwise; a class the training rows lacked gets -inf (probability 0, never predicted)."""
+        from scipy.special import log_softmax
+
+        scores = log_softmax(scores, axis=1) if self.has_proba else scores
+        out = np.full((len(scores), prepared.n_classes), -np.inf)
+        out[:, np.asarray(model.classes_, dtype=np.int64)] = scores
+        return out
 
     def _measure(self, model, prepared: Prepared, params, fold: Fold):
         raw = self.users_default(params)
@@ -306,16 +274,21 @@ class SklearnEngine(Engine):
         record: dict[str, Any] = {
             "penalty_kind": self.penalty_kind,
             "penalty": float(params["penalty"]),
-            "primary_metric": metric,
+            "primary_metric": getattr(metric, "name", metric),  # a user's Metric by its name
         }
-        for prefix, y, X in (("train", fold.y_train, prepared.X_train), ("test", fold.y_test, prepared.X_test)):
-            record.update(measure.metrics(y, self.margin(model, fitted, X), fold.task, prefix, metric))
-            if fold.task == "binary" and not self.has_proba:  # a margin is not a log-odds: no log loss
+        sets = (
+            ("train", fold.y_train, prepared.X_train, fold.w_train),
+            ("test", fold.y_test, prepared.X_test, fold.w_test),
+        )
+        for prefix, y, X, w in sets:
+            record.update(measure.metrics(y, self.margin(model, fitted, X), fold.task, prefix, metric, weight=w))
+            if fold.task != "regression" and not self.has_proba:  # a margin is not a log-odds: no log loss
                 record[f"{prefix}_logloss"] = np.nan
         record["valid_error"] = np.nan
         if prepared.X_valid is not None:
             margin = self.margin(model, fitted, prepared.X_valid)
-            record["valid_error"] = float(measure.primary_error(fold.y_valid, margin, fold.task, metric)[0])
+            error = measure.primary_error(fold.y_valid, margin, fold.task, metric, weight=fold.w_valid)
+            record["valid_error"] = float(error[0])
         coef = self.coefficients(model)
         if raw and coef is not None:  # in standardized-y units, like the grid's coefficients
             coef = np.asarray(coef, dtype=np.float64) / prepared.y_scale

@@ -5,8 +5,10 @@ feature weights, so the coefficient and prior columns are NaN and every feature 
 sees them all). ``n_support`` / ``support_frac`` count the support vectors. SVC has no probabilities here
 (``probability=True`` would run an internal 5-fold Platt calibration per fit): its log loss is NaN, accuracy
 and AUC come from decision_function, and a log-loss primary metric falls back to the misclassification error
-(``SklearnEngine.primary_metric``). penalty_normalized is the L2 shrink 1 - mean e/(e + 1/C) over the
-eigenvalues e of the training kernel matrix (see ``boostreg.penalty_axis``).
+(``SklearnEngine.primary_metric``; multiclass: the (n, K) one-vs-rest decision_function, scikit-learn's
+``decision_function_shape="ovr"``, and 1 - accuracy). Sample weights go to ``fit`` as ``sample_weight`` (they
+scale C per row); the kernel's eigenvalues on the axis are unweighted (an approximation). penalty_normalized is
+the L2 shrink 1 - mean e/(e + 1/C) over the eigenvalues e of the training kernel matrix (see ``boostreg.penalty_axis``).
 
 SVR's grid fits see the standardized target, like the linear baselines'; its library default (``is_default``) is
 ``SVR()`` as users run it (``own_default_fit``): C = 1, epsilon = 0.1 and tol with scikit-learn's defaults (what
@@ -83,7 +85,7 @@ class SVCEngine(_RBF):
     name = "svc_rbf"
     color = "#1b9e77"
     library_defaults = {"penalty": 1.0}  # SVC(C=1.0)
-    tasks = ("binary",)
+    tasks = ("binary", "multiclass")  # multiclass: decision_function's one-vs-rest shape (n, K), no probabilities
 
     def estimator(self, penalty, params, seed):
         from sklearn.svm import SVC

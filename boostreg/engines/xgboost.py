@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import measure
+from . import evaluation
 from .base import (
     LOOP_PARAMS,
     Fold,
@@ -20,19 +21,24 @@ from .base import (
     TrainingLog,
     TreeEngine,
     early_stopping_rounds,
-    primary_metric_name,
-    wants_check,
+    wants_train_curve,
 )
 
 xgb = LazyModule("xgboost")  # imported on first use: a process that never fits XGBoost never loads it
 
-OBJECTIVE = {"regression": "reg:squarederror", "binary": "binary:logistic"}
-#: XGBoost's names for boostreg's primary metrics (per-round curves and early stopping)
-EVAL_METRIC = {"rmse": "rmse", "mae": "mae", "logloss": "logloss", "error": "error"}
+OBJECTIVE = {"regression": "reg:squarederror", "binary": "binary:logistic", "multiclass": "multi:softprob"}
+#: XGBoost's names for boostreg's primary metrics (per-round curves and early stopping); accuracy's error is
+#: 1 - accuracy, XGBoost's error rate
+EVAL_METRIC = {"rmse": "rmse", "mae": "mae", "logloss": "logloss", "error": "error", "accuracy": "error"}
+#: the same for multiclass (softmax log loss, error rate of the most probable class)
+EVAL_METRIC_MULTICLASS = {"mlogloss": "mlogloss", "logloss": "mlogloss", "error": "merror", "accuracy": "merror"}
+#: XGBoost's floor on the multiclass hessian, applied after the weight (multiclass_obj.cu: fmax(2p(1-p) * wt, eps))
+_MULTICLASS_HESS_EPS = 1e-16
 
 
 class XGBoostEngine(TreeEngine):
     name = "xgboost"
+    tasks = ("regression", "binary", "multiclass")
     color = "#1f77b4"
     default = True
     #: Probst, Boulesteix & Bischl (2019): their fitted default point, and the spread of per-dataset optima
@@ -77,7 +83,7 @@ class XGBoostEngine(TreeEngine):
     def sklearn_estimator(self, params, task):
         """xgboost.XGBRegressor / XGBClassifier: boostreg's common names are the scikit-learn API's own."""
         kw = {k: v for k, v in params.items() if k in self.param_names or k in self.native_params}
-        return ("xgboost.XGBClassifier" if task == "binary" else "xgboost.XGBRegressor"), kw
+        return ("xgboost.XGBRegressor" if task == "regression" else "xgboost.XGBClassifier"), kw
 
     def refit_inputs(self, params, X):
         categorical = any(isinstance(X[c].dtype, pd.CategoricalDtype) for c in X.columns)
@@ -94,13 +100,25 @@ class XGBoostEngine(TreeEngine):
     def prepare(self, fold: Fold, params, *, threads):
         max_bin = int(params.get("max_bin", 256))
         dtrain = xgb.QuantileDMatrix(
-            fold.X_train, label=fold.y_train, enable_categorical=True, max_bin=max_bin, nthread=threads
+            fold.X_train,
+            label=fold.y_train,
+            weight=fold.w_train,
+            enable_categorical=True,
+            max_bin=max_bin,
+            nthread=threads,
         )
-        dtest = xgb.DMatrix(fold.X_test, label=fold.y_test, enable_categorical=True, nthread=threads)
+        dtest = xgb.DMatrix(
+            fold.X_test, label=fold.y_test, weight=fold.w_test, enable_categorical=True, nthread=threads
+        )
         dvalid = None
         if fold.X_valid is not None:
             dvalid = xgb.QuantileDMatrix(
-                fold.X_valid, label=fold.y_valid, enable_categorical=True, ref=dtrain, nthread=threads
+                fold.X_valid,
+                label=fold.y_valid,
+                weight=fold.w_valid,
+                enable_categorical=True,
+                ref=dtrain,
+                nthread=threads,
             )
         return dtrain, dtest, fold, dvalid
 
@@ -115,10 +133,16 @@ class XGBoostEngine(TreeEngine):
             nthread=threads,
             seed=seed,
             verbosity=0,
-            eval_metric=EVAL_METRIC[primary_metric_name(fold)],
         )
+        own = evaluation.native_metric(fold, EVAL_METRIC, EVAL_METRIC_MULTICLASS)
+        if own is not None:
+            native["eval_metric"] = own
+        else:  # boostreg evaluates the metric on XGBoost's cached margins (_OwnMetric)
+            native["disable_default_eval_metric"] = 1
+        if fold.task == "multiclass":
+            native["num_class"] = evaluation.n_classes(fold)
         rounds = early_stopping_rounds(params, fold)
-        train_curve = not wants_check(params)  # a fit the theory check skips: XGBoost evaluates the training rows
+        train_curve = wants_train_curve(params)  # a fit the theory check skips, with curves = "all"
         evals = (
             ([(dtrain, "train")] if train_curve else [])
             + [(dtest, "test")]
@@ -133,10 +157,10 @@ class XGBoostEngine(TreeEngine):
             evals_result=result,
             early_stopping_rounds=rounds or None,
             verbose_eval=False,
-            callbacks=[_keep_margins(dtrain, dtest)],
+            callbacks=[_keep_margins(dtrain, dtest)] + ([] if own else [_own_metric(evals, fold)]),
         )
         kept = model.num_boosted_rounds()
-        metric = native["eval_metric"]
+        metric = own or evaluation.NAME
         valid = np.asarray(result["valid"][metric]) if dvalid is not None else None
         valid_error = float(valid[-1]) if valid is not None and kept else float("nan")
         if rounds:
@@ -156,10 +180,10 @@ class XGBoostEngine(TreeEngine):
         return model
 
     def predict_margin(self, model, prepared, fold):
-        return _final_margin(model, prepared, 1)
+        return evaluation.as_margins(_final_margin(model, prepared, 1), fold)
 
     def predict_train_margin(self, model, prepared, fold):
-        return _final_margin(model, prepared, 0)
+        return evaluation.as_margins(_final_margin(model, prepared, 0), fold)
 
     def ensemble(self, model, prepared, fold, params=None, *, test_leaf=True, train_trees=None):
         dtrain, dtest, _, _ = prepared
@@ -175,6 +199,7 @@ class XGBoostEngine(TreeEngine):
             depth.append(_depth(left, right))
             split_features.append(np.asarray(tree["split_indices"], dtype=np.int64)[~leaf])
         base = _base_margin(model, task)
+        K = evaluation.n_classes(fold) if task == "multiclass" else 1
         return measure.Ensemble(
             leaf_values=values,
             is_leaf=is_leaf,
@@ -183,13 +208,16 @@ class XGBoostEngine(TreeEngine):
             feature_names=tuple(fold.X_train.columns),
             base_margin=base,
             train_leaf=_pred_leaf(
-                model, dtrain, min(train_trees, len(trees)) if train_trees is not None else len(trees)
+                model, dtrain, min(train_trees, len(trees)) if train_trees is not None else len(trees), K
             ),
-            test_leaf=_pred_leaf(model, dtest, len(trees)) if test_leaf else None,
+            test_leaf=_pred_leaf(model, dtest, len(trees), K) if test_leaf else None,
             margin_dtype=np.float32,
             label_dtype=np.float32,
             grad_arith_dtype=np.float32,
             grad_dtype=np.float32,
+            n_classes=K,
+            hessian_factor=2.0,
+            hessian_floor=_MULTICLASS_HESS_EPS,
         )
 
 
@@ -210,6 +238,25 @@ def _keep_margins(dtrain, dtest):
     return KeepMargins()
 
 
+def _own_metric(evals, fold: Fold):
+    """A callback that evaluates the primary metric with boostreg's own loss (:mod:`boostreg.engines.evaluation`)
+    on each watched set's margins after every round, read from XGBoost's prediction cache (no pass over the trees),
+    into the evaluation log where early stopping (called after it) finds it; the watched sets in ``evals`` order."""
+    rows = dict(zip(("train", "test", "valid"), evaluation.fold_rows(fold)))
+
+    class OwnMetric(xgb.callback.TrainingCallback):
+        def after_iteration(self, model, epoch, evals_log):
+            for dmatrix, name in evals:
+                y, w = rows[name]
+                margin = evaluation.as_margins(model.predict(dmatrix, output_margin=True), fold)
+                evals_log.setdefault(name, {}).setdefault(evaluation.NAME, []).append(
+                    evaluation.error(fold, y, margin, w)
+                )
+            return False
+
+    return OwnMetric()
+
+
 def _final_margin(model, prepared, which: int) -> np.ndarray:
     """The final margins of the training (0) or test (1) rows: those ``_keep_margins`` read from the prediction
     cache, or a fresh prediction on a model cut back by early stopping (a new Booster, without them)."""
@@ -217,16 +264,23 @@ def _final_margin(model, prepared, which: int) -> np.ndarray:
     return kept[which] if kept is not None else model.predict(prepared[which], output_margin=True)
 
 
-def _pred_leaf(model, dmatrix, n_trees: int) -> np.ndarray:
+def _pred_leaf(model, dmatrix, n_trees: int, K: int = 1) -> np.ndarray:
     """Each row's leaf in the first ``n_trees`` trees, a block of trees at a time (:func:`measure.leaf_ids`;
-    XGBoost's pred_leaf starts at tree 0 only, so a later block is read from a slice of the model)."""
+    XGBoost's pred_leaf starts at tree 0 only, so a later block is read from a slice of the model). Multiclass: K
+    trees per round, XGBoost's ranges and slices count rounds, so blocks are whole rounds."""
 
     def block(t0, t1):
-        if t0 == 0:
-            return model.predict(dmatrix, pred_leaf=True, iteration_range=(0, t1))
-        return model[t0:t1].predict(dmatrix, pred_leaf=True)
+        r0, r1 = t0 // K, -(-t1 // K)
+        ids = (
+            model.predict(dmatrix, pred_leaf=True, iteration_range=(0, r1))
+            if r0 == 0
+            else model[r0:r1].predict(dmatrix, pred_leaf=True)
+        )
+        return np.asarray(ids).reshape(dmatrix.num_row(), -1)[:, t0 - r0 * K : t1 - r0 * K]
 
-    return measure.leaf_ids(block, dmatrix.num_row(), n_trees)
+    if K == 1:
+        return measure.leaf_ids(block, dmatrix.num_row(), n_trees)
+    return measure.leaf_ids(block, dmatrix.num_row(), n_trees, block=measure.LEAF_BLOCK * K)
 
 
 def _depth(left: np.ndarray, right: np.ndarray) -> int:
@@ -238,9 +292,12 @@ def _depth(left: np.ndarray, right: np.ndarray) -> int:
     return int(d.max())
 
 
-def _base_margin(model: xgb.Booster, task: str) -> float:
-    """The intercept as a margin, in float32: base_score (a mean, or a probability for logistic)."""
+def _base_margin(model: xgb.Booster, task: str) -> float | np.ndarray:
+    """The intercept as a margin, in float32: base_score (a mean, or a probability for logistic). Multiclass
+    (multi:softprob): XGBoost 3.x keeps one margin per class (centered log class shares), used as it is."""
     raw = json.loads(model.save_config())["learner"]["learner_model_param"]["base_score"]
+    if task == "multiclass":
+        return np.array([np.float32(float(v)) for v in raw.strip("[]").split(",")], dtype=np.float32)
     score = np.float32(float(raw.strip("[]").split(",")[0]))
     if task == "binary":
         return float(np.float32(np.log(score / (np.float32(1) - score))))

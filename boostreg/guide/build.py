@@ -104,6 +104,7 @@ def build_guide(fits: pd.DataFrame) -> Guide:
     ]
 
     recommendation = {"engines": {}, "assumptions": _assumptions(fits), "provenance": provenance(fits)}
+    recommendation["tasks"] = sorted(map(str, df[~df.synthetic].task.unique()))  # the tasks its evidence covers
     for r in rec.itertuples():
         rg = ranges[ranges.engine == r.engine]
         s = summ[(summ.engine == r.engine) & (summ.task == "all")]

@@ -17,8 +17,9 @@ from .. import inference, tables
 from ..engines import ENGINES, declared
 from ..inference import corrected_t, pooled_t
 
-#: AUC for binary datasets, R² for regression: unit-free, higher is better, never averaged together
-SHARED = {"binary": ("test_auc", "AUC"), "regression": ("test_r2", "R²")}
+#: AUC for binary datasets, R² for regression, accuracy for multiclass: unit-free, higher is better, never averaged
+#: together (per task)
+SHARED = {"binary": ("test_auc", "AUC"), "regression": ("test_r2", "R²"), "multiclass": ("test_accuracy", "accuracy")}
 #: the guide's assumptions (the study's fixed settings), carried into boostreg recommend
 TARGET_SHARE_BAND = (0.10, 0.90)
 
@@ -59,8 +60,18 @@ def guide_rows(fits: pd.DataFrame) -> pd.DataFrame:
         if "n_noise_features_used" in ok
         else False
     )
-    ok["shared"] = np.where(ok.task == "binary", ok.get("test_auc"), ok.get("test_r2")).astype(float)
+    ok["shared"] = shared_metric(ok)
     return ok
+
+
+def shared_metric(fits: pd.DataFrame) -> np.ndarray:
+    """Each record's task's shared metric (:data:`SHARED`: test AUC, R² or accuracy; NaN where it is missing)."""
+    out = np.full(len(fits), np.nan)
+    for task, (column, _) in SHARED.items():
+        if column in fits:
+            rows = (fits.task == task).to_numpy()
+            out[rows] = fits.loc[rows, column].to_numpy(dtype=np.float64)
+    return out
 
 
 def relative_surface(df: pd.DataFrame) -> pd.DataFrame:
@@ -113,7 +124,7 @@ def _per_dataset(g: pd.DataFrame) -> dict:
     ratio = float((g.n_test / g.n_train).mean())
     err = corrected_t(g.gain, ratio)
     # relative gain as everywhere (boostreg.inference): the mean of per-group ratios, with its own interval
-    rel = corrected_t(g.gain / g.default_error, ratio)
+    rel = corrected_t(inference.relative_to(g.gain, g.default_error), ratio)
     shared = corrected_t(g.shared_gain, ratio)
     return {
         "gain": err.mean,

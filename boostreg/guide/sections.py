@@ -66,8 +66,8 @@ def proof_section(proof: pd.DataFrame, summ: pd.DataFrame, summ_alone: pd.DataFr
                 f"{int(proof.rec_n_groups.max()) if len(proof) else '?'} folds. The pooled mean gets a "
                 f"{int(CONFIDENCE * 100)}% t interval over datasets. Relative gain = (default's test error − the "
                 "advice's) / default's; > 0 helps; a tie is a dataset where the validation split kept the default in "
-                "every fold. AUC and R² gains are reported per task, never averaged together. The point alone, "
-                "applied without the check, is shown beside it."
+                "every fold. AUC, R² and (multiclass) accuracy gains are reported per task, never averaged together. "
+                "The point alone, applied without the check, is shown beside it."
             )
         ],
     )
@@ -215,8 +215,9 @@ def units_section(units: pd.DataFrame, rec: pd.DataFrame) -> Section:
                 "seconds). Both grow in proportion to the rows: for squared error H̄ is the mean number of training "
                 "rows per leaf (n_train / leaves), for log loss Σ p(1 − p) over a leaf's rows (about p̄(1 − p̄) × "
                 "n_train / leaves); α_max = H̄ × m, with m the largest |mean gradient| of a first-tree leaf "
-                "(regression: a mean residual in the target's units; binary: a difference of probabilities, at most "
-                "1). So the raw values scale with the rows per leaf and, for regression, with the target's scale — "
+                "(regression: a mean residual in the target's units; binary, and each class tree of a multiclass "
+                "model: a difference of probabilities, at most 1). So the raw values scale with the rows per leaf and, "
+                "for regression, with the target's scale — "
                 "which is why one raw number means different things on different data, and why the penalty 'fades' as "
                 "the data grow."
             ),

@@ -87,6 +87,9 @@ FIT_SCHEMA = pa.schema(
         ("n_noise_features_used", pa.float64()),
         ("leaf_abs_mean", pa.float64()),
         ("zero_leaf_frac", pa.float64()),
+        # multiclass: per class (JSON list in class-code order) leaf_abs_mean, zero_leaf_frac, n_leaves_total and the
+        # first tree's grad_abs_max / hess_mean (boostreg.softmax.per_class_json)
+        ("per_class_json", pa.string()),
         ("shrinkage_vs_unpenalized", pa.float64()),
         ("theory_max_rel_err", pa.float64()),
         ("theory_max_plain_rel_err", pa.float64()),

@@ -19,8 +19,19 @@ from .validation import engines_example
 STUDIES_DIR = package_folder("boostreg.studies")
 DEFAULT_STUDY = STUDIES_DIR / "quickstart.toml"
 
-_STUDY_KEYS = {"name", "description", "engines", "folds", "seeds", "primary_metric", "check", "refit", "fit_timeout"}
-_DATASET_KEYS = {"name", "file", "target", "task", "max_rows", "params", "alias", "grid", "groups"}
+_STUDY_KEYS = {
+    "name",
+    "description",
+    "engines",
+    "folds",
+    "seeds",
+    "primary_metric",
+    "check",
+    "curves",
+    "refit",
+    "fit_timeout",
+}
+_DATASET_KEYS = {"name", "file", "target", "task", "max_rows", "params", "alias", "grid", "groups", "weight"}
 _TOP_KEYS = {"study", "datasets", "grid", "params", "baseline_grid", "extra_points"}
 
 
@@ -118,6 +129,7 @@ def study_from_dict(doc: dict, *, source: str = "<dict>", base_dir: Path | None 
         folds=head.get("folds", 3),
         seeds=list(head.get("seeds", [0])),
         check=head.get("check", "sample"),
+        curves=head.get("curves", "checked"),
         refit=head.get("refit"),
         fit_timeout=head.get("fit_timeout"),
         primary_metric=primary,
@@ -159,13 +171,16 @@ def load_study(path: str | Path) -> Study:
     return study_from_dict(doc, source=str(path), base_dir=path.resolve().parent)
 
 
-def single_file_study(path: str, target: str, task: str | None = None, groups: str | None = None) -> Study:
-    """The default grid on one user file: what ``boostreg run --data FILE --target COL [--groups COL]`` runs."""
+def single_file_study(
+    path: str, target: str, task: str | None = None, groups: str | None = None, weight: str | None = None
+) -> Study:
+    """The default grid on one user file: what ``boostreg run --data FILE --target COL [--groups COL] [--weight COL]``
+    runs."""
     try:
         file = Path(path).resolve()
     except (RuntimeError, OSError):  # a symlink loop (RuntimeError on Python 3.11): load_file says so in one line
         file = Path(path).absolute()
-    spec = DatasetSpec(file=str(file), target=target, task=task, groups=groups)
+    spec = DatasetSpec(file=str(file), target=target, task=task, groups=groups, weight=weight)
     label = re.sub(r"[^\w.\- ]", "_", Path(path).stem)[:90] or "data"
     return Study(
         name=f"file-{label}",

@@ -13,9 +13,12 @@ import re
 import numpy as np
 
 from ..errors import BoostregError
+from ..fmt import short_repr
+from ..metrics import BUILTIN, PREDICTION, SELECTABLE, Metric, probe
 
-#: Primary metric per task (the tasks of boostreg.data.TASKS; lower is better) and the alternatives a study may choose.
-PRIMARY_METRICS = {"regression": ("rmse", "mae"), "binary": ("logloss", "error")}
+#: The metric a study selects on per task (the tasks of boostreg.data.TASKS; the first is the default) and the
+#: alternatives it may choose (boostreg.metrics.SELECTABLE); from Python also a boostreg.Metric.
+PRIMARY_METRICS = SELECTABLE
 
 #: Booster parameters shared by the engines (common names); each engine maps those it knows.
 BOOSTER_PARAMS = {
@@ -175,3 +178,64 @@ def _grid_values(key: str, value, where: str, zero_default: bool = True):
     if not isinstance(value, list):
         value = [value]
     return value
+
+
+def _quoted(text: str) -> str:
+    """A user's string for a one-line message: control characters escaped, long ones cut (closing quote kept)."""
+    shown = short_repr(text)
+    return shown if shown == repr(text) else shown + "'"
+
+
+def check_primary_metric(study, where: str) -> None:
+    """primary_metric: per task one of PRIMARY_METRICS or (Python) a boostreg.Metric that answers a small probe;
+    tasks left out get their default, so the dict names every task."""
+    for task, metric in study.primary_metric.items():
+        if task not in PRIMARY_METRICS:
+            raise BoostregError(
+                f"primary_metric names unknown task {_quoted(str(task))} in {where}; use "
+                f"{', '.join(repr(t) for t in PRIMARY_METRICS)}."
+            )
+        if isinstance(metric, Metric):
+            if str(metric) in BUILTIN or not NAME_PATTERN.fullmatch(str(metric)):
+                raise BoostregError(
+                    f"Metric name {_quoted(str(metric))} for {task} in {where} must be a plain label that is not a "
+                    f'built-in metric\'s name, e.g. Metric(fn, greater_is_better=True, name="my_{task}_score").'
+                )
+            problem = probe(metric, task)
+            if problem is not None:
+                raise BoostregError(
+                    f"primary_metric Metric '{metric}' for {task} in {where}: on a small probe it {problem}; it "
+                    f"must take (y_true, y_pred, sample_weight=None), y_pred being {PREDICTION[task]}, and return "
+                    "a finite number."
+                )
+        elif callable(metric):
+            raise BoostregError(
+                f"primary_metric for {task} in {where} is a bare callable; wrap it as boostreg.Metric(fn, "
+                'greater_is_better=True, name="...") so boostreg knows its direction and name.'
+            )
+        elif not isinstance(metric, str) or metric not in PRIMARY_METRICS[task]:
+            raise BoostregError(
+                f"primary_metric {_quoted(metric) if isinstance(metric, str) else short_repr(metric)} for {task} in "
+                f"{where} is not supported; choose one of {', '.join(PRIMARY_METRICS[task])} (or, from Python, "
+                "a boostreg.Metric)."
+            )
+    for task, metrics in PRIMARY_METRICS.items():
+        study.primary_metric.setdefault(task, metrics[0])
+
+
+def primary_metric_of_name(name: str, where: str) -> dict:
+    """A study's primary_metric given as one name: that metric for the tasks it belongs to, the defaults for the
+    others (a :class:`~boostreg.metrics.Metric` needs its task named)."""
+    if isinstance(name, Metric):
+        raise BoostregError(
+            f"primary_metric = {short_repr(name)} in {where} does not say its task; give "
+            f'primary_metric={{"binary": Metric(...)}} (tasks: {", ".join(PRIMARY_METRICS)}).'
+        )
+    tasks = [t for t, metrics in PRIMARY_METRICS.items() if name in metrics]
+    if not tasks:
+        choices = "; ".join(f"{t}: {', '.join(m)}" for t, m in PRIMARY_METRICS.items())
+        raise BoostregError(
+            f"primary_metric = {short_repr(name)} in {where} is not a metric "
+            f'boostreg knows ({choices}); give e.g. primary_metric={{"regression": "mae"}}.'
+        )
+    return {t: m[0] for t, m in PRIMARY_METRICS.items()} | {t: name for t in tasks}

@@ -23,10 +23,11 @@ class DatasetSpec:
         from the study file's folder.
     target : str, optional
         The column to predict, for a ``file`` or a ``frame``.
-    task : {"regression", "binary"}, optional
-        The task; inferred from the target when left out (binary when it has 2 distinct values).
+    task : {"regression", "binary", "multiclass"}, optional
+        The task; inferred from the target when left out (binary when it has 2 distinct values, multiclass for text
+        with 3 or more; a whole-number target with 3 to 20 values is refused until you say which).
     max_rows : int, optional
-        A deterministic (seeded, for binary tasks stratified) subsample of this many rows; a card's own
+        A deterministic (seeded, for binary and multiclass tasks stratified) subsample of this many rows; a card's own
         ``max_rows`` when left out.
     params : dict, optional
         A synthetic generator's parameters (e.g. ``{"n_samples": 500}``); only for the synthetic cards.
@@ -38,6 +39,10 @@ class DatasetSpec:
     groups : str, optional
         A column of group labels (files and frames): it leaves the features, and a group splitter
         (``Study(cv=GroupKFold(...))``) and the validation split keep each group on one side.
+    weight : str, optional
+        A column of sample weights (files and frames): numbers >= 0, not all 0, none missing. It leaves the
+        features; every engine fits with the weights, and the metrics, the theory check's G and H and the relative
+        units (alpha_max, H-bar) are weighted. A weight of 2 counts a row twice.
     frame : pandas.DataFrame, optional
         A table held in memory (give ``name`` and ``target``, no ``file``); the records name it by a fingerprint of
         its content.
@@ -52,6 +57,7 @@ class DatasetSpec:
     alias: str | None = None
     grid: dict = field(default_factory=dict)
     groups: str | None = None
+    weight: str | None = None
     frame: Any = field(default=None, compare=False, repr=False)
 
     @property

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..engines import ENGINES, default_engines
+from ..metrics import Metric
 from .params import DEFAULT_GRID, PRIMARY_METRICS, _grid_values, is_relative
 from .spec import DatasetSpec
 from .validation import validate
@@ -45,8 +46,11 @@ class Study:
     seeds : list of int, default [0]
         One cross-validation repetition per seed (0 to 2**31 - 1); each seed also seeds the engines.
     primary_metric : dict, optional
-        ``{task: metric}`` (``PRIMARY_METRICS`` lists the choices; the first of each is the default). A single
-        metric name is taken as the metric of the task it belongs to.
+        ``{task: metric}``: what selection, gains and the answer use (``PRIMARY_METRICS`` lists the choices per task,
+        the first of each is the default; tasks left out get it), or a :class:`~boostreg.Metric` (a callable with
+        its direction) for a task. A single metric name is taken as the metric of the tasks it belongs to. Records
+        keep every metric; ``test_error`` / ``valid_error`` are the chosen one as a loss (1 - value for r2, auc and
+        accuracy), as are the learning curves and what early stopping watches.
     baseline_grid : dict, optional
         Baseline penalties: ``{"penalty": [...]}`` for every baseline, ``{ENGINE: [...]}`` for one (each engine's
         default grid otherwise).
@@ -54,6 +58,10 @@ class Study:
         Which fits get the theory check: "sample" (the fits whose leaves are stored — fold 0 of the first seed —
         and a deterministic tenth of the rest) or "all" (every fit; slower: every training row's leaf in every
         tree).
+    curves : {"checked", "all"}, default "checked"
+        Which fits keep a per-round training-error curve: "checked" (the fits the theory check walks, which gives
+        the curve on the way; every other fit keeps its final training error and its per-round test and
+        validation curves) or "all" (every fit; slower: the engine evaluates every training row after each round).
     refit : {None, "best", "smallest"}, optional
         After the run, fit each booster's chosen setting on every row and save it under OUT/models/: None (no),
         "best" (the lowest mean validation error) or "smallest" (the smallest model within one standard error);
@@ -89,6 +97,7 @@ class Study:
     primary_metric: dict[str, str] = field(default_factory=lambda: {t: m[0] for t, m in PRIMARY_METRICS.items()})
     baseline_grid: dict[str, list] = field(default_factory=dict)
     check: str = "sample"
+    curves: str = "checked"
     refit: str | None = None
     cv: Any = field(default=None, compare=False)
     extra_points: list[dict] = field(default_factory=list)
@@ -178,8 +187,15 @@ class Study:
                 "engines": list(self.engines),
                 "folds": self.folds,
                 "seeds": list(self.seeds),
-                "primary_metric": dict(self.primary_metric),
+                # a multiclass entry at its default is left out: studies written before multiclass keep their
+                # identity (OUT/study.json); a boostreg.Metric is written as its name
+                "primary_metric": {
+                    t: str(m)
+                    for t, m in self.primary_metric.items()
+                    if not (t == "multiclass" and m == PRIMARY_METRICS[t][0] and not isinstance(m, Metric))
+                },
                 **({"check": self.check} if self.check != "sample" else {}),
+                **({"curves": self.curves} if self.curves != "checked" else {}),
                 **({"refit": self.refit} if self.refit else {}),
                 **({"fit_timeout": self.fit_timeout} if self.fit_timeout is not None else {}),
             },

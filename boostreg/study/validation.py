@@ -19,10 +19,11 @@ from .params import (
     NAME_PATTERN,
     PARAM_RANGES,
     PENALTIES,
-    PRIMARY_METRICS,
     _check_keys,
     _closest,
+    check_primary_metric,
     is_relative,
+    primary_metric_of_name,
 )
 from .spec import DatasetSpec
 
@@ -136,15 +137,8 @@ def _check_types(study, where: str) -> None:
         seeds = [int(s) if isinstance(s, np.integer) else s for s in seeds]
     if seeds is not study.seeds:
         put("seeds", seeds)
-    if isinstance(study.primary_metric, str):
-        tasks = [t for t, metrics in PRIMARY_METRICS.items() if study.primary_metric in metrics]
-        if not tasks:
-            choices = "; ".join(f"{t}: {', '.join(m)}" for t, m in PRIMARY_METRICS.items())
-            raise BoostregError(
-                f"primary_metric = {short_repr(study.primary_metric)} in {where} is not a metric "
-                f'boostreg knows ({choices}); give e.g. primary_metric={{"regression": "mae"}}.'
-            )
-        put("primary_metric", {t: m[0] for t, m in PRIMARY_METRICS.items()} | {t: study.primary_metric for t in tasks})
+    if isinstance(study.primary_metric, str):  # one name: the metric of the tasks it belongs to
+        put("primary_metric", primary_metric_of_name(study.primary_metric, where))
     for name, example in (
         ("primary_metric", '{"regression": "rmse", "binary": "logloss"}'),
         ("params", '{"n_estimators": 100}'),
@@ -194,6 +188,11 @@ def validate(study) -> None:
     if study.check not in ("sample", "all"):
         raise BoostregError(
             f'check = {study.check!r} in {where}; use "sample" (the default) or "all" (the theory check on every fit).'
+        )
+    if study.curves not in ("checked", "all"):
+        raise BoostregError(
+            f'curves = {study.curves!r} in {where}; use "checked" (the default: per-round training curves of the '
+            'theory-checked fits) or "all" (every fit).'
         )
     if study.refit not in (None, "best", "smallest"):
         raise BoostregError(
@@ -324,14 +323,7 @@ def validate(study) -> None:
                 "C) must be > 0, e.g. penalty = { log = [0.001, 10], num = 5 }."
             )
         study.baseline_grid[key] = values
-    for task, metric in study.primary_metric.items():
-        if task not in PRIMARY_METRICS:
-            raise BoostregError(f"primary_metric names unknown task '{task}' in {where}; use 'regression' or 'binary'.")
-        if metric not in PRIMARY_METRICS[task]:
-            raise BoostregError(
-                f"primary_metric '{metric}' for {task} in {where} is not supported; "
-                f"choose one of {', '.join(PRIMARY_METRICS[task])}."
-            )
+    check_primary_metric(study, where)
 
 
 def _check_fit_timeout(study, where: str) -> None:
