@@ -33,6 +33,7 @@ import numpy as np
 from .engines import ENGINES, Fold, get_engine
 from .errors import BoostregError
 from .fmt import pct
+from .progress import Progress
 from .units import data_units
 
 #: cross-validation splits of ``--check``
@@ -130,6 +131,7 @@ def check_against_default(
     folds: int = CHECK_FOLDS,
     seed: int = 0,
     threads: int | None = None,
+    bar=None,
 ) -> dict:
     """Fit the recommended values and the library default with the guide's settings on each of ``folds``
     cross-validation splits of the user's rows (stratified for binary, whole groups where the data has them; each
@@ -139,7 +141,8 @@ def check_against_default(
     One split (the guide's leave-one-dataset-out proof uses the study's single validation split per fold) picks
     between two settings whose true difference is often a fraction of a percent: on datasets outside the guide it
     kept recommended values on folds where they then lost as often as they won (benchmarks/README.md). Averaging the
-    validation error over K splits halves the noise of that choice for K - 1 more pairs of fits."""
+    validation error over K splits halves the noise of that choice for K - 1 more pairs of fits. ``bar``: a
+    :class:`~boostreg.progress.Progress` advanced after each of the 2 x ``folds`` fits."""
     from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 
     eng = ENGINES[engine]
@@ -194,6 +197,8 @@ def check_against_default(
             model = eng.fit(prepared, {**base, "reg_alpha": a, "reg_lambda": lam}, seed=seed, threads=threads)
             errors[label].append(float(model.boostreg_log.valid_error))
             trees[label].append(len(model.boostreg_log.test))
+            if bar is not None:
+                bar.advance(1)
     mean = {label: float(np.mean(v)) for label, v in errors.items()}
     kept = "recommended" if mean["recommended"] < mean["default"] else "default"
     return {
@@ -326,14 +331,27 @@ def _rule(engine: str, a: float, lam: float) -> str:
 
 
 def recommend_for(
-    ds, engines: list[str] | None = None, *, recommendation: dict | None = None, check: bool = False
+    ds,
+    engines: list[str] | None = None,
+    *,
+    recommendation: dict | None = None,
+    check: bool = False,
+    progress: bool = False,
 ) -> list[Advice]:
     """The guide's recommendation for dataset ``ds`` (a boostreg Dataset), one Advice per engine; with ``check`` the
     recommended values are fitted beside the library default by 5-fold cross-validation and the one with the lower
-    mean validation error is kept. Each Advice's ``evidence`` is the record of the procedure run (``evidence_for``)."""
+    mean validation error is kept (with ``progress``, a bar or progress lines on stderr over those fits). Each
+    Advice's ``evidence`` is the record of the procedure run (``evidence_for``)."""
     rec = recommendation or recommendation_for()
     known = rec.get("engines", {})
     engines = engines or sorted(known)
+    total = 2 * CHECK_FOLDS * len(engines) if check else 0
+    with Progress(total, progress, "recommend --check") as bar:
+        return _recommend(ds, engines, rec, known, check, bar)
+
+
+def _recommend(ds, engines, rec, known, check, bar) -> list[Advice]:
+    """recommend_for's loop over the engines."""
     out = []
     for engine in engines:
         get_engine(engine, where="the engines asked for")  # unknown, or an optional one not installed: one line
@@ -355,7 +373,7 @@ def recommend_for(
             return [float(pair[0]) * unit, float(pair[1]) * unit] if pair else None
 
         kept = (a * alpha_max, lam * h_bar)  # in the units of all the user's rows
-        verdict = check_against_default(ds, engine, settings, a, lam) if check else None
+        verdict = check_against_default(ds, engine, settings, a, lam, bar=bar) if check else None
         if verdict is not None:
             if verdict["kept"] == "default":
                 kept = (verdict["default_reg_alpha"], verdict["default_reg_lambda"])

@@ -342,6 +342,27 @@ def test_recommend_check_keeps_what_the_validation_split_prefers_and_the_verdict
     }
 
 
+def test_recommend_check_shows_progress_over_its_fits(capsys):
+    """--check's 2 x 5 fits per engine report progress on stderr (plain lines when stderr is not a terminal), so a
+    user can tell a slow machine from a hang; without progress nothing is printed."""
+    from boostreg.advice import recommend_for
+    from boostreg.data import load_frame
+
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame(rng.normal(size=(120, 3)), columns=["a", "b", "c"]).assign(y=rng.normal(size=120))
+    ds = load_frame(frame, "y", name="small")
+    rec = {
+        "assumptions": {"lightgbm": {"learning_rate": 0.1, "n_estimators": 5}},
+        "engines": {"lightgbm": {"reg_alpha_relative": 0.0, "reg_lambda_relative": 1.0}},
+    }
+    recommend_for(ds, recommendation=rec, check=True)
+    assert capsys.readouterr().err == ""
+    recommend_for(ds, recommendation=rec, check=True, progress=True)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[-1].startswith("boostreg: 10/10 fits (100%)") and "done in" in lines[-1]
+    assert len(lines) >= 2  # lines on the way (every 10% of the fits), not only the final one
+
+
 def test_recommend_quotes_the_record_of_the_procedure_it_ran(tmp_path):
     """check=True quotes the fresh hold-out's record of the 5-fold check (and only for the values it tested);
     check=False quotes the guide's record of the values alone, never the fresh check's, and names the one-split

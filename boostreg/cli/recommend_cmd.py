@@ -71,7 +71,7 @@ def recommend(data, target, task, groups, weight, engine, check, fmt):
     for name in engine:  # an unknown name, or an optional engine not installed (with its pip install): one line
         get_engine(name, where="--engine")
     ds = load_file(data, target, task=task, groups=groups, weight=weight)
-    advice = recommend_for(ds, list(engine) or None, check=check)
+    advice = recommend_for(ds, list(engine) or None, check=check, progress=check)
     if fmt == "json":
         click.echo(json.dumps([a.to_dict() for a in advice], indent=1, ensure_ascii=False))
         return
