@@ -8,10 +8,6 @@ the claims ledger, the answer and the guide all read these tables, so they canno
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import json
-
 import numpy as np
 import pandas as pd
 
@@ -33,43 +29,7 @@ from .inference import (
     relative_to,
     setting_labels,
 )
-
-#: while :func:`shared_tables` is active: (table, id of the fits, identity) -> (fits, table)
-_SHARED: dict | None = None
-
-
-@contextlib.contextmanager
-def shared_tables():
-    """Within this block, :func:`selection_table` and :func:`summary_table` of the same fits frame (the same object)
-    and identity are computed once: a document whose sections each ask for them (the report) pays for one. Callers
-    get copies, so a section that changes its frame changes no other's.
-
-    Yields
-    ------
-    None
-    """
-    global _SHARED
-    outer = _SHARED
-    if outer is None:
-        _SHARED = {}
-    try:
-        yield
-    finally:
-        _SHARED = outer
-
-
-def _shared(fn):
-    @functools.wraps(fn)
-    def wrapper(fits: pd.DataFrame, identity: dict | None = None) -> pd.DataFrame:
-        if _SHARED is None:
-            return fn(fits, identity)
-        key = (fn.__name__, id(fits), json.dumps(identity, sort_keys=True, default=str))
-        hit = _SHARED.get(key)
-        if hit is None or hit[0] is not fits:
-            hit = _SHARED[key] = (fits, fn(fits, identity))
-        return hit[1].copy()
-
-    return wrapper
+from .memo import shared_frame, shared_table, shared_tables  # noqa: F401 - report and analysis use them from here
 
 
 def _per_group_first(df: pd.DataFrame, mask, prefix: str, cols) -> pd.DataFrame:
@@ -78,7 +38,7 @@ def _per_group_first(df: pd.DataFrame, mask, prefix: str, cols) -> pd.DataFrame:
     return first[list(cols)].add_prefix(prefix)
 
 
-@_shared
+@shared_table
 def selection_table(fits: pd.DataFrame, identity: dict | None = None) -> pd.DataFrame:
     """One row per fold group: the selected, default and unpenalized fits and the paired gains (a flat table).
 
@@ -261,7 +221,7 @@ def _modal(rows: pd.DataFrame, kind: str) -> pd.Series:
     return rows[match].assign(n_selected=int(top.n))
 
 
-@_shared
+@shared_table
 def summary_table(fits: pd.DataFrame, identity: dict | None = None) -> pd.DataFrame:
     """One row per dataset x engine (x varying setting): what to use, and what tuning it is worth.
 

@@ -24,12 +24,12 @@ MAX_LINES = 450
 
 #: lowest first; a module may import from its own layer and the ones below (docs/developing.md draws it)
 LAYERS = [
-    ["errors", "fmt", "paths", "metrics", "measure", "softmax", "prior", "_version", "deadline", "progress"],
+    ["errors", "fmt", "paths", "metrics", "measure", "softmax", "prior", "_version", "deadline", "progress", "memo"],
     ["engines"],
     ["data"],
     ["study"],
     ["plan", "folds", "units", "store", "dynamics", "loading"],
-    ["fit", "executors"],
+    ["fit", "executors", "crosscheck"],
     ["rundir"],
     ["inference", "tables", "analysis", "answer"],
     ["advice", "refit"],

@@ -23,6 +23,7 @@ def _is_booster(fits: pd.DataFrame) -> np.ndarray:
     return np.asarray(inference.record_kinds(fits) == "booster")
 
 
+@tables.shared_frame  # the report's sections ask for it about 24 times of the same frame
 def booster_fits(fits: pd.DataFrame) -> pd.DataFrame:
     """Successful booster fits that belong to the study's grid, with the fixed setting as one label and each
     penalty as its grid gave it (``alpha_grid``, ``lambda_grid``; relative or raw, said by ``*_units``)."""
