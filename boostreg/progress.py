@@ -169,5 +169,5 @@ class Progress:
     def __exit__(self, *exc):
         if self._bar is not None:
             self._bar.__exit__(*exc)
-        elif self.enabled:
+        elif self.enabled and (self.done or exc[0] is None):  # an error before any fit: its own line says it all
             self._line(self.clock(), final=True)

@@ -707,6 +707,7 @@ CASES = [
             "--check",
             "--engine",
             "lightgbm",
+            "-q",
         ],
     ),
     Case(

@@ -51,8 +51,9 @@ def _range(pair) -> str:
     "(the guide's settings) and keep the one with the lower mean validation error, as the guide "
     "advises: ten full fits per engine.",
 )
+@click.option("--quiet", "-q", is_flag=True, help="No progress over --check's fits.")
 @format_option("A table for people, or JSON (a list with one object per engine) for programs.")
-def recommend(data, target, task, groups, weight, engine, check, fmt):
+def recommend(data, target, task, groups, weight, engine, check, quiet, fmt):
     """reg_alpha and reg_lambda for YOUR data, from the tuning guide, in raw units.
 
     \b
@@ -71,7 +72,7 @@ def recommend(data, target, task, groups, weight, engine, check, fmt):
     for name in engine:  # an unknown name, or an optional engine not installed (with its pip install): one line
         get_engine(name, where="--engine")
     ds = load_file(data, target, task=task, groups=groups, weight=weight)
-    advice = recommend_for(ds, list(engine) or None, check=check, progress=check)
+    advice = recommend_for(ds, list(engine) or None, check=check, progress=check and not quiet)
     if fmt == "json":
         click.echo(json.dumps([a.to_dict() for a in advice], indent=1, ensure_ascii=False))
         return
