@@ -393,8 +393,9 @@ def test_sigterm_while_a_report_draws_or_a_run_starts_is_one_line_143_and_writes
             text=True,
         )
 
-    def busy(seconds):  # past its imports and the records' reading: computing and drawing the figures
-        return lambda p: sum(p.cpu_times()[:2]) > seconds
+    def busy(seconds):  # past its imports and the records' reading: computing and drawing the figures (the figures
+        # are drawn in child processes, so their CPU time counts too)
+        return lambda p: sum(p.cpu_times()[:2]) + sum(sum(c.cpu_times()[:2]) for c in p.children()) > seconds
 
     _stopped_by_sigterm(popen("report", "out"), busy(2.5))
     # start-up of a run: while its modules load, and while it reads a large data file (before any fit)

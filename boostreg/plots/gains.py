@@ -16,6 +16,8 @@ GAIN_PANELS = {"booster": "boosters", "baseline": "baselines"}
 #: an interval reaching further than this many times a typical one is clipped (:func:`gain_range`)
 CLIP_FACTOR = 1.5
 GAIN_XLABEL = "test error of the default − of the selected, relative to the default's (> 0: tuning helped)"
+#: a colour per task where figures tell tasks apart (binary and regression always appear in their legends)
+TASK_COLORS = {"binary": "#1f77b4", "regression": "#d62728", "multiclass": "#2ca02c"}
 
 
 @styled
@@ -217,7 +219,7 @@ def guide_gain_vs_n(proof: pd.DataFrame) -> Figure:
 @styled
 def guide_optima(pos: pd.DataFrame) -> Figure:
     """Each fold group's validation-selected (reg_alpha / α_max, reg_lambda / H̄), a panel per engine; 0 is drawn
-    one step left of the smallest nonzero value, and points are jittered."""
+    one step left of the smallest nonzero value, points are jittered and coloured by task (:data:`TASK_COLORS`)."""
     engines = sorted(pos.engine.unique())
     fig = Figure(figsize=(min(PAGE_WIDTH_IN, 4.2 * len(engines)), 3.6))
     axes = fig.subplots(1, len(engines), squeeze=False)[0]
@@ -238,17 +240,15 @@ def guide_optima(pos: pd.DataFrame) -> Figure:
             y + rng.uniform(-0.12, 0.12, len(y)),
             s=9,
             alpha=0.6,
-            color=np.where(g.task == "binary", "#1f77b4", "#d62728"),
+            color=[TASK_COLORS.get(t, "#7f7f7f") for t in g.task],
         )
         ax.set_xlabel("log10(reg_alpha / α_max)   (left-most: 0)")
         ax.set_ylabel("log10(reg_lambda / H̄)   (lowest: 0)")
         ax.set_title(f"{engine}: {len(g)} fold groups")
+    tasks = ["binary", "regression"] + sorted(set(pos.task) - {"binary", "regression"})
     axes[0].legend(
-        [
-            Line2D([], [], marker="o", ls="none", color="#1f77b4"),
-            Line2D([], [], marker="o", ls="none", color="#d62728"),
-        ],
-        ["binary", "regression"],
+        [Line2D([], [], marker="o", ls="none", color=TASK_COLORS.get(t, "#7f7f7f")) for t in tasks],
+        tasks,
         loc="best",
     )
     fig.tight_layout()

@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from .._version import __version__
 from ..paths import check_target, write_atomic
 from ..tables import shared_tables
-from ..views import Section
+from ..views import Section, drawing_in_parallel
 from . import sections as S
 
 SECTIONS = (
@@ -49,9 +49,24 @@ class Report:
     command: str
 
 
-def build_report_view(run) -> Report:
-    """The report's view model of ``run`` (a :class:`~boostreg.results.Run`)."""
-    with shared_tables():  # the selection and summary tables, computed once for every section that reads them
+def build_report_view(run, jobs: int | None = None) -> Report:
+    """The report's view model of ``run`` (a :class:`~boostreg.results.Run`).
+
+    Parameters
+    ----------
+    run : Run
+        The run to report on.
+    jobs : int, optional
+        Processes that draw the figures while the sections are computed (:func:`boostreg.views.drawing_in_parallel`;
+        default one per CPU, 1: all in this process). The figures are the same either way.
+
+    Returns
+    -------
+    Report
+        Every section, its figures drawn.
+    """
+    # the selection and summary tables, computed once for every section that reads them
+    with shared_tables(), drawing_in_parallel(jobs):
         return _report_view(run)
 
 
@@ -92,7 +107,7 @@ def render(view: Report) -> str:
     return env.get_template("report.html.j2").render(r=view)
 
 
-def build_report(run, path: str | Path | None = None) -> Path:
+def build_report(run, path: str | Path | None = None, jobs: int | None = None) -> Path:
     """Write the HTML report of a run atomically.
 
     Parameters
@@ -101,6 +116,8 @@ def build_report(run, path: str | Path | None = None) -> Path:
         The run to report on (:func:`boostreg.open_run` or ``run_study``'s result).
     path : str or Path, optional
         Where to write it; default ``OUT/report.html``.
+    jobs : int, optional
+        Processes that draw the figures (default one per CPU; 1: all in this process).
 
     Returns
     -------
@@ -110,7 +127,7 @@ def build_report(run, path: str | Path | None = None) -> Path:
     target = Path(path) if path else Path(run.out) / "report.html"
     # not in a run's data, a regular file or nothing, in a folder that exists and can be written (boostreg.paths)
     check_target(target, "the report", "another -o")
-    html = render(build_report_view(run))
+    html = render(build_report_view(run, jobs))
     return write_atomic(target, html, "the report", "another -o")
 
 

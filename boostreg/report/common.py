@@ -11,16 +11,24 @@ from ..engines import defaults_sentence
 from ..fmt import count
 from ..inference import CONFIDENCE
 
+#: how the report names each metric (a study's own metric, a Python callable, goes by its own name)
 METRIC_NAMES = {
     "rmse": "RMSE",
     "mae": "MAE",
     "logloss": "log loss",
+    "mlogloss": "multiclass log loss",
     "error": "error rate",
     "auc": "AUC",
     "accuracy": "accuracy",
     "r2": "R²",
 }
 PCT = int(CONFIDENCE * 100)
+
+
+def metric_name(metric: str) -> str:
+    """The report's name of a metric: 'multiclass log loss' for mlogloss, 'AUC' for auc; a study's own metric (a
+    Python callable) by its own name."""
+    return METRIC_NAMES.get(metric, metric)
 
 
 def library_defaults_text(engines) -> str:

@@ -8,7 +8,15 @@ of them share (and ``boostreg summary`` quotes) in ``common``.
 
 from __future__ import annotations
 
-from .common import METRIC_NAMES, PCT, leaves_frame, library_defaults_text, not_converged_mark, not_converged_notes
+from .common import (
+    METRIC_NAMES,
+    PCT,
+    leaves_frame,
+    library_defaults_text,
+    metric_name,
+    not_converged_mark,
+    not_converged_notes,
+)
 from .sections_mechanics import baselines_section, claims_section, dynamics_section, leaves_section, theory_section
 from .sections_study import SURFACES, learning_section, study_section, surfaces_section, validation_section
 from .sections_use import answer_section, use_section
@@ -25,6 +33,7 @@ __all__ = [
     "leaves_frame",
     "leaves_section",
     "library_defaults_text",
+    "metric_name",
     "not_converged_mark",
     "not_converged_notes",
     "study_section",

@@ -6,6 +6,8 @@ Every sentence is filled from computed numbers; verdicts come from ``boostreg.an
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 
@@ -78,7 +80,7 @@ def leaves_section(fits: pd.DataFrame, lv: pd.DataFrame) -> Section:
     sec.figures.append(
         figure(
             "Leaf values with fitted zero-mean Laplace and Gaussian densities",
-            plots.leaf_distributions(sel),
+            partial(plots.leaf_distributions, sel),
             "leaf value histograms",
             "Log-density scale; curves are the maximum-likelihood zero-mean fits to the same leaves. "
             "Matched error: the strongest L1-only and L2-only setting whose validation error is "
@@ -146,7 +148,7 @@ def theory_section(fits: pd.DataFrame, lv: pd.DataFrame) -> Section:
         sec.figures.append(
             figure(
                 "Stored leaf values against the closed form",
-                plots.theory_scatter(lv),
+                partial(plots.theory_scatter, lv[["engine", "theory", "value"]]),
                 "theory scatter",
                 f"{len(lv)} leaves of the fold-0 fits.",
             )
@@ -165,7 +167,7 @@ def baselines_section(fits: pd.DataFrame) -> Section:
     sec.figures.append(
         figure(
             "On one normalized penalty axis",
-            plots.penalty_paths(paths),
+            partial(plots.penalty_paths, paths),
             "penalty paths",
             "Means over datasets, folds and seeds, pooled by the penalty relative to each dataset "
             "(quarter-decade bins of the normalized axis), never by its raw value. Solid: L1; dashed: "
@@ -195,7 +197,7 @@ def dynamics_section(dyn: pd.DataFrame | None, problem: str | None = None) -> Se
         + "; ".join(f"{r}: {n} of {last[last.rule == r].weight.nunique()}" for r, n in zeros.items())
         + "."
     )
-    sec.figures.append(figure("Weight trajectories", plots.update_dynamics(dyn), "update dynamics"))
+    sec.figures.append(figure("Weight trajectories", partial(plots.update_dynamics, dyn), "update dynamics"))
     return sec
 
 

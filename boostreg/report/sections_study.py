@@ -8,6 +8,7 @@ the :class:`~boostreg.results.Run` the report is handed, never from the folder.
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pandas as pd
 
@@ -15,7 +16,7 @@ from .. import analysis, plots
 from ..engines import ENGINES
 from ..fmt import num
 from ..views import Section, figure, table
-from .common import METRIC_NAMES, PCT
+from .common import PCT, metric_name
 
 # ---------------------------------------------------------------------------------------------- the study
 
@@ -99,7 +100,7 @@ def surfaces_section(fits: pd.DataFrame) -> Section:
     metrics = ", ".join(
         sorted(
             {
-                f"{METRIC_NAMES.get(m, m)} ({t})"
+                f"{metric_name(m)} ({t})"
                 for t, m in fits[["task", "primary_metric"]].drop_duplicates().itertuples(index=False)
             }
         )
@@ -133,7 +134,7 @@ def surfaces_section(fits: pd.DataFrame) -> Section:
             base = base[(base.reg_alpha == 0) & (base.reg_lambda == 0)]
             ref = base[["dataset", "engine", ref_col]].rename(columns={ref_col: "ref"})
         label = title.format(metrics=metrics)
-        fig = plots.heatmaps(surf, value, cmap=cmap, rule=rule, unpenalized_ref=ref, marks=marks)
+        fig = partial(plots.heatmaps, surf, value, cmap=cmap, rule=rule, unpenalized_ref=ref, marks=marks)
         sec.figures.append(
             figure(
                 label,
@@ -187,7 +188,7 @@ def validation_section(fits: pd.DataFrame) -> Section:
     sec.figures.append(
         figure(
             "Train and test error along reg_alpha and reg_lambda",
-            plots.validation_curves(path, analysis.default_points(fits)),
+            partial(plots.validation_curves, path, analysis.default_points(fits)),
             "validation curves",
         )
     )
@@ -213,9 +214,18 @@ def learning_section(fits: pd.DataFrame, curves: pd.DataFrame) -> Section:
     sec.figures.append(
         figure(
             "Error per boosting round",
-            plots.learning_curves(mean),
+            partial(plots.learning_curves, mean),
             "learning curves",
-            "Unpenalized, library default and validation-selected fit of each fold group; mean over folds and seeds.",
+            "Unpenalized, library default and validation-selected fit of each fold group; mean over the "
+            f"{_groups_range(mean)} fold groups whose fits kept a per-round training curve (the theory-checked "
+            'ones; curves = "all" keeps every fit\'s).',
         )
     )
     return sec
+
+
+def _groups_range(mean) -> str:
+    """How many fold groups the learning curves average: "3", or "1–3" when it differs between lines."""
+    n = mean.groupby(["dataset", "engine", "label"]).n_groups.max()
+    lo, hi = int(n.min()), int(n.max())
+    return str(lo) if lo == hi else f"{lo}–{hi}"

@@ -7,13 +7,15 @@ Every sentence is filled from computed numbers; selection, gains and verdicts co
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 
 from .. import inference, plots, tables
 from ..fmt import interval, num
 from ..refit import answer_rows
 from ..views import Answer, Card, Cell, Section, Table, figure
-from .common import METRIC_NAMES, PCT, library_defaults_text, not_converged_mark, not_converged_notes
+from .common import PCT, library_defaults_text, metric_name, not_converged_mark, not_converged_notes
 
 # ---------------------------------------------------------------------------------------------- what should I use?
 
@@ -60,7 +62,7 @@ def answer_section(run) -> Section:
         fig = (
             figure(
                 "",
-                plots.gains(sub),
+                partial(plots.gains, sub),
                 f"gain over the default on {dataset}",
                 "Relative gain of the validation-selected setting over the library default, with its interval.",
             )
@@ -141,7 +143,7 @@ def use_section(fits: pd.DataFrame, identity: dict | None = None) -> Section:
                 Cell(r.engine + (f" ({r.setting})" if r.setting else "")),
                 Cell(f"{r.selected} ({r.n_selected}/{r.n_groups})"),
                 Cell("edge" if r.at_grid_edge else ""),
-                Cell(METRIC_NAMES.get(r.metric, r.metric)),
+                Cell(metric_name(r.metric)),
                 Cell(interval(r.gain_vs_default, r.gain_ci_low, r.gain_ci_high), "num"),
                 Cell(num(r.gain_vs_default_relative, "+.1%") + not_converged_mark(r, "default selected"), "num"),
                 Cell(interval(r.gain_vs_unpenalized, r.gain_unpenalized_ci_low, r.gain_unpenalized_ci_high), "num"),
@@ -167,7 +169,7 @@ def use_section(fits: pd.DataFrame, identity: dict | None = None) -> Section:
     sec.figures.append(
         figure(
             "Gain over the library default",
-            plots.gains(summary),
+            partial(plots.gains, summary),
             "gain forest plot",
             f"Relative gain with its {PCT}% corrected t interval; a red arrow marks a selection on "
             "the grid's edge; an interval end beyond the axis is clipped: an arrow at the edge with "
@@ -188,12 +190,12 @@ def _models_table(summary: pd.DataFrame) -> Table:
                     Cell(r.kind),
                     Cell(r.selected + not_converged_mark(r, "selected")),
                     Cell(
-                        f"{METRIC_NAMES[r.shared_metric]} "
+                        f"{metric_name(r.shared_metric)} "
                         f"{interval(r.shared_selected, r.shared_ci_low, r.shared_ci_high)}",
                         "num",
                     ),
                     Cell(
-                        f"{METRIC_NAMES[r.shared2_metric]} "
+                        f"{metric_name(r.shared2_metric)} "
                         f"{interval(r.shared2_selected, r.shared2_ci_low, r.shared2_ci_high)}",
                         "num",
                     ),
@@ -227,7 +229,7 @@ def _models_commentary(summary: pd.DataFrame, sel: pd.DataFrame) -> list[str]:
         top = g.loc[g.shared_selected.idxmax()]
         boost, base = g[g.kind == "booster"], g[g.kind == "baseline"]
         out.append(
-            f"{dataset}: highest {METRIC_NAMES[top.shared_metric]} from {top.engine} ({top.shared_selected:.3g})."
+            f"{dataset}: highest {metric_name(top.shared_metric)} from {top.engine} ({top.shared_selected:.3g})."
         )
         if not (len(boost) and len(base)):
             continue
@@ -236,7 +238,7 @@ def _models_commentary(summary: pd.DataFrame, sel: pd.DataFrame) -> list[str]:
         diffs = [inference.paired_model_difference(sel, dataset, b.engine, e, col) for e in boost.engine]
         if all(d.ci_low > 0 for d in diffs):
             beaten.append(
-                f"{dataset} ({b.engine} {METRIC_NAMES[b.shared_metric]} {b.shared_selected:.3g}; paired "
+                f"{dataset} ({b.engine} {metric_name(b.shared_metric)} {b.shared_selected:.3g}; paired "
                 "difference over the better booster "
                 + ", ".join(f"{e} {interval(d.mean, d.ci_low, d.ci_high)}" for e, d in zip(boost.engine, diffs))
                 + ")"
