@@ -197,7 +197,7 @@ def run(
     if dry_run:
         from .dry_run import print_plan
 
-        print_plan(study, out, jobs, fmt)
+        print_plan(study, out, jobs, fmt, report=not no_report)
         return
     if not no_report and ((out / "report.html").is_symlink() or (out / "report.html").exists()):
         from ..paths import check_target
