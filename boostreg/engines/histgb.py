@@ -36,11 +36,12 @@ and hessian by its weight (its loss built with the weights; squared error's hess
 the constant 1), and the theory check asks the same loss for them with the same weights, so it stays exact; the
 curves and metrics are weighted by ``w_test`` / ``w_valid``.
 
-Not multiclass: ``tasks`` leaves "multiclass" out, so the planner skips multiclass datasets for this engine. sklearn's
-multiclass HistGradientBoostingClassifier grows K trees per round from its HalfMultinomialLoss, whose hessian is
-p_k (1 - p_k) per class; recomputing it leaf by leaf needs the per-class margins of all K trees of each round
-in sklearn's order, which this engine's check does not follow yet, and a booster without an exact check is not
-measured here.
+Multiclass (K >= 3 classes): sklearn grows K trees per round from its HalfMultinomialLoss (hessian p_k (1 - p_k),
+no factor), all at the raw predictions before the round; the ensemble takes ``_predictors[round][k]`` round-major
+(tree r K + k is class k), the intercept is ``_baseline_prediction`` (K values), the margins are (n, K) and the
+check per class tree calls the model's own loss on them (:mod:`boostreg.engines.histgb_multiclass`; measured
+error 0 on wine, with and without weights). The first round's scales and ``per_class_json`` come from the same G
+and H.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ import pandas as pd
 
 from .. import measure
 from ..errors import BoostregError
+from . import histgb_multiclass
 from .base import Fold, TrainingLog, TreeEngine, early_stopping_rounds, primary_metric_name
 
 #: sklearn's largest max_bins (one more bin is kept for missing values)
@@ -123,6 +125,7 @@ class HistGBEngine(TreeEngine):
     name = "histgb"
     color = "#9467bd"
     library = "sklearn"  # engine_version is scikit-learn's
+    tasks = ("regression", "binary", "multiclass")
     penalties = ("reg_lambda",)
     param_names = {
         "learning_rate": "learning_rate",
@@ -205,18 +208,22 @@ class HistGBEngine(TreeEngine):
             while done < cap and not stopped:
                 model.set_params(max_iter=min(done + max(rounds, CHUNK), cap) if rounds else cap, warm_start=done > 0)
                 model.fit(prepared.X_train, y, sample_weight=fold.w_train)
+                if fold.task == "multiclass":
+                    histgb_multiclass.check_classes(model, int(fold.n_classes))
                 known, f_idx_map = model._bin_mapper.make_known_categories_bitsets()
                 new = model._predictors[done:]
                 if not new:
                     break
                 for name, (X, yy, ww) in sets.items():
                     m = margins[name]
-                    if m is None:
-                        m = np.full(len(X), float(model._baseline_prediction.ravel()[0]))
+                    if m is None:  # (n, K) raw predictions, K = 1 but for multiclass, as sklearn's _raw_predict
+                        m = np.tile(np.asarray(model._baseline_prediction, dtype=np.float64).ravel(), (len(X), 1))
                     Xp = model._preprocess_X(X, reset=False)  # categoricals first, ordinal-encoded, as in fit
-                    for (predictor,) in new:
-                        m = m + predictor.predict(Xp, known, f_idx_map, threads)
-                        curves[name].append(float(measure.primary_error(yy, m, fold.task, metric, weight=ww)[0]))
+                    for trees in new:  # one round: one tree per class column
+                        for k, predictor in enumerate(trees):
+                            m[:, k] += predictor.predict(Xp, known, f_idx_map, threads)
+                        mm = m if fold.task == "multiclass" else m[:, 0]
+                        curves[name].append(float(measure.primary_error(yy, mm, fold.task, metric, weight=ww)[0]))
                     margins[name] = m
                 done = len(model._predictors)
                 if rounds:
@@ -232,26 +239,27 @@ class HistGBEngine(TreeEngine):
         return model
 
     def predict_margin(self, model, prepared: HistPrepared, fold):
-        """The raw predictions of the test rows: predict (identity link) or decision_function (log-odds)."""
+        """The raw predictions of the test rows: predict (identity link) or decision_function (log-odds; multiclass:
+        the (n, K) raw predictions)."""
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(prepared.threads, user_api="openmp"):
             X = prepared.X_test
             raw = model.predict(X) if fold.task == "regression" else model.decision_function(X)
-        return np.asarray(raw, dtype=np.float64).ravel()
+        raw = np.asarray(raw, dtype=np.float64)
+        return raw if fold.task == "multiclass" else raw.ravel()
 
     def measure(self, model, prepared, params, fold):
         """TreeEngine's measures, with the theory check done here on sklearn's own gradients (see the module)."""
         record, curves = super().measure(model, prepared, {**params, _OWN_CHECK: True}, fold)
         ens = model.__dict__.pop("boostreg_ensemble")  # the one super() built
-        check = theory_check(
-            ens,
-            model._loss,
-            fold.y_train,
-            reg_lambda=float(params["reg_lambda"]),
-            learning_rate=float(params["learning_rate"]),
-            weight=fold.w_train,
-        )
+        kw = {"reg_lambda": float(params["reg_lambda"]), "learning_rate": float(params["learning_rate"])}
+        kw["weight"] = fold.w_train
+        if ens.n_classes > 1:  # per class tree, with sklearn's multinomial gradients; its first-round scales too
+            check, pooled, per_class = histgb_multiclass.theory_check(ens, model._loss, fold.y_train, **kw)
+            histgb_multiclass.record_scales(record, ens, pooled, per_class)
+        else:
+            check = theory_check(ens, model._loss, fold.y_train, **kw)
         record.update(
             theory_max_rel_err=check.max_rel_err,
             theory_max_plain_rel_err=check.max_plain_rel_err,
@@ -279,11 +287,14 @@ class HistGBEngine(TreeEngine):
         X_test = model._preprocess_X(prepared.X_test, reset=False) if test_leaf else None
         known, f_idx_map = mapper.make_known_categories_bitsets()
         original = _original_columns(model, prepared.X_train.shape[1])
-        n_trees = len(model._predictors)
+        base = np.asarray(model._baseline_prediction, dtype=np.float64).ravel()
+        trees = [p for round_ in model._predictors for p in round_]  # round-major: tree r K + k is class k
+        K = len(model._predictors[0]) if model._predictors else int(model.n_trees_per_iteration_)
+        n_trees = len(trees)
         train_leaf = np.empty((len(binned), n_trees), dtype=np.int32, order="F")
         test_ids = np.empty((len(prepared.X_test), n_trees), dtype=np.int32, order="F") if test_leaf else None
         values, is_leaf, depth, split_features = [], [], [], []
-        for t, (predictor,) in enumerate(model._predictors):
+        for t, predictor in enumerate(trees):
             nodes = predictor.nodes
             leaf = nodes["is_leaf"].astype(bool)
             values.append(nodes["value"].astype(np.float64))
@@ -302,13 +313,16 @@ class HistGBEngine(TreeEngine):
             depth=np.asarray(depth, dtype=np.int64),
             split_features=split_features,
             feature_names=tuple(fold.X_train.columns),
-            base_margin=float(model._baseline_prediction.ravel()[0]),
+            base_margin=(base if K > 1 else float(base[0])),
             train_leaf=train_leaf,
             test_leaf=test_ids,
             margin_dtype=np.float64,
             label_dtype=np.float64,
             grad_arith_dtype=np.float64,
             grad_dtype=np.float32,
+            n_classes=K,
+            hessian_factor=1.0,  # HalfMultinomialLoss: p_k (1 - p_k), no factor, no floor
+            unsplit_zero=True,  # a tree that made no split adds 0
         )
         model.boostreg_ensemble = ens  # measure() checks its leaves after TreeEngine.measure is done with it
         return ens
