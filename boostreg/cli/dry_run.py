@@ -20,7 +20,9 @@ def print_plan(study, out, jobs, fmt, report: bool = True) -> None:
     the runner's cost model (:mod:`boostreg.executors.cost`: the fits, starting the workers and preparing each
     group, and the report unless ``report`` is False)."""
     datasets = {spec.label: load_dataset(spec) for spec in study.datasets}
-    shapes = {label: data_shape(ds.X) for label, ds in datasets.items()}
+    shapes = {
+        label: data_shape(ds.X, len(ds.classes) if ds.task == "multiclass" else None) for label, ds in datasets.items()
+    }
     groups = make_plan(study, datasets)
     stored = Run(out).fit_ids() if out.exists() else set()
     rows = []

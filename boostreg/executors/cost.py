@@ -49,18 +49,20 @@ REPORT_SERIAL, REPORT_BASE, REPORT_PER_PANEL, REPORT_PER_DATASET = 2.5, 2.0, 1.0
 
 @dataclass(frozen=True)
 class DataShape:
-    """What a fit's cost depends on in its data: rows, features and the histogram bins they fill."""
+    """What a fit's cost depends on in its data: rows, features, the histogram bins they fill, and the trees a
+    booster grows per round (one per class for a multiclass target, else one)."""
 
     n_rows: int
     n_features: int = TYPICAL_FEATURES
     bins: int = TYPICAL_FEATURES * TYPICAL_BINS
+    trees_per_round: int = 1
 
 
-def data_shape(X) -> DataShape:
+def data_shape(X, n_classes: int | None = None) -> DataShape:
     """The shape of a feature frame: rows, columns, and per column its distinct values up to 256 (a histogram
-    booster's bins), summed."""
+    booster's bins), summed; ``n_classes`` for a multiclass target (its boosters grow a tree per class a round)."""
     bins = sum(min(256, int(X[c].nunique())) for c in X.columns)
-    return DataShape(len(X), X.shape[1], max(bins, 1))
+    return DataShape(len(X), X.shape[1], max(bins, 1), int(n_classes or 1))
 
 
 def _engine(name: str):
@@ -107,7 +109,7 @@ def fit_seconds(group: FitGroup, shape: DataShape | None = None) -> float:
             n_leaves = 2.0 ** float(params.get("max_depth") or 6)
         p = max(shape.n_features, 1)
         per_round = scale * max(n_train, 1) ** rows * p**features * (shape.bins / p) ** bins * n_leaves**leaves
-        return group_rounds(group) * per_round
+        return group_rounds(group) * per_round * shape.trees_per_round
     if "cache_size" in (getattr(engine, "native_params", None) or ()):
         return KERNEL_FIT + KERNEL_ROW2 * n_train**2
     return LINEAR_FIT + LINEAR_CELL * n_train * shape.n_features
