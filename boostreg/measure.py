@@ -233,6 +233,15 @@ class TheoryCheck:
             curve,
         )
 
+    def record_columns(self) -> dict:
+        """The fit record's columns of a check that ran: its largest errors, and ``theory_check`` "ok"."""
+        return {
+            "theory_max_rel_err": self.max_rel_err,
+            "theory_max_plain_rel_err": self.max_plain_rel_err,
+            "theory_max_abs_err": self.max_abs_err,
+            "theory_check": "ok",
+        }
+
     def leaf_table(self):
         """One row per leaf: tree, leaf id, stored value, closed-form value, G and H of its training rows."""
         import pandas as pd

@@ -294,10 +294,7 @@ class TreeEngine(Engine):
             if fold.keep_leaves and moved is None:  # G and H of leaves fitted on other rows would mislead the figures
                 record["_leaves"] = check.leaf_table()
             if moved is None:
-                record["theory_max_rel_err"] = check.max_rel_err
-                record["theory_max_plain_rel_err"] = check.max_plain_rel_err
-                record["theory_max_abs_err"] = check.max_abs_err
-                record["theory_check"] = "ok"
+                record.update(check.record_columns())
             else:
                 record["theory_max_rel_err"] = record["theory_max_plain_rel_err"] = np.nan
                 record["theory_max_abs_err"] = np.nan

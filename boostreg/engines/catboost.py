@@ -7,7 +7,7 @@ the planner fits it at reg_alpha = 0 only. Common names: ``learning_rate``; ``n_
 ``max_depth`` -> ``depth`` (6 when the study sets none, CatBoost's default; symmetric trees, 2^depth leaves);
 ``max_bin`` -> ``border_count``; ``subsample`` (< 1) -> ``subsample``. Under [params.catboost]: bootstrap_type,
 bagging_temperature, random_strength, boosting_type, leaf_estimation_method, leaf_estimation_iterations,
-one_hot_max_size, boost_from_average, rsm, model_shrink_rate. Always: RMSE or Logloss, ``random_seed`` = the
+one_hot_max_size, boost_from_average, rsm, model_shrink_rate. Always: RMSE, Logloss or MultiClass, ``random_seed`` = the
 fold's seed, ``thread_count``, ``allow_writing_files=False``, silent. Category columns are passed as
 ``cat_features`` (their values as strings, missing as "__missing__").
 
@@ -56,8 +56,8 @@ A symmetric tree of depth d has 2^d leaves, many of which no training row reache
 Sample weights go into the pools (``Pool(weight=...)``): CatBoost multiplies each row's derivatives by its weight
 and scales the L2 term by the mean weight (``l2_leaf_reg * sumAllWeights / docCount`` above), so the check uses the
 weighted G and H and ``reg_lambda`` times the mean training weight (measured relative error <= 2e-15 on
-regression and Logloss folds with weights 1-3). Not multiclass: ``tasks`` leaves it out (the planner skips
-multiclass datasets for CatBoost); its MultiClass loss's leaves are not checked here.
+regression and Logloss folds with weights 1-3). Multiclass (loss MultiClass, one tree per iteration whose leaves
+hold K-vectors, each a Newton step with the full K x K softmax hessian): :mod:`.catboost_multiclass`.
 """
 
 from __future__ import annotations
@@ -73,10 +73,11 @@ import pandas as pd
 from .. import measure
 from ..errors import BoostregError
 from ..metrics import curve_metric
+from . import catboost_multiclass as cbm
 from .base import Fold, TrainingLog, TreeEngine, early_stopping_rounds, primary_metric_name
 from .sklearn_base import as_object
 
-LOSS = {"regression": "RMSE", "binary": "Logloss"}
+LOSS = {"regression": "RMSE", "binary": "Logloss", "multiclass": cbm.LOSS}
 #: CatBoost's names for boostreg's primary metrics (its overfitting detector watches the same metric)
 EVAL_METRIC = {"rmse": "RMSE", "mae": "MAE", "logloss": "Logloss", "error": "ZeroOneLoss"}
 _MISSING = "__missing__"
@@ -135,6 +136,8 @@ def not_applicable(resolved: dict, task: str, has_ctr_split: bool = False, max_a
             "the rows before it in a random permutation, so the rows behind a leaf are not those the final "
             "model routes there"
         )
+    if task == "multiclass" and float(resolved.get("l2_leaf_reg", 3.0)) < TINY_L2:
+        return "MultiClass with l2_leaf_reg = 0: the K x K softmax hessian is singular (each row's p sums to 1)"
     if task == "binary" and float(resolved.get("l2_leaf_reg", 3.0)) < TINY_L2 and max_abs_margin > SATURATED:
         return (
             f"log loss with l2_leaf_reg = 0 and training margins beyond ±{SATURATED:g} (p(1 - p) < 1e-13): a leaf "
@@ -151,6 +154,7 @@ class CatBoostEngine(TreeEngine):
     library = "catboost"
     extra = "catboost"
     penalties = ("reg_lambda",)
+    tasks = ("regression", "binary", "multiclass")
     record_columns = {"empty_leaf_frac": "float64"}
     param_names = {
         "learning_rate": "learning_rate",
@@ -195,7 +199,7 @@ class CatBoostEngine(TreeEngine):
         for key in ("random_seed", "thread_count"):
             native.pop(key, None)
         native["loss_function"] = LOSS[task]
-        return ("catboost.CatBoostClassifier" if task == "binary" else "catboost.CatBoostRegressor"), native
+        return ("catboost.CatBoostRegressor" if task == "regression" else "catboost.CatBoostClassifier"), native
 
     def refit_inputs(self, params, X):
         """CatBoost reads categories as text, named in cat_features; missing values are a level of their own."""
@@ -245,15 +249,18 @@ class CatBoostEngine(TreeEngine):
         fold = prepared.fold
         metric = primary_metric_name(fold)
         cls = CatBoostRegressor if fold.task == "regression" else CatBoostClassifier
+        names = cbm.EVAL_METRIC if fold.task == "multiclass" else EVAL_METRIC
         model = cls(loss_function=LOSS[fold.task], **self._native(params, seed, threads))
         rounds = early_stopping_rounds(params, fold)
         if rounds:
             # CatBoost stops on its own nearest loss where it has no primary metric (r2, auc, a user's); the kept round
             # is then chosen on boostreg's own validation curve of the primary metric below
-            model.set_params(eval_metric=EVAL_METRIC.get(metric) or EVAL_METRIC[curve_metric(fold.task, metric)])
+            model.set_params(eval_metric=names.get(metric) or names[curve_metric(fold.task, metric)])
             model.fit(prepared.train, eval_set=prepared.valid, early_stopping_rounds=rounds, use_best_model=False)
         else:
             model.fit(prepared.train)
+        if fold.task == "multiclass":
+            cbm.check_classes(model, fold.n_classes)
         test = self._curve(model, prepared.test, fold.y_test, fold.task, metric, threads, fold.w_test)
         valid = (
             self._curve(model, prepared.valid, fold.y_valid, fold.task, metric, threads, fold.w_valid)
@@ -303,6 +310,11 @@ class CatBoostEngine(TreeEngine):
         lam = float(np.float32(params.get("reg_lambda", 0.0)))
         if fold.w_train is not None:  # CatBoost's L2 term is l2_leaf_reg * sumAllWeights / docCount
             lam *= float(np.sum(fold.w_train)) / len(fold.w_train)
+        own = fold.task == "multiclass" and reason is None  # the K x K Newton step: checked below, not by super()
+        if fold.task == "multiclass":  # MultiClass keeps the scaled l2 in a float (CalcDeltaNewtonMulti)
+            w32 = None if fold.w_train is None else np.asarray(fold.w_train).astype(np.float32)
+            mean_w = 1.0 if w32 is None else float(np.sum(w32, dtype=np.float64)) / len(w32)
+            lam = float(np.float32(float(np.float32(params.get("reg_lambda", 0.0))) * mean_w))
         lr = float(np.float32(params["learning_rate"]))
         record, curves = super().measure(
             model,
@@ -313,11 +325,16 @@ class CatBoostEngine(TreeEngine):
                 "reg_lambda": lam,
                 "learning_rate": lr,
                 "max_delta_step": 0.0,
-                _REASON: reason,
+                _REASON: cbm.OWN_CHECK if own else reason,
             },
             fold,
         )
         ens = model.__dict__.pop("boostreg_ensemble")
+        if own:
+            check = cbm.theory_check(ens, fold.y_train, reg_lambda=lam, learning_rate=lr, weight=fold.w_train)
+            record.update(check.record_columns())
+            if fold.keep_leaves:
+                record["_leaves"] = check.leaf_table()
         del model.boostreg_structure
         empty = [np.bincount(ens.train_leaf[:, t], minlength=len(v)) == 0 for t, v in enumerate(ens.leaf_values)]
         record["empty_leaf_frac"] = float(np.concatenate(empty).mean()) if empty else np.nan
@@ -335,6 +352,13 @@ class CatBoostEngine(TreeEngine):
         values = [flat[bounds[t] : bounds[t + 1]] * float(scale) for t in range(len(counts))]
         structure = getattr(model, "boostreg_structure", None) or model_structure(model)
         threads = prepared.threads
+        if fold.task == "multiclass":  # K pseudo-trees per CatBoost tree (catboost_multiclass)
+            leaf_ids = [
+                model.calc_leaf_indexes(p, thread_count=threads) if p is not None else None
+                for p in (prepared.train, prepared.test if test_leaf else None)
+            ]
+            ens = model.boostreg_ensemble = cbm.ensemble(flat * float(scale), counts, bias, structure, fold, *leaf_ids)
+            return ens
         ens = measure.Ensemble(
             leaf_values=values,
             is_leaf=[np.ones(len(v), dtype=bool) for v in values],

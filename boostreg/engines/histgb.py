@@ -260,12 +260,7 @@ class HistGBEngine(TreeEngine):
             histgb_multiclass.record_scales(record, ens, pooled, per_class)
         else:
             check = theory_check(ens, model._loss, fold.y_train, **kw)
-        record.update(
-            theory_max_rel_err=check.max_rel_err,
-            theory_max_plain_rel_err=check.max_plain_rel_err,
-            theory_max_abs_err=check.max_abs_err,
-            theory_check="ok",
-        )
+        record.update(check.record_columns())
         if fold.keep_leaves:
             record["_leaves"] = check.leaf_table()
         return record, curves
