@@ -22,15 +22,29 @@ def load_dataset(spec: DatasetSpec) -> Dataset:
             max_rows=spec.max_rows,
             groups=spec.groups,
             weight=weight,
+            features=spec.features,
         )
     if spec.name:
+        if spec.features is not None:
+            raise BoostregError(
+                f"features = [...] for dataset '{spec.label}': a built-in dataset's features are its card's; remove "
+                "features (or save the table and use file = ...)."
+            )
         if weight is not None:
             raise BoostregError(
                 f"weight = {weight!r} for dataset '{spec.label}': sample weights are for your own files and frames "
                 "(built-in datasets have none); remove it."
             )
         return load_builtin(spec.name, max_rows=spec.max_rows, params=spec.params or None)
-    return load_file(spec.file, spec.target, task=spec.task, max_rows=spec.max_rows, groups=spec.groups, weight=weight)
+    return load_file(
+        spec.file,
+        spec.target,
+        task=spec.task,
+        max_rows=spec.max_rows,
+        groups=spec.groups,
+        weight=weight,
+        features=spec.features,
+    )
 
 
 #: datasets loaded in this process (a worker loads each once), by their entry

@@ -711,6 +711,11 @@ CASES = [
         ],
     ),
     Case(
+        "run-features-missing",
+        "run --data --features naming a column the file does not have",
+        lambda d: ["run", "--data", _csv(d), "--target", "y", "--features", "x1,x3"],
+    ),
+    Case(
         "run-groups-missing",
         "run --data --groups naming a column the file does not have",
         lambda d: ["run", "--data", _csv(d, store=lambda n: np.arange(n) % 6), "--target", "y", "--groups", "shop"],

@@ -38,6 +38,12 @@ def _range(pair) -> str:
     help="A column of sample weights (numbers >= 0): it leaves the features; the fits use it.",
 )
 @click.option(
+    "--features",
+    metavar="COL,COL,...",
+    help="The columns to learn from, comma-separated (default: every other column, row numbers dropped); a listed "
+    "column is kept even where it looks like row numbers.",
+)
+@click.option(
     "--engine",
     metavar="NAME",
     multiple=True,
@@ -53,7 +59,7 @@ def _range(pair) -> str:
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress over --check's fits.")
 @format_option("A table for people, or JSON (a list with one object per engine) for programs.")
-def recommend(data, target, task, groups, weight, engine, check, quiet, fmt):
+def recommend(data, target, task, groups, weight, features, engine, check, quiet, fmt):
     """reg_alpha and reg_lambda for YOUR data, from the tuning guide, in raw units.
 
     \b
@@ -68,10 +74,11 @@ def recommend(data, target, task, groups, weight, engine, check, quiet, fmt):
     from ..data import load_file
     from ..engines import get_engine
     from ..refit import paste_line
+    from .run_cmd import split_columns
 
     for name in engine:  # an unknown name, or an optional engine not installed (with its pip install): one line
         get_engine(name, where="--engine")
-    ds = load_file(data, target, task=task, groups=groups, weight=weight)
+    ds = load_file(data, target, task=task, groups=groups, weight=weight, features=split_columns(features))
     advice = recommend_for(ds, list(engine) or None, check=check, progress=check and not quiet)
     if fmt == "json":
         click.echo(json.dumps([a.to_dict() for a in advice], indent=1, ensure_ascii=False))

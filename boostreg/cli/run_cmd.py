@@ -39,7 +39,7 @@ def check_name_length(path, what: str) -> None:
             )
 
 
-def _study_from_options(study_file, data, target, task, groups=None, weight=None):
+def _study_from_options(study_file, data, target, task, groups=None, weight=None, features=None):
     from ..study import DEFAULT_STUDY, load_study, single_file_study
 
     if data is not None and study_file is not None:
@@ -47,10 +47,13 @@ def _study_from_options(study_file, data, target, task, groups=None, weight=None
     if data is not None:
         if not target:
             raise BoostregError("--data needs --target COLUMN naming the column to predict.")
-        return single_file_study(str(data), target, task, groups=groups, weight=weight)
-    if target or task or groups or weight:
+        return single_file_study(
+            str(data), target, task, groups=groups, weight=weight, features=split_columns(features)
+        )
+    if target or task or groups or weight or features:
         raise BoostregError(
-            "--target, --task, --groups and --weight go with --data FILE; a study file sets them per dataset."
+            "--target, --task, --groups, --weight and --features go with --data FILE; a study file sets them per "
+            "dataset."
         )
     return load_study(study_file or DEFAULT_STUDY)
 
@@ -84,6 +87,12 @@ def _study_from_options(study_file, data, target, task, groups=None, weight=None
     "--weight",
     metavar="COLUMN",
     help="A column of sample weights in --data (numbers >= 0): it leaves the features; fits and metrics use it.",
+)
+@click.option(
+    "--features",
+    metavar="COL,COL,...",
+    help="The columns to learn from, comma-separated (default: every other column, row numbers dropped); a listed "
+    "column is kept even where it looks like row numbers.",
 )
 @click.option(
     "--jobs", "-j", type=int, default=None, help="Worker processes (default: one per core, each fit single-threaded)."
@@ -143,6 +152,7 @@ def run(
     task,
     groups,
     weight,
+    features,
     jobs,
     force,
     scheduler,
@@ -162,7 +172,7 @@ def run(
     interrupted study. Results: OUT/fits and OUT/curves (Parquet, read with pandas.read_parquet), and
     OUT/report.html (its path is the last line printed).
     """
-    study = _study_from_options(study_file, data, target, task, groups, weight)
+    study = _study_from_options(study_file, data, target, task, groups, weight, features)
     if scheduler and dask_local is not None:
         raise BoostregError("give either --scheduler or --dask-local, not both.")
     if scheduler is not None and not _ADDRESS.fullmatch(scheduler):
@@ -303,3 +313,10 @@ def _print_run_summary(result) -> None:
         )
     click.echo(f"{result.n_run} fits run, {result.n_skipped} already stored, {result.wall_time_s:.1f} s wall time.")
     click.echo(f"results: {result.out}")
+
+
+def split_columns(text: str | None) -> list[str] | None:
+    """``--features a,b,c`` as a list of column names (None when not given)."""
+    if text is None:
+        return None
+    return [c.strip() for c in text.split(",") if c.strip()] or [""]

@@ -35,8 +35,12 @@ def _build(
     where: str | None = None,
     groups: str | None = None,
     weight: str | None = None,
+    features: list[str] | None = None,
 ) -> Dataset:
     """Turn a raw table into a Dataset: check and encode the target, clean the features, subsample.
+
+    ``features`` (optional) lists the columns to learn from: the others are left out, and a listed column is kept
+    even where it looks like row numbers (which are otherwise dropped with a warning).
 
     ``groups`` names a column of group labels (e.g. a patient or a store): it is taken out of the features and kept
     as ``Dataset.groups``; ``weight`` a column of sample weights, taken out of the features and kept (checked) as
@@ -91,7 +95,10 @@ def _build(
     _check_range(y, f"target column {target!r}", where)
     if task == "regression":
         _check_target_precision(y, target, where)
-    features = _drop_row_index(frame.drop(columns=[target]), where)
+    if features is not None:
+        features = _listed_features(frame, features, target, where)
+    else:
+        features = _drop_row_index(frame.drop(columns=[target]), where)
     _refuse_target_copies(features, raw_y, y, task, target, where)
     X = _clean_features(features, name, where)
     _refuse_linear_copies(X, y, target, where)
@@ -171,3 +178,23 @@ def _sample_weights(frame: pd.DataFrame, weight: str, target: str, groups: str |
             "give rows positive weights or name another column."
         )
     return w
+
+
+def _listed_features(frame: pd.DataFrame, features, target: str, where: str) -> pd.DataFrame:
+    """The columns a user listed as features, checked: each present once, none the target (the groups and weight
+    columns are already out of ``frame``)."""
+    names = [str(c) for c in features]
+    if not names:
+        raise BoostregError(f"features for {where} is empty; list the columns to learn from, or leave it out.")
+    for col in names:
+        if col == target:
+            raise BoostregError(f"features for {where} lists the target {col!r}; leave it out of features.")
+        if col not in frame.columns:
+            raise BoostregError(
+                f"feature column {col!r} not found in {where}{_did_you_mean(col, frame.columns) or '.'} "
+                f"Available columns: {', '.join(repr(c) for c in frame.columns if c != target)}"
+            )
+    twice = sorted({c for c in names if names.count(c) > 1})
+    if twice:
+        raise BoostregError(f"features for {where} lists {', '.join(map(repr, twice))} twice; list each column once.")
+    return frame[names]

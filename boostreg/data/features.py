@@ -215,7 +215,8 @@ def _drop_row_index(X: pd.DataFrame, where: str) -> pd.DataFrame:
     if drop:
         warnings.warn(
             f"{where}: dropped column(s) {_short_list(drop)}: row numbers (a saved index, or 1..n / 0..n-1 in "
-            "file order), not features; leave them out of the file (pandas: to_csv(index=False)) to silence this.",
+            "file order), not features; leave them out of the file (pandas: to_csv(index=False)) to silence this, "
+            "or list the columns to learn from with --features / features = [...] to keep one.",
             UserWarning,
             stacklevel=4,
         )

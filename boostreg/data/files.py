@@ -25,9 +25,11 @@ def load_file(
     max_rows: int | None = None,
     groups: str | None = None,
     weight: str | None = None,
+    features: list[str] | None = None,
 ) -> Dataset:
     """Load a user's CSV/TSV/Parquet file with ``target`` as the label; the task is inferred when not given.
-    ``groups`` and ``weight`` name a column of group labels and one of sample weights (both leave the features)."""
+    ``groups`` and ``weight`` name a column of group labels and one of sample weights (both leave the features);
+    ``features`` lists the columns to learn from (default: every other column, row numbers dropped)."""
     path = Path(path).expanduser()
     suffix = path.suffix.lower()
     if suffix not in FILE_SUFFIXES:
@@ -75,6 +77,7 @@ def load_file(
         max_rows=max_rows,
         groups=groups,
         weight=weight,
+        features=features,
         where=f"{str(path)!r}",
     )
 
@@ -134,6 +137,7 @@ def load_frame(
     max_rows: int | None = None,
     groups: str | None = None,
     weight: str | None = None,
+    features: list[str] | None = None,
 ) -> Dataset:
     """A pandas DataFrame a user holds in memory -> Dataset, checked and cleaned as a file would be."""
     if not isinstance(frame, pd.DataFrame):
@@ -161,4 +165,5 @@ def load_frame(
         where=f"DataFrame {name!r}",
         groups=groups,
         weight=weight,
+        features=features,
     )

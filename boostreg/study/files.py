@@ -31,7 +31,19 @@ _STUDY_KEYS = {
     "refit",
     "fit_timeout",
 }
-_DATASET_KEYS = {"name", "file", "target", "task", "max_rows", "params", "alias", "grid", "groups", "weight"}
+_DATASET_KEYS = {
+    "name",
+    "file",
+    "target",
+    "task",
+    "max_rows",
+    "params",
+    "alias",
+    "grid",
+    "groups",
+    "weight",
+    "features",
+}
 _TOP_KEYS = {"study", "datasets", "grid", "params", "baseline_grid", "extra_points"}
 
 
@@ -79,6 +91,13 @@ def study_from_dict(doc: dict, *, source: str = "<dict>", base_dir: Path | None 
                     ds = {**ds, "file": str((base_dir / path).resolve())}
                 except (RuntimeError, OSError):  # a symlink loop: load_file says so in one line
                     ds = {**ds, "file": str((base_dir / path).absolute())}
+        if "features" in ds:
+            listed = ds["features"]
+            if not (isinstance(listed, list) and listed and all(isinstance(c, str) for c in listed)):
+                raise BoostregError(
+                    f"features of [[datasets]] #{i + 1} in {source} must be a list of column names, e.g. "
+                    'features = ["age", "income"].'
+                )
         if "grid" in ds:
             if not isinstance(ds["grid"], dict):
                 raise BoostregError(
@@ -172,7 +191,12 @@ def load_study(path: str | Path) -> Study:
 
 
 def single_file_study(
-    path: str, target: str, task: str | None = None, groups: str | None = None, weight: str | None = None
+    path: str,
+    target: str,
+    task: str | None = None,
+    groups: str | None = None,
+    weight: str | None = None,
+    features: list[str] | None = None,
 ) -> Study:
     """The default grid on one user file: what ``boostreg run --data FILE --target COL [--groups COL] [--weight COL]``
     runs."""
@@ -180,7 +204,7 @@ def single_file_study(
         file = Path(path).resolve()
     except (RuntimeError, OSError):  # a symlink loop (RuntimeError on Python 3.11): load_file says so in one line
         file = Path(path).absolute()
-    spec = DatasetSpec(file=str(file), target=target, task=task, groups=groups, weight=weight)
+    spec = DatasetSpec(file=str(file), target=target, task=task, groups=groups, weight=weight, features=features)
     label = re.sub(r"[^\w.\- ]", "_", Path(path).stem)[:90] or "data"
     return Study(
         name=f"file-{label}",

@@ -43,6 +43,9 @@ class DatasetSpec:
         A column of sample weights (files and frames): numbers >= 0, not all 0, none missing. It leaves the
         features; every engine fits with the weights, and the metrics, the theory check's G and H and the relative
         units (alpha_max, H-bar) are weighted. A weight of 2 counts a row twice.
+    features : list of str, optional
+        The columns to learn from (files and frames; default: every column but the target, groups and weight, less
+        columns that number the rows). A listed column is kept even where it looks like row numbers.
     frame : pandas.DataFrame, optional
         A table held in memory (give ``name`` and ``target``, no ``file``); the records name it by a fingerprint of
         its content.
@@ -57,6 +60,7 @@ class DatasetSpec:
     alias: str | None = None
     grid: dict = field(default_factory=dict)
     groups: str | None = None
+    features: list | None = None
     weight: str | None = None
     frame: Any = field(default=None, compare=False, repr=False)
 
