@@ -287,4 +287,4 @@ def test_cli_run_and_recommend_take_weight(tmp_path):
 
 def test_cli_weight_needs_data(tmp_path):
     proc = run_cli(["run", "--weight", "w", "--dry-run"], tmp_path)
-    assert proc.returncode == 2 and "--weight go with --data FILE" in proc.stderr
+    assert proc.returncode == 2 and "--weight and --features go with --data FILE" in proc.stderr
