@@ -76,7 +76,10 @@ ERRORS = {
         ["run", "--data", "prices.csv", "--target", "price", "--groups", "shop"],
         ["groups column 'shop' not found", "'colour'"],
     ),
-    "groups_without_data": (["run", "tiny.toml", "--groups", "shop"], ["--groups, --weight and --features go with --data FILE"]),
+    "groups_without_data": (
+        ["run", "tiny.toml", "--groups", "shop"],
+        ["--groups, --weight and --features go with --data FILE"],
+    ),
 }
 HELP = {"group": ["--help"], "run": ["run", "--help"], "datasets": ["datasets", "--help"], "list": ["datasets"]}
 
