@@ -21,6 +21,28 @@ def format_option(help_text: str):
     )
 
 
+def _split_columns(ctx, param, text: str | None) -> list[str] | None:
+    """``--features a,b,c`` as a list of column names (None when not given)."""
+    if text is None:
+        return None
+    return [c.strip() for c in text.split(",") if c.strip()] or [""]
+
+
+#: ``--task`` and ``--features`` of the commands that read a user's file (``run --data``, ``recommend``)
+task_option = click.option(
+    "--task",
+    type=click.Choice(["regression", "binary", "multiclass"]),
+    help="Override the task inferred from --target (say it for whole-number targets with few values).",
+)
+features_option = click.option(
+    "--features",
+    metavar="COL,COL,...",
+    callback=_split_columns,
+    help="The columns to learn from, comma-separated (default: every other column, row numbers dropped); a listed "
+    "column is kept even where it looks like row numbers.",
+)
+
+
 SUMMARY_NOTE = (
     "Gain = test error of the library default minus that of the setting selected on the validation split "
     "(positive: tuning helped), mean over folds x seeds with the corrected resampled t interval "

@@ -9,7 +9,7 @@ import click
 
 from ..engines import engine_names
 from ..fmt import DASH, num
-from .console import console, format_option, rich_table
+from .console import console, features_option, format_option, rich_table, task_option
 
 
 def _range(pair) -> str:
@@ -21,11 +21,7 @@ def _range(pair) -> str:
     "--data", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Your CSV or Parquet file."
 )
 @click.option("--target", required=True, help="The column to predict.")
-@click.option(
-    "--task",
-    type=click.Choice(["regression", "binary", "multiclass"]),
-    help="Override the task inferred from --target (say it for whole-number targets with few values).",
-)
+@task_option
 @click.option(
     "--groups",
     metavar="COLUMN",
@@ -37,12 +33,7 @@ def _range(pair) -> str:
     metavar="COLUMN",
     help="A column of sample weights (numbers >= 0): it leaves the features; the fits use it.",
 )
-@click.option(
-    "--features",
-    metavar="COL,COL,...",
-    help="The columns to learn from, comma-separated (default: every other column, row numbers dropped); a listed "
-    "column is kept even where it looks like row numbers.",
-)
+@features_option
 @click.option(
     "--engine",
     metavar="NAME",
@@ -74,11 +65,10 @@ def recommend(data, target, task, groups, weight, features, engine, check, quiet
     from ..data import load_file
     from ..engines import get_engine
     from ..refit import paste_line
-    from .run_cmd import split_columns
 
     for name in engine:  # an unknown name, or an optional engine not installed (with its pip install): one line
         get_engine(name, where="--engine")
-    ds = load_file(data, target, task=task, groups=groups, weight=weight, features=split_columns(features))
+    ds = load_file(data, target, task=task, groups=groups, weight=weight, features=features)
     advice = recommend_for(ds, list(engine) or None, check=check, progress=check and not quiet)
     if fmt == "json":
         click.echo(json.dumps([a.to_dict() for a in advice], indent=1, ensure_ascii=False))

@@ -16,7 +16,7 @@ import click
 from ..errors import BoostregError
 from ..fmt import num
 from .app import EXIT_FAILED_FITS, EXIT_INTERRUPTED, EXIT_IO, EXIT_TERMINATED, Terminated, stop_signal
-from .console import console, format_option, print_summary, rich_table
+from .console import console, features_option, format_option, print_summary, rich_table, task_option
 
 # the modules that fit, read records or compute tables are imported by the command that needs them: 'boostreg
 # --help' and a refused option answer without loading the engines' libraries
@@ -47,9 +47,7 @@ def _study_from_options(study_file, data, target, task, groups=None, weight=None
     if data is not None:
         if not target:
             raise BoostregError("--data needs --target COLUMN naming the column to predict.")
-        return single_file_study(
-            str(data), target, task, groups=groups, weight=weight, features=split_columns(features)
-        )
+        return single_file_study(str(data), target, task, groups=groups, weight=weight, features=features)
     if target or task or groups or weight or features:
         raise BoostregError(
             "--target, --task, --groups, --weight and --features go with --data FILE; a study file sets them per "
@@ -72,11 +70,7 @@ def _study_from_options(study_file, data, target, task, groups=None, weight=None
     help="Run the default grid on your own CSV or Parquet file (needs --target).",
 )
 @click.option("--target", help="Target column of --data.")
-@click.option(
-    "--task",
-    type=click.Choice(["regression", "binary", "multiclass"]),
-    help="Override the task inferred from --target (say it for whole-number targets with few values).",
-)
+@task_option
 @click.option(
     "--groups",
     metavar="COLUMN",
@@ -88,12 +82,7 @@ def _study_from_options(study_file, data, target, task, groups=None, weight=None
     metavar="COLUMN",
     help="A column of sample weights in --data (numbers >= 0): it leaves the features; fits and metrics use it.",
 )
-@click.option(
-    "--features",
-    metavar="COL,COL,...",
-    help="The columns to learn from, comma-separated (default: every other column, row numbers dropped); a listed "
-    "column is kept even where it looks like row numbers.",
-)
+@features_option
 @click.option(
     "--jobs", "-j", type=int, default=None, help="Worker processes (default: one per core, each fit single-threaded)."
 )
@@ -313,10 +302,3 @@ def _print_run_summary(result) -> None:
         )
     click.echo(f"{result.n_run} fits run, {result.n_skipped} already stored, {result.wall_time_s:.1f} s wall time.")
     click.echo(f"results: {result.out}")
-
-
-def split_columns(text: str | None) -> list[str] | None:
-    """``--features a,b,c`` as a list of column names (None when not given)."""
-    if text is None:
-        return None
-    return [c.strip() for c in text.split(",") if c.strip()] or [""]
