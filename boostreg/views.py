@@ -175,11 +175,11 @@ class _Drawer:
     def stop(self) -> None:
         """End the workers now (the block failed or was stopped)."""
         processes = list((getattr(self.pool, "_processes", None) or {}).values())
-        self.pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
-        for process in processes:
-            process.join(5)
+        # the pool then sees its workers gone and ends every process it has, one started meanwhile too; waiting
+        # for that leaves no worker behind the block
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 #: the drawer of the innermost :func:`drawing_in_parallel` block (None: figures are drawn where they are made)
