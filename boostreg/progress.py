@@ -1,8 +1,11 @@
 """Progress over fits where the user watches: a rich bar in a terminal, a notebook bar in Jupyter (plain lines when
 ipywidgets is missing, never rich's "install ipywidgets" warning), and in a log or a pipe a plain line every 10% of
-the fits or every 30 s, whichever comes first, plus the final one.
+the fits or every 30 s, whichever comes first, plus the final one. In a log the 30 s line comes even while no fit
+lands (a daemon timer thread, open only while the ``with`` block is), so a slow first fit reads "waiting for the
+first fit" rather than silence that looks like a hang; the terminal and notebook bars redraw themselves and start no
+timer.
 
-The mode is chosen from where stderr goes; the clock and the stream can be handed in (the tests do).
+The mode is chosen from where stderr goes; the clock, the stream and the interval can be handed in (the tests do).
 """
 
 from __future__ import annotations
@@ -10,13 +13,14 @@ from __future__ import annotations
 import importlib.util
 import math
 import sys
+import threading
 import time
 
 from boostreg.fmt import num
 
 #: the non-terminal mode prints a line at every tenth of the fits ...
 STEP_FRACTION = 0.1
-#: ... or when this many seconds have passed since the last line, whichever comes first
+#: ... or when this many seconds have passed since the last line, whichever comes first (also while no fit lands)
 INTERVAL_S = 30.0
 
 
@@ -85,9 +89,14 @@ class Progress:
         Seconds as a float, ``time.monotonic`` by default.
     mode : str, optional
         "terminal", "notebook" or "text"; chosen from ``stream`` and the process when not given.
+    interval_s : float, optional
+        In "text" mode, the most seconds between two lines, :data:`INTERVAL_S` by default. A timer thread checks
+        ``clock`` and prints a line when this has passed since the last one even if no fit landed.
     """
 
-    def __init__(self, total: int, enabled: bool, description: str, *, stream=None, clock=None, mode=None):
+    def __init__(
+        self, total: int, enabled: bool, description: str, *, stream=None, clock=None, mode=None, interval_s=None
+    ):
         self.total = int(total)
         self.enabled = bool(enabled) and self.total > 0
         self.description = description
@@ -95,7 +104,12 @@ class Progress:
         self.clock = time.monotonic if clock is None else clock
         self.done = 0
         self.mode = (mode or choose_mode(self.stream)) if self.enabled else "off"
+        self.interval_s = float(INTERVAL_S if interval_s is None else interval_s)
         self._bar = None
+        self._lock = threading.Lock()  # advance() and the timer: one line at a time, none after __exit__
+        self._stop = threading.Event()
+        self._timer = None
+        self._open = False
         if self.mode in ("terminal", "notebook"):
             self._bar, self._task = self._rich_bar()
 
@@ -125,34 +139,57 @@ class Progress:
     def __enter__(self):
         self.t_start = self.t_last = self.clock()
         self.last_step = 0
+        self._open = True
         if self._bar is not None:
             self._bar.__enter__()
+        elif self.mode == "text" and self.interval_s > 0:
+            self._stop.clear()
+            self._timer = threading.Thread(target=self._tick, name="boostreg-progress", daemon=True)
+            self._timer.start()
         return self
+
+    def _tick(self):
+        """The timer thread: a line when ``interval_s`` has passed on ``clock`` since the last one, fits or not."""
+        wait = self.interval_s
+        while not self._stop.wait(wait):
+            with self._lock:
+                if not self._open or self.done >= self.total:  # closed, or all done: the final line comes on exit
+                    return
+                now = self.clock()
+                due = self.t_last + self.interval_s - now
+                if due <= 0:
+                    self._line(now)
+                    due = self.interval_s
+            wait = min(max(due, self.interval_s / 20), self.interval_s)  # wakes near the due time, never spins
 
     def advance(self, n: int = 1):
         """Count ``n`` more fits done."""
         if not self.enabled:
             return
-        self.done += n
         if self._bar is not None:
+            self.done += n
             self._bar.advance(self._task, n)
             return
-        now = self.clock()
-        step = int(self.done * (1 / STEP_FRACTION) // self.total) if self.done < self.total else None
-        if step is None:
-            return  # the final line comes on exit
-        if step > self.last_step or now - self.t_last >= INTERVAL_S:
-            self.last_step = max(step, self.last_step)
-            self._line(now)
+        with self._lock:
+            self.done += n
+            now = self.clock()
+            step = int(self.done * (1 / STEP_FRACTION) // self.total) if self.done < self.total else None
+            if step is None:
+                return  # the final line comes on exit
+            if step > self.last_step or now - self.t_last >= self.interval_s:
+                self.last_step = max(step, self.last_step)
+                self._line(now)
 
     def line(self, now: float | None = None, final: bool = False) -> str:
-        """The text line for the state at ``now``: fits done, share, rate and ETA (elapsed time when ``final``)."""
+        """The text line for the state at ``now``: fits done, share, rate and ETA (elapsed time when ``final``); before
+        the first fit, no rate or ETA but the time waited so far."""
         now = self.clock() if now is None else now
         elapsed = now - self.t_start
+        counts = f"boostreg: {self.done}/{self.total} fits ({num(self.done / self.total, '.0%')})"
+        if self.done == 0 and not final:
+            return f"{counts}, waiting for the first fit, {duration(elapsed)} elapsed"
         rate = self.done / elapsed if elapsed > 0 else math.nan
-        head = (
-            f"boostreg: {self.done}/{self.total} fits ({num(self.done / self.total, '.0%')}), {num(rate, '.1f')} fits/s"
-        )
+        head = f"{counts}, {num(rate, '.1f')} fits/s"
         if final:
             how = "done in" if self.done >= self.total else "stopped after"
             return f"{head}, {how} {duration(elapsed)}"
@@ -167,7 +204,14 @@ class Progress:
             pass
 
     def __exit__(self, *exc):
+        with self._lock:
+            self._open = False  # the timer prints nothing more, even if it is about to wake
+        self._stop.set()
+        if self._timer is not None:
+            self._timer.join()
+            self._timer = None
         if self._bar is not None:
             self._bar.__exit__(*exc)
         elif self.enabled and (self.done or exc[0] is None):  # an error before any fit: its own line says it all
-            self._line(self.clock(), final=True)
+            with self._lock:
+                self._line(self.clock(), final=True)

@@ -1,9 +1,11 @@
 """Progress where the user watches (boostreg/progress.py): plain lines in logs and pipes every 10% of the fits or
-every 30 s, text instead of rich's warning in a notebook without ipywidgets, silence when disabled, and a real
-``boostreg run`` with stderr piped."""
+every 30 s (from a timer thread too, while no fit lands), text instead of rich's warning in a notebook without
+ipywidgets, silence when disabled, and a real ``boostreg run`` with stderr piped."""
 
 import io
 import re
+import threading
+import time
 
 import pytest
 from conftest import run_cli
@@ -12,6 +14,7 @@ from boostreg import progress as progress_module
 from boostreg.progress import Progress, duration
 
 LINE = re.compile(r"^boostreg: (\d+)/(\d+) fits \((\d+)%\), ([\d.]+) fits/s, (ETA .+|done in .+)$")
+WAITING = re.compile(r"^boostreg: 0/(\d+) fits \(0%\), waiting for the first fit, (.+) elapsed$")
 
 
 class FakeClock:
@@ -24,6 +27,18 @@ class FakeClock:
 
 def _lines(stream):
     return [line for line in stream.getvalue().splitlines() if line]
+
+
+def _wait_for_lines(stream, n, timeout=5.0):
+    """The stream's lines once there are ``n`` of them (the timer thread writes them), or after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while len(_lines(stream)) < n and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return _lines(stream)
+
+
+def _timers():
+    return [t for t in threading.enumerate() if t.name == "boostreg-progress"]
 
 
 def test_text_mode_prints_every_tenth_with_counts_rate_and_eta():
@@ -65,6 +80,77 @@ def test_text_mode_prints_after_30_s_without_a_new_tenth():
         _lines(stream)[-1].startswith("boostreg: 100/1000 fits (10%)")
         and "stopped after 1 min 1 s" in (_lines(stream)[-1])
     )
+
+
+def test_text_mode_timer_prints_while_no_fit_lands():
+    clock, stream = FakeClock(), io.StringIO()
+    with Progress(8, True, "study", stream=stream, clock=clock, mode="text", interval_s=0.05) as bar:
+        time.sleep(0.2)  # several ticks, but the clock has not moved: nothing
+        assert _lines(stream) == []
+        clock.t += 4.0  # a slow first fit
+        assert _wait_for_lines(stream, 1) == ["boostreg: 0/8 fits (0%), waiting for the first fit, 4 s elapsed"]
+        bar.advance(4)  # the 50% line; the timer's clock restarts from it
+        assert _lines(stream)[-1] == "boostreg: 4/8 fits (50%), 1.0 fits/s, ETA 4 s"
+        clock.t += 4.0  # no fit since: the timer's line has the rate and ETA of now
+        assert _wait_for_lines(stream, 3)[-1] == "boostreg: 4/8 fits (50%), 0.5 fits/s, ETA 8 s"
+        time.sleep(0.2)
+        assert len(_lines(stream)) == 3  # one line per interval, not one per tick
+        bar.advance(4)  # all done: the final line comes on exit, the timer says nothing more
+        clock.t += 7.0
+        time.sleep(0.2)
+        assert len(_lines(stream)) == 3
+    assert not _timers()
+    clock.t += 100.0
+    time.sleep(0.2)
+    lines = _lines(stream)
+    assert lines[-1] == "boostreg: 8/8 fits (100%), 0.5 fits/s, done in 15 s"
+    assert len(lines) == 4 and sum("done in" in line for line in lines) == 1
+
+
+def test_text_mode_timer_uses_the_real_clock_and_the_module_interval(monkeypatch):
+    monkeypatch.setattr(progress_module, "INTERVAL_S", 0.05)
+    stream = io.StringIO()
+    with Progress(8, True, "study", stream=stream, mode="text") as bar:
+        assert bar.interval_s == 0.05
+        lines = _wait_for_lines(stream, 1)
+        assert lines and WAITING.match(lines[0]) and WAITING.match(lines[0]).group(1) == "8", lines
+        bar.advance(8)
+    assert not _timers()
+    *waiting, final = _lines(stream)
+    assert waiting and all(WAITING.match(line) for line in waiting)  # one a tick of 0.05 s while nothing lands
+    assert LINE.match(final) and "8/8 fits (100%)" in final and "done in" in final
+
+
+def test_text_mode_timer_stops_on_an_error():
+    clock = FakeClock()
+    at_3 = "boostreg: 3/8 fits (38%), 75.0 fits/s"
+    for fits, expected in [(0, []), (3, [f"{at_3}, ETA 0 s", f"{at_3}, stopped after 0 s"])]:
+        stream = io.StringIO()
+        with (
+            pytest.raises(RuntimeError),
+            Progress(8, True, "s", stream=stream, clock=clock, mode="text", interval_s=0.05) as bar,
+        ):
+            assert bar._timer is not None and bar._timer.is_alive()
+            if fits:
+                clock.t += 0.04  # under the interval, so the timer cannot print before the fits land
+                bar.advance(fits)  # the 30% line
+            raise RuntimeError("a fit broke")
+        assert bar._timer is None and not _timers()
+        clock.t += 100.0
+        time.sleep(0.2)
+        assert _lines(stream) == expected  # no timer line after exit; the final one once, only after a fit
+
+
+def test_bars_and_disabled_start_no_timer():
+    clock = FakeClock()
+    for mode, total, enabled in [("terminal", 8, True), ("notebook", 8, True), ("text", 8, False), ("text", 0, True)]:
+        stream = io.StringIO()
+        with Progress(total, enabled, "study", stream=stream, clock=clock, mode=mode, interval_s=0.05) as bar:
+            assert bar._timer is None and not _timers()
+            clock.t += 100.0
+            time.sleep(0.15)
+            bar.advance()
+        assert "boostreg:" not in stream.getvalue() and "waiting" not in stream.getvalue()
 
 
 def test_disabled_or_empty_is_silent():
