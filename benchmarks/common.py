@@ -1,5 +1,7 @@
 """Shared by the benchmarks: the synthetic 20-feature tasks, and training with nothing recorded (the lower bound)."""
 
+import threading
+
 import numpy as np
 import pandas as pd
 
@@ -41,3 +43,48 @@ def bare_predict(engine, model, prepared, fold):
     if engine.name == "xgboost":
         return model.predict(prepared[1])
     return model.predict(fold.X_test, num_threads=int(model.params.get("num_threads", 0)))
+
+
+class TreeMemory:
+    """Peak RSS of a process and every process under it, sampled every ``every`` seconds: of the root alone, of the
+    largest single process, and of the sum over the tree at one moment (MiB)."""
+
+    def __init__(self, pid: int, every: float = 0.2):
+        import psutil
+
+        self.root, self.every = psutil.Process(pid), every
+        self.parent = self.single = self.total = 0
+        self.workers: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self):
+        import psutil
+
+        while not self._stop.is_set():
+            try:
+                procs = [self.root] + self.root.children(recursive=True)
+            except psutil.Error:
+                procs = []
+            sizes = {}
+            for p in procs:
+                try:
+                    sizes[p.pid] = p.memory_info().rss
+                except psutil.Error:
+                    pass
+            if sizes:
+                self.parent = max(self.parent, sizes.get(self.root.pid, 0))
+                self.single = max(self.single, max(sizes.values()))
+                self.total = max(self.total, sum(sizes.values()))
+                for pid, rss in sizes.items():
+                    if pid != self.root.pid:
+                        self.workers[pid] = max(self.workers.get(pid, 0), rss)
+            self._stop.wait(self.every)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from common import bare_predict, bare_train, make_data
+from common import TreeMemory, bare_predict, bare_train, make_data
 
 GRID = [0.0, 0.01, 0.1, 1.0, 10.0]
 
@@ -119,44 +119,8 @@ def mode_c1(task, engine, rows, trees, k):
     return mode_c(task, engine, rows, trees, k, processes=1, threads=os.cpu_count())
 
 
-class PeakMemory:
-    """Peak resident memory of this process and every process under it (workers of a pool that outlive the call
-    included, which ``getrusage(RUSAGE_CHILDREN)`` misses), sampled every 50 ms: the largest single process and
-    the largest sum over the tree at one moment."""
-
-    def __init__(self, every: float = 0.05):
-        import threading
-
-        import psutil
-
-        self.me, self.every, self.single, self.total = psutil.Process(), every, 0, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-
-    def _watch(self):
-        import psutil
-
-        while not self._stop.is_set():
-            sizes = []
-            for p in [self.me] + self.me.children(recursive=True):
-                try:
-                    sizes.append(p.memory_info().rss)
-                except psutil.Error:
-                    pass
-            self.single, self.total = max(self.single, max(sizes)), max(self.total, sum(sizes))
-            self._stop.wait(self.every)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-
 def child(args):
-    with PeakMemory() as mem:
+    with TreeMemory(os.getpid(), every=0.05) as mem:  # this process and its workers
         wall, fits = {"a": mode_a, "b": mode_b, "c": mode_c, "c1": mode_c1}[args.mode](
             args.task, args.engine, args.rows, args.trees, args.folds
         )

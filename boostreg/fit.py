@@ -156,7 +156,8 @@ class BoosterKind(FitKind):
         return resolve_penalties(fit_spec, reference_values)
 
     def engine_params(self, fit_spec, params):
-        return {**params, "_check": fit_spec.check, "_train_curve": fit_spec.train_curve}
+        loop = {"_check": fit_spec.check, "_check_budget": fit_spec.check_budget, "_train_curve": fit_spec.train_curve}
+        return {**params, **loop}
 
     def relative_columns(self, fit_spec, params, reference_values):
         return _relative_columns(fit_spec, params, reference_values)
@@ -273,13 +274,16 @@ _PREPARED: dict[tuple[str, int], PreparedGroup] = {}
 PREPARED_CACHE_SIZE = 1
 
 
-def prepare_group(group: FitGroup, engine, threads: int) -> PreparedGroup:
-    """Bin a group's training fold once per process: later fits of the group here reuse it."""
+def prepare_group(group: FitGroup, engine, threads: int, data_file: str | None = None) -> PreparedGroup:
+    """Bin a group's training fold once per process: later fits of the group here reuse it. ``data_file``: the
+    run's saved copy of the cleaned dataset (:func:`boostreg.loading.cached_dataset`)."""
     key = (group.group_id, threads)
     if key in _PREPARED:
         _PREPARED[key] = _PREPARED.pop(key)  # most recently used last
         return _PREPARED[key]
-    ds = cached_dataset(group.dataset_spec)
+    while len(_PREPARED) >= PREPARED_CACHE_SIZE:  # the folds kept before go before this one is cut: not both at once
+        _PREPARED.pop(next(iter(_PREPARED)))
+    ds = cached_dataset(group.dataset_spec, data_file)
     if ds.fingerprint != group.fingerprint:
         raise BoostregError(
             f"dataset '{group.dataset}' changed while the study ran (fingerprint "
@@ -398,17 +402,24 @@ def fit_one(
 
 
 def run_fits(
-    group: FitGroup, fit_ids, reference_values: dict | None, threads: int, engine=None, fit_timeout: float | None = None
+    group: FitGroup,
+    fit_ids,
+    reference_values: dict | None,
+    threads: int,
+    engine=None,
+    fit_timeout: float | None = None,
+    *,
+    data_file: str | None = None,
 ) -> list[tuple[dict, pd.DataFrame | None]]:
     """Fit these fits of one group, in the group's order (its reference first when among them); return
     (record, curves) pairs. ``reference_values``: the group's :func:`reference_columns` from its reference fit
     when that fit is not among these (None when it is; :func:`failed_reference` when it failed). ``engine``: the
     engine instance (a task carries it, so that an engine registered in the calling process works in any worker);
     default: the one registered under the group's engine name here. ``fit_timeout``: the seconds each fit may
-    take (None: no limit; see :func:`fit_one`)."""
+    take (None: no limit; see :func:`fit_one`). ``data_file``: the run's saved copy of the cleaned dataset."""
     engine = engine if engine is not None else ENGINES[group.engine]
     wanted = set(fit_ids)
-    ready = prepare_group(group, engine, threads)
+    ready = prepare_group(group, engine, threads, data_file)
     out = []
     for fit_spec in group.fits:
         if fit_spec.fit_id not in wanted:

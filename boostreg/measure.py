@@ -263,6 +263,26 @@ class TheoryCheck:
 BLOCK = 4
 
 
+def first_trees(ens: Ensemble, n: int) -> Ensemble:
+    """The ensemble of its first ``n`` trees (whole rounds), with the training rows' leaf ids it holds for them:
+    what a bounded theory check recomputes."""
+    import dataclasses
+
+    def cut(seq):
+        return None if seq is None else seq[:n]
+
+    return dataclasses.replace(
+        ens,
+        leaf_values=ens.leaf_values[:n],
+        is_leaf=ens.is_leaf[:n],
+        depth=ens.depth[:n],
+        split_features=ens.split_features[:n],
+        train_leaf=ens.train_leaf[:, :n],
+        test_leaf=None if ens.test_leaf is None else ens.test_leaf[:, :n],
+        leaf_extra_lambda=cut(ens.leaf_extra_lambda),
+    )
+
+
 def margin_blocks(ens: Ensemble, which: str = "train", block: int = BLOCK):
     """Yield ``(t0, t1, before, after)``: every row's margin before each tree t0..t1-1, shape (n_rows, t1 - t0),
     and after tree t1-1, shape (n_rows,).

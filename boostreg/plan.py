@@ -45,6 +45,9 @@ class FitSpec:
     is_default: bool = False  # the library's own penalties (what users run without tuning)
     label: str = ""  # an extra point's label (e.g. "probst2019"): fitted beside the grid to compare with
     check: bool = True  # whether this fit gets the theory check (study.check; see checked())
+    #: training rows x trees the check may recompute in this fit (0: every tree, as check = "all" asks; see
+    #: boostreg.engines.base.CHECK_ROW_TREES)
+    check_budget: int = 0
     #: whether a fit the check skips still gets a per-round training curve (study.curves = "all"): the engine then
     #: evaluates every training row after each round
     train_curve: bool = False
@@ -80,6 +83,12 @@ class FitGroup:
     #: :func:`splits_digest` of the dataset's folds for this seed: what identifies the study's splitter
     splits: str = ""
 
+
+#: with check = "sample", a checked fit recomputes the leaves of its first trees only, as many as keep training rows x
+#: trees within this budget (a checked fit of 100 trees is checked whole up to 100,000 training rows): the check's
+#: extra passes (each training row's leaf in each checked tree, then their gradient sums) then cost at most about
+#: half a second a fit whatever the rows, against a fit whose cost grows with them (benchmarks/README.md, Scaling)
+CHECK_ROW_TREES = 10_000_000
 
 #: with check = "sample", one fit in this many (by fit_id, deterministic) is checked beside the stored-leaves fits
 CHECK_EVERY = 10
@@ -209,6 +218,7 @@ def make_plan(study: Study, datasets: dict[str, Dataset]) -> list[FitGroup]:
                                     group_id=group_id,
                                     study=study.name,
                                     check=checked(fit_id, keep, study.check),
+                                    check_budget=0 if study.check == "all" else CHECK_ROW_TREES,
                                     train_curve=study.curves == "all",
                                     dataset=spec.label,
                                     engine=engine,

@@ -10,6 +10,7 @@ identity, checks, log of runs) and :mod:`boostreg.store` its records. Every reco
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 import warnings
 from contextlib import nullcontext
@@ -23,7 +24,7 @@ from .executors import PlannedGroup, execute_local
 from .executors.dask import connect, execute_dask
 from .fit import reference_columns, release_memory
 from .fmt import num
-from .loading import load_dataset
+from .loading import load_dataset, save_for_workers
 from .plan import FitGroup, make_plan
 from .progress import Progress
 from .results import Run
@@ -85,9 +86,12 @@ def _choose_layout(jobs: int | None, n_fits: int) -> tuple[int, int]:
     return max(1, min(jobs, n_fits)), 1
 
 
-def _planned_groups(groups: list[FitGroup], store: ParquetStore, engines: dict) -> list[PlannedGroup]:
+def _planned_groups(
+    groups: list[FitGroup], store: ParquetStore, engines: dict, data_files: dict | None = None
+) -> list[PlannedGroup]:
     """The groups with fits still to fit, each with its stored fits and, when its reference fit landed in an
-    earlier run, that fit's reference values."""
+    earlier run, that fit's reference values; ``data_files``: dataset label -> the run's saved copy of it."""
+    data_files = data_files or {}
     stored = store.fit_ids()
     stored_records = None
     planned = []
@@ -103,7 +107,14 @@ def _planned_groups(groups: list[FitGroup], store: ParquetStore, engines: dict) 
                 reference_values = {
                     c: float(stored_records.at[reference_id, c]) for c in reference_columns(engines[g.engine])
                 }
-        planned.append(PlannedGroup(g, frozenset(f.fit_id for f in g.fits if f.fit_id in stored), reference_values))
+        planned.append(
+            PlannedGroup(
+                g,
+                frozenset(f.fit_id for f in g.fits if f.fit_id in stored),
+                reference_values,
+                data_files.get(g.dataset),
+            )
+        )
     return planned
 
 
@@ -163,6 +174,25 @@ def _run(study: Study, out: Path, jobs, progress: bool, force: bool, client, t_s
     datasets = {spec.label: load_dataset(spec) for spec in study.datasets}
     groups = make_plan(study, datasets)
     identity = study_identity(study, datasets, groups)
+    # the datasets travel to the workers as files in a folder of this run's own (workers read them instead of
+    # loading and cleaning the user's files again); this process keeps no table while the fits run
+    with tempfile.TemporaryDirectory(prefix="boostreg-data-") as data_dir:
+        files = {label: save_for_workers(ds, data_dir) for label, ds in datasets.items()}
+        del datasets
+        release_memory()
+        result = _fit_and_log(study, out, jobs, progress, force, client, t_start, groups, identity, files)
+    if study.refit:
+        with warnings.catch_warnings():  # loading them warned once already
+            warnings.simplefilter("ignore")
+            datasets = {spec.label: load_dataset(spec) for spec in study.datasets}
+        result.models = result.refit_all(study.refit, datasets)
+    return result
+
+
+def _fit_and_log(
+    study: Study, out: Path, jobs, progress: bool, force: bool, client, t_start: float, groups, identity, files
+) -> StudyResult:
+    """Claim the folder, fit what is missing, log the run."""
     moved = claim_folder(out, identity, force)
     if moved:
         warnings.warn(
@@ -177,7 +207,7 @@ def _run(study: Study, out: Path, jobs, progress: bool, force: bool, client, t_s
     if retried:
         warnings.warn(f"{retried} fit(s) that failed in an earlier run will be tried again", UserWarning, stacklevel=2)
     engines = {name: get_engine(name) for name in dict.fromkeys(g.engine for g in groups)}
-    planned = _planned_groups(groups, store, engines)
+    planned = _planned_groups(groups, store, engines, files)
     n_planned = sum(len(g.fits) for g in groups)
     n_to_fit = sum(len(p.to_fit) for p in planned)
     write_study_files(out, study, identity)
@@ -209,7 +239,4 @@ def _run(study: Study, out: Path, jobs, progress: bool, force: bool, client, t_s
         release_memory()
     wall = time.perf_counter() - t_start
     append_run(out, study, n_planned, n_to_fit, wall, jobs, threads)
-    result = StudyResult(out=out, n_planned=n_planned, n_run=n_to_fit, n_skipped=n_planned - n_to_fit, wall_time_s=wall)
-    if study.refit:
-        result.models = result.refit_all(study.refit, datasets)
-    return result
+    return StudyResult(out=out, n_planned=n_planned, n_run=n_to_fit, n_skipped=n_planned - n_to_fit, wall_time_s=wall)

@@ -169,7 +169,7 @@ def test_lightgbm_tree0_zero_leaves_are_exactly_zero_bit_for_bit():
     import lightgbm as lgb
 
     from boostreg.data import load_builtin
-    from boostreg.engines.lightgbm import _parse_trees
+    from boostreg.engines.lightgbm_model import parse_trees as _parse_trees
     from boostreg.folds import fold_indices
 
     ds = load_builtin("binary_noise")

@@ -81,7 +81,7 @@ def _clean_features(X: pd.DataFrame, name: str, where: str) -> pd.DataFrame:
             continue
         else:
             s = s.astype("string").astype("category")
-        levels = s.nunique(dropna=True)
+        levels = _levels(s)
         if levels == 0 or (levels == 1 and not s.isna().any()):  # one value and missing cells: a yes/no feature
             useless.append(col)
         elif isinstance(s.dtype, pd.CategoricalDtype) and (
@@ -122,7 +122,23 @@ def _clean_features(X: pd.DataFrame, name: str, where: str) -> pd.DataFrame:
             f"{where} has no usable feature column besides the target (all were constant, empty, "
             "dates or identifiers); add feature columns."
         )
-    return pd.DataFrame(columns, index=X.index)
+    # side by side as they are (one block per column): pd.DataFrame(columns) would copy them into one 2-D block, a
+    # second copy of the whole table at once
+    return pd.concat(list(columns.values()), axis=1, keys=list(columns))
+
+
+def _levels(s: pd.Series) -> int:
+    """``s.nunique(dropna=True)``, except that a float column only says 0, 1 or 2 (two or more): all the callers ask
+    of a number column, and a min/max pass is a fraction of hashing a million values."""
+    if s.dtype != np.float64:
+        return int(s.nunique(dropna=True))
+    v = s.to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: nanmin warns and returns NaN
+        lo, hi = np.nanmin(v), np.nanmax(v)
+    if np.isnan(lo):
+        return 0
+    return 1 if lo == hi else 2
 
 
 def _as_numbers(s: pd.Series, col: str, read: list[str]) -> pd.Series | None:

@@ -61,12 +61,31 @@ class Fold:
 #: ``_check`` (set by the runner, never recorded) says whether this fit gets the theory check (see
 #: :attr:`TreeEngine.sample_checks`); ``_train_curve`` whether a fit the check skips evaluates its training rows
 #: every round (:func:`wants_train_curve`).
-LOOP_PARAMS = ("n_estimators", "early_stopping_rounds", "validation_fraction", "_check", "_train_curve")
+LOOP_PARAMS = (
+    "n_estimators",
+    "early_stopping_rounds",
+    "validation_fraction",
+    "_check",
+    "_check_budget",
+    "_train_curve",
+)
 
 
 def wants_check(params: dict[str, Any]) -> bool:
     """Whether the runner asked for this fit's theory check (True unless it sampled the fit out)."""
     return bool(params.get("_check", True))
+
+
+def checked_rounds(params: dict[str, Any], n_train: int) -> int | None:
+    """The rounds a checked fit's theory check recomputes: as many as keep training rows x trees within the
+    runner's ``_check_budget`` (at least one), or None for every round (no budget: check = "all", or an engine
+    called directly). An engine that bounds the check (:attr:`TreeEngine.sample_checks`) reads it before training
+    when it must keep what the check compares with at that round (LightGBM's training scores)."""
+    budget = int(params.get("_check_budget", 0) or 0)
+    if not budget or n_train <= 0:
+        return None
+    rounds = max(1, budget // n_train)
+    return rounds if rounds < int(params.get("n_estimators", rounds + 1)) else None
 
 
 def wants_train_curve(params: dict[str, Any]) -> bool:
@@ -257,9 +276,12 @@ class TreeEngine(Engine):
         """The engine's own final margins of the training rows (fits whose theory check is skipped)."""
         raise NotImplementedError
 
-    def training_rows_moved(self, model: Any, fold: Fold, train_margin: np.ndarray) -> str | None:
+    def training_rows_moved(
+        self, model: Any, fold: Fold, train_margin: np.ndarray, rounds: int | None = None
+    ) -> str | None:
         """Why the rows the predictor sends to a leaf (``pred_leaf``) are not the rows the leaf was fitted on, or
-        None when they are. ``train_margin``: the training rows' final margins through the predictor's routing.
+        None when they are. ``train_margin``: the training rows' margins through the predictor's routing, after
+        every round (``rounds`` None) or after the first ``rounds`` (a bounded check).
         An engine whose training sees the rows otherwise (LightGBM's feature bundling) says so here; the theory
         check of that fit then reads "not applicable" instead of comparing leaves with the wrong rows' sums."""
         return None
@@ -269,7 +291,13 @@ class TreeEngine(Engine):
         sampled_out = not wants_check(params) and self.sample_checks and log is not None
         if sampled_out:
             return self._measure_unchecked(model, prepared, params, fold, log)
-        ens = self.ensemble(model, prepared, fold, params, test_leaf=log is None)
+        # a bounded check (checked_rounds) reads the training rows' leaves of its first rounds only
+        rounds = checked_rounds(params, len(fold.y_train)) if self.sample_checks and log is not None else None
+        K = (fold.n_classes or 1) if fold.task == "multiclass" else 1
+        ens = self.ensemble(
+            model, prepared, fold, params, test_leaf=log is None, train_trees=rounds * K if rounds else None
+        )
+        bounded = ens.train_leaf.shape[1] < ens.n_trees
         metric = primary_metric_name(fold)
         if log is None:  # no per-round evaluation from the engine: the test curve from the leaves too
             test_curve, test_margin = _error_curve(ens, fold.y_test, fold, metric, "test", fold.w_test)
@@ -285,16 +313,25 @@ class TreeEngine(Engine):
         if reason is None:  # one pass over the training rows' margins: the check, the train curve, the final margin
             kw = {k: params[k] for k in ("reg_alpha", "reg_lambda", "learning_rate")}
             kw.update(max_delta_step=params.get("max_delta_step", 0.0), curve_metric=metric, weight=fold.w_train)
+            checked = measure.first_trees(ens, ens.train_leaf.shape[1]) if bounded else ens
             if ens.n_classes > 1:  # the theory check per class tree, with the engine's softmax hessian
-                check = softmax.theory_check(ens, fold.y_train, **kw)
+                check = softmax.theory_check(checked, fold.y_train, **kw)
             else:
-                check = measure.theory_check(ens, fold.y_train, fold.task, **kw)
+                check = measure.theory_check(checked, fold.y_train, fold.task, **kw)
             train_curve, train_margin = check.curve, check.final_margin
-            moved = self.training_rows_moved(model, fold, train_margin)
+            moved = self.training_rows_moved(model, fold, train_margin, checked.n_rounds if bounded else None)
+            if bounded:  # the final margins are the engine's own (as for a fit the sample leaves out)
+                train_margin = self.predict_train_margin(model, prepared, fold)
             if fold.keep_leaves and moved is None:  # G and H of leaves fitted on other rows would mislead the figures
                 record["_leaves"] = check.leaf_table()
             if moved is None:
                 record.update(check.record_columns())
+                if bounded:
+                    budget = int(params["_check_budget"])
+                    record["theory_check"] = (
+                        f"ok: the first {checked.n_trees} of {ens.n_trees} trees (the check's budget, {budget:,} "
+                        'training rows x trees a fit; check = "all" checks every tree)'
+                    )
             else:
                 record["theory_max_rel_err"] = record["theory_max_plain_rel_err"] = np.nan
                 record["theory_max_abs_err"] = np.nan

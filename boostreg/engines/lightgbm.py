@@ -19,10 +19,13 @@ from .base import (
     LazyModule,
     TrainingLog,
     TreeEngine,
+    checked_rounds,
     early_stopping_rounds,
+    wants_check,
     wants_train_curve,
 )
 from .evaluation import fold_rows
+from .lightgbm_model import parse_trees as _parse_trees
 
 lgb = LazyModule("lightgbm")  # imported on first use: importing boostreg.engines loads no engine's library
 
@@ -161,6 +164,10 @@ class LightGBMEngine(TreeEngine):
             sets, names = sets + [dvalid], names + ["valid"]
         result: dict = {}
         callbacks = [lgb.record_evaluation(result)] + ([_stop_on("valid", rounds)] if rounds else [])
+        checked = checked_rounds(params, len(fold.y_train)) if wants_check(params) else None
+        scores_at: dict = {}
+        if checked:  # a bounded check compares the predictor with training's own scores after its last round
+            callbacks.append(_keep_training_scores(checked, scores_at))
         # the training booster is kept: it still holds the training rows' scores as training routed them
         model = lgb.train(
             native,
@@ -184,6 +191,7 @@ class LightGBMEngine(TreeEngine):
         # training's own scores of the training rows (kept trees only): the theory check compares them with the
         # predictor's margins (feature bundling); a fit the check skips takes its training metrics from them
         model.boostreg_train_score = _training_scores(model)
+        model.boostreg_train_score_at = scores_at  # {rounds: scores} of a bounded check
         if valid is not None:
             valid = valid[:kept]
         valid_error = float(valid[-1]) if valid is not None and kept else float("nan")
@@ -195,7 +203,7 @@ class LightGBMEngine(TreeEngine):
         )
         return model
 
-    def training_rows_moved(self, model, fold, train_margin):
+    def training_rows_moved(self, model, fold, train_margin, rounds=None):
         """LightGBM trains on bundled features (exclusive feature bundling, on by default): where two bundled
         features are both off their most frequent bin in one row (a "conflict", which LightGBM allows), training
         reads one of them at that bin, while the predictor reads the row's real value. Such a row sits in one leaf
@@ -203,6 +211,8 @@ class LightGBMEngine(TreeEngine):
         training rows are not the ones boostreg can locate. Detected by comparing the training scores LightGBM
         kept (its own routing) with the predictor's margins of the same rows."""
         inner = getattr(model, "boostreg_train_score", None)
+        if rounds is not None and rounds < model.current_iteration():  # a bounded check: the scores after its rounds
+            inner = getattr(model, "boostreg_train_score_at", {}).get(rounds)
         if inner is None:
             return None
         seen = np.asarray(train_margin, dtype=np.float64)
@@ -290,6 +300,18 @@ def _stop_on(name: str, rounds: int):
             raise lgb.callback.EarlyStopException(best["round"], env.evaluation_result_list)
 
     callback.order = 30
+    return callback
+
+
+def _keep_training_scores(rounds: int, into: dict):
+    """A callback that keeps the training rows' scores after ``rounds`` rounds (``into[rounds]``), as
+    :func:`_training_scores` reads them at the end: what a check of the first ``rounds`` rounds compares with."""
+
+    def callback(env):
+        if env.iteration + 1 == rounds:
+            into[rounds] = _training_scores(env.model)
+
+    callback.order = 40
     return callback
 
 
@@ -386,65 +408,3 @@ def _init_score(y: np.ndarray, task: str, K: int = 1, weight=None) -> float | np
         p = min(max(mean, _K_EPSILON), 1 - _K_EPSILON)
         return float(np.log(p / (1 - p)))
     return mean if abs(mean) > _K_EPSILON else 0.0
-
-
-_FIELDS = ("num_leaves", "leaf_value", "left_child", "right_child", "split_feature", "decision_type")
-
-
-def _parse_trees(model_str: str) -> list[dict]:
-    """Leaf values, split features, depth, and each leaf's parent split (feature, categorical?) per tree.
-
-    Read from LightGBM's text model, which prints leaf values at full precision, in one pass over its lines (a
-    model of 200 trees is about 4,000 lines; six regular-expression scans of it took 4 times as long). A one-leaf
-    tree has no split lines, so the split fields are matched to trees through ``num_leaves``.
-    """
-    body = model_str.split("end of trees")[0]
-    found: dict[str, list[str]] = {key: [] for key in _FIELDS}
-    for line in body.splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key in found and value:  # a one-leaf tree prints its split fields empty
-            found[key].append(value)
-    num_leaves = [int(v) for v in found["num_leaves"]]
-    split_keys = ("left_child", "right_child", "split_feature", "decision_type")
-    split_fields = {key: iter(found[key]) for key in split_keys}
-    trees = []
-    for n, leaf_line in zip(num_leaves, found["leaf_value"]):
-        leaf_value = np.array(leaf_line.split(), dtype=np.float64)
-        if n > 1:
-            left, right, feature, decision = (
-                np.array(next(split_fields[key]).split(), dtype=np.int64) for key in split_keys
-            )
-            categorical = (decision & 1).astype(bool)
-            parent = np.zeros(n, dtype=np.int64)
-            parent[~left[left < 0]] = np.nonzero(left < 0)[0]
-            parent[~right[right < 0]] = np.nonzero(right < 0)[0]
-            trees.append(
-                {
-                    "leaf_value": leaf_value,
-                    "split_feature": feature,
-                    "depth": _depth(left, right),
-                    "parent_feature": feature[parent],
-                    "parent_categorical": categorical[parent],
-                }
-            )
-        else:
-            trees.append(
-                {
-                    "leaf_value": leaf_value,
-                    "split_feature": np.zeros(0, dtype=np.int64),
-                    "depth": 0,
-                    "parent_feature": np.zeros(1, dtype=np.int64),
-                    "parent_categorical": np.zeros(1, dtype=bool),
-                }
-            )
-    return trees
-
-
-def _depth(left: np.ndarray, right: np.ndarray) -> int:
-    """Deepest leaf; internal nodes are >= 0 and numbered after their parent, leaves are ~leaf_index (< 0)."""
-    depth = np.zeros(len(left), dtype=np.int64)
-    for node in range(len(left)):
-        for child in (left[node], right[node]):
-            if child > 0:
-                depth[child] = depth[node] + 1
-    return int(depth.max()) + 1

@@ -73,7 +73,9 @@ def execute_dask(
     # cloudpickle, not Dask's pickling: it serializes an engine class that no worker can import (defined in
     # __main__, a notebook, or a module registered with cloudpickle.register_pickle_by_value) by value
     tasks = [
-        FitTask(p.group, tuple(p.to_fit), p.reference_values, threads, engines[p.group.engine], fit_timeout)
+        FitTask(
+            p.group, tuple(p.to_fit), p.reference_values, threads, engines[p.group.engine], fit_timeout, p.data_file
+        )
         for p in planned
     ]
     futures = [client.submit(_run_pickled, cloudpickle.dumps(t), pure=False) for t in tasks]

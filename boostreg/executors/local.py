@@ -183,7 +183,15 @@ def execute_local(
 
     def task(key, ids) -> FitTask:
         group = planned[key].group
-        return FitTask(group, tuple(ids), reference_values[key], threads, engines[group.engine], fit_timeout)
+        return FitTask(
+            group,
+            tuple(ids),
+            reference_values[key],
+            threads,
+            engines[group.engine],
+            fit_timeout,
+            planned[key].data_file,
+        )
 
     def reference_of(group, results):
         for record, _ in results:

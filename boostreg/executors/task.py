@@ -30,11 +30,15 @@ class PlannedGroup:
     reference_values : dict or None
         The group's reference columns (:func:`boostreg.fit.reference_columns`) when its reference fit is among
         ``stored``; None when it is still to fit.
+    data_file : str or None
+        The run's saved copy of the group's cleaned dataset (:func:`boostreg.loading.save_for_workers`); None: a
+        worker loads the dataset entry itself.
     """
 
     group: FitGroup
     stored: frozenset
     reference_values: dict | None = None
+    data_file: str | None = None
 
     @property
     def to_fit(self) -> list[str]:
@@ -61,6 +65,8 @@ class FitTask:
     fit_timeout : float or None
         Seconds each fit may take (the study's ``fit_timeout``; None: no limit). Enforced where the task runs in a
         process's main thread (a local worker, or this process), not in a Dask worker's threads.
+    data_file : str or None
+        The run's saved copy of the cleaned dataset (read when it exists where the task runs).
     """
 
     group: FitGroup
@@ -69,11 +75,18 @@ class FitTask:
     threads: int
     engine: Engine
     fit_timeout: float | None = None
+    data_file: str | None = None
 
     def __call__(self) -> list[tuple[dict, pd.DataFrame | None]]:
         try:
             return run_fits(
-                self.group, self.fit_ids, self.reference_values, self.threads, self.engine, self.fit_timeout
+                self.group,
+                self.fit_ids,
+                self.reference_values,
+                self.threads,
+                self.engine,
+                self.fit_timeout,
+                data_file=self.data_file,
             )
         finally:
             release_memory()  # what the task's fits freed goes back to the system before the worker's next task

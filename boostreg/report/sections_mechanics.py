@@ -126,6 +126,14 @@ def theory_section(fits: pd.DataFrame, lv: pd.DataFrame) -> Section:
     na = fits[fits.theory_check.fillna("").str.startswith("not applicable")]
     if len(na):
         sec.paragraphs.append(f"{len(na)} fits could not be checked: {na.theory_check.iloc[0]}.")
+    bounded = fits[fits.theory_check.fillna("").str.startswith("ok: the first")]
+    if len(bounded):
+        sec.paragraphs.append(
+            f"{len(bounded)} of the checked fits were checked on their first trees only: the check recomputes at most "
+            "a budget of training rows x trees a fit, so that its cost stays flat as the rows grow (the fit's "
+            f'theory_check says how many trees, e.g. "{bounded.theory_check.iloc[0]}"); their training curves end '
+            "with the checked trees."
+        )
     sampled = fits[fits.theory_check.fillna("").str.startswith("not checked")]
     if len(sampled):
         sec.paragraphs.append(
