@@ -9,7 +9,9 @@ Every mode is a whole process, timed from its start to its exit, and its memory 
 
 (a) ``boostreg run STUDY --jobs 2 --no-report -q`` (every measurement a default study records);
 (b) a script that reads the same Parquet file and runs ``GridSearchCV(n_jobs=2, refit=False,
-    return_train_score=True)`` with the library's scikit-learn class (one thread per fit) on the same folds;
+    return_train_score=True)`` with the library's scikit-learn class (one thread per fit) on the same folds and the
+    same models: the grid, plus the library's default when the grid lacks it (XGBoost's reg_lambda = 1), as boostreg
+    fits it beside the grid to compare with;
 (d) the same study through ``run_study(..., scheduler=...)`` on a ``dask.distributed.LocalCluster`` with 2 worker
     processes of 1 thread each (the cluster is started inside the timed process; its scheduler runs in that process).
 
@@ -78,9 +80,13 @@ def gridsearch(data: str, task: str, engine: str, trees: int, folds: int) -> Non
 
         cls = LGBMRegressor if task == "regression" else LGBMClassifier
         est = cls(n_estimators=trees, learning_rate=0.1, num_leaves=31, n_jobs=1, verbose=-1)
+    grid = [GRID]
+    default = {"reg_alpha": 0.0, "reg_lambda": 1.0 if engine == "xgboost" else 0.0}
+    if default["reg_lambda"] not in GRID["reg_lambda"]:  # boostreg fits the library's default beside the grid: so here
+        grid.append({k: [v] for k, v in default.items()})
     GridSearchCV(
         est,
-        GRID,
+        grid,
         cv=fold_indices(y, task, folds, 0),
         n_jobs=2,
         refit=False,
@@ -168,7 +174,9 @@ def main(argv=None):
                         small_data = tmp / f"{task}_small.parquet"
                         pd.read_parquet(data).iloc[:1000].to_parquet(small_data)
                         small = study_file(tmp, small_data, task, engine, args.trees, args.folds)
-                        base = timed(mode_cmd("a", small, data, task, engine, args, tmp / "base"))["parent_mib"]
+                        base = timed(
+                            mode_cmd("a", small, data, task, engine, args, tmp / f"base_{task}_{rows}_{engine}")
+                        )["parent_mib"]
                     study = study_file(tmp, data, task, engine, args.trees, args.folds)
                     runs = []
                     for r in range(max(1, args.repeat)):

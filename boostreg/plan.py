@@ -85,10 +85,11 @@ class FitGroup:
 
 
 #: with check = "sample", a checked fit recomputes the leaves of its first trees only, as many as keep training rows x
-#: trees within this budget (a checked fit of 100 trees is checked whole up to 100,000 training rows): the check's
-#: extra passes (each training row's leaf in each checked tree, then their gradient sums) then cost at most about
-#: half a second a fit whatever the rows, against a fit whose cost grows with them (benchmarks/README.md, Scaling)
-CHECK_ROW_TREES = 10_000_000
+#: trees within this budget (a checked fit of 100 trees is checked whole up to 20,000 training rows): the check's
+#: extra passes (each training row's leaf in each checked tree, then their gradient sums; about 70 ns a row and tree)
+#: then cost at most about 0.15 s a fit whatever the rows, against a fit whose cost grows with them
+#: (benchmarks/README.md, Scaling)
+CHECK_ROW_TREES = 2_000_000
 
 #: with check = "sample", one fit in this many (by fit_id, deterministic) is checked beside the stored-leaves fits
 CHECK_EVERY = 10
