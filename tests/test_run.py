@@ -320,8 +320,8 @@ def test_fits_give_the_same_records_on_any_number_of_workers_and_any_cut_into_ta
     sent = []
     queue_next = execute.FitQueue.next
 
-    def spy(self):
-        task = queue_next(self)
+    def spy(self, *args, **kwargs):
+        task = queue_next(self, *args, **kwargs)
         if task is not None:
             sent.append((len(task[1]), task[2]))
         return task
