@@ -73,7 +73,8 @@ def _clean_features(X: pd.DataFrame, name: str, where: str) -> pd.DataFrame:
             s = numbers
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
             raw = s
-            s = pd.Series(s.to_numpy(dtype=np.float64, na_value=np.nan), index=X.index, name=col)
+            # copy=False: a float64 column is wrapped as it is (pandas would copy the array once more)
+            s = pd.Series(s.to_numpy(dtype=np.float64, na_value=np.nan), index=X.index, name=col, copy=False)
             _check_range(s.to_numpy(), f"feature column {col!r}", where)
             _check_feature_precision(raw, s.to_numpy(), col, where)
         elif _is_datetime(s):

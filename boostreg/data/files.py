@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import BoostregError
@@ -113,7 +114,9 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     """``pd.read_parquet(path)``, one column at a time: reading the whole table at once holds Arrow's copy, its
     decompression buffers and pandas' copy together (about 3.5 x the table at a million rows), a column at a time
     holds the table once and one column's buffers. The frame is the same (columns side by side, a RangeIndex: the
-    file's own index, if it saved one, is dropped here as every loader drops it after reading)."""
+    file's own index, if it saved one, is dropped here as every loader drops it after reading), except that float32
+    columns come as float64, exactly what cleaning makes of every number column: the table is never held in both
+    widths at once."""
     import pyarrow.parquet as pq
 
     pf = pq.ParquetFile(path)
@@ -124,8 +127,10 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         return pd.read_parquet(path)
     parts = []
     for name in names:
-        part = pf.read(columns=[name], use_threads=False).to_pandas(self_destruct=True)
-        parts.append(part.reset_index(drop=True))
+        part = pf.read(columns=[name], use_threads=False).to_pandas(self_destruct=True).reset_index(drop=True)
+        if part.dtypes.iloc[0] == np.float32:  # exact: every float32 is a float64
+            part = part.astype(np.float64)
+        parts.append(part)
     return pd.concat(parts, axis=1)
 
 
