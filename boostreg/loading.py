@@ -57,6 +57,13 @@ def load_dataset(spec: DatasetSpec) -> Dataset:
     )
 
 
+def load_quietly(spec: DatasetSpec) -> Dataset:
+    """``load_dataset(spec)`` without its warnings: for a dataset this run already loaded (and warned about) once."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_dataset(spec)
+
+
 #: datasets loaded in this process (a worker loads each once), by their entry
 _DATASETS: dict[str, Dataset] = {}
 #: datasets a process keeps at once (the oldest goes first)
@@ -67,17 +74,14 @@ def cached_dataset(spec: DatasetSpec, data_file: str | None = None) -> Dataset:
     """``load_dataset(spec)``, loaded once per process: a worker fits many groups of the same dataset.
 
     ``data_file``: the cleaned Dataset the run saved (:func:`save_for_workers`); read instead of loading ``spec``
-    when it exists here. A Dataset read from such a file is not kept (:func:`forget` after use is cheap to undo:
-    reading the file again costs a fraction of a second at a million rows), so a worker holds the whole table only
-    while it cuts a fold from it."""
+    when it exists here. A Dataset read from such a file is not kept (reading it again costs a fraction of a second
+    at a million rows), so a worker holds the whole table only while it cuts a fold from it."""
     key = _spec_key(spec)
     if key not in _DATASETS:
         if data_file is not None and os.path.exists(data_file):
             with open(data_file, "rb") as fh:
                 return pickle.load(fh)  # noqa: S301 - this run's own file, written by save_for_workers
-        with warnings.catch_warnings():  # the main process already warned about this dataset
-            warnings.simplefilter("ignore")
-            _DATASETS[key] = load_dataset(spec)
+        _DATASETS[key] = load_quietly(spec)  # the main process already warned about this dataset
         while len(_DATASETS) > CACHE_SIZE:
             _DATASETS.pop(next(iter(_DATASETS)))
     return _DATASETS[key]

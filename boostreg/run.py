@@ -24,7 +24,7 @@ from .executors import PlannedGroup, execute_local
 from .executors.dask import connect, execute_dask
 from .fit import reference_columns, release_memory
 from .fmt import num
-from .loading import load_dataset, save_for_workers
+from .loading import load_dataset, load_quietly, save_for_workers
 from .plan import FitGroup, make_plan
 from .progress import Progress
 from .results import Run
@@ -182,9 +182,7 @@ def _run(study: Study, out: Path, jobs, progress: bool, force: bool, client, t_s
         release_memory()
         result = _fit_and_log(study, out, jobs, progress, force, client, t_start, groups, identity, files)
     if study.refit:
-        with warnings.catch_warnings():  # loading them warned once already
-            warnings.simplefilter("ignore")
-            datasets = {spec.label: load_dataset(spec) for spec in study.datasets}
+        datasets = {spec.label: load_quietly(spec) for spec in study.datasets}  # loading them warned once already
         result.models = result.refit_all(study.refit, datasets)
     return result
 
