@@ -327,6 +327,55 @@ def test_xgboost_margins_kept_from_its_prediction_cache_are_the_bits_a_fresh_pre
     assert record["train_error"] == pytest.approx(curves["train_error"].iloc[-1], rel=1e-5)
 
 
+@pytest.mark.parametrize("task", ["regression", "binary"])
+@pytest.mark.parametrize("categorical", [False, True])
+def test_xgboost_fits_without_feature_names_give_the_bits_fits_with_them_give(task, categorical, monkeypatch):
+    """The sweep's DMatrices drop their feature names (XGBoost checks them in Python every round); the trees,
+    margins, curves and records must be the very bits a fit with the names gives, early stopping included, and
+    a categorical column must stay categorical (the check would fail if its type were lost)."""
+    import dataclasses
+
+    from boostreg.engines import xgboost as xgb_engine
+
+    e = ENGINES["xgboost"]
+    fold = _fold(task, categorical=categorical)
+    n = len(fold.y_train)
+    fold = dataclasses.replace(
+        fold,
+        X_train=fold.X_train.iloc[: n // 2],
+        y_train=fold.y_train[: n // 2],
+        X_valid=fold.X_train.iloc[n // 2 :],
+        y_valid=fold.y_train[n // 2 :],
+    )
+    params = _params(reg_alpha=1.0, reg_lambda=2.0, n_estimators=60, early_stopping_rounds=5)
+
+    def run():
+        prepared = e.prepare(fold, params, threads=1)
+        model = e.fit(prepared, params, seed=0, threads=1)
+        record, curves = e.measure(model, prepared, params, fold)
+        return prepared, model.save_raw("json"), record, curves
+
+    prepared, raw, record, curves = run()
+    assert prepared[0].feature_names is None and prepared[1].feature_names is None
+    assert ("c" in (prepared[0].feature_types or ())) == categorical
+    monkeypatch.setattr(xgb_engine, "_unnamed", lambda dmatrix, categorical: None)
+    named, raw_named, record_named, curves_named = run()
+    assert named[0].feature_names == list(fold.X_train.columns)
+    import json
+
+    def trees(blob):
+        return json.loads(blob)["learner"]["gradient_booster"]["model"]["trees"]
+
+    assert trees(raw) == trees(raw_named)
+    assert record["theory_check"] == "ok"
+    same = {k: v for k, v in record.items() if not k.startswith("time_")}
+    same_named = {k: v for k, v in record_named.items() if not k.startswith("time_")}
+    assert same.keys() == same_named.keys()
+    for k in same:
+        assert same[k] == same_named[k] or (same[k] != same[k] and same_named[k] != same_named[k]), k
+    assert curves.equals(curves_named)
+
+
 # ---------------------------------------------------------------------------------------------- the registry API
 
 

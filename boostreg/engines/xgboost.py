@@ -120,6 +120,9 @@ class XGBoostEngine(TreeEngine):
                 ref=dtrain,
                 nthread=threads,
             )
+        categorical = any(isinstance(t, pd.CategoricalDtype) for t in fold.X_train.dtypes)
+        for dmatrix in (dtrain, dtest, dvalid):
+            _unnamed(dmatrix, categorical)
         return dtrain, dtest, fold, dvalid
 
     def fit(self, prepared, params, *, seed, threads):
@@ -219,6 +222,20 @@ class XGBoostEngine(TreeEngine):
             hessian_factor=2.0,
             hessian_floor=_MULTICLASS_HESS_EPS,
         )
+
+
+def _unnamed(dmatrix, categorical: bool) -> None:
+    """Drop a DMatrix's feature names (and types, unless a column is categorical: XGBoost needs its "c").
+
+    On every round XGBoost's Python side checks the names and types of the training set and of each watched set
+    against the booster's: string arrays fetched from C and decoded, about 5% of a fit of 200 rounds on 20 features
+    (0.06 s of 1.3 s, measured). The trees, margins and curves are the same bits without them (tested); boostreg
+    names features itself (``Ensemble.feature_names``), and the refit's model, which users load, keeps its names."""
+    if dmatrix is None:
+        return
+    dmatrix.feature_names = None
+    if not categorical:
+        dmatrix.feature_types = None
 
 
 def _keep_margins(dtrain, dtest):
