@@ -392,35 +392,32 @@ def matched_pairs(fits: pd.DataFrame, margin: float = MATCH_MARGIN) -> pd.DataFr
         "reg_alpha_relative",
         "reg_lambda_relative",
     ]
-    rows = []
-    for gid, g in op.groupby("group_id", sort=True):
-        first = g.iloc[0]
-        row = {
-            "group_id": gid,
-            "dataset": first.dataset,
-            "engine": first.engine,
-            "task": first.task,
-            "fold": first.fold,
-            "seed": first.seed,
-            "n_test": first.n_test,
-            "n_train": first.n_train,
-        }
-        inside = g[g.within_margin]
-        picks = {
-            "l1": inside[(inside.reg_alpha > 0) & (inside.reg_lambda == 0)]
-            .sort_values(["reg_alpha_relative", "reg_alpha"] if "reg_alpha_relative" in g else ["reg_alpha"])
-            .tail(1),
-            "l2": inside[(inside.reg_alpha == 0) & (inside.reg_lambda > 0)]
-            .sort_values(["reg_lambda_relative", "reg_lambda"] if "reg_lambda_relative" in g else ["reg_lambda"])
-            .tail(1),
-            "unpen": g[(g.reg_alpha == 0) & (g.reg_lambda == 0)].head(1),
-            "sel": g.sort_values(["valid_error", "reg_alpha", "reg_lambda"], kind="mergesort").head(1),
-        }
-        for tag, pick in picks.items():
-            for c in cols:
-                row[f"{tag}_{c}"] = pick[c].iloc[0] if len(pick) and c in pick else np.nan
-        rows.append(row)
-    return pd.DataFrame(rows)
+    # one pass per pick over every group at once (a stable sort keeps the fits' order among ties, as a loop over
+    # groups would): the last of each group by penalty strength, the first unpenalized, the first by validation error
+    op = op.reset_index(drop=True)
+    key = ["group_id", "dataset", "engine", "task", "fold", "seed", "n_test", "n_train"]
+    out = op.groupby("group_id").head(1)[key].set_index("group_id", drop=False).sort_index()
+    inside = op[op.within_margin]
+
+    def strongest(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+        return rows.sort_values(["group_id", *by], kind="mergesort").groupby("group_id").tail(1)
+
+    alpha_by = ["reg_alpha_relative", "reg_alpha"] if "reg_alpha_relative" in op else ["reg_alpha"]
+    lambda_by = ["reg_lambda_relative", "reg_lambda"] if "reg_lambda_relative" in op else ["reg_lambda"]
+    picks = {
+        "l1": strongest(inside[(inside.reg_alpha > 0) & (inside.reg_lambda == 0)], alpha_by),
+        "l2": strongest(inside[(inside.reg_alpha == 0) & (inside.reg_lambda > 0)], lambda_by),
+        "unpen": op[(op.reg_alpha == 0) & (op.reg_lambda == 0)].groupby("group_id").head(1),
+        "sel": op.sort_values(["group_id", "valid_error", "reg_alpha", "reg_lambda"], kind="mergesort")
+        .groupby("group_id")
+        .head(1),
+    }
+    columns = {}
+    for tag, pick in picks.items():
+        pick = pick.set_index("group_id").reindex(out.index)
+        for c in cols:
+            columns[f"{tag}_{c}"] = pick[c].to_numpy() if c in pick else np.nan
+    return pd.concat([out.reset_index(drop=True), pd.DataFrame(columns)], axis=1)
 
 
 def unit_effects(pairs: pd.DataFrame, value: pd.Series, *, by=("dataset", "engine")) -> pd.DataFrame:

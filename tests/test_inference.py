@@ -327,3 +327,73 @@ def test_pooled_verdict_keeps_its_error_rate_at_small_n_and_has_power(n):
     band = 0.5
     wrong = np.mean([verdict(pooled_t(row + band), +1, band=band) == "does not hold here" for row in draws["normal"]])
     assert wrong <= limit
+
+
+# ---------------------------------------------------------------------------------------------- matched pairs
+
+
+def test_matched_pairs_picks_by_hand():
+    """Within 5% of the group's best validation error (0.98 -> 1.029): the strongest L1-only and L2-only fits, the
+    unpenalized fit and the selected one; a group with no L1-only fit inside the margin has NaN on that side."""
+    g1 = _group(
+        "g1",
+        0,
+        [
+            (0.0, 0.0, 1.00, 1.1, True, False),
+            (0.1, 0.0, 1.01, 1.2, True, False),
+            (1.0, 0.0, 1.02, 1.3, True, False),  # the strongest L1 inside
+            (10.0, 0.0, 1.50, 1.6, True, False),  # outside the margin
+            (0.0, 1.0, 0.99, 1.0, True, False),
+            (0.0, 10.0, 1.03, 1.4, True, False),  # L2: 1.03 > 1.029, outside
+            (0.1, 1.0, 0.98, 0.9, True, False),  # selected
+        ],
+    )
+    g2 = _group("g2", 1, [(0.0, 0.0, 1.0, 1.0, True, False), (5.0, 0.0, 2.0, 2.0, True, False)])
+    pairs = inference.matched_pairs(pd.DataFrame(g1 + g2)).set_index("group_id")
+    assert pairs.loc["g1", "l1_reg_alpha"] == 1.0 and pairs.loc["g1", "l1_test_error"] == 1.3
+    assert pairs.loc["g1", "l2_reg_lambda"] == 1.0
+    assert pairs.loc["g1", "unpen_valid_error"] == 1.00
+    assert (pairs.loc["g1", "sel_reg_alpha"], pairs.loc["g1", "sel_reg_lambda"]) == (0.1, 1.0)
+    assert np.isnan(pairs.loc["g2", "l1_reg_alpha"]) and np.isnan(pairs.loc["g2", "l2_fit_id"])
+    assert pairs.loc["g2", "sel_reg_alpha"] == 0.0
+    assert list(pairs.index) == ["g1", "g2"]
+
+
+def _matched_pairs_by_loop(fits, margin=inference.MATCH_MARGIN):
+    """The definition, one group at a time (what the vectorized matched_pairs must equal)."""
+    op = inference.operating_points(fits, margin)
+    cols = [c[len("l1_") :] for c in inference.matched_pairs(fits).columns if c.startswith("l1_")]
+    rows = []
+    for gid, g in op.groupby("group_id", sort=True):
+        first = g.iloc[0]
+        row = {"group_id": gid, **{k: first[k] for k in ("dataset", "engine", "task", "fold", "seed")}}
+        row.update(n_test=first.n_test, n_train=first.n_train)
+        inside = g[g.within_margin]
+        picks = {
+            "l1": inside[(inside.reg_alpha > 0) & (inside.reg_lambda == 0)]
+            .sort_values(["reg_alpha_relative", "reg_alpha"], kind="mergesort")
+            .tail(1),
+            "l2": inside[(inside.reg_alpha == 0) & (inside.reg_lambda > 0)]
+            .sort_values(["reg_lambda_relative", "reg_lambda"], kind="mergesort")
+            .tail(1),
+            "unpen": g[(g.reg_alpha == 0) & (g.reg_lambda == 0)].head(1),
+            "sel": g.sort_values(["valid_error", "reg_alpha", "reg_lambda"], kind="mergesort").head(1),
+        }
+        for tag, pick in picks.items():
+            for c in cols:
+                row[f"{tag}_{c}"] = pick[c].iloc[0] if len(pick) else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_matched_pairs_equal_the_loop_over_groups_on_the_committed_tuning_study():
+    """Every pick of all 250 fold groups of the committed tuning study, and of a subset with ties in validation
+    error, equals the group-at-a-time definition (values, dtypes, order)."""
+    from pathlib import Path
+
+    fits = pd.read_parquet(Path(__file__).resolve().parents[1] / "reports" / "tuning_guide" / "fits.parquet")
+    tied = fits[fits.fold == 0].assign(valid_error=lambda f: f.valid_error.round(1))  # many ties
+    for frame in (fits, tied):
+        fast, loop = inference.matched_pairs(frame), _matched_pairs_by_loop(frame)
+        assert len(fast) == frame.group_id.nunique()
+        pd.testing.assert_frame_equal(fast, loop)
