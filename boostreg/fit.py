@@ -31,6 +31,7 @@ from .loading import cached_dataset
 from .plan import FitGroup, FitSpec
 from .store import record_problems
 from .study import BOOSTER_PARAMS, PENALTIES, RELATIVE_UNIT
+from .units import ALL_ROWS_COLUMNS, all_rows_units, wants_all_rows_units
 
 # ---------------------------------------------------------------------------------------------- record columns
 
@@ -224,33 +225,6 @@ def _check_measured(record: dict, measured: dict, engine) -> None:
         )
 
 
-# ---------------------------------------------------------------------------------------------- worker memory
-
-
-def release_memory() -> None:
-    """Give the memory freed by a task back to the system (Arrow's pool and, on glibc, malloc's free lists), so that
-    a worker's next fit peaks from its working set, not from what earlier fits left behind."""
-    import pyarrow as pa
-
-    pa.default_memory_pool().release_unused()
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
-
-
-def _glibc():
-    import ctypes
-    import platform
-
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return None
-    try:
-        return ctypes.CDLL("libc.so.6")
-    except OSError:
-        return None
-
-
-_LIBC = _glibc()
-
 # ---------------------------------------------------------------------------------------------- one group
 
 
@@ -266,6 +240,7 @@ class PreparedGroup:
     error: Exception | None
     version: str
     kind: FitKind
+    units: tuple[float, float] | None = None  # α_max and H̄ on every row (units.ALL_ROWS_COLUMNS), where asked
 
 
 #: prepared folds kept per process: a worker mostly takes tasks of one group in a row, so it keeps the fold it
@@ -274,9 +249,12 @@ _PREPARED: dict[tuple[str, int], PreparedGroup] = {}
 PREPARED_CACHE_SIZE = 1
 
 
-def prepare_group(group: FitGroup, engine, threads: int, data_file: str | None = None) -> PreparedGroup:
+def prepare_group(
+    group: FitGroup, engine, threads: int, data_file: str | None = None, with_units: bool = False
+) -> PreparedGroup:
     """Bin a group's training fold once per process: later fits of the group here reuse it. ``data_file``: the
-    run's saved copy of the cleaned dataset (:func:`boostreg.loading.cached_dataset`)."""
+    run's saved copy of the cleaned dataset (:func:`boostreg.loading.cached_dataset`). ``with_units``: also
+    fit one unpenalized tree on every row of the dataset for its α_max and H̄ (:func:`boostreg.units.all_rows_units`)."""
     key = (group.group_id, threads)
     if key in _PREPARED:
         _PREPARED[key] = _PREPARED.pop(key)  # most recently used last
@@ -289,6 +267,7 @@ def prepare_group(group: FitGroup, engine, threads: int, data_file: str | None =
             f"dataset '{group.dataset}' changed while the study ran (fingerprint "
             f"{ds.fingerprint} != {group.fingerprint}); run the study again."
         )
+    units = all_rows_units(ds, engine, group.fixed) if with_units else None  # before the fold is cut: no extra peak
     if group.rows is not None:  # the rows the plan split once: the same for every engine of this fold and seed
         train, test = (np.asarray(r, dtype=np.int64) for r in group.rows)
     else:
@@ -339,7 +318,7 @@ def prepare_group(group: FitGroup, engine, threads: int, data_file: str | None =
         prepared = engine.prepare(fold, group.fixed, threads=threads)
     except Exception as err:  # noqa: BLE001 - an engine error is data: every fit of the group records it
         error = err
-    entry = PreparedGroup(fold, base, prepared, error, engine.version(), fit_kind(engine))
+    entry = PreparedGroup(fold, base, prepared, error, engine.version(), fit_kind(engine), units)
     _PREPARED[key] = entry
     while len(_PREPARED) > PREPARED_CACHE_SIZE:
         _PREPARED.pop(next(iter(_PREPARED)))
@@ -386,6 +365,8 @@ def fit_one(
         record["generalization_gap"] = record["test_error"] - record["train_error"]
         if is_reference:  # its own columns are the group's reference values; its relative columns use them
             reference_values = {c: record.get(c, np.nan) for c in reference_columns(engine)}
+            if ready.units is not None:
+                record.update(zip(ALL_ROWS_COLUMNS, ready.units))
             record.update(kind.relative_columns(fit_spec, params, reference_values))
         magnitude = reference_values.get(engine.magnitude_column) if reference_values is not None else None
         record["shrinkage_vs_unpenalized"] = (
@@ -419,7 +400,7 @@ def run_fits(
     take (None: no limit; see :func:`fit_one`). ``data_file``: the run's saved copy of the cleaned dataset."""
     engine = engine if engine is not None else ENGINES[group.engine]
     wanted = set(fit_ids)
-    ready = prepare_group(group, engine, threads, data_file)
+    ready = prepare_group(group, engine, threads, data_file, wants_all_rows_units(group, engine, wanted))
     out = []
     for fit_spec in group.fits:
         if fit_spec.fit_id not in wanted:

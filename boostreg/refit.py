@@ -39,7 +39,7 @@ from .errors import BoostregError
 from .loading import load_dataset
 from .paths import write_atomic
 from .study import study_from_dict
-from .units import data_units
+from .units import data_units, settings_of, stored_units
 
 
 def _row(answers: pd.DataFrame, dataset: str, engine: str) -> pd.Series:
@@ -131,10 +131,12 @@ def paste(run, dataset: str, engine: str, rule: str = "best", *, data=None) -> d
         alpha = float(eng.library_defaults.get("reg_alpha", 0.0))
         lam = float(eng.library_defaults.get("reg_lambda", 0.0))
     elif any(np.isfinite(v) and v > 0 for v in rel):
-        settings = {k: v for k, v in fixed.items() if k not in LOOP_PARAMS}
+        settings = settings_of(row[f"{rule}_params_json"])
         key = ("units", dataset, engine, json.dumps(settings, sort_keys=True))
         cache = getattr(run, "_cache", {}) if data is None else {}
-        if key not in cache:  # one tree on all rows, once per setting (best and smallest often share it)
+        if key not in cache and data is None:  # as the run's worker computed them (no library, data or tree here)
+            cache[key] = stored_units(run.fits, dataset, engine, settings)
+        if cache.get(key) is None:  # one tree on all rows, once per setting (best and smallest often share it)
             cache[key] = data_units(load_data(run, dataset, data), engine, settings)
         alpha_max, h_bar = cache[key]
         alpha = float(rel[0]) * alpha_max if np.isfinite(rel[0]) else alpha

@@ -22,9 +22,10 @@ from .engines import get_engine
 from .errors import BoostregError
 from .executors import PlannedGroup, execute_local
 from .executors.dask import connect, execute_dask
-from .fit import reference_columns, release_memory
+from .fit import reference_columns
 from .fmt import num
 from .loading import load_dataset, load_quietly, save_for_workers
+from .memory import release_memory
 from .plan import FitGroup, make_plan
 from .progress import Progress
 from .results import Run

@@ -314,3 +314,38 @@ def test_every_engine_kind_refits_in_its_own_format_and_loads_back(tmp_path):
             est = getattr(__import__(mod, fromlist=[name]), name)(**p["params"])
             est = ENGINES[engine].refit_model(est, ds.X, ds.task, p.get("standardized_y", False))
             np.testing.assert_allclose(saved.predict(ds.X), est.fit(ds.X, ds.y).predict(ds.X), rtol=1e-9)
+
+
+def test_the_run_stores_all_rows_units_and_the_answer_uses_them_without_fitting_a_tree(tuned, monkeypatch):
+    """Fold 0's unpenalized booster fit of a relative grid keeps α_max and H̄ on every row of its dataset: the very
+    bits the answer would compute by fitting one tree on the reloaded data. The answer then fits no tree and loads
+    no data, and gives the same paste lines; records written without the columns still get them computed."""
+    import boostreg.refit as refit_mod
+    from boostreg.refit import answer_rows, load_data, paste
+    from boostreg.units import ALL_ROWS_COLUMNS, data_units, settings_of
+
+    fits = tuned.fits
+    has = fits[ALL_ROWS_COLUMNS[0]].notna()
+    boosters = fits.engine.isin(["xgboost", "lightgbm"])
+    reference = fits.reg_alpha.eq(0) & fits.reg_lambda.eq(0) & fits.fold.eq(0)  # LightGBM's default is that fit
+    assert set(fits[has].fit_id) == set(fits[boosters & reference & fits.in_grid.astype(bool)].fit_id)
+    assert has.sum() == 4  # 2 datasets x 2 boosters, one setting each
+    for r in fits[has].itertuples():
+        expected = data_units(load_data(tuned, r.dataset), r.engine, settings_of(r.params_json))
+        assert (r.all_rows_grad_abs_max, r.all_rows_hess_mean) == expected  # bit for bit
+
+    lines = [(r["params"], r["params_smallest"]) for r in answer_rows(tuned)]
+
+    def no_tree(*args, **kwargs):
+        raise AssertionError("the answer fitted a tree although the run stored its units")
+
+    monkeypatch.setattr(refit_mod, "data_units", no_tree)
+    monkeypatch.setattr(refit_mod, "load_data", no_tree)
+    fresh = open_run(tuned.out)
+    assert [(r["params"], r["params_smallest"]) for r in answer_rows(fresh)] == lines
+    monkeypatch.undo()
+
+    old = open_run(tuned.out)  # records from before the columns existed: computed here, the same lines
+    old.fits = fits.drop(columns=list(ALL_ROWS_COLUMNS))
+    assert [(r["params"], r["params_smallest"]) for r in answer_rows(old)] == lines
+    assert paste(old, "diabetes", "xgboost") == paste(tuned, "diabetes", "xgboost")

@@ -24,7 +24,20 @@ MAX_LINES = 450
 
 #: lowest first; a module may import from its own layer and the ones below (docs/developing.md draws it)
 LAYERS = [
-    ["errors", "fmt", "paths", "metrics", "measure", "softmax", "prior", "_version", "deadline", "progress", "memo"],
+    [
+        "errors",
+        "fmt",
+        "paths",
+        "metrics",
+        "measure",
+        "softmax",
+        "prior",
+        "_version",
+        "deadline",
+        "progress",
+        "memo",
+        "memory",
+    ],
     ["engines"],
     ["data"],
     ["study"],

@@ -9,7 +9,7 @@ first (by the cost model, :mod:`boostreg.executors.cost`), and a task is cut onl
 at a size that shrinks with the work left (``FitQueue``), so no worker is left with a long task at the end.
 
 Memory: a worker keeps one binned fold (the one it used last), reads leaf ids a block of trees at a time, and
-gives freed memory back to the system after each chunk (``fit.release_memory``); a worker imports only the
+gives freed memory back to the system after each chunk (``memory.release_memory``); a worker imports only the
 libraries of the engines it fits. benchmarks/README.md has the peak of every process against GridSearchCV's.
 
 Workers only compute: every record comes back to this process, which writes it (a single writer), so nothing is
@@ -32,7 +32,8 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, wait
 
 from ..errors import BoostregError
-from ..fit import failed_reference, reference_columns, release_memory
+from ..fit import failed_reference, reference_columns
+from ..memory import release_memory
 from .cost import fit_seconds
 from .task import FitTask, PlannedGroup
 

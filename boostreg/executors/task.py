@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..engines import Engine
-from ..fit import release_memory, run_fits
+from ..fit import run_fits
+from ..memory import release_memory
 from ..plan import FitGroup
 
 

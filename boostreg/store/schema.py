@@ -113,6 +113,9 @@ FIT_SCHEMA = pa.schema(
         ("penalty_normalized", pa.float64()),
         ("first_tree_grad_abs_max", pa.float64()),
         ("first_tree_hess_mean", pa.float64()),
+        # the same on every row of the dataset (fold 0's unpenalized fit of a relative grid): the answer's raw units
+        ("all_rows_grad_abs_max", pa.float64()),
+        ("all_rows_hess_mean", pa.float64()),
         # the prior view of the weights: leaf values or coefficients (boostreg.prior)
         ("prior_laplace_scale", pa.float64()),
         ("prior_gauss_scale", pa.float64()),
