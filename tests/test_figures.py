@@ -266,3 +266,41 @@ def test_a_display_of_an_unknown_dataset_or_axis_raises_naming_what_there_is():
         GainDisplay(pd.DataFrame())
     shown = ValidationCurveDisplay(_path(), "wage").plot(ax=Figure().subplots())
     assert len(shown.ax_.lines) == 2 and shown.ax_.get_title() == "wage: reg_lambda"
+
+
+# ---------------------------------------------------------------------------------------------- measured layout
+
+
+@pytest.mark.parametrize("scale", [1.0, 12345.678, 1e-4])
+def test_a_measured_grid_layout_keeps_every_panels_texts_inside_the_figure_and_apart(scale):
+    """grid_layout spaces a panel grid from its titles, axis labels and tick labels (no layout engine): after the
+    draw, every panel's texts lie inside the figure, no two panels' texts or axes overlap, and the legend below
+    overlaps no panel, with long tick labels, symlog and log axes, a two-line title and a hidden spare cell."""
+    import matplotlib
+    from matplotlib.lines import Line2D
+
+    from boostreg.plots.style import STYLE, legend_below, panel_grid, symlog
+
+    with matplotlib.rc_context(STYLE):
+        fig, axes = panel_grid(7, 4, 2.7, 2.35)
+        for k, ax in enumerate(axes):
+            x = np.array([0.0, 0.001, 0.01, 0.1, 1.0, 10.0])
+            ax.plot(x, scale * (1 + k + x), marker="o")
+            if k % 3 == 0:
+                symlog(ax, x)
+            elif k % 3 == 1:
+                ax.set_yscale("log")
+            ax.set_title(f"dataset_{k}: reg_alpha" + ("\n(second line)" if k == 5 else ""))
+            ax.set_xlabel("reg_alpha / α_max")
+            ax.set_ylabel("rmse")
+        legend_below(fig, [Line2D([], [])] * 3, ["a", "b", "c"], ncol=3, grid=True)
+        renderer = _drawn(fig)
+    box = fig.bbox
+    panels = [ax for ax in axes]
+    boxes = [ax.get_tightbbox(renderer) for ax in panels]
+    for b in boxes:
+        assert b.x0 >= box.x0 - 1 and b.x1 <= box.x1 + 1 and b.y0 >= box.y0 - 1 and b.y1 <= box.y1 + 1
+    for i, j in itertools.combinations(range(len(boxes)), 2):
+        assert not boxes[i].overlaps(boxes[j]), (i, j)
+    legend = fig.legends[0].get_window_extent(renderer)
+    assert not any(legend.overlaps(b) for b in boxes)

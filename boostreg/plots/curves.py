@@ -56,7 +56,7 @@ def validation_curves(path: pd.DataFrame, defaults: pd.DataFrame | None = None) 
         Line2D([], [], color="gray", marker="*", ms=9, ls="none", mec="black"),
     ]
     labels += ["test", "train", "library default (test)"]
-    legend_below(fig, handles, labels, ncol=len(labels))
+    legend_below(fig, handles, labels, ncol=len(labels), grid=True)
     return fig
 
 
@@ -80,7 +80,7 @@ def learning_curves(curves: pd.DataFrame) -> Figure:
         ax.set_ylabel("error")
     handles = [Line2D([], [], color=colors[lab], lw=2) for lab in labels]
     handles += [Line2D([], [], color="gray", ls="-"), Line2D([], [], color="gray", ls="--")]
-    legend_below(fig, handles, labels + ["test", "train"], ncol=len(labels) + 2)
+    legend_below(fig, handles, labels + ["test", "train"], ncol=len(labels) + 2, grid=True)
     return fig
 
 
@@ -113,7 +113,7 @@ def leaf_distributions(leaves: pd.DataFrame) -> Figure:
         Line2D([], [], color="#d62728"),
         Line2D([], [], color="#1f77b4"),
     ]
-    legend_below(fig, handles, ["leaf values", "Laplace MLE", "Gaussian MLE"], ncol=3)
+    legend_below(fig, handles, ["leaf values", "Laplace MLE", "Gaussian MLE"], ncol=3, grid=True)
     return fig
 
 
@@ -169,7 +169,7 @@ def penalty_paths(paths: pd.DataFrame) -> Figure:
         ax.set_xlabel("normalized penalty (relative to the data)")
     handles = [Line2D([], [], color=c, ls=ls, lw=1.5) for c, ls in styles.values()]
     labels = [f"{m} ({k})" for m, k in styles]
-    legend_below(fig, handles, labels, ncol=4, rows=int(np.ceil(len(labels) / 4)))
+    legend_below(fig, handles, labels, ncol=4, rows=int(np.ceil(len(labels) / 4)), grid=True)
     return fig
 
 

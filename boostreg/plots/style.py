@@ -11,6 +11,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from ..engines import engine_colors as _registry_colors
+from .layout import grid_layout
 
 #: the report's text width in inches (figures wider than this are scaled down in the page)
 PAGE_WIDTH_IN = 10.8
@@ -56,10 +57,16 @@ def panel_grid(n: int, ncol: int, width: float, height: float, layout: str | Non
     return fig, axes[:n]
 
 
-def legend_below(fig, handles, labels, ncol: int, rows: int = 1) -> None:
-    """One legend for the whole figure, under the panels (room for ``rows`` rows of entries)."""
+def legend_below(fig, handles, labels, ncol: int, rows: int = 1, grid: bool = False) -> None:
+    """One legend for the whole figure, under the panels (room for ``rows`` rows of entries). ``grid``: the panels
+    are a :func:`panel_grid` whose only texts are titles, axis labels and tick labels, spaced by measuring those
+    (:func:`boostreg.plots.layout.grid_layout`) instead of a tight layout of every tick."""
     fig.legend(handles, labels, loc="lower center", ncol=ncol, frameon=False)
-    fig.tight_layout(rect=(0, min(0.4, 0.22 * rows / fig.get_figheight() + 0.02), 1, 1))
+    rect = (0, min(0.4, 0.22 * rows / fig.get_figheight() + 0.02), 1, 1)
+    if grid:
+        grid_layout(fig, rect)
+    else:
+        fig.tight_layout(rect=rect)
 
 
 def axis_label(units: str, key: str) -> str:

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from ..fmt import num
+from . import layout
 from .style import PAGE_WIDTH_IN, axis_label, panel_grid, styled
 
 #: significant digits of a heatmap cell's number: cells whose values differ by 1% or more read differently
@@ -103,7 +104,7 @@ def heatmaps(
         return fig
     ncol = min(3, len(panels))
     panel_w, panel_h = PAGE_WIDTH_IN / 3, 2.75
-    fig, axes = panel_grid(len(panels), 3, panel_w, panel_h, layout="constrained")
+    fig, axes = panel_grid(len(panels), 3, panel_w, panel_h)
     fig.set_figheight(fig.get_figheight() + 0.75 + (0.2 if empty else 0))  # the colour bar and its label below
     finite = np.concatenate([c[np.isfinite(c)] for c in colours])
     vmin, vmax = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
@@ -166,22 +167,47 @@ def heatmaps(
         ax.set_ylabel(axis_label("relative" if relative["lambda"] else "raw", "reg_lambda"))
     width_in = panel_w * ncol
     text = HEATMAP_SCALES[rule].split(";")[0].replace("colour: ", "")
-    bar = fig.colorbar(
+    note = (
+        textwrap.fill(f"Not shown, no {value} recorded: {', '.join(empty)}.", max(40, int(width_in * 72 / 5.2)))
+        if empty
+        else ""
+    )
+    _colour_bar_below(
+        fig,
         matplotlib.cm.ScalarMappable(norm=norm, cmap=colormap),
-        ax=axes,
-        location="bottom",
+        textwrap.fill(text, max(30, int(width_in * 72 / 5.2))),
         shrink=0.9 if ncol == 1 else 0.6,
         aspect=35 if ncol > 1 else 25,
-        pad=0.02,
-        label=textwrap.fill(text, max(30, int(width_in * 72 / 5.2))),
+        percent=rule in ("excess_over_best", "gap_share"),
+        note=note,
+        title=label,
     )
-    if rule in ("excess_over_best", "gap_share"):
-        bar.ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
-    if empty:
-        fig.supxlabel(
-            textwrap.fill(f"Not shown, no {value} recorded: {', '.join(empty)}.", max(40, int(width_in * 72 / 5.2))),
-            fontsize=8.5,
-        )
-    if label:
-        fig.suptitle(label)
     return fig
+
+
+def _colour_bar_below(fig, mappable, label: str, *, shrink, aspect, percent: bool, note: str, title: str) -> None:
+    """The panels spaced by their own texts (:func:`boostreg.plots.layout.grid_layout`) above a horizontal colour
+    bar ``shrink`` times their width (``aspect``: length over thickness) with its wrapped ``label``; ``note`` under
+    it (panels left out) and ``title`` over the panels. No layout engine: each size is measured once."""
+    W, H = fig.get_figwidth(), fig.get_figheight()
+    pad = layout.PAD * matplotlib.rcParams["font.size"] / 72
+    note_h = layout.text_size(fig, note, 8.5)[1] + pad / 2 if note else 0.0
+    label_h = layout.text_size(fig, label, matplotlib.rcParams["axes.labelsize"])[1] + 4 / 72
+    ticks_h = layout.text_size(fig, "0.5%", matplotlib.rcParams["xtick.labelsize"])[1] + 7 / 72
+    title_h = layout.text_size(fig, title, matplotlib.rcParams["figure.titlesize"])[1] + pad / 2 if title else 0.0
+    left0, right0 = 0.05, 0.95  # the bar's length from the panels' span, set after they are placed
+    thickness = shrink * (right0 - left0) * W / aspect
+    bar_y = pad + note_h + label_h + ticks_h  # inches from the bottom to the bar's lower edge
+    layout.grid_layout(fig, (0.0, (bar_y + thickness + pad) / H, 1.0, 1.0 - title_h / H))
+    params = fig.subplotpars
+    length = shrink * (params.right - params.left)
+    cax = fig.add_axes(
+        ((params.left + params.right - length) / 2, bar_y / H, length, thickness / H), label="<colorbar>"
+    )
+    bar = fig.colorbar(mappable, cax=cax, orientation="horizontal", label=label)
+    if percent:
+        bar.ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    if note:
+        fig.text(0.5, pad / 2 / H, note, ha="center", va="bottom", fontsize=8.5)
+    if title:
+        fig.suptitle(title, y=1.0 - pad / 4 / H, va="top")
