@@ -46,6 +46,7 @@ from scipy import stats
 
 from .engines import ENGINES, engine_kind
 from .errors import BoostregError
+from .memo import shared_table
 from .metrics import METRIC_RANGE, error_range  # noqa: F401 (where each metric and each *_error can lie)
 
 CONFIDENCE = 0.95
@@ -266,6 +267,7 @@ def planned_cells(identity: dict | None, fits: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+@shared_table  # inside memo.shared_tables (a report), once per fits frame and identity
 def group_status(fits: pd.DataFrame, identity: dict | None = None) -> pd.DataFrame:
     """One row per fold group of the records (failed fits included): how many fits it has, how many failed, how
     many it should have, and whether it can give a gain (``complete``: every planned fit present and ok).

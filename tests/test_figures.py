@@ -293,7 +293,7 @@ def test_a_measured_grid_layout_keeps_every_panels_texts_inside_the_figure_and_a
             ax.set_title(f"dataset_{k}: reg_alpha" + ("\n(second line)" if k == 5 else ""))
             ax.set_xlabel("reg_alpha / α_max")
             ax.set_ylabel("rmse")
-        legend_below(fig, [Line2D([], [])] * 3, ["a", "b", "c"], ncol=3, grid=True)
+        legend_below(fig, [Line2D([], [])] * 3, ["a", "b", "c"], ncol=3)
         renderer = _drawn(fig)
     box = fig.bbox
     panels = [ax for ax in axes]

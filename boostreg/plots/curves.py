@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
+from .layout import grid_layout
 from .style import PAGE_WIDTH_IN, axis_label, engine_colors, legend_below, panel_grid, styled, symlog
 
 
@@ -56,7 +57,7 @@ def validation_curves(path: pd.DataFrame, defaults: pd.DataFrame | None = None) 
         Line2D([], [], color="gray", marker="*", ms=9, ls="none", mec="black"),
     ]
     labels += ["test", "train", "library default (test)"]
-    legend_below(fig, handles, labels, ncol=len(labels), grid=True)
+    legend_below(fig, handles, labels, ncol=len(labels))
     return fig
 
 
@@ -80,7 +81,7 @@ def learning_curves(curves: pd.DataFrame) -> Figure:
         ax.set_ylabel("error")
     handles = [Line2D([], [], color=colors[lab], lw=2) for lab in labels]
     handles += [Line2D([], [], color="gray", ls="-"), Line2D([], [], color="gray", ls="--")]
-    legend_below(fig, handles, labels + ["test", "train"], ncol=len(labels) + 2, grid=True)
+    legend_below(fig, handles, labels + ["test", "train"], ncol=len(labels) + 2)
     return fig
 
 
@@ -113,7 +114,7 @@ def leaf_distributions(leaves: pd.DataFrame) -> Figure:
         Line2D([], [], color="#d62728"),
         Line2D([], [], color="#1f77b4"),
     ]
-    legend_below(fig, handles, ["leaf values", "Laplace MLE", "Gaussian MLE"], ncol=3, grid=True)
+    legend_below(fig, handles, ["leaf values", "Laplace MLE", "Gaussian MLE"], ncol=3)
     return fig
 
 
@@ -142,7 +143,7 @@ def theory_scatter(leaves: pd.DataFrame) -> Figure:
         ax.set_xlabel("closed form  -lr·T(G, α)/(H + λ)")
         ax.set_ylabel("stored by the engine")
         ax.legend(loc="upper left")
-    fig.tight_layout()
+    grid_layout(fig)
     return fig
 
 
@@ -169,7 +170,7 @@ def penalty_paths(paths: pd.DataFrame) -> Figure:
         ax.set_xlabel("normalized penalty (relative to the data)")
     handles = [Line2D([], [], color=c, ls=ls, lw=1.5) for c, ls in styles.values()]
     labels = [f"{m} ({k})" for m, k in styles]
-    legend_below(fig, handles, labels, ncol=4, rows=int(np.ceil(len(labels) / 4)), grid=True)
+    legend_below(fig, handles, labels, ncol=4, rows=int(np.ceil(len(labels) / 4)))
     return fig
 
 
@@ -188,5 +189,5 @@ def update_dynamics(dyn: pd.DataFrame) -> Figure:
         ax.set_title(f"{rule}: {int((last == 0).sum())} of {len(last)} exactly 0")
         ax.set_xlabel("step")
     axes[0][0].set_ylabel("weight")
-    fig.tight_layout()
+    grid_layout(fig)
     return fig

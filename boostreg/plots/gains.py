@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from .layout import grid_layout
 from .style import PAGE_WIDTH_IN, engine_colors, legend_below, styled
 
 #: kinds of engine, in the order the gain plot stacks them, with each panel's title
@@ -212,7 +213,7 @@ def guide_gain_vs_n(proof: pd.DataFrame) -> Figure:
     ax.set_xlabel("rows trained on (n_train)")
     ax.set_ylabel("relative gain")
     ax.legend(loc="best")
-    fig.tight_layout()
+    grid_layout(fig)
     return fig
 
 
@@ -251,5 +252,5 @@ def guide_optima(pos: pd.DataFrame) -> Figure:
         tasks,
         loc="best",
     )
-    fig.tight_layout()
+    grid_layout(fig)
     return fig

@@ -3,7 +3,7 @@
 matplotlib's tight and constrained layouts find each panel's extent by laying out every tick of every axis (and the
 constrained layout twice) before the figure is drawn, which lays them out again: a third of the report's drawing
 time. A panel grid's extent outside its axes is known from a few strings: its title, axis labels and tick labels.
-:func:`grid_layout` measures those strings (the renderer's own text metrics, cached by matplotlib) and sets the
+:func:`grid_layout` measures those strings (Agg's own text metrics, each string once per process) and sets the
 grid's spacing so that every one of them lies inside the figure and clear of its neighbours, as a tight layout
 would (the same padding: 1.08 font sizes). Texts a panel draws outside its axes by other means are not seen: use it
 only where titles, axis labels and tick labels are all there is (tested: every text inside the figure, none
@@ -11,6 +11,8 @@ overlapping another panel).
 """
 
 from __future__ import annotations
+
+import functools
 
 import matplotlib
 import numpy as np
@@ -23,28 +25,36 @@ PAD = 1.08
 LINE_SPACING = 1.2
 
 
-def _text_size(renderer, text: str, size: float, weight="normal") -> tuple[float, float]:
-    """Width and height (inches) of ``text`` (lines joined by newlines) at ``size`` points."""
+def _text_size(dpi: float, text: str, size: float) -> tuple[float, float]:
+    """Width and height (inches) of ``text`` (lines joined by newlines) at ``size`` points, in the current font
+    settings; measured once per process (panels repeat the same tick labels, titles and axis labels)."""
     if not text:
         return 0.0, 0.0
-    prop = FontProperties(size=size, weight=weight)
+    rc = matplotlib.rcParams
+    fonts = (tuple(rc["font.family"]), tuple(rc["font.sans-serif"]), rc["mathtext.fontset"], rc["text.usetex"])
+    return _measured(dpi, text, float(size), fonts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _measured(dpi: float, text: str, size: float, fonts) -> tuple[float, float]:
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    renderer, prop = RendererAgg(1, 1, dpi), FontProperties(size=size)
     widths, heights = [], []
     for line in text.split("\n"):
         line = line or " "
         w, h, _ = renderer.get_text_width_height_descent(
-            line, prop, ismath="TeX" if matplotlib.rcParams["text.usetex"] else cbook.is_math_text(line)
+            line, prop, ismath="TeX" if fonts[-1] else cbook.is_math_text(line)
         )
         widths.append(w)
         heights.append(h)
     height = max(heights) + (len(heights) - 1) * LINE_SPACING * size * renderer.points_to_pixels(1.0)
-    return max(widths) / renderer.dpi, height / renderer.dpi
+    return max(widths) / dpi, height / dpi
 
 
 def text_size(fig, text: str, size: float) -> tuple[float, float]:
     """Width and height (inches) of ``text`` at ``size`` points as ``fig`` will draw it."""
-    from matplotlib.backends.backend_agg import RendererAgg
-
-    return _text_size(RendererAgg(1, 1, fig.dpi), text, FontProperties(size=size).get_size_in_points())
+    return _text_size(fig.dpi, text, FontProperties(size=size).get_size_in_points())
 
 
 def _tick_labels(axis) -> list[str]:
@@ -63,39 +73,40 @@ def _points(key: str) -> float:
     return float(matplotlib.rcParams[key]) / 72.0
 
 
-def _extents(ax, renderer) -> dict[str, float]:
+def _extents(ax, dpi: float) -> dict[str, float]:
     """How far (inches) a panel's texts reach outside its axes on each side."""
     rc = matplotlib.rcParams
     tick_size = FontProperties(size=rc["ytick.labelsize"]).get_size_in_points()
     label_size = FontProperties(size=rc["axes.labelsize"]).get_size_in_points()
     title_size = FontProperties(size=rc["axes.titlesize"]).get_size_in_points()
     ext = {"left": 0.0, "right": 0.0, "top": 0.0, "bottom": 0.0}
-    y_ticks = _tick_labels(ax.yaxis) if ax.yaxis.get_visible() else []
+    shown = ax.yaxis.get_visible() and ax.yaxis.get_tick_params().get("labelleft", True)
+    y_ticks = _tick_labels(ax.yaxis) if shown else []
     if y_ticks:
-        ext["left"] += max(_text_size(renderer, s, tick_size)[0] for s in y_ticks)
+        ext["left"] += max(_text_size(dpi, s, tick_size)[0] for s in y_ticks)
         ext["left"] += _points("ytick.major.pad") + _points("ytick.major.size")
     if ax.get_ylabel():
-        ext["left"] += _text_size(renderer, ax.get_ylabel(), label_size)[1] + _points("axes.labelpad")
-    x_ticks = _tick_labels(ax.xaxis) if ax.xaxis.get_visible() else []
+        ext["left"] += _text_size(dpi, ax.get_ylabel(), label_size)[1] + _points("axes.labelpad")
+    shown = ax.xaxis.get_visible() and ax.xaxis.get_tick_params().get("labelbottom", True)
+    x_ticks = _tick_labels(ax.xaxis) if shown else []
     if x_ticks:
-        sizes = [_text_size(renderer, s, tick_size) for s in x_ticks]
+        sizes = [_text_size(dpi, s, tick_size) for s in x_ticks]
         ext["bottom"] += max(h for _, h in sizes) + _points("xtick.major.pad") + _points("xtick.major.size")
         ext["right"] = sizes[-1][0] / 2  # the last label is centred on its tick, which may be the axis's end
         ext["left"] = max(ext["left"], sizes[0][0] / 2)
     if ax.get_xlabel():
-        ext["bottom"] += _text_size(renderer, ax.get_xlabel(), label_size)[1] + _points("axes.labelpad")
-    title = ax.get_title() or ax.get_title("left") or ax.get_title("right")
-    if title:
-        ext["top"] = _text_size(renderer, title, title_size)[1] + _points("axes.titlepad")
+        ext["bottom"] += _text_size(dpi, ax.get_xlabel(), label_size)[1] + _points("axes.labelpad")
+    for loc in ("center", "left", "right"):  # a title wider than its axes reaches past it (left: to the right)
+        if ax.get_title(loc):
+            width, height = _text_size(dpi, ax.get_title(loc), title_size)
+            ext["top"] = max(ext["top"], height + _points("axes.titlepad"))
+            ext["title"] = max(ext.get("title", 0.0), width), loc
     return ext
 
 
 def grid_layout(fig, rect=(0.0, 0.0, 1.0, 1.0)) -> None:
     """Space the figure's regular grid of panels (``fig.subplots``; hidden spare cells allowed) inside ``rect``
     (figure fractions: left, bottom, right, top) so that every panel's title, axis labels and tick labels fit."""
-    from matplotlib.backends.backend_agg import RendererAgg
-
-    renderer = RendererAgg(1, 1, fig.dpi)
     panels = [ax for ax in fig.axes if ax.get_visible() and ax.axison and ax.get_subplotspec() is not None]
     if not panels:
         return
@@ -104,7 +115,7 @@ def grid_layout(fig, rect=(0.0, 0.0, 1.0, 1.0)) -> None:
     cells = {}
     for ax in panels:
         spec = ax.get_subplotspec()
-        cells[(spec.rowspan.start, spec.colspan.start)] = _extents(ax, renderer)
+        cells[(spec.rowspan.start, spec.colspan.start)] = _extents(ax, fig.dpi)
     pad = PAD * FontProperties(size=matplotlib.rcParams["font.size"]).get_size_in_points() / 72.0
     W, H = fig.get_figwidth(), fig.get_figheight()
 
@@ -117,15 +128,31 @@ def grid_layout(fig, rect=(0.0, 0.0, 1.0, 1.0)) -> None:
     def row(side, k):
         return most(side, lambda r, c: r == k)
 
-    left = rect[0] + (pad + col("left", 0)) / W
-    right = rect[2] - (pad + col("right", ncol - 1)) / W
     top = rect[3] - (pad + row("top", 0)) / H
     lowest = {c: max(r for r, cc in cells if cc == c) for c in {c for _, c in cells}}  # each column's last panel
     bottom = rect[1] + (pad + most("bottom", lambda r, c: r == lowest[c])) / H
-    wgap = pad + max((col("right", k) + col("left", k + 1) for k in range(ncol - 1)), default=0.0)
     hgap = pad + max((row("bottom", k) + row("top", k + 1) for k in range(nrow - 1)), default=0.0)
-    axes_w = ((right - left) * W - (ncol - 1) * wgap) / ncol
     axes_h = ((top - bottom) * H - (nrow - 1) * hgap) / nrow
+    for _ in range(3):  # a title wider than its axes widens the margins; the axes narrow; measure again
+        left = rect[0] + (pad + col("left", 0)) / W
+        right = rect[2] - (pad + col("right", ncol - 1)) / W
+        wgap = pad + max((col("right", k) + col("left", k + 1) for k in range(ncol - 1)), default=0.0)
+        axes_w = ((right - left) * W - (ncol - 1) * wgap) / ncol
+        wider = False
+        for e in cells.values():
+            if "title" in e:
+                width, loc = e["title"]
+                over = width - axes_w
+                side = {"left": 0.0, "right": 0.0}
+                if loc == "center":
+                    side = {"left": over / 2, "right": over / 2}
+                else:
+                    side["right" if loc == "left" else "left"] = over
+                for k, v in side.items():
+                    if v > e[k] + 1e-9:
+                        e[k], wider = v, True
+        if not wider:
+            break
     fig.subplots_adjust(
         left=left,
         right=right,

@@ -57,16 +57,11 @@ def panel_grid(n: int, ncol: int, width: float, height: float, layout: str | Non
     return fig, axes[:n]
 
 
-def legend_below(fig, handles, labels, ncol: int, rows: int = 1, grid: bool = False) -> None:
-    """One legend for the whole figure, under the panels (room for ``rows`` rows of entries). ``grid``: the panels
-    are a :func:`panel_grid` whose only texts are titles, axis labels and tick labels, spaced by measuring those
-    (:func:`boostreg.plots.layout.grid_layout`) instead of a tight layout of every tick."""
+def legend_below(fig, handles, labels, ncol: int, rows: int = 1) -> None:
+    """One legend for the whole figure, under its grid of panels (room for ``rows`` rows of entries), the panels
+    spaced by measuring their titles, axis labels and tick labels (:func:`boostreg.plots.layout.grid_layout`)."""
     fig.legend(handles, labels, loc="lower center", ncol=ncol, frameon=False)
-    rect = (0, min(0.4, 0.22 * rows / fig.get_figheight() + 0.02), 1, 1)
-    if grid:
-        grid_layout(fig, rect)
-    else:
-        fig.tight_layout(rect=rect)
+    grid_layout(fig, (0, min(0.4, 0.22 * rows / fig.get_figheight() + 0.02), 1, 1))
 
 
 def axis_label(units: str, key: str) -> str:
