@@ -16,8 +16,6 @@ The raw values to paste (in the units of the user's whole table) and the refit m
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -242,12 +240,4 @@ def _point_columns(tag: str, p: pd.Series) -> dict:
         f"{tag}_n_trees": float(p.n_trees),
         f"{tag}_params_json": p.params_json,
         f"{tag}_fit_id": p.fit_id,
-    }
-
-
-def fixed_params(params_json: str) -> dict:
-    """The study's parameters of a fit (penalties and the runner's loop keys left out)."""
-    params = json.loads(params_json) if isinstance(params_json, str) else {}
-    return {
-        k: v for k, v in params.items() if k not in ("reg_alpha", "reg_lambda", "penalty") and not k.startswith("_")
     }

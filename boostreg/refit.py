@@ -39,7 +39,7 @@ from .errors import BoostregError
 from .loading import load_dataset
 from .paths import write_atomic
 from .study import study_from_dict
-from .units import data_units, settings_of, stored_units
+from .units import data_units, fixed_params, settings_of, stored_units
 
 
 def _row(answers: pd.DataFrame, dataset: str, engine: str) -> pd.Series:
@@ -105,7 +105,7 @@ def paste(run, dataset: str, engine: str, rule: str = "best", *, data=None) -> d
     _check_rule(rule)
     row = _row(run.answers(), dataset, engine)
     eng = ENGINES[engine]
-    fixed = answer_mod.fixed_params(row[f"{rule}_params_json"])
+    fixed = fixed_params(row[f"{rule}_params_json"])
     early = bool(fixed.get("early_stopping_rounds")) and float(fixed.get("validation_fraction") or 0) > 0
     params = {k: v for k, v in fixed.items() if k not in LOOP_PARAMS or k == "n_estimators"}
     if eng.kind == "baseline":

@@ -41,15 +41,18 @@ def data_units(ds, engine, settings: dict, *, threads: int = 1, rows=None) -> tu
     return scales["first_tree_grad_abs_max"], scales["first_tree_hess_mean"]
 
 
-def settings_of(params_json: str) -> dict:
-    """The settings a fit's α_max and H̄ depend on: its parameters (a record's ``params_json``) less the penalties,
-    the runner's loop keys and boostreg's own ("_" first)."""
+def fixed_params(params_json: str) -> dict:
+    """The study's parameters of a fit (a record's ``params_json``): the penalties and boostreg's own keys ("_"
+    first) left out."""
     params = json.loads(params_json) if isinstance(params_json, str) else {}
     return {
-        k: v
-        for k, v in params.items()
-        if k not in ("reg_alpha", "reg_lambda", "penalty") and k not in LOOP_PARAMS and not k.startswith("_")
+        k: v for k, v in params.items() if k not in ("reg_alpha", "reg_lambda", "penalty") and not k.startswith("_")
     }
+
+
+def settings_of(params_json: str) -> dict:
+    """The settings a fit's α_max and H̄ depend on: its :func:`fixed_params` less the runner's loop keys."""
+    return {k: v for k, v in fixed_params(params_json).items() if k not in LOOP_PARAMS}
 
 
 def stored_units(fits, dataset: str, engine: str, settings: dict) -> tuple[float, float] | None:
@@ -81,6 +84,6 @@ def all_rows_units(ds, engine, fixed: dict) -> tuple[float, float] | None:
     (the bits :func:`data_units` gives wherever it runs); None where that tree fails (the answer then fits it itself
     and reports its own error)."""
     try:
-        return data_units(ds, engine, settings_of(json.dumps(fixed, sort_keys=True)), threads=1)
+        return data_units(ds, engine, fixed, threads=1)  # it leaves out the loop keys, as settings_of does
     except Exception:  # noqa: BLE001 - not a fit's error: the answer recomputes it
         return None

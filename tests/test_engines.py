@@ -1,5 +1,7 @@
 """Real fits of both engines: the closed-form leaf check, L1 zeros, curves from the one model, categoricals."""
 
+import json
+
 import numpy as np
 import pytest
 from conftest import synthetic_xy
@@ -14,6 +16,20 @@ def _fold(task, n=600, categorical=False, seed=0):
     X, y = synthetic_xy(task, n, 5, offset=10.0, categorical=categorical, seed=seed)
     cut = int(n * 0.7)
     return Fold(X.iloc[:cut], y[:cut], X.iloc[cut:], y[cut:], task, noise_features=("x3", "x4"))
+
+
+def _with_validation(fold):
+    """The fold with the second half of its training rows as a validation split (for early stopping)."""
+    import dataclasses
+
+    n = len(fold.y_train)
+    return dataclasses.replace(
+        fold,
+        X_train=fold.X_train.iloc[: n // 2],
+        y_train=fold.y_train[: n // 2],
+        X_valid=fold.X_train.iloc[n // 2 :],
+        y_valid=fold.y_train[n // 2 :],
+    )
 
 
 def _params(**kw):
@@ -296,7 +312,6 @@ def test_xgboost_margins_kept_from_its_prediction_cache_are_the_bits_a_fresh_pre
     every tree over every row cost 6% of a fit). They must be the bits that prediction gives, on data with missing
     values and a categorical column, with penalties; and a model that early stopping cut back must not use
     margins of the trees it dropped."""
-    import dataclasses
 
     e = ENGINES["xgboost"]
     fold = _fold(task, categorical=True)
@@ -309,14 +324,7 @@ def test_xgboost_margins_kept_from_its_prediction_cache_are_the_bits_a_fresh_pre
         fresh_test = model.predict(prepared[1], output_margin=True)
         assert np.array_equal(e.predict_train_margin(model, prepared, fold), fresh_train)
         assert np.array_equal(e.predict_margin(model, prepared, fold), fresh_test)
-    n = len(fold.y_train)
-    stopped = dataclasses.replace(
-        fold,
-        X_train=fold.X_train.iloc[: n // 2],
-        y_train=fold.y_train[: n // 2],
-        X_valid=fold.X_train.iloc[n // 2 :],
-        y_valid=fold.y_train[n // 2 :],
-    )
+    stopped = _with_validation(fold)
     params = _params(n_estimators=300, learning_rate=0.8, early_stopping_rounds=3, _check=False)
     prepared = e.prepare(stopped, params, threads=1)
     model = e.fit(prepared, params, seed=0, threads=1)
@@ -333,20 +341,11 @@ def test_xgboost_fits_without_feature_names_give_the_bits_fits_with_them_give(ta
     """The sweep's DMatrices drop their feature names (XGBoost checks them in Python every round); the trees,
     margins, curves and records must be the very bits a fit with the names gives, early stopping included, and
     a categorical column must stay categorical (the check would fail if its type were lost)."""
-    import dataclasses
 
     from boostreg.engines import xgboost as xgb_engine
 
     e = ENGINES["xgboost"]
-    fold = _fold(task, categorical=categorical)
-    n = len(fold.y_train)
-    fold = dataclasses.replace(
-        fold,
-        X_train=fold.X_train.iloc[: n // 2],
-        y_train=fold.y_train[: n // 2],
-        X_valid=fold.X_train.iloc[n // 2 :],
-        y_valid=fold.y_train[n // 2 :],
-    )
+    fold = _with_validation(_fold(task, categorical=categorical))
     params = _params(reg_alpha=1.0, reg_lambda=2.0, n_estimators=60, early_stopping_rounds=5)
 
     def run():
@@ -361,7 +360,6 @@ def test_xgboost_fits_without_feature_names_give_the_bits_fits_with_them_give(ta
     monkeypatch.setattr(xgb_engine, "_unnamed", lambda dmatrix, categorical: None)
     named, raw_named, record_named, curves_named = run()
     assert named[0].feature_names == list(fold.X_train.columns)
-    import json
 
     def trees(blob):
         return json.loads(blob)["learner"]["gradient_booster"]["model"]["trees"]

@@ -69,12 +69,20 @@ def _tick_labels(axis) -> list[str]:
     return out
 
 
-def _points(key: str) -> float:
+def points(key: str) -> float:
+    """An rcParams length in points (a pad, a tick size), in inches."""
     return float(matplotlib.rcParams[key]) / 72.0
 
 
+def pad_inches() -> float:
+    """The space around and between panels: :data:`PAD` font sizes, in inches."""
+    return PAD * FontProperties(size=matplotlib.rcParams["font.size"]).get_size_in_points() / 72.0
+
+
 def _extents(ax, dpi: float) -> dict[str, float]:
-    """How far (inches) a panel's texts reach outside its axes on each side."""
+    """How far (inches) a panel's texts reach outside its axes on each side ("left", "right", "top", "bottom"), and
+    the width of each of its titles with where it sits ("titles": [(width, loc)]), which only the axes' width tells
+    whether it reaches past them."""
     rc = matplotlib.rcParams
     tick_size = FontProperties(size=rc["ytick.labelsize"]).get_size_in_points()
     label_size = FontProperties(size=rc["axes.labelsize"]).get_size_in_points()
@@ -84,23 +92,23 @@ def _extents(ax, dpi: float) -> dict[str, float]:
     y_ticks = _tick_labels(ax.yaxis) if shown else []
     if y_ticks:
         ext["left"] += max(_text_size(dpi, s, tick_size)[0] for s in y_ticks)
-        ext["left"] += _points("ytick.major.pad") + _points("ytick.major.size")
+        ext["left"] += points("ytick.major.pad") + points("ytick.major.size")
     if ax.get_ylabel():
-        ext["left"] += _text_size(dpi, ax.get_ylabel(), label_size)[1] + _points("axes.labelpad")
+        ext["left"] += _text_size(dpi, ax.get_ylabel(), label_size)[1] + points("axes.labelpad")
     shown = ax.xaxis.get_visible() and ax.xaxis.get_tick_params().get("labelbottom", True)
     x_ticks = _tick_labels(ax.xaxis) if shown else []
     if x_ticks:
         sizes = [_text_size(dpi, s, tick_size) for s in x_ticks]
-        ext["bottom"] += max(h for _, h in sizes) + _points("xtick.major.pad") + _points("xtick.major.size")
+        ext["bottom"] += max(h for _, h in sizes) + points("xtick.major.pad") + points("xtick.major.size")
         ext["right"] = sizes[-1][0] / 2  # the last label is centred on its tick, which may be the axis's end
         ext["left"] = max(ext["left"], sizes[0][0] / 2)
     if ax.get_xlabel():
-        ext["bottom"] += _text_size(dpi, ax.get_xlabel(), label_size)[1] + _points("axes.labelpad")
-    for loc in ("center", "left", "right"):  # a title wider than its axes reaches past it (left: to the right)
-        if ax.get_title(loc):
-            width, height = _text_size(dpi, ax.get_title(loc), title_size)
-            ext["top"] = max(ext["top"], height + _points("axes.titlepad"))
-            ext["title"] = max(ext.get("title", 0.0), width), loc
+        ext["bottom"] += _text_size(dpi, ax.get_xlabel(), label_size)[1] + points("axes.labelpad")
+    titles = [(_text_size(dpi, ax.get_title(loc), title_size), loc) for loc in ("center", "left", "right")]
+    titles = [(width, height, loc) for (width, height), loc in titles if width]
+    if titles:  # a title wider than its axes reaches past it (a left title to the right): see grid_layout
+        ext["top"] = max(height for _, height, _ in titles) + points("axes.titlepad")
+        ext["titles"] = [(width, loc) for width, _, loc in titles]
     return ext
 
 
@@ -116,7 +124,7 @@ def grid_layout(fig, rect=(0.0, 0.0, 1.0, 1.0)) -> None:
     for ax in panels:
         spec = ax.get_subplotspec()
         cells[(spec.rowspan.start, spec.colspan.start)] = _extents(ax, fig.dpi)
-    pad = PAD * FontProperties(size=matplotlib.rcParams["font.size"]).get_size_in_points() / 72.0
+    pad = pad_inches()
     W, H = fig.get_figwidth(), fig.get_figheight()
 
     def most(side, where):
@@ -140,14 +148,13 @@ def grid_layout(fig, rect=(0.0, 0.0, 1.0, 1.0)) -> None:
         axes_w = ((right - left) * W - (ncol - 1) * wgap) / ncol
         wider = False
         for e in cells.values():
-            if "title" in e:
-                width, loc = e["title"]
+            for width, loc in e.get("titles", ()):
                 over = width - axes_w
-                side = {"left": 0.0, "right": 0.0}
-                if loc == "center":
-                    side = {"left": over / 2, "right": over / 2}
-                else:
-                    side["right" if loc == "left" else "left"] = over
+                side = (
+                    {"left": over / 2, "right": over / 2}
+                    if loc == "center"
+                    else {"right" if loc == "left" else "left": over}
+                )
                 for k, v in side.items():
                     if v > e[k] + 1e-9:
                         e[k], wider = v, True

@@ -190,10 +190,14 @@ def _colour_bar_below(fig, mappable, label: str, *, shrink, aspect, percent: boo
     bar ``shrink`` times their width (``aspect``: length over thickness) with its wrapped ``label``; ``note`` under
     it (panels left out) and ``title`` over the panels. No layout engine: each size is measured once."""
     W, H = fig.get_figwidth(), fig.get_figheight()
-    pad = layout.PAD * matplotlib.rcParams["font.size"] / 72
+    pad = layout.pad_inches()
     note_h = layout.text_size(fig, note, 8.5)[1] + pad / 2 if note else 0.0
-    label_h = layout.text_size(fig, label, matplotlib.rcParams["axes.labelsize"])[1] + 4 / 72
-    ticks_h = layout.text_size(fig, "0.5%", matplotlib.rcParams["xtick.labelsize"])[1] + 7 / 72
+    label_h = layout.text_size(fig, label, matplotlib.rcParams["axes.labelsize"])[1] + layout.points("axes.labelpad")
+    ticks_h = (
+        layout.text_size(fig, "0.5%", matplotlib.rcParams["xtick.labelsize"])[1]
+        + layout.points("xtick.major.pad")
+        + layout.points("xtick.major.size")
+    )
     title_h = layout.text_size(fig, title, matplotlib.rcParams["figure.titlesize"])[1] + pad / 2 if title else 0.0
     left0, right0 = 0.05, 0.95  # the bar's length from the panels' span, set after they are placed
     thickness = shrink * (right0 - left0) * W / aspect

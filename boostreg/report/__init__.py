@@ -101,7 +101,7 @@ def _report_view(run) -> Report:
         "claims": lambda: S.claims_section(fits, leaves),
     }
     # computed in COMPUTE_ORDER, shown in SECTIONS order: the sections whose figures take longest to draw hand
-    # them to the drawing workers first, and the answer cards' own work (loading the data) runs meanwhile
+    # them to the drawing workers first, and the tables the answer cards compute run meanwhile
     made = {name: make[name]() for name in COMPUTE_ORDER}
     sections = [made[name] for name in SECTIONS]
     return Report(
