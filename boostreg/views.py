@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gc
 import io
 import os
 import signal
@@ -153,11 +154,14 @@ class _Drawer:
 
         self.pool = ProcessPoolExecutor(workers, multiprocessing.get_context("fork"), initializer=_worker_start)
         self.pending: list = []
+        gc.freeze()  # the workers' garbage collector leaves the parent's objects alone (no copy of their pages)
         try:
             self.pool.submit(int).result()  # fork the workers now, before the parent runs anything multi-threaded
         except BaseException:  # stopped while forking
             self.stop()
             raise
+        finally:
+            gc.unfreeze()
 
     def submit(self, make, out: Figure) -> None:
         self.pending.append((make, out, self.pool.submit(_draw, make)))

@@ -25,6 +25,9 @@ STYLE = {
     "legend.fontsize": 8.5,
     "figure.titlesize": 10.5,
     "axes.titleweight": "normal",
+    # titles sit at the top of their axes: no panel has ticks or an axis label above it, and matplotlib's automatic
+    # placement measured every y tick label of the figure once per title to find that out (a fifth of the drawing)
+    "axes.titley": 1.0,
 }
 
 
