@@ -202,6 +202,34 @@ def test_heatmap_labels_lie_inside_the_figure(engines):
             assert ext.x0 >= box.x0 - 1 and ext.x1 <= box.x1 + 1 and ext.y0 >= box.y0 - 1, text.get_text()
 
 
+def test_heatmaps_on_one_grid_write_their_labels_once_per_row_and_column():
+    values = {(d, e): [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]] for d in ["diabetes", "wage"] for e in ["lightgbm", "xgboost"]}
+    fig = plots.heatmaps(_surface(values), "test_error")
+    _drawn(fig)
+    panels = _panel_axes(fig)  # 4 panels, 3 to a row: only the first has a panel below it
+
+    def shown(ax):
+        x = [t.get_text() for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+        y = [t.get_text() for t in ax.get_yticklabels() if t.get_visible() and t.get_text()]
+        return bool(x), bool(ax.get_xlabel()), bool(y), bool(ax.get_ylabel())
+
+    assert [shown(ax) for ax in panels] == [
+        (False, False, True, True),
+        (True, True, False, False),
+        (True, True, False, False),
+        (True, True, True, True),
+    ]
+    # a panel on another grid: every panel keeps its own labels
+    other = _surface({("wage", "xgboost"): [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]}).assign(
+        reg_alpha=lambda f: f.reg_alpha * 2
+    )
+    fig = plots.heatmaps(
+        pd.concat([_surface({("diabetes", "xgboost"): values[("diabetes", "xgboost")]}), other]), "test_error"
+    )
+    _drawn(fig)
+    assert [shown(ax) for ax in _panel_axes(fig)] == [(True, True, True, True)] * 2
+
+
 def test_a_panel_without_data_is_left_out_and_named():
     nan = [[np.nan] * 3, [np.nan] * 3]
     surf = _surface(
