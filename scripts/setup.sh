@@ -28,4 +28,7 @@ if [ "${1:-}" = "--test" ]; then
 else
   .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e .
 fi
+# the editable install leaves boostreg's own modules uncompiled (pip compiles only what it copies): compile them
+# now, or every command compiles them again where PYTHONDONTWRITEBYTECODE is set (0.2-0.3 s of each command here)
+.venv/bin/python -m compileall -q boostreg >/dev/null
 echo "setup: ready ($(.venv/bin/python --version), boostreg in .venv)" >&2
