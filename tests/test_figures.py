@@ -19,6 +19,7 @@ from boostreg import plots
 from boostreg.engines import ENGINES, color_distance, declared_color, engine_colors, register_engine
 from boostreg.engines.xgboost import XGBoostEngine
 from boostreg.errors import BoostregError
+from boostreg.plots import surfaces
 
 
 class PluginBooster(XGBoostEngine):
@@ -200,6 +201,26 @@ def test_heatmap_labels_lie_inside_the_figure(engines):
         if text.get_text():
             ext = text.get_window_extent(renderer)
             assert ext.x0 >= box.x0 - 1 and ext.x1 <= box.x1 + 1 and ext.y0 >= box.y0 - 1, text.get_text()
+
+
+def test_heatmap_grid_is_pandas_pivot_table():
+    rng = np.random.default_rng(3)
+    sub = pd.DataFrame(
+        {
+            "reg_alpha": rng.choice([0.0, 0.01, 0.1, 1.0], 60),
+            "reg_lambda": rng.choice([0.0, 0.5, 5.0], 60),
+            "test_error": rng.normal(size=60),
+        }
+    )
+    sub.loc[rng.choice(60, 25, replace=False), "test_error"] = np.nan  # a cell's mean skips its NaN
+    sub.loc[(sub.reg_alpha == 0.01) & (sub.reg_lambda == 0.5), "test_error"] = np.nan  # a cell with none: NaN
+    sub.loc[sub.reg_alpha == 1.0, "test_error"] = np.nan  # a column with no number is kept
+    expected = sub.pivot_table(index="reg_lambda", columns="reg_alpha", values="test_error", dropna=False)
+    expected = expected.sort_index(ascending=False)
+    got = surfaces._grid(sub, "test_error")
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
+    assert list(got.columns) == [0.0, 0.01, 0.1, 1.0] and list(got.index) == [5.0, 0.5, 0.0]
+    assert got[1.0].isna().all() and np.isnan(got.loc[0.5, 0.01]) and got.isna().to_numpy().sum() == 4
 
 
 def test_heatmaps_on_one_grid_write_their_labels_once_per_row_and_column():
