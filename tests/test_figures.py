@@ -223,32 +223,57 @@ def test_heatmap_grid_is_pandas_pivot_table():
     assert got[1.0].isna().all() and np.isnan(got.loc[0.5, 0.01]) and got.isna().to_numpy().sum() == 4
 
 
+def _shown(ax) -> tuple[bool, bool, bool, bool]:
+    """Whether the panel writes x tick labels, an x label, y tick labels, a y label."""
+    x = [t.get_text() for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+    y = [t.get_text() for t in ax.get_yticklabels() if t.get_visible() and t.get_text()]
+    return bool(x), bool(ax.get_xlabel()), bool(y), bool(ax.get_ylabel())
+
+
 def test_heatmaps_on_one_grid_write_their_labels_once_per_row_and_column():
     values = {(d, e): [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]] for d in ["diabetes", "wage"] for e in ["lightgbm", "xgboost"]}
     fig = plots.heatmaps(_surface(values), "test_error")
     _drawn(fig)
-    panels = _panel_axes(fig)  # 4 panels, 3 to a row: only the first has a panel below it
-
-    def shown(ax):
-        x = [t.get_text() for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
-        y = [t.get_text() for t in ax.get_yticklabels() if t.get_visible() and t.get_text()]
-        return bool(x), bool(ax.get_xlabel()), bool(y), bool(ax.get_ylabel())
-
-    assert [shown(ax) for ax in panels] == [
+    # 4 panels, 3 to a row: only the first has a panel below it
+    assert [_shown(ax) for ax in _panel_axes(fig)] == [
         (False, False, True, True),
         (True, True, False, False),
         (True, True, False, False),
         (True, True, True, True),
     ]
-    # a panel on another grid: every panel keeps its own labels
-    other = _surface({("wage", "xgboost"): [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]}).assign(
-        reg_alpha=lambda f: f.reg_alpha * 2
-    )
-    fig = plots.heatmaps(
-        pd.concat([_surface({("diabetes", "xgboost"): values[("diabetes", "xgboost")]}), other]), "test_error"
-    )
+    # the panel below on another reg_alpha grid: the first panel keeps its x tick labels (the label is the same)
+    surf = _surface(values)
+    surf.loc[(surf.dataset == "wage") & (surf.engine == "xgboost"), "reg_alpha"] *= 2
+    fig = plots.heatmaps(surf, "test_error")
     _drawn(fig)
-    assert [shown(ax) for ax in _panel_axes(fig)] == [(True, True, True, True)] * 2
+    assert [_shown(ax) for ax in _panel_axes(fig)] == [
+        (True, False, True, True),
+        (True, True, False, False),
+        (True, True, False, False),
+        (True, True, True, True),
+    ]
+
+
+def test_curves_share_labels_only_where_the_ranges_agree():
+    rows = []
+    for k, (d, e) in enumerate(itertools.product(["a", "b", "c"], ["lightgbm", "xgboost"])):
+        for r in range(1, 21 if d != "c" or e != "xgboost" else 11):  # c · xgboost stopped at round 10
+            rows.append(
+                {"dataset": d, "engine": e, "label": "unpenalized", "round": r, "train_error": (k + 1) / r}
+                | {"test_error": (k + 1) * 2 / r}
+            )
+    fig = plots.learning_curves(pd.DataFrame(rows))
+    _drawn(fig)
+    # 6 panels, 4 to a row: under a · lightgbm (rounds 1-20) lies c · lightgbm (1-20), under a · xgboost c · xgboost
+    # (1-10); each panel's errors have their own range, so every panel keeps its y tick labels
+    assert [_shown(ax) for ax in _panel_axes(fig)] == [
+        (False, False, True, True),
+        (True, False, True, False),
+        (True, True, True, False),
+        (True, True, True, False),
+        (True, True, True, True),
+        (True, True, True, False),
+    ]
 
 
 def test_a_panel_without_data_is_left_out_and_named():

@@ -11,7 +11,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from .layout import grid_layout
-from .style import PAGE_WIDTH_IN, axis_label, engine_colors, legend_below, panel_grid, styled, symlog
+from .style import PAGE_WIDTH_IN, axis_label, engine_colors, label_outer, legend_below, panel_grid, styled, symlog
 
 
 @styled
@@ -49,6 +49,7 @@ def validation_curves(path: pd.DataFrame, defaults: pd.DataFrame | None = None) 
         ax.set_title(f"{d}: {axis}")
         ax.set_xlabel(axis_label("relative" if (sub.units == "relative").any() else "raw", axis))
         ax.set_ylabel(sub.metric.iloc[0])
+    label_outer(axes, min(4, len(axes)))
     handles = [Line2D([], [], color=colors[e], lw=2) for e in colors]
     labels = list(colors)
     handles += [
@@ -79,6 +80,7 @@ def learning_curves(curves: pd.DataFrame) -> Figure:
         ax.set_title(f"{d} · {e}")
         ax.set_xlabel("boosting round")
         ax.set_ylabel("error")
+    label_outer(axes, min(4, len(axes)))
     handles = [Line2D([], [], color=colors[lab], lw=2) for lab in labels]
     handles += [Line2D([], [], color="gray", ls="-"), Line2D([], [], color="gray", ls="--")]
     legend_below(fig, handles, labels + ["test", "train"], ncol=len(labels) + 2)
@@ -109,6 +111,7 @@ def leaf_distributions(leaves: pd.DataFrame) -> Figure:
         ax.set_title(f"{e} · {lab} (exact zeros {zero:.0%})")
         ax.set_xlabel("leaf value (learning_rate × w)")
         ax.set_yscale("log")
+    label_outer(axes, min(3, len(axes)))
     handles = [
         Rectangle((0, 0), 1, 1, color="#bbbbbb"),
         Line2D([], [], color="#d62728"),

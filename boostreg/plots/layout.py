@@ -57,7 +57,7 @@ def text_size(fig, text: str, size: float) -> tuple[float, float]:
     return _text_size(fig.dpi, text, FontProperties(size=size).get_size_in_points())
 
 
-def _tick_labels(axis) -> list[str]:
+def tick_labels(axis) -> list[str]:
     """The tick labels the axis will draw: its locator's ticks inside the view, as its formatter writes them."""
     lo, hi = sorted(axis.get_view_interval())
     out = []
@@ -89,14 +89,14 @@ def _extents(ax, dpi: float) -> dict[str, float]:
     title_size = FontProperties(size=rc["axes.titlesize"]).get_size_in_points()
     ext = {"left": 0.0, "right": 0.0, "top": 0.0, "bottom": 0.0}
     shown = ax.yaxis.get_visible() and ax.yaxis.get_tick_params().get("labelleft", True)
-    y_ticks = _tick_labels(ax.yaxis) if shown else []
+    y_ticks = tick_labels(ax.yaxis) if shown else []
     if y_ticks:
         ext["left"] += max(_text_size(dpi, s, tick_size)[0] for s in y_ticks)
         ext["left"] += points("ytick.major.pad") + points("ytick.major.size")
     if ax.get_ylabel():
         ext["left"] += _text_size(dpi, ax.get_ylabel(), label_size)[1] + points("axes.labelpad")
     shown = ax.xaxis.get_visible() and ax.xaxis.get_tick_params().get("labelbottom", True)
-    x_ticks = _tick_labels(ax.xaxis) if shown else []
+    x_ticks = tick_labels(ax.xaxis) if shown else []
     if x_ticks:
         sizes = [_text_size(dpi, s, tick_size) for s in x_ticks]
         ext["bottom"] += max(h for _, h in sizes) + points("xtick.major.pad") + points("xtick.major.size")

@@ -11,7 +11,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from ..engines import engine_colors as _registry_colors
-from .layout import grid_layout
+from .layout import grid_layout, tick_labels
 
 #: the report's text width in inches (figures wider than this are scaled down in the page)
 PAGE_WIDTH_IN = 10.8
@@ -58,6 +58,44 @@ def panel_grid(n: int, ncol: int, width: float, height: float, layout: str | Non
     for ax in axes[n:]:
         ax.set_axis_off()
     return fig, axes[:n]
+
+
+def label_outer(axes, ncol: int) -> None:
+    """Write once what neighbouring panels share, as seaborn's FacetGrid does: a panel's x label goes where the
+    panel under it has the same, and its x tick labels too where that panel also has the same x range and ticks;
+    likewise a panel's y label and y tick labels where the panel left of it has the same. ``axes`` fill a grid
+    ``ncol`` wide, row by row. Call it once every panel is drawn (the ranges are read from the axes)."""
+
+    def same_range(a, b, axis: str) -> bool:
+        lims = (a.get_xlim(), b.get_xlim()) if axis == "x" else (a.get_ylim(), b.get_ylim())
+        return bool(np.allclose(*lims)) and tick_labels(getattr(a, f"{axis}axis")) == tick_labels(
+            getattr(b, f"{axis}axis")
+        )
+
+    hide = []
+    for k, ax in enumerate(axes):
+        below = axes[k + ncol] if k + ncol < len(axes) else None
+        left = axes[k - 1] if k % ncol else None
+        x_label = below is not None and ax.get_xlabel() == below.get_xlabel()
+        y_label = left is not None and ax.get_ylabel() == left.get_ylabel()
+        hide.append(
+            (
+                ax,
+                x_label,
+                x_label and same_range(ax, below, "x"),
+                y_label,
+                y_label and same_range(ax, left, "y"),
+            )
+        )
+    for ax, x_label, x_ticks, y_label, y_ticks in hide:  # decided on every panel as drawn, then hidden
+        if x_label:
+            ax.set_xlabel("")
+        if x_ticks:
+            ax.tick_params(labelbottom=False)
+        if y_label:
+            ax.set_ylabel("")
+        if y_ticks:
+            ax.tick_params(labelleft=False)
 
 
 def legend_below(fig, handles, labels, ncol: int, rows: int = 1) -> None:

@@ -14,7 +14,7 @@ from matplotlib.patches import Rectangle
 
 from ..fmt import num
 from . import layout
-from .style import PAGE_WIDTH_IN, axis_label, panel_grid, styled
+from .style import PAGE_WIDTH_IN, axis_label, label_outer, panel_grid, styled
 
 #: significant digits of a heatmap cell's number: cells whose values differ by 1% or more read differently
 CELL_DIGITS = 3
@@ -184,7 +184,7 @@ def heatmaps(
         ax.set_title(f"{d} · {e}" + ("\n(grey: no unpenalized cell to divide by)" if uncoloured else ""))
         ax.set_xlabel(axis_label("relative" if relative["alpha"] else "raw", "reg_alpha"))
         ax.set_ylabel(axis_label("relative" if relative["lambda"] else "raw", "reg_lambda"))
-    _outer_labels_only(axes, grids, ncol)
+    label_outer(axes, ncol)
     width_in = panel_w * ncol
     text = HEATMAP_SCALES[rule].split(";")[0].replace("colour: ", "")
     note = (
@@ -203,26 +203,6 @@ def heatmaps(
         title=label,
     )
     return fig
-
-
-def _outer_labels_only(axes, grids, ncol: int) -> None:
-    """Where every panel has the same grid, its tick and axis labels are written once per row and column, as
-    seaborn's FacetGrid does: x under each column's lowest panel, y left of each row's first."""
-    same = all(
-        g.shape == grids[0].shape
-        and np.allclose(g.columns.to_numpy(float), grids[0].columns.to_numpy(float), equal_nan=True)
-        and np.allclose(g.index.to_numpy(float), grids[0].index.to_numpy(float), equal_nan=True)
-        for g in grids
-    )
-    if not same:
-        return
-    for k, ax in enumerate(axes):
-        if k + ncol < len(axes):  # a panel below it writes the column's x labels
-            ax.tick_params(labelbottom=False)
-            ax.set_xlabel("")
-        if k % ncol:
-            ax.tick_params(labelleft=False)
-            ax.set_ylabel("")
 
 
 def _colour_bar_below(fig, mappable, label: str, *, shrink, aspect, percent: bool, note: str, title: str) -> None:
