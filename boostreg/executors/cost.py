@@ -41,10 +41,12 @@ TYPICAL_FEATURES, TYPICAL_BINS = 20, 64
 #: a run's fixed cost on each worker (starting it, importing the engines) and per fit group (the fold's split,
 #: preparing it: binning, scaling), in seconds
 STARTUP_SECONDS, GROUP_SECONDS = 3.0, 0.05
-#: the report: what one process does first (imports, reading the records), then CPU seconds shared by one drawing
-#: process per core: a fixed part, one per booster heatmap panel (dataset x booster: its cells in five heatmaps,
-#: its curves) and one per dataset (its answer card, whose lines load the data)
-REPORT_SERIAL, REPORT_BASE, REPORT_PER_PANEL, REPORT_PER_DATASET = 2.5, 2.0, 1.0, 0.8
+#: the report: what one process does first (starting, imports, reading the records), then CPU seconds shared by one
+#: drawing process per core: a fixed part (the tables, a figure of each kind), one per booster heatmap panel
+#: (dataset x booster: its cells in five heatmaps, its curves) and one per dataset (its answer card and gains).
+#: Fitted to the default study (6 datasets, 12 panels: 6.6-6.8 s) and two studies of 2 datasets and 4 panels (6.3 s
+#: each on a busier machine), the figures drawn by 2 processes (benchmarks/README.md, issue 31 item 5)
+REPORT_SERIAL, REPORT_BASE, REPORT_PER_PANEL, REPORT_PER_DATASET = 2.5, 4.0, 0.3, 0.3
 
 
 @dataclass(frozen=True)
