@@ -154,14 +154,14 @@ class _Drawer:
 
         self.pool = ProcessPoolExecutor(workers, multiprocessing.get_context("fork"), initializer=_worker_start)
         self.pending: list = []
-        gc.freeze()  # the workers' garbage collector leaves the parent's objects alone (no copy of their pages)
+        # until the figures are drawn, no collector walks the objects that exist now: the workers' would copy the
+        # pages they share with the parent, the parent's would walk them again at each full collection
+        gc.freeze()
         try:
             self.pool.submit(int).result()  # fork the workers now, before the parent runs anything multi-threaded
         except BaseException:  # stopped while forking
             self.stop()
             raise
-        finally:
-            gc.unfreeze()
 
     def submit(self, make, out: Figure) -> None:
         self.pending.append((make, out, self.pool.submit(_draw, make)))
@@ -175,6 +175,7 @@ class _Drawer:
             except BrokenProcessPool:  # a worker died (killed, out of memory): draw the rest here
                 out.png_b64, out.width = _draw(make)
         self.pool.shutdown()
+        gc.unfreeze()
 
     def stop(self) -> None:
         """End the workers now (the block failed or was stopped)."""
@@ -184,6 +185,7 @@ class _Drawer:
         # the pool then sees its workers gone and ends every process it has, one started meanwhile too; waiting
         # for that leaves no worker behind the block
         self.pool.shutdown(wait=True, cancel_futures=True)
+        gc.unfreeze()
 
 
 #: the drawer of the innermost :func:`drawing_in_parallel` block (None: figures are drawn where they are made)

@@ -1,5 +1,6 @@
 """Figures drawn by worker processes (views.drawing_in_parallel) are the figures drawn in process, byte for byte."""
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -58,6 +59,8 @@ def test_workers_draw_the_same_bytes_as_this_process():
     with views.drawing_in_parallel(2):
         parallel = _figures()
         assert all(f.png_b64 == "" for f in parallel)  # handed to the workers, filled in when the block ends
+        assert gc.get_freeze_count() > 0  # the objects the workers share with this process: left to no collector
+    assert gc.get_freeze_count() == 0  # and collected again after the block
     assert [(f.title, f.png_b64, f.width, f.alt, f.caption) for f in parallel] == [
         (f.title, f.png_b64, f.width, f.alt, f.caption) for f in serial
     ]
@@ -71,6 +74,7 @@ def test_a_plot_that_fails_in_a_worker_fails_the_block_and_ends_the_workers():
         views.figure("ok", partial(_line, 1.0))
         views.figure("broken", _fails)
     assert set(multiprocessing.active_children()) <= before
+    assert gc.get_freeze_count() == 0
 
 
 def test_a_worker_that_dies_leaves_its_figures_to_this_process():

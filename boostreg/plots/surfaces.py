@@ -185,6 +185,11 @@ def heatmaps(
         ax.set_xlabel(axis_label("relative" if relative["alpha"] else "raw", "reg_alpha"))
         ax.set_ylabel(axis_label("relative" if relative["lambda"] else "raw", "reg_lambda"))
     label_outer(axes, ncol)
+    for ax in axes:  # a heatmap draws no tick marks and no grid: a panel without tick labels needs no ticks at all
+        if not ax.xaxis.get_tick_params().get("labelbottom", True):
+            ax.set_xticks([])
+        if not ax.yaxis.get_tick_params().get("labelleft", True):
+            ax.set_yticks([])
     width_in = panel_w * ncol
     text = HEATMAP_SCALES[rule].split(";")[0].replace("colour: ", "")
     note = (
