@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 import boostreg.engines.registry as engines_module
 from boostreg import plots
@@ -201,6 +202,24 @@ def test_heatmap_labels_lie_inside_the_figure(engines):
         if text.get_text():
             ext = text.get_window_extent(renderer)
             assert ext.x0 >= box.x0 - 1 and ext.x1 <= box.x1 + 1 and ext.y0 >= box.y0 - 1, text.get_text()
+
+
+def test_log_axes_label_powers_of_ten_in_plain_text():
+    from boostreg.plots.layout import tick_labels
+    from boostreg.plots.style import power_of_ten, symlog
+
+    assert [power_of_ten(v) for v in (0.0, 0.01, 1.0, 1000.0, -0.01, 0.2)] == [
+        "0",
+        "10⁻²",
+        "10⁰",
+        "10³",
+        "−10⁻²",
+        "0.2",
+    ]
+    ax = Figure().subplots()
+    ax.plot([0.0, 0.01, 0.1, 1.0], [1, 2, 3, 4])
+    symlog(ax, [0.0, 0.01, 0.1, 1.0])
+    assert tick_labels(ax.xaxis) == ["0", "10⁻²", "10⁻¹", "10⁰"]  # no "$" left for mathtext to parse
 
 
 def test_heatmap_grid_is_pandas_pivot_table():

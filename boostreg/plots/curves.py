@@ -11,7 +11,17 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from .layout import grid_layout
-from .style import PAGE_WIDTH_IN, axis_label, engine_colors, label_outer, legend_below, panel_grid, styled, symlog
+from .style import (
+    PAGE_WIDTH_IN,
+    axis_label,
+    engine_colors,
+    label_outer,
+    legend_below,
+    log_labels,
+    panel_grid,
+    styled,
+    symlog,
+)
 
 
 @styled
@@ -111,6 +121,8 @@ def leaf_distributions(leaves: pd.DataFrame) -> Figure:
         ax.set_title(f"{e} · {lab} (exact zeros {zero:.0%})")
         ax.set_xlabel("leaf value (learning_rate × w)")
         ax.set_yscale("log")
+        log_labels(ax.yaxis)
+        ax.locator_params(axis="x", nbins=5)  # labels like −0.075 do not fit seven to a panel
     label_outer(axes, min(3, len(axes)))
     handles = [
         Rectangle((0, 0), 1, 1, color="#bbbbbb"),

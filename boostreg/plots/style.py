@@ -11,6 +11,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from ..engines import engine_colors as _registry_colors
+from ..fmt import num
 from .layout import grid_layout, tick_labels
 
 #: the report's text width in inches (figures wider than this are scaled down in the page)
@@ -112,6 +113,26 @@ def axis_label(units: str, key: str) -> str:
     return f"{key} (raw)"
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def power_of_ten(v, pos=None) -> str:
+    """A log axis's tick label as plain text: 10⁻², 10⁰, 10³ for powers of ten, "0", other numbers as they are.
+    matplotlib's own writes them in mathtext, which every drawing process parses and lays out again (0.2 s for the
+    first label in each)."""
+    if v == 0:
+        return "0"
+    k = np.log10(abs(v))
+    if abs(k - round(k)) > 1e-9:
+        return num(v, "g").replace("-", "−")
+    return ("−" if v < 0 else "") + "10" + str(int(round(k))).translate(_SUPERSCRIPT)
+
+
+def log_labels(axis) -> None:
+    """Label a log or symlog axis's major ticks with :func:`power_of_ten`."""
+    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(power_of_ten))
+
+
 def symlog(ax, values):
     """A symlog x axis, linear from 0 to the smallest positive value; ticks at 0 and at the powers of ten from
     there on (a power of ten inside the linear part would sit on top of the 0)."""
@@ -126,3 +147,4 @@ def symlog(ax, values):
             values = sorted(set(positive.tolist()))
             ticks = values[:: max(1, len(values) // 5)]
         ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator([0.0, *ticks]))
+    log_labels(ax.xaxis)
