@@ -184,12 +184,7 @@ def heatmaps(
         ax.set_title(f"{d} · {e}" + ("\n(grey: no unpenalized cell to divide by)" if uncoloured else ""))
         ax.set_xlabel(axis_label("relative" if relative["alpha"] else "raw", "reg_alpha"))
         ax.set_ylabel(axis_label("relative" if relative["lambda"] else "raw", "reg_lambda"))
-    label_outer(axes, ncol)
-    for ax in axes:  # a heatmap draws no tick marks and no grid: a panel without tick labels needs no ticks at all
-        if not ax.xaxis.get_tick_params().get("labelbottom", True):
-            ax.set_xticks([])
-        if not ax.yaxis.get_tick_params().get("labelleft", True):
-            ax.set_yticks([])
+    label_outer(axes, ncol, keep_ticks=False)  # no tick marks or grid here: a panel without labels needs no ticks
     width_in = panel_w * ncol
     text = HEATMAP_SCALES[rule].split(";")[0].replace("colour: ", "")
     note = (
