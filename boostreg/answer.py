@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit  # the t quantile (scipy.stats.t.ppf's routine)
 
 from . import inference
 from .fmt import pct
@@ -199,7 +199,7 @@ def _point_columns(tag: str, p: pd.Series) -> dict:
     booster = p.kind == "booster"
     # the outer-fold test error of this setting, with the corrected resampled t interval (from its mean and sd)
     half = (
-        stats.t.ppf(0.5 + inference.CONFIDENCE / 2, p.n - 1) * np.sqrt((1 / p.n + p.ratio) * p.test_sd**2)
+        stdtrit(p.n - 1, 0.5 + inference.CONFIDENCE / 2) * np.sqrt((1 / p.n + p.ratio) * p.test_sd**2)
         if p.n > 1
         else np.nan
     )

@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit  # t quantiles: scipy.stats.t.ppf's own routine, without importing scipy.stats
 
 from .engines import ENGINES, engine_kind
 from .errors import BoostregError
@@ -101,7 +101,7 @@ def corrected_t(values, test_train_ratio: float, confidence: float = CONFIDENCE)
     m = float(v.mean())
     if j < 2 or not np.isfinite(test_train_ratio):
         return Estimate(m, np.nan, np.nan, j, "corrected t (needs 2 or more folds)")
-    half = float(stats.t.ppf(0.5 + confidence / 2, j - 1) * np.sqrt((1 / j + test_train_ratio) * v.var(ddof=1)))
+    half = float(stdtrit(j - 1, 0.5 + confidence / 2) * np.sqrt((1 / j + test_train_ratio) * v.var(ddof=1)))
     return Estimate(m, m - half, m + half, j, "corrected resampled t (Nadeau & Bengio 2003)")
 
 
@@ -119,7 +119,7 @@ def pooled_t(values, confidence: float = CONFIDENCE) -> Estimate:
     m = float(v.mean())
     if len(v) < 2:
         return Estimate(m, np.nan, np.nan, len(v), "t interval over units (needs 2 or more)")
-    half = float(stats.t.ppf(0.5 + confidence / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    half = float(stdtrit(len(v) - 1, 0.5 + confidence / 2) * v.std(ddof=1) / np.sqrt(len(v)))
     return Estimate(m, m - half, m + half, len(v), "t interval over dataset x engine units")
 
 
