@@ -9,6 +9,7 @@ import itertools
 import re
 from pathlib import Path
 
+import matplotlib.colors
 import numpy as np
 import pandas as pd
 import pytest
@@ -310,9 +311,15 @@ def test_a_panel_without_data_is_left_out_and_named():
     fig = plots.heatmaps(surf, "generalization_gap", rule="gap_share", unpenalized_ref=ref)
     panels = _panel_axes(fig)
     assert [ax.get_title().split("\n")[0] for ax in panels] == ["diabetes · xgboost", "wage · xgboost"]
+    _drawn(fig)
     for ax in panels:  # no blank axes: every panel shown has its cells and their numbers
-        assert len(ax.images) == 1 and len([t for t in ax.texts if t.get_text() != "–"]) == 6
+        (mesh,) = ax.collections
+        assert len(mesh.get_facecolor()) == 6 and len([t for t in ax.texts if t.get_text() != "–"]) == 6
     assert "grey" in panels[1].get_title()
+    greys = {matplotlib.colors.to_hex(c) for c in panels[1].collections[0].get_facecolor()}
+    assert greys == {"#e4e4e4"} and "#e4e4e4" not in {
+        matplotlib.colors.to_hex(c) for c in panels[0].collections[0].get_facecolor()
+    }
     assert "diabetes · lightgbm" in " ".join(t.get_text() for t in fig.texts)  # named under the panels
     nothing = plots.heatmaps(_surface({("diabetes", "lightgbm"): nan}, "generalization_gap"), "generalization_gap")
     assert not _panel_axes(nothing) and "diabetes · lightgbm" in " ".join(t.get_text() for t in nothing.texts)

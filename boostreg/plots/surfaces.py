@@ -11,6 +11,7 @@ import seaborn as sns
 from matplotlib import patheffects
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import FixedFormatter, FixedLocator
 
 from ..fmt import num
 from . import layout
@@ -140,12 +141,22 @@ def heatmaps(
     for k, ((d, e), grid, col) in enumerate(zip(panels, grids, colours)):
         ax = axes[k]
         z = grid.to_numpy(dtype=float)
-        ax.imshow(np.ma.masked_invalid(col), cmap=colormap, norm=norm, aspect="auto")
+        # the cells as one mesh (row 0 on top, as an image's): an image is resampled to the figure's pixels
+        ax.pcolormesh(
+            np.arange(z.shape[1] + 1) - 0.5,
+            np.arange(z.shape[0] + 1) - 0.5,
+            np.ma.masked_invalid(col),
+            cmap=colormap,
+            norm=norm,
+            snap=True,
+        )
+        ax.set_xlim(-0.5, z.shape[1] - 0.5)
+        ax.set_ylim(z.shape[0] - 0.5, -0.5)
         texts = [[_cell_text(v) for v in row] for row in z]
         size = _cell_fontsize([s for row in texts for s in row], z.shape[1], panel_w)
+        rgb = colormap(norm(col))[..., :3]  # every cell's colour at once (a grey cell's text is black)
+        dark = (rgb @ [0.299, 0.587, 0.114] < 0.5) & np.isfinite(col)  # white text where black would not read
         for (r, c), _v in np.ndenumerate(z):
-            red, green, blue, _ = colormap(norm(col[r, c])) if np.isfinite(col[r, c]) else (1, 1, 1, 1)
-            dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5  # text colour readable on the cell
             ax.text(
                 c,
                 r,
@@ -153,7 +164,7 @@ def heatmaps(
                 ha="center",
                 va="center",
                 fontsize=size,
-                color="white" if dark else "black",
+                color="white" if dark[r, c] else "black",
                 in_layout=False,  # inside its cell: the layout need not measure it
             )
         if marks is not None and len(marks):
@@ -176,9 +187,11 @@ def heatmaps(
                         color="#d62728",
                         path_effects=[patheffects.withStroke(linewidth=2, foreground="white")],
                     )
-        # "v or 0.0": a grid value of -0.0 reads "0"
-        ax.set_xticks(range(z.shape[1]), [num(v or 0.0, "g") for v in grid.columns])
-        ax.set_yticks(range(z.shape[0]), [num(v or 0.0, "g") for v in grid.index])
+        # "v or 0.0": a grid value of -0.0 reads "0". A locator and a formatter, not set_ticks: tick labels are made
+        # when drawn, so a panel that label_outer leaves without them makes none
+        for axis, values in ((ax.xaxis, grid.columns), (ax.yaxis, grid.index)):
+            axis.set_major_locator(FixedLocator(range(len(values))))
+            axis.set_major_formatter(FixedFormatter([num(v or 0.0, "g") for v in values]))
         ax.grid(False)
         uncoloured = not np.isfinite(col).any()
         ax.set_title(f"{d} · {e}" + ("\n(grey: no unpenalized cell to divide by)" if uncoloured else ""))
