@@ -48,15 +48,14 @@ def _row(answers: pd.DataFrame, dataset: str, engine: str) -> pd.Series:
             "this run has no complete fold group with a validation error yet; finish the run (run "
             "the same command again) before asking for its best setting."
         )
-    if dataset not in set(answers.dataset):
-        raise BoostregError(
-            f"dataset '{dataset}' is not in this run; use one of {', '.join(sorted(set(answers.dataset)))}."
-        )
-    rows = answers[(answers.dataset == dataset) & (answers.engine == engine)]
-    if rows.empty:
-        have = sorted(set(answers[answers.dataset == dataset].engine))
+    datasets = answers.dataset.to_numpy()
+    if dataset not in set(datasets):
+        raise BoostregError(f"dataset '{dataset}' is not in this run; use one of {', '.join(sorted(set(datasets)))}.")
+    hits = np.flatnonzero((datasets == dataset) & (answers.engine.to_numpy() == engine))
+    if not len(hits):
+        have = sorted(set(answers[datasets == dataset].engine))
         raise BoostregError(f"engine '{engine}' has no fits of '{dataset}' in this run; use one of {', '.join(have)}.")
-    row = rows.iloc[0]
+    row = answers.iloc[hits[0]]
     if not isinstance(row.get("best_point"), str):
         raise BoostregError(
             f"'{dataset}' x '{engine}' has no complete fold group (its default or a grid fit failed "

@@ -38,8 +38,8 @@ def _per_group_first(df: pd.DataFrame, mask, prefix: str, cols) -> pd.DataFrame:
     return first[list(cols)].add_prefix(prefix)
 
 
-@shared_table
-def selection_table(fits: pd.DataFrame, identity: dict | None = None) -> pd.DataFrame:
+@shared_frame
+def selection_table(fits: pd.DataFrame) -> pd.DataFrame:
     """One row per fold group: the selected, default and unpenalized fits and the paired gains (a flat table).
 
     Columns: dataset, engine, kind, task, setting, group_id, fold, seed, metric, n_train, n_test, n_valid,
@@ -48,9 +48,11 @@ def selection_table(fits: pd.DataFrame, identity: dict | None = None) -> pd.Data
     selected_alpha_relative, selected_lambda_relative, selected_penalty, at_grid_edge, valid_error_selected,
     test_error_selected, test_error_default, test_error_unpenalized, gain_vs_default, gain_vs_unpenalized,
     test_<shared metric>_selected / _default, fit_time_s_selected, fit_time_s_group, n_failed_fits, complete.
-    A group with a failed fit or missing fits (``complete`` False) has NaN gains: never a gain of 0.
+    A group with a failed fit or missing fits (``complete`` False) has NaN gains: never a gain of 0. A group's row
+    depends on the records alone: the run's plan (``group_status``'s identity) only adds groups no fit reached,
+    which have no row here; :func:`summary_table` counts them.
     """
-    status = group_status(fits, identity).set_index("group_id")
+    status = group_status(fits).set_index("group_id")
     ok = ok_fits(fits)
     if ok.empty or not has_validation(ok):
         return pd.DataFrame()
@@ -262,7 +264,7 @@ def summary_table(fits: pd.DataFrame, identity: dict | None = None) -> pd.DataFr
     selection_table : the per-fold-group table it is built from.
     boostreg.results.Run.summary : the same table for a run folder.
     """
-    sel = selection_table(fits, identity)
+    sel = selection_table(fits)
     if sel.empty:
         return pd.DataFrame()
     status = group_status(fits, identity)
