@@ -40,7 +40,7 @@ def booster_fits(fits: pd.DataFrame) -> pd.DataFrame:
         any_rel = rel.groupby([df.dataset, df.engine]).transform("any")
         units[k] = pd.Series(np.where(any_rel, "relative", "raw"), index=df.index)
     return df.assign(
-        setting=df.apply(_setting_label, axis=1),
+        setting=df.params_json.map(_setting_label) if "params_json" in df else "",
         alpha_grid=grid_value(df, "reg_alpha"),
         lambda_grid=grid_value(df, "reg_lambda"),
         alpha_units=units["reg_alpha"],
@@ -48,9 +48,9 @@ def booster_fits(fits: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _setting_label(row) -> str:
-    """The non-penalty parameters (learning_rate, depth, ...) as a short label."""
-    params = json.loads(row["params_json"]) if isinstance(row.get("params_json"), str) else {}
+def _setting_label(params_json) -> str:
+    """The non-penalty parameters (learning_rate, depth, ...) of a fit's ``params_json`` as a short label."""
+    params = json.loads(params_json) if isinstance(params_json, str) else {}
     keep = {k: v for k, v in params.items() if k not in ("reg_alpha", "reg_lambda")}
     return ", ".join(f"{k}={v}" for k, v in sorted(keep.items()))
 
