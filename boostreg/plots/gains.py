@@ -102,22 +102,15 @@ def draw_gains(ax, summary: pd.DataFrame, *, legend: bool = True) -> int:
     left, right = gain_range(s)
     pad = 0.07 * (right - left) or 0.01  # every gain exactly 0 (e.g. a grid the default wins on): still a range
     y = np.arange(len(s))[::-1]
-    shown = np.isfinite(rel)
-    a, b = np.where(np.isfinite(lo), lo, rel), np.where(np.isfinite(hi), hi, rel)  # an interval end, or the point
-    # per engine one line for its intervals (NaN between rows) and one for its points, not a Line2D per row
-    for engine, color in colors.items():
-        rows = np.flatnonzero(shown & (s.engine == engine).to_numpy())
-        if len(rows):
-            breaks = np.full(len(rows), np.nan)
-            xs = np.column_stack([np.maximum(a[rows], left), np.minimum(b[rows], right), breaks]).ravel()
-            ys = np.column_stack([y[rows], y[rows], breaks]).ravel()
-            ax.plot(xs, ys, color=color, lw=2, solid_capstyle="butt")
-            ax.plot(rel[rows], y[rows], "o", color=color, ms=4)
     clipped = 0
     for i, r in s.iterrows():
-        if not shown[i]:
+        if not np.isfinite(rel[i]):
             continue
-        for end, edge, marker, side in ((a[i], left, "<", "left"), (b[i], right, ">", "right")):
+        a = lo[i] if np.isfinite(lo[i]) else rel[i]
+        b = hi[i] if np.isfinite(hi[i]) else rel[i]
+        ax.plot([max(a, left), min(b, right)], [y[i], y[i]], color=colors[r.engine], lw=2, solid_capstyle="butt")
+        ax.plot([rel[i]], [y[i]], "o", color=colors[r.engine], ms=4)
+        for end, edge, marker, side in ((a, left, "<", "left"), (b, right, ">", "right")):
             if (end < edge) if side == "left" else (end > edge):
                 clipped += 1
                 ax.plot([edge], [y[i]], marker, color=colors[r.engine], ms=6)
@@ -132,7 +125,7 @@ def draw_gains(ax, summary: pd.DataFrame, *, legend: bool = True) -> int:
                     color="#444444",
                 )
         if r.at_grid_edge:
-            ax.plot([min(b[i], right)], [y[i]], ">", color="#d62728", ms=5)
+            ax.plot([min(b, right)], [y[i]], ">", color="#d62728", ms=5)
     ax.set_xlim(left - pad, right + pad)
     ax.set_ylim(-0.7, len(s) - 0.3)
     ax.axvline(0, color="black", lw=0.8)
